@@ -1,0 +1,54 @@
+# Violence Reduction Data Platform: the commands a new user needs.
+# `make run` and `make test` work on a fresh machine with Python 3.11 and make.
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export VRDP_DATA_ROOT ?= $(CURDIR)/data
+export DAGSTER_HOME ?= $(VRDP_DATA_ROOT)/dagster_home
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+
+MANIFEST := dbt_project/target/manifest.json
+DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
+	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null)
+
+.PHONY: help install prepare run test ui lint bench clean
+
+help:  ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' \
+		|| { echo "set PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --requirement requirements.lock
+	touch $@
+
+install: $(STAMP)  ## create .venv with the pinned dependencies
+
+$(MANIFEST): $(STAMP) $(DBT_FILES)
+	$(BIN)/python -m orchestration.prepare
+
+prepare: $(MANIFEST)  ## parse the dbt project (Dagster reads its manifest)
+
+run: prepare  ## land the demo data, materialize every asset, write the exports
+	$(BIN)/python -m orchestration.main
+
+test: prepare  ## the whole test suite
+	$(BIN)/python -m pytest
+
+ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under data/)
+	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from orchestration.settings import settings; ensure_dagster_home(settings())'
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${UI_PORT:-3000}
+
+lint: $(STAMP)  ## ruff and sqlfluff
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/sqlfluff lint dbt_project/models
+
+clean:  ## remove generated data (not the venv)
+	rm -rf $(VRDP_DATA_ROOT) dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Geography assets: ONS boundaries."""

@@ -1,0 +1,1 @@
+"""Hot spot assets."""

@@ -1,0 +1,1 @@
+"""Source assets: one module per agency or publisher."""

@@ -1,0 +1,122 @@
+"""data.police.uk street-level crime: monthly partitions of typed, located Parquet.
+
+Each partition is one delivered month file from the landing zone
+(``landing/police_uk/street/YYYY-MM-<force>-street.csv[.gz]``). Partitions
+exist only for months that were delivered (a sensor or ``make run`` adds them),
+so a month the force never published is reported as missing, never invented.
+"""
+
+import dagster as dg
+
+from assets.geography.boundaries import boundary_key, read_boundaries
+from orchestration.resources import PlatformConfig
+
+__all__ = [
+    "POLICE_UK_MONTHS",
+    "STREET_CRIMES_KEY",
+    "STREET_QUARANTINE_KEY",
+    "police_uk_street_crimes",
+    "street_landing_dir",
+]
+
+#: Months for which a street-level file has been delivered (``YYYY-MM``).
+POLICE_UK_MONTHS = dg.DynamicPartitionsDefinition(name="police_uk_months")
+
+#: Matches the dbt source ``police_uk.street_crimes``, so lineage is one graph.
+STREET_CRIMES_KEY = dg.AssetKey(["police_uk", "street_crimes"])
+STREET_QUARANTINE_KEY = dg.AssetKey(["quarantine", "police_uk_street_crimes"])
+
+
+def street_landing_dir(platform: PlatformConfig):
+    """Folder where data.police.uk street-level files land."""
+    return platform.resolve().landing_dir / "police_uk" / "street"
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            STREET_CRIMES_KEY,
+            description=(
+                "data.police.uk street-level crimes: typed, with BNG, H3 cell, LSOA and ward."
+            ),
+            group_name="sources",
+            kinds={"python", "parquet"},
+            deps=[boundary_key("lsoa21"), boundary_key("lsoa11"), boundary_key("wards")],
+            partitions_def=POLICE_UK_MONTHS,
+        ),
+        dg.AssetSpec(
+            STREET_QUARANTINE_KEY,
+            description=(
+                "Street-level rows that failed the contract: file, row, raw text and reason."
+            ),
+            group_name="quarantine",
+            kinds={"python", "parquet"},
+            partitions_def=POLICE_UK_MONTHS,
+        ),
+    ],
+    partitions_def=POLICE_UK_MONTHS,
+    code_version="1",
+)
+def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
+    """Parse, validate and locate one month of data.police.uk street-level crime."""
+    from vrdp.geo import locate_points
+    from vrdp.ingest.police_uk import find_street_files, missing_months, parse_street_file
+    from vrdp.lake import write_parquet_atomic
+
+    s = platform.resolve()
+    month = context.partition_key
+    landing = street_landing_dir(platform)
+    files = find_street_files(landing, s.police_uk_force)
+    if month not in files:
+        raise dg.Failure(
+            f"No {s.police_uk_force} street-level file for {month} in {landing}; "
+            f"delivered months: {sorted(files) or 'none'}"
+        )
+    parsed = parse_street_file(files[month])
+    located = locate_points(
+        parsed.loaded,
+        h3_resolution=s.h3_resolution,
+        lsoa21=read_boundaries(platform, "lsoa21"),
+        lsoa11=read_boundaries(platform, "lsoa11"),
+        wards=read_boundaries(platform, "wards"),
+    )
+    out_dir = s.lake_dir / "police_uk" / "street_crimes" / f"month={month}"
+    q_dir = s.lake_dir / "quarantine" / "police_uk_street_crimes" / f"month={month}"
+    write_parquet_atomic(located, out_dir / "part-0.parquet")
+    write_parquet_atomic(parsed.quarantine, q_dir / "part-0.parquet")
+
+    reasons = parsed.quarantine["reason"].value_counts().sort_index().to_dict()
+    delivered = sorted(files)
+    gaps = missing_months(set(delivered))
+    if gaps:
+        context.log.warning(f"{s.police_uk_force}: no file delivered for {gaps}; not invented")
+    common = {
+        "source_file": dg.MetadataValue.path(str(files[month])),
+        "source_sha256": parsed.file_sha256,
+        "force": s.police_uk_force,
+        "rows_in": parsed.rows_in,
+        "rows_loaded": len(located),
+        "rows_quarantined": len(parsed.quarantine),
+    }
+    yield dg.MaterializeResult(
+        asset_key=STREET_CRIMES_KEY,
+        metadata={
+            **common,
+            "dagster/row_count": len(located),
+            "rows_outside_force_area": int((~located["in_force_area"]).sum()),
+            "h3_resolution": s.h3_resolution,
+            "months_delivered": ", ".join(delivered),
+            "months_missing": ", ".join(gaps) or "none",
+            "path": dg.MetadataValue.path(str(out_dir)),
+        },
+        data_version=dg.DataVersion(parsed.file_sha256[:16]),
+    )
+    yield dg.MaterializeResult(
+        asset_key=STREET_QUARANTINE_KEY,
+        metadata={
+            **common,
+            "dagster/row_count": len(parsed.quarantine),
+            "reasons": dg.MetadataValue.json(reasons),
+            "path": dg.MetadataValue.path(str(q_dir)),
+        },
+    )

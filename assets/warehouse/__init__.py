@@ -1,0 +1,1 @@
+"""The dbt warehouse as assets."""

@@ -1,0 +1,92 @@
+"""The dbt warehouse (dbt_project/) as assets in the same graph as the Python assets.
+
+The manifest is prepared by ``make prepare`` (``python -m orchestration.prepare``),
+never at import; dbt sources ``police_uk.street_crimes`` and
+``quarantine.police_uk_street_crimes`` map to the Python source assets of the
+same keys, so lineage runs unbroken from landing file to mart.
+"""
+
+import os
+import sys
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
+from orchestration.settings import REPO_ROOT
+
+__all__ = ["dbt_project", "dbt_resource", "dbt_build_args", "warehouse_dbt_assets"]
+
+DBT_DIR = REPO_ROOT / "dbt_project"
+
+
+@cache
+def dbt_project() -> DbtProject:
+    """The dbt project, built once (absolute paths; nothing parsed here)."""
+    return DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+
+def dbt_resource() -> DbtCliResource:
+    """Dbt CLI resource for the project, using the dbt installed beside this Python."""
+    dbt_exe = Path(sys.executable).parent / "dbt"
+    return DbtCliResource(
+        project_dir=dbt_project(), dbt_executable=str(dbt_exe) if dbt_exe.exists() else "dbt"
+    )
+
+
+def dbt_build_args(full_refresh: bool = False) -> list[str]:
+    """Arguments of the dbt invocation the warehouse asset runs.
+
+    >>> dbt_build_args()
+    ['build']
+    >>> dbt_build_args(full_refresh=True)
+    ['build', '--full-refresh']
+    """
+    return ["build", *(["--full-refresh"] if full_refresh else [])]
+
+
+class WarehouseTranslator(DagsterDbtTranslator):
+    """Groups dbt nodes by layer (staging, marts, reference) in the UI."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        """The layer folder of a model, ``reference`` for seeds."""
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"
+        fqn = dbt_resource_props.get("fqn", [])
+        return fqn[1] if len(fqn) > 2 else "warehouse"
+
+
+class DbtBuildConfig(dg.Config):
+    """Run-time options of the dbt build."""
+
+    full_refresh: bool = False
+
+
+def warehouse_dbt_assets() -> dg.AssetsDefinition:
+    """Every dbt model, seed and test, run in the warehouse pool (one writer)."""
+
+    @dbt_assets(
+        manifest=dbt_project().manifest_path,
+        project=dbt_project(),
+        dagster_dbt_translator=WarehouseTranslator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def warehouse_dbt(
+        context: dg.AssetExecutionContext,
+        dbt: DbtCliResource,
+        platform: PlatformConfig,
+        config: DbtBuildConfig,
+    ):
+        """Build the dbt warehouse: seeds, staging views, marts, and their tests."""
+        s = platform.resolve()
+        s.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+        # dbt (a subprocess) inherits this environment; pin the resolved absolute
+        # root so the views it creates over the lake work from any directory.
+        os.environ["VRDP_DATA_ROOT"] = str(s.data_root)
+        yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+
+    return warehouse_dbt

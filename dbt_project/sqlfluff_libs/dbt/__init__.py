@@ -1,0 +1,24 @@
+"""Stand-ins for dbt's cross-database macros, so sqlfluff's jinja templater can render models.
+
+Only used by ``make lint``; dbt itself never reads this folder.
+"""
+
+
+def concat(fields):
+    """Render dbt.concat as DuckDB's ``||``."""
+    return " || ".join(fields)
+
+
+def cast(field, type_):
+    """Render dbt.cast."""
+    return f"cast({field} as {type_})"
+
+
+def type_string():
+    """Render dbt.type_string."""
+    return "varchar"
+
+
+def type_bigint():
+    """Render dbt.type_bigint."""
+    return "bigint"

@@ -1,0 +1,1 @@
+"""The platform's single Dagster code location and its settings."""

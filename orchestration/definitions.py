@@ -1,0 +1,36 @@
+"""The one code location: merges ``defs()`` from each package.
+
+``@dg.definitions`` defers building until Dagster loads the location, so
+importing this module reads no files, opens no connections and parses no dbt
+project (the manifest is prepared beforehand by ``make prepare``).
+"""
+
+from __future__ import annotations
+
+import dagster as dg
+
+__all__ = ["defs", "build_defs"]
+
+
+def build_defs() -> dg.Definitions:
+    """Merge every package's definitions and bind the shared resources."""
+    import assets
+    import quality
+    import sensors
+    import serving
+    from assets.warehouse.dbt import dbt_resource
+    from orchestration.resources import PlatformConfig
+
+    return dg.Definitions.merge(
+        assets.defs(),
+        quality.defs(),
+        sensors.defs(),
+        serving.defs(),
+        dg.Definitions(resources={"platform": PlatformConfig(), "dbt": dbt_resource()}),
+    )
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    """Definitions loaded by ``workspace.yaml``."""
+    return build_defs()

@@ -1,0 +1,201 @@
+"""The main job behind ``make run``: land the demo data, materialize every asset, report.
+
+Steps, each safe to repeat:
+
+1. land the shipped data.police.uk months for the configured force into the
+   landing zone (a copy, as if the force had delivered them);
+2. register one partition per delivered month (what the file sensor does);
+3. materialize boundaries, then each month not already loaded from identical
+   content, then the warehouse, hot spots and the export, in-process against
+   the persistent Dagster instance that ``make ui`` shows;
+4. print where everything is.
+
+``python -m orchestration.main``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from orchestration.settings import REPO_ROOT, Settings, settings
+
+__all__ = ["demo_deliveries", "land_demo_data", "ensure_dagster_home", "run_all", "main"]
+
+#: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
+#: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
+DEMO_YEAR = "2025"
+
+
+def demo_deliveries(s: Settings) -> list[Path]:
+    """Shipped street-level files of the configured force for the demo year."""
+    folder = s.public_data / "police_uk" / s.police_uk_force.replace("-", "_") / "street"
+    files = sorted(folder.glob(f"{DEMO_YEAR}-*-{s.police_uk_force}-street.csv.gz"))
+    if not files:
+        raise SystemExit(f"no shipped data.police.uk files for {s.police_uk_force} in {folder}")
+    return files
+
+
+def land_demo_data(s: Settings) -> list[Path]:
+    """Copy the demo files into ``landing/police_uk/street`` unless already identical."""
+    from vrdp.lake import sha256_file
+
+    landing = s.landing_dir / "police_uk" / "street"
+    landing.mkdir(parents=True, exist_ok=True)
+    landed = []
+    for src in demo_deliveries(s):
+        dest = landing / src.name
+        if not dest.exists() or sha256_file(dest) != sha256_file(src):
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        landed.append(dest)
+    return landed
+
+
+def ensure_dagster_home(s: Settings) -> Path:
+    """Create the persistent Dagster home with the project's ``dagster.yaml``."""
+    home = Path(os.environ.get("DAGSTER_HOME") or s.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    template = REPO_ROOT / "orchestration" / "dagster.yaml"
+    target = home / "dagster.yaml"
+    if not target.exists() or target.read_text() != template.read_text():
+        shutil.copyfile(template, target)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def _loaded_hash(instance, key, month: str) -> str | None:
+    import dagster as dg
+
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=key, asset_partitions=[month]), limit=1
+    ).records
+    if not records:
+        return None
+    meta = records[0].asset_materialization.metadata
+    value = meta.get("source_sha256")
+    return value.value if value is not None else None
+
+
+def run_all(instance, s: Settings, *, log=print) -> dict:
+    """Materialize every asset; return a summary (months, skipped, export)."""
+    import dagster as dg
+
+    from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY
+    from orchestration.definitions import build_defs
+    from vrdp.ingest.police_uk import find_street_files, missing_months
+    from vrdp.lake import sha256_file
+
+    defs = build_defs()
+    graph_assets = list(defs.assets or [])
+    checks = list(defs.asset_checks or [])
+    resources = dict(defs.resources or {})
+    everything = [*graph_assets, *checks]
+
+    def run(selection, partition_key=None) -> None:
+        result = dg.materialize(
+            everything,
+            selection=selection,
+            partition_key=partition_key,
+            instance=instance,
+            resources=resources,
+            raise_on_error=True,
+        )
+        if not result.success:
+            raise SystemExit(f"run {result.run_id} failed")
+
+    files = find_street_files(s.landing_dir / "police_uk" / "street", s.police_uk_force)
+    months = sorted(files)
+    known = set(instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
+    new = [m for m in months if m not in known]
+    if new:
+        instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, new)
+
+    log("materializing boundaries ...")
+    run(dg.AssetSelection.groups("geography"))
+    source = dg.AssetSelection.assets(STREET_CRIMES_KEY).upstream(
+        depth=0
+    ) | dg.AssetSelection.groups("quarantine")
+    skipped = []
+    for month in months:
+        lake_file = s.lake_dir / "police_uk" / "street_crimes" / f"month={month}" / "part-0.parquet"
+        if lake_file.exists() and _loaded_hash(instance, STREET_CRIMES_KEY, month) == sha256_file(
+            files[month]
+        ):
+            skipped.append(month)
+            continue
+        log(f"loading data.police.uk {s.police_uk_force} {month} ...")
+        run(source, partition_key=month)
+    if skipped:
+        log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
+    log("building the warehouse (dbt), hot spots and the export ...")
+    downstream = dg.AssetSelection.all() - dg.AssetSelection.groups("geography") - source
+    run(downstream)
+    return {"months": months, "missing": missing_months(set(months)), "skipped": skipped}
+
+
+def _summary(s: Settings, outcome: dict) -> str:
+    import json
+
+    import duckdb
+    import pandas as pd
+
+    latest = s.exports_dir / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        loaded = con.execute(
+            "select count(*) from staging.stg_police_uk__street_crimes"
+        ).fetchone()[0]
+        reasons = con.execute(
+            "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
+            " group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    top = pd.read_parquet(latest / "top_harm_cells.parquet").head(5)
+    lines = [
+        "",
+        f"data.police.uk {s.police_uk_force}: {len(outcome['months'])} months delivered "
+        f"({outcome['months'][0]}..{outcome['months'][-1]}), "
+        f"missing: {', '.join(outcome['missing']) or 'none'} (reported, not invented)",
+        f"  rows loaded: {loaded:,}; quarantined: "
+        + (", ".join(f"{r} {n:,}" for r, n in reasons) or "none"),
+        f"landing zone : {s.landing_dir}",
+        f"lake (Parquet): {s.lake_dir}",
+        f"warehouse    : {s.warehouse_path}  (schemas staging, marts, reference)",
+        f"export       : {latest} -> {manifest['version']}",
+    ]
+    for f in manifest["files"]:
+        lines.append(f"    {f['name']:<26} {f['rows']:>5} rows  sha256 {f['sha256'][:12]}")
+    lines.append(
+        "top hot spot cells by harm "
+        f"({manifest['parameters']['window_start']} .. {manifest['parameters']['window_end']}):"
+    )
+    for r in top.itertuples():
+        lines.append(
+            f"  {r.rank:>2}. {r.h3_cell}  {r.harm_days:>9,.0f} harm days  "
+            f"{r.events:>4} events  {r.ward_name}  [{r.main_crime_types}]"
+        )
+    lines.append("open the asset graph: make ui  (http://127.0.0.1:3000)")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Entry point for ``make run``."""
+    import dagster as dg
+
+    s = settings()
+    ensure_dagster_home(s)
+    landed = land_demo_data(s)
+    print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
+    with dg.DagsterInstance.get() as instance:
+        outcome = run_all(instance, s)
+    print(_summary(s, outcome))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

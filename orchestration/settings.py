@@ -1,0 +1,109 @@
+"""Every environment variable the platform reads, with its default.
+
+This is the one place that names them. Values are read when a function here is
+called (at run time), never at import, so tests can point the platform at a
+temporary data root with ``monkeypatch.setenv``. dbt's ``profiles.yml`` and
+``dbt_project.yml`` read the same variables with the same defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["REPO_ROOT", "ENV_VARS", "Settings", "settings"]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+#: name -> (default, meaning). The defaults are what ``make run`` uses.
+ENV_VARS: dict[str, tuple[str, str]] = {
+    "VRDP_DATA_ROOT": (
+        str(REPO_ROOT / "data"),
+        "root of all generated data: landing zone, lake, warehouse, exports, Dagster home",
+    ),
+    "VRDP_PUBLIC_DATA": (
+        str(REPO_ROOT / "public_data"),
+        "the real public data shipped with the repository (data.police.uk, ONS, OSM, CCHI)",
+    ),
+    "VRDP_POLICE_UK_FORCE": (
+        "thames-valley",
+        "data.police.uk force slug whose street-level files are loaded (e.g. city-of-london)",
+    ),
+    "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
+    "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
+    "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),
+}
+
+
+def _env(name: str) -> str:
+    default, _meaning = ENV_VARS[name]
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build one with :func:`settings`."""
+
+    data_root: Path
+    public_data: Path
+    police_uk_force: str
+    h3_resolution: int
+    hotspot_window_months: int
+    hotspot_top_n: int
+
+    @property
+    def landing_dir(self) -> Path:
+        """Where agencies' files arrive (and ``rejected/`` sits beside it)."""
+        return self.data_root / "landing"
+
+    @property
+    def lake_dir(self) -> Path:
+        """Typed Parquet written by source and analytics assets; dbt reads it."""
+        return self.data_root / "lake"
+
+    @property
+    def warehouse_path(self) -> Path:
+        """The DuckDB warehouse file dbt builds (one writer at a time)."""
+        return self.data_root / "warehouse" / "vrdp.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Versioned exports: ``<version>/`` folders and a ``latest`` link."""
+        return self.data_root / "exports"
+
+    @property
+    def dagster_home(self) -> Path:
+        """Persistent Dagster instance used by ``make run`` and ``make ui``."""
+        return self.data_root / "dagster_home"
+
+
+def settings() -> Settings:
+    """Read the environment now and return resolved settings.
+
+    Raises
+    ------
+    ValueError
+        If a numeric variable does not parse or is out of range; the message
+        names the variable.
+    """
+
+    def _int(name: str, lo: int, hi: int) -> int:
+        raw = _env(name)
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ValueError(f"{name}={raw!r} is not an integer") from exc
+        if not lo <= value <= hi:
+            raise ValueError(f"{name}={value} is outside {lo}..{hi}")
+        return value
+
+    return Settings(
+        data_root=Path(_env("VRDP_DATA_ROOT")).resolve(),
+        public_data=Path(_env("VRDP_PUBLIC_DATA")).resolve(),
+        police_uk_force=_env("VRDP_POLICE_UK_FORCE"),
+        h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
+        hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),
+        hotspot_top_n=_int("VRDP_HOTSPOT_TOP_N", 1, 100_000),
+    )

@@ -1,0 +1,14 @@
+"""Data contracts (``quality/contracts``) and the asset checks that enforce them."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+__all__ = ["defs"]
+
+
+def defs() -> dg.Definitions:
+    """Asset checks on every batch a source delivers."""
+    from quality.checks.police_uk import police_uk_street_checks
+
+    return dg.Definitions(asset_checks=police_uk_street_checks())

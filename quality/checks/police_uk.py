@@ -1,0 +1,132 @@
+"""Asset checks on each month of data.police.uk street crime.
+
+``rows_reconcile`` counts the landing file's rows independently of the parser
+and proves ``input = loaded + quarantined`` against the Parquet on disk; it is
+blocking, so a batch that lost rows never reaches the warehouse.
+"""
+
+import dagster as dg
+
+from assets.sources.police_uk import (
+    POLICE_UK_MONTHS,
+    STREET_CRIMES_KEY,
+    street_landing_dir,
+)
+from orchestration.resources import PlatformConfig
+
+__all__ = ["count_csv_rows", "police_uk_street_checks", "MIN_SHARE_IN_FORCE_AREA"]
+
+#: Below this share of located rows inside the force's LSOAs, something is off
+#: (wrong force's file, wrong boundaries); a few rows legitimately fall outside.
+MIN_SHARE_IN_FORCE_AREA = 0.9
+
+
+def count_csv_rows(path) -> int:
+    """Number of non-empty data rows in a (gzipped) CSV, header excluded."""
+    import csv
+    import gzip
+    import io
+    from pathlib import Path
+
+    path = Path(path)
+    raw = path.read_bytes()
+    if path.suffix == ".gz":
+        raw = gzip.decompress(raw)
+    text = raw.decode("utf-8", errors="surrogateescape")
+    return sum(1 for row in csv.reader(io.StringIO(text, newline="")) if row) - 1
+
+
+def _partition_paths(platform: PlatformConfig, month: str):
+    lake = platform.resolve().lake_dir
+    return (
+        lake / "police_uk" / "street_crimes" / f"month={month}" / "part-0.parquet",
+        lake / "quarantine" / "police_uk_street_crimes" / f"month={month}" / "part-0.parquet",
+    )
+
+
+def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
+    """The checks on ``police_uk/street_crimes``, one evaluation per month partition."""
+
+    @dg.asset_check(
+        asset=STREET_CRIMES_KEY,
+        name="rows_reconcile",
+        blocking=True,
+        partitions_def=POLICE_UK_MONTHS,
+        description="Rows in the landing file = rows loaded + rows quarantined (nothing lost).",
+    )
+    def rows_reconcile(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        import pyarrow.parquet as pq
+
+        from vrdp.ingest.police_uk import find_street_files
+
+        s = platform.resolve()
+        month = context.partition_key
+        source = find_street_files(street_landing_dir(platform), s.police_uk_force)[month]
+        loaded_path, quarantine_path = _partition_paths(platform, month)
+        rows_in = count_csv_rows(source)
+        loaded = pq.ParquetFile(loaded_path).metadata.num_rows
+        quarantined = pq.ParquetFile(quarantine_path).metadata.num_rows
+        return dg.AssetCheckResult(
+            passed=rows_in == loaded + quarantined,
+            metadata={
+                "source_file": str(source),
+                "rows_in": rows_in,
+                "rows_loaded": loaded,
+                "rows_quarantined": quarantined,
+                "difference": rows_in - loaded - quarantined,
+            },
+        )
+
+    @dg.asset_check(
+        asset=STREET_CRIMES_KEY,
+        name="contract",
+        blocking=True,
+        partitions_def=POLICE_UK_MONTHS,
+        description="Loaded rows meet the contract: located, known crime type, unique event id.",
+    )
+    def contract(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        import h3
+        import pandas as pd
+
+        from quality.contracts.police_uk import CRIME_TYPES, UK_BOUNDS_WGS84
+
+        df = pd.read_parquet(_partition_paths(platform, context.partition_key)[0])
+        b = UK_BOUNDS_WGS84
+        failures = {
+            "null_coordinates": int(df[["longitude", "latitude"]].isna().any(axis=1).sum()),
+            "outside_uk": int(
+                (
+                    ~df["longitude"].between(b["lon_min"], b["lon_max"])
+                    | ~df["latitude"].between(b["lat_min"], b["lat_max"])
+                ).sum()
+            ),
+            "unknown_crime_type": int((~df["crime_type"].isin(CRIME_TYPES)).sum()),
+            "duplicate_event_id": int(df["event_id"].duplicated().sum()),
+            "invalid_h3_cell": int((~df["h3_cell"].map(h3.is_valid_cell)).sum()),
+        }
+        return dg.AssetCheckResult(
+            passed=not any(failures.values()),
+            metadata={"rows": len(df), **failures},
+        )
+
+    @dg.asset_check(
+        asset=STREET_CRIMES_KEY,
+        name="located_in_force_area",
+        blocking=False,
+        partitions_def=POLICE_UK_MONTHS,
+        description=f"At least {MIN_SHARE_IN_FORCE_AREA:.0%} of rows fall in the force's LSOAs.",
+    )
+    def located_in_force_area(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        import pandas as pd
+
+        df = pd.read_parquet(
+            _partition_paths(platform, context.partition_key)[0], columns=["in_force_area"]
+        )
+        share = float(df["in_force_area"].mean()) if len(df) else 0.0
+        return dg.AssetCheckResult(
+            passed=share >= MIN_SHARE_IN_FORCE_AREA,
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={"share_in_force_area": round(share, 4), "rows": len(df)},
+        )
+
+    return [rows_reconcile, contract, located_in_force_area]

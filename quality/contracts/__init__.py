@@ -1,0 +1,1 @@
+"""Data contracts: what each landing source must look like, as plain data."""

@@ -1,0 +1,85 @@
+"""Contract for data.police.uk street-level crime files (``YYYY-MM-<force>-street.csv``).
+
+The format is the monthly release described at data.police.uk/about; the
+behaviours below were checked on the shipped Thames Valley and City of London
+files (see ``public_data/SOURCES.md``).
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = [
+    "STREET_COLUMNS",
+    "CRIME_TYPES",
+    "POLICE_GENERATED_CRIME_TYPES",
+    "UK_BOUNDS_WGS84",
+    "STREET_FILE_PATTERN",
+    "CRIME_ID_PATTERN",
+    "QUARANTINE_REASONS",
+]
+
+#: Header of a street-level file, in order.
+STREET_COLUMNS: tuple[str, ...] = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+
+#: The 14 police.uk crime categories.
+CRIME_TYPES: frozenset[str] = frozenset(
+    {
+        "Anti-social behaviour",
+        "Bicycle theft",
+        "Burglary",
+        "Criminal damage and arson",
+        "Drugs",
+        "Other crime",
+        "Other theft",
+        "Possession of weapons",
+        "Public order",
+        "Robbery",
+        "Shoplifting",
+        "Theft from the person",
+        "Vehicle crime",
+        "Violence and sexual offences",
+    }
+)
+
+#: Offences mostly found by police activity (searches) rather than reported by
+#: victims: counting them for hot spot selection sends patrols where patrols
+#: already are (the feedback loop in DESIGN.md), so selection excludes them by default.
+POLICE_GENERATED_CRIME_TYPES: frozenset[str] = frozenset({"Drugs", "Possession of weapons"})
+
+#: Longitude/latitude box around the United Kingdom (WGS84 degrees).
+UK_BOUNDS_WGS84 = {"lon_min": -8.7, "lon_max": 1.9, "lat_min": 49.8, "lat_max": 60.9}
+
+#: File names look like ``2025-01-thames-valley-street.csv`` (optionally gzipped).
+STREET_FILE_PATTERN = re.compile(
+    r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+)-street\.csv(?:\.gz)?$"
+)
+
+#: A crime id is a 64-character lower-case hex hash; ASB rows have none.
+CRIME_ID_PATTERN = re.compile(r"^[0-9a-f]{64}$")
+
+#: Every reason a row can be quarantined for, with what it means.
+QUARANTINE_REASONS: dict[str, str] = {
+    "invalid_utf8": "the row contains bytes that are not valid UTF-8",
+    "wrong_field_count": "the row does not have one field per header column",
+    "no_location": "longitude and latitude are blank (police.uk 'No location' rows)",
+    "malformed_coordinates": "longitude or latitude is not a number, or only one is given",
+    "coordinates_outside_uk": "the point lies outside the United Kingdom bounding box",
+    "month_mismatch": "the Month field is malformed or differs from the file's month",
+    "unknown_crime_type": "Crime type is not one of the 14 police.uk categories",
+    "malformed_crime_id": "Crime ID is neither blank (ASB) nor a 64-character hex hash",
+    "missing_crime_id": "a crime other than anti-social behaviour has no Crime ID",
+}

@@ -1,0 +1,14 @@
+"""Sensors: react to files arriving in the landing zone."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+__all__ = ["defs"]
+
+
+def defs() -> dg.Definitions:
+    """One file-arrival sensor per landing source."""
+    from sensors.landing import police_uk_street_sensor
+
+    return dg.Definitions(sensors=[police_uk_street_sensor()])

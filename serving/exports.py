@@ -1,0 +1,129 @@
+"""Versioned, atomic exports: ``<exports>/<version>/`` plus a ``latest`` link.
+
+A version is named by its content (``<as_of>-<sha256 prefix>``), so
+re-exporting identical tables reuses the existing version and changes
+nothing. Files are written to a hidden temporary folder, hashed, given a
+``manifest.json``, and the folder is renamed into place in one step; the
+``latest`` symlink is then swapped with ``os.replace``. A reader resolving
+``latest`` sees either the old complete version or the new complete one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vrdp.lake import sha256_file
+
+__all__ = ["ExportFile", "PublishedExport", "publish_export", "read_manifest", "MANIFEST_NAME"]
+
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One file of an export: how to write it and how many rows it holds."""
+
+    name: str
+    rows: int
+    write: Callable[[Path], None]
+
+
+@dataclass(frozen=True)
+class PublishedExport:
+    """Where a version landed and whether this call created it."""
+
+    version: str
+    path: Path
+    manifest: dict
+    created: bool
+
+
+def read_manifest(version_dir: str | Path) -> dict:
+    """Load a version's manifest."""
+    return json.loads((Path(version_dir) / MANIFEST_NAME).read_text())
+
+
+def _swap_latest(exports_dir: Path, version: str) -> None:
+    link = exports_dir / "latest"
+    tmp = exports_dir / f".latest.{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    os.symlink(version, tmp)
+    os.replace(tmp, link)
+
+
+def publish_export(
+    exports_dir: str | Path,
+    files: list[ExportFile],
+    *,
+    as_of: str,
+    parameters: Mapping[str, object],
+    now: datetime | None = None,
+) -> PublishedExport:
+    """Write ``files`` as a new export version (or reuse an identical one).
+
+    Parameters
+    ----------
+    exports_dir
+        Folder holding versions and the ``latest`` link.
+    files
+        The export's files; names must be unique plain file names.
+    as_of
+        Label of the data's reference date (e.g. the last month), the version prefix.
+    parameters
+        Choices that shaped the content (window, seeds, ...), recorded in the manifest.
+    now
+        Generation time recorded in the manifest (defaults to the current UTC time).
+    """
+    exports_dir = Path(exports_dir)
+    exports_dir.mkdir(parents=True, exist_ok=True)
+    names = [f.name for f in files]
+    if len(set(names)) != len(names) or any("/" in n or n == MANIFEST_NAME for n in names):
+        raise ValueError(f"export file names must be unique plain names, got {names}")
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=exports_dir))
+    try:
+        entries = []
+        for f in files:
+            f.write(staging / f.name)
+            path = staging / f.name
+            entries.append(
+                {
+                    "name": f.name,
+                    "rows": f.rows,
+                    "bytes": path.stat().st_size,
+                    "sha256": sha256_file(path),
+                }
+            )
+        content = hashlib.sha256()
+        for e in sorted(entries, key=lambda e: e["name"]):
+            content.update(f"{e['name']}\0{e['sha256']}\n".encode())
+        content.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+        content_sha = content.hexdigest()
+        version = f"{as_of}-{content_sha[:12]}"
+        target = exports_dir / version
+        if target.exists():
+            _swap_latest(exports_dir, version)
+            return PublishedExport(version, target, read_manifest(target), created=False)
+        manifest = {
+            "version": version,
+            "as_of": as_of,
+            "generated_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
+            "content_sha256": content_sha,
+            "parameters": dict(parameters),
+            "files": entries,
+        }
+        (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        os.chmod(staging, 0o755)
+        os.rename(staging, target)
+        _swap_latest(exports_dir, version)
+        return PublishedExport(version, target, manifest, created=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)

@@ -1,0 +1,1 @@
+"""Hot spot selection: harm-weighted ranking of grid cells."""

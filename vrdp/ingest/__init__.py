@@ -1,0 +1,1 @@
+"""Parsers that turn landing files into typed rows plus quarantined rows."""
