@@ -84,7 +84,7 @@ def run_all(instance, s: Settings, *, log=print) -> dict:
     """Materialize every asset; return a summary (months, skipped, export)."""
     import dagster as dg
 
-    from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY
+    from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY, street_lake_paths
     from orchestration.definitions import build_defs
     from vrdp.ingest.police_uk import find_street_files, missing_months
     from vrdp.lake import sha256_file
@@ -121,7 +121,7 @@ def run_all(instance, s: Settings, *, log=print) -> dict:
     ) | dg.AssetSelection.groups("quarantine")
     skipped = []
     for month in months:
-        lake_file = s.lake_dir / "police_uk" / "street_crimes" / f"month={month}" / "part-0.parquet"
+        lake_file = street_lake_paths(s.lake_dir, month)[0]
         if lake_file.exists() and _loaded_hash(instance, STREET_CRIMES_KEY, month) == sha256_file(
             files[month]
         ):

@@ -6,6 +6,8 @@ exist only for months that were delivered (a sensor or ``make run`` adds them),
 so a month the force never published is reported as missing, never invented.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key, read_boundaries
@@ -14,17 +16,39 @@ from orchestration.resources import PlatformConfig
 __all__ = [
     "POLICE_UK_MONTHS",
     "STREET_CRIMES_KEY",
+    "STREET_LANDING_KEY",
+    "street_landing_files",
     "STREET_QUARANTINE_KEY",
     "police_uk_street_crimes",
+    "street_lake_paths",
     "street_landing_dir",
 ]
 
 #: Months for which a street-level file has been delivered (``YYYY-MM``).
 POLICE_UK_MONTHS = dg.DynamicPartitionsDefinition(name="police_uk_months")
 
+#: The delivered files themselves: an external asset (Dagster does not make it),
+#: so the graph starts where the data does.
+STREET_LANDING_KEY = dg.AssetKey(["landing", "police_uk_street_files"])
+
+street_landing_files = dg.AssetSpec(
+    STREET_LANDING_KEY,
+    description="data.police.uk street-level CSVs as delivered to landing/police_uk/street.",
+    group_name="landing",
+    kinds={"csv"},
+)
+
 #: Matches the dbt source ``police_uk.street_crimes``, so lineage is one graph.
 STREET_CRIMES_KEY = dg.AssetKey(["police_uk", "street_crimes"])
 STREET_QUARANTINE_KEY = dg.AssetKey(["quarantine", "police_uk_street_crimes"])
+
+
+def street_lake_paths(lake_dir: Path, month: str) -> tuple[Path, Path]:
+    """Parquet files of one month: (loaded rows, quarantined rows)."""
+    return (
+        lake_dir / "police_uk" / "street_crimes" / month / "part-0.parquet",
+        lake_dir / "quarantine" / "police_uk_street_crimes" / month / "part-0.parquet",
+    )
 
 
 def street_landing_dir(platform: PlatformConfig):
@@ -41,7 +65,12 @@ def street_landing_dir(platform: PlatformConfig):
             ),
             group_name="sources",
             kinds={"python", "parquet"},
-            deps=[boundary_key("lsoa21"), boundary_key("lsoa11"), boundary_key("wards")],
+            deps=[
+                STREET_LANDING_KEY,
+                boundary_key("lsoa21"),
+                boundary_key("lsoa11"),
+                boundary_key("wards"),
+            ],
             partitions_def=POLICE_UK_MONTHS,
         ),
         dg.AssetSpec(
@@ -50,6 +79,7 @@ def street_landing_dir(platform: PlatformConfig):
                 "Street-level rows that failed the contract: file, row, raw text and reason."
             ),
             group_name="quarantine",
+            deps=[STREET_LANDING_KEY],
             kinds={"python", "parquet"},
             partitions_def=POLICE_UK_MONTHS,
         ),
@@ -80,10 +110,9 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
         lsoa11=read_boundaries(platform, "lsoa11"),
         wards=read_boundaries(platform, "wards"),
     )
-    out_dir = s.lake_dir / "police_uk" / "street_crimes" / f"month={month}"
-    q_dir = s.lake_dir / "quarantine" / "police_uk_street_crimes" / f"month={month}"
-    write_parquet_atomic(located, out_dir / "part-0.parquet")
-    write_parquet_atomic(parsed.quarantine, q_dir / "part-0.parquet")
+    out_path, q_path = street_lake_paths(s.lake_dir, month)
+    write_parquet_atomic(located, out_path)
+    write_parquet_atomic(parsed.quarantine, q_path)
 
     reasons = parsed.quarantine["reason"].value_counts().sort_index().to_dict()
     delivered = sorted(files)
@@ -107,7 +136,7 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             "h3_resolution": s.h3_resolution,
             "months_delivered": ", ".join(delivered),
             "months_missing": ", ".join(gaps) or "none",
-            "path": dg.MetadataValue.path(str(out_dir)),
+            "path": dg.MetadataValue.path(str(out_path)),
         },
         data_version=dg.DataVersion(parsed.file_sha256[:16]),
     )
@@ -117,6 +146,6 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             **common,
             "dagster/row_count": len(parsed.quarantine),
             "reasons": dg.MetadataValue.json(reasons),
-            "path": dg.MetadataValue.path(str(q_dir)),
+            "path": dg.MetadataValue.path(str(q_path)),
         },
     )

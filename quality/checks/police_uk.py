@@ -10,6 +10,7 @@ import dagster as dg
 from assets.sources.police_uk import (
     POLICE_UK_MONTHS,
     STREET_CRIMES_KEY,
+    street_lake_paths,
     street_landing_dir,
 )
 from orchestration.resources import PlatformConfig
@@ -36,14 +37,6 @@ def count_csv_rows(path) -> int:
     return sum(1 for row in csv.reader(io.StringIO(text, newline="")) if row) - 1
 
 
-def _partition_paths(platform: PlatformConfig, month: str):
-    lake = platform.resolve().lake_dir
-    return (
-        lake / "police_uk" / "street_crimes" / f"month={month}" / "part-0.parquet",
-        lake / "quarantine" / "police_uk_street_crimes" / f"month={month}" / "part-0.parquet",
-    )
-
-
 def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
     """The checks on ``police_uk/street_crimes``, one evaluation per month partition."""
 
@@ -62,7 +55,7 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         s = platform.resolve()
         month = context.partition_key
         source = find_street_files(street_landing_dir(platform), s.police_uk_force)[month]
-        loaded_path, quarantine_path = _partition_paths(platform, month)
+        loaded_path, quarantine_path = street_lake_paths(platform.resolve().lake_dir, month)
         rows_in = count_csv_rows(source)
         loaded = pq.ParquetFile(loaded_path).metadata.num_rows
         quarantined = pq.ParquetFile(quarantine_path).metadata.num_rows
@@ -90,7 +83,9 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
 
         from quality.contracts.police_uk import CRIME_TYPES, UK_BOUNDS_WGS84
 
-        df = pd.read_parquet(_partition_paths(platform, context.partition_key)[0])
+        df = pd.read_parquet(
+            street_lake_paths(platform.resolve().lake_dir, context.partition_key)[0]
+        )
         b = UK_BOUNDS_WGS84
         failures = {
             "null_coordinates": int(df[["longitude", "latitude"]].isna().any(axis=1).sum()),
@@ -120,7 +115,8 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         import pandas as pd
 
         df = pd.read_parquet(
-            _partition_paths(platform, context.partition_key)[0], columns=["in_force_area"]
+            street_lake_paths(platform.resolve().lake_dir, context.partition_key)[0],
+            columns=["in_force_area"],
         )
         share = float(df["in_force_area"].mean()) if len(df) else 0.0
         return dg.AssetCheckResult(

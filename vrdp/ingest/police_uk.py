@@ -249,7 +249,9 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
     name = parse_street_file_name(path)
     text, digest = _read_text(path)
     file_label = source_name or path.name
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a stray quote would otherwise swallow every following line into one
+    # field, hiding those rows inside a single quarantined "row".
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = next(reader)
     except StopIteration:

@@ -1,0 +1,96 @@
+import json
+import os
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+from conftest import REPO
+
+from orchestration.definitions import build_defs
+
+EXPECTED_KEYS = {
+    "geography/lsoa11_boundaries",
+    "geography/lsoa21_boundaries",
+    "geography/wards_boundaries",
+    "landing/police_uk_street_files",
+    "police_uk/street_crimes",
+    "quarantine/police_uk_street_crimes",
+    "reference/cchi_harm_weights",
+    "reference/police_uk_crime_types",
+    "staging/stg_police_uk__street_crimes",
+    "staging/stg_police_uk__quarantined_rows",
+    "marts/fct_cell_monthly_harm",
+    "hotspots/top_harm_cells",
+    "exports/hotspot_tasking_export",
+}
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return build_defs()
+
+
+def test_definitions_load_and_hold_every_asset(defs):
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert keys == EXPECTED_KEYS
+    assert {s.name for s in defs.sensors} == {"police_uk_street_files"}
+
+
+def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
+    graph = defs.resolve_asset_graph()
+    source = dg.AssetKey(["police_uk", "street_crimes"])
+    staging = dg.AssetKey(["staging", "stg_police_uk__street_crimes"])
+    assert source in graph.get(staging).parent_keys  # dbt source == Python asset key
+    downstream = dg.AssetSelection.assets(source).downstream().resolve(graph)
+    assert dg.AssetKey(["exports", "hotspot_tasking_export"]) in downstream
+    roots = {k for k in graph.get_all_asset_keys() if not graph.get(k).parent_keys}
+    assert {k.to_user_string() for k in roots} == {
+        "geography/lsoa11_boundaries",
+        "geography/lsoa21_boundaries",
+        "geography/wards_boundaries",
+        "landing/police_uk_street_files",
+        "reference/cchi_harm_weights",
+        "reference/police_uk_crime_types",
+    }
+
+
+def test_every_warehouse_asset_is_in_the_single_writer_pool(defs):
+    pools = {}
+    for assets_def in defs.assets:
+        if not isinstance(assets_def, dg.AssetsDefinition):
+            continue  # external asset specs run nothing
+        for key in assets_def.keys:
+            pools[key.to_user_string()] = assets_def.op.pool
+    assert pools["marts/fct_cell_monthly_harm"] == "duckdb_warehouse"
+    assert pools["hotspots/top_harm_cells"] == "duckdb_warehouse"
+    config = (REPO / "orchestration" / "dagster.yaml").read_text()
+    assert "default_limit: 1" in config and "enabled: false" in config
+
+
+def test_every_asset_has_a_description(defs):
+    graph = defs.resolve_asset_graph()
+    missing = [
+        k.to_user_string()
+        for k in graph.get_all_asset_keys()
+        if not (graph.get(k).description or "").strip()
+    ]
+    assert missing == []
+
+
+def test_import_does_no_work(tmp_path):
+    """Importing the code location reads nothing, creates nothing, parses no dbt."""
+    root = tmp_path / "never-created"
+    code = (
+        "import sys, orchestration.definitions as d; "
+        "import json; print(json.dumps(sorted(m for m in sys.modules "
+        "if m.split('.')[0] in {'dagster_dbt', 'duckdb', 'geopandas', 'assets', 'serving'})))"
+    )
+    env = {**os.environ, "VRDP_DATA_ROOT": str(root), "HOME": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, env=env, check=True, capture_output=True, text=True
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
+    assert not root.exists()
