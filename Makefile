@@ -38,8 +38,8 @@ prepare: $(MANIFEST)  ## parse the dbt project (Dagster reads its manifest)
 run: prepare  ## land the demo data, materialize every asset, write the exports
 	$(BIN)/python -m orchestration.main
 
-test: prepare  ## the whole test suite
-	$(BIN)/python -m pytest
+test: prepare  ## the whole test suite (two workers; a test module stays on one)
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under data/)
 	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from orchestration.settings import settings; ensure_dagster_home(settings())'
