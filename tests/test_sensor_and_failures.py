@@ -19,8 +19,9 @@ def tick(instance, cursor):
 
 
 def test_sensor_requests_new_and_changed_files_only(data_root):
-    landing = land(data_root, *[COL_STREET / f"2025-0{m}-city-of-london-street.csv.gz"
-                                for m in (1, 2)])
+    landing = land(
+        data_root, *[COL_STREET / f"2025-0{m}-city-of-london-street.csv.gz" for m in (1, 2)]
+    )
     instance = dg.DagsterInstance.ephemeral()
     first = tick(instance, None)
     assert [r.partition_key for r in first.run_requests] == ["2025-01", "2025-02"]
@@ -32,8 +33,10 @@ def test_sensor_requests_new_and_changed_files_only(data_root):
     assert again.run_requests == []
 
     # Re-delivery with other content: one run, with a run key naming the new hash.
-    shutil.copy(COL_STREET / "2025-03-city-of-london-street.csv.gz",
-                landing / "2025-02-city-of-london-street.csv.gz")
+    shutil.copy(
+        COL_STREET / "2025-03-city-of-london-street.csv.gz",
+        landing / "2025-02-city-of-london-street.csv.gz",
+    )
     instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, ["2025-01", "2025-02"])
     changed = tick(instance, again.cursor)
     assert [r.partition_key for r in changed.run_requests] == ["2025-02"]
@@ -56,8 +59,11 @@ def defs():
 
 def _materialize(defs, selection, partition_key=None):
     return dg.materialize(
-        [*defs.assets, *defs.asset_checks], selection=selection, partition_key=partition_key,
-        instance=dg.DagsterInstance.ephemeral(), resources=defs.resources,
+        [*defs.assets, *defs.asset_checks],
+        selection=selection,
+        partition_key=partition_key,
+        instance=dg.DagsterInstance.ephemeral(),
+        resources=defs.resources,
         raise_on_error=False,
     )
 
@@ -73,7 +79,9 @@ def test_a_file_that_cannot_be_parsed_fails_its_run_naming_file_and_problem(data
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.groups("sources", "quarantine"),
-        partition_key="2025-03", instance=instance, resources=defs.resources,
+        partition_key="2025-03",
+        instance=instance,
+        resources=defs.resources,
         raise_on_error=False,
     )
     assert not result.success

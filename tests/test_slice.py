@@ -94,7 +94,8 @@ def test_export_harm_equals_sum_over_its_events(slice_run):
     # the export holds the top cells: nothing left out has more harm than the last one
     assert per_cell.drop(export["h3_cell"]).max() <= export["harm_days"].min()
     assert export["share_of_harm"].sum() == pytest.approx(
-        export["harm_days"].sum() / per_cell.sum(), abs=1e-4  # CSV keeps 6 decimals
+        export["harm_days"].sum() / per_cell.sum(),
+        abs=1e-4,  # CSV keeps 6 decimals
     )
 
 
@@ -136,7 +137,9 @@ def test_warehouse_has_the_mart_and_it_matches_the_lake(slice_run):
     s = slice_run["settings"]
     con = duckdb.connect(str(s.warehouse_path), read_only=True)
     try:
-        mart_events = con.execute("select sum(events) from marts.fct_cell_monthly_harm").fetchone()[0]
+        mart_events = con.execute("select sum(events) from marts.fct_cell_monthly_harm").fetchone()[
+            0
+        ]
         quarantined = con.execute("select count(*) from staging.stg_police_uk__quarantined_rows")
         quarantined = quarantined.fetchone()[0]
     finally:

@@ -1,0 +1,195 @@
+"""Enforce a :class:`~quality.contracts.base.Contract` on a batch of raw rows.
+
+Every input row ends in exactly one of ``loaded`` or ``quarantine`` (with the
+first reason and a detail listing every fault found), so
+``rows_in == len(loaded) + len(quarantine)`` for every batch. Work is
+vectorised per column, so a million rows take seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from quality.contracts.base import Contract, Field
+from vrdp.coords import AreaBox, normalise_coordinates
+from vrdp.ingest.landing import RawBatch, quarantine_frame, read_landing_file
+
+__all__ = ["ContractResult", "apply_contract", "load_file", "REASONS"]
+
+#: Row-level reasons, in the order they are tested.
+REASONS: dict[str, str] = {
+    "invalid_utf8": "the row holds bytes that are not UTF-8",
+    "wrong_field_count": "the row does not have one value per header column",
+    "invalid_json": "a JSON line that does not parse as an object",
+    "missing_field": "a JSON line without a field the contract needs",
+    "missing_required": "a required value is empty",
+    "bad_type": "a value does not parse as the field's type",
+    "unknown_code": "a value is not in the field's code list",
+    "out_of_range": "a number is outside the field's range",
+    "bad_format": "a text value does not match the field's pattern",
+    "future_date": "a date or time is later than the delivery date",
+    "bad_coordinates": "a point that does not parse or lies outside the United Kingdom",
+    "no_location": "no point, where the contract requires one",
+    "duplicate_row": "an exact repeat of an earlier row in the delivery",
+    "duplicate_key": "the record id of an earlier row, with other content",
+}
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+@dataclass(frozen=True)
+class ContractResult:
+    """Typed rows that met the contract, and the rows that did not."""
+
+    loaded: pd.DataFrame
+    quarantine: pd.DataFrame
+    rows_in: int
+
+
+def _parse(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Typed values and a mask of non-empty values that failed to parse."""
+    empty = text.eq("")
+    if f.type == "str":
+        return text.where(~empty, None).astype("string"), pd.Series(False, index=text.index)
+    if f.type in ("int", "float"):
+        num = pd.to_numeric(text.where(~empty, None), errors="coerce")
+        bad = num.isna() & ~empty
+        if f.type == "int":
+            bad |= num.notna() & (num != np.floor(num))
+            return num.where(~bad).astype("Int64"), bad
+        return num.astype("float64"), bad
+    if f.type == "bool":
+        low = text.str.strip().str.lower()
+        value = pd.Series(pd.NA, index=text.index, dtype="boolean")
+        value[low.isin(_TRUE)] = True
+        value[low.isin(_FALSE)] = False
+        return value, value.isna() & ~empty
+    fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
+    parsed = pd.to_datetime(text.where(~empty, None), format=fmt, errors="coerce")
+    bad = parsed.isna() & ~empty
+    if f.type == "date":
+        return parsed.dt.date.where(parsed.notna(), None), bad
+    return parsed.astype("datetime64[ms]"), bad
+
+
+def _first_reason(problems: dict[str, pd.Series], index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    reason = pd.Series(None, index=index, dtype="object")
+    detail = pd.Series("", index=index, dtype="object")
+    for label, mask in problems.items():
+        code = label.split(":", 1)[0]
+        reason = reason.where(reason.notna() | ~mask, code)
+        detail = detail.where(~mask, detail + np.where(detail.eq(""), "", "; ") + label)
+    return reason, detail
+
+
+def apply_contract(
+    batch: RawBatch,
+    contract: Contract,
+    *,
+    source_file: str,
+    delivered_on: date,
+    area: AreaBox | None = None,
+) -> ContractResult:
+    """Type, validate and locate a raw batch; split it into loaded and quarantined rows.
+
+    Parameters
+    ----------
+    batch
+        Raw rows from :func:`~vrdp.ingest.landing.read_landing_file`.
+    contract
+        The dataset's contract.
+    source_file
+        File name recorded on every row (``source_file``) for lineage.
+    delivered_on
+        Dates after this are faults for fields with ``not_future``.
+    area
+        Force area box for coordinates (flags ``in_area`` and proves swaps).
+
+    Returns
+    -------
+    ContractResult
+        ``loaded`` has the contract's columns typed, plus ``source_file``,
+        ``row_number`` and, with coordinates, ``longitude``, ``latitude``,
+        ``easting_m``, ``northing_m``, ``coordinate_system``,
+        ``coordinate_fault`` and ``in_area``.
+    """
+    rows = batch.rows
+    idx = rows.index
+    typed = {}
+    problems: dict[str, pd.Series] = {}
+    for f in contract.fields:
+        text = rows[f.name].astype("object").fillna("").astype(str).str.strip()
+        value, bad = _parse(f, text)
+        typed[f.name] = value
+        if f.required:
+            problems[f"missing_required:{f.name}"] = text.eq("")
+        problems[f"bad_type:{f.name}"] = bad
+        if f.codes is not None:
+            problems[f"unknown_code:{f.name}"] = text.ne("") & ~text.isin(f.codes)
+        if f.min is not None or f.max is not None:
+            lo = -np.inf if f.min is None else f.min
+            hi = np.inf if f.max is None else f.max
+            num = pd.to_numeric(value, errors="coerce")
+            problems[f"out_of_range:{f.name}"] = num.notna() & ~num.between(lo, hi)
+        if f.pattern is not None:
+            problems[f"bad_format:{f.name}"] = text.ne("") & ~text.str.fullmatch(f.pattern)
+        if f.not_future and f.type in ("date", "datetime"):
+            limit = pd.Timestamp(delivered_on) + pd.Timedelta(days=1)
+            when = pd.to_datetime(pd.Series(value, index=idx), errors="coerce")
+            problems[f"future_date:{f.name}"] = when.notna() & (when >= limit)
+
+    coords = None
+    if contract.coordinates:
+        x, y = contract.coordinates
+        coords = normalise_coordinates(
+            rows[x].to_numpy(), rows[y].to_numpy(), system=contract.coordinate_system, area=area
+        )
+        coords.index = idx
+        fault = coords["coordinate_fault"].fillna("")
+        problems["bad_coordinates"] = fault.isin(["unparseable", "outside_uk"])
+        if contract.location_required:
+            problems["no_location"] = fault.eq("missing")
+
+    # Duplicates are judged on the raw text: an exact repeat is a re-sent row; the
+    # same id with other content is a conflict an operator must resolve.
+    raw = batch.raw.set_axis(idx)
+    problems["duplicate_row"] = raw.duplicated(keep="first")
+    if contract.key:
+        key = rows[contract.key].astype(str)
+        problems[f"duplicate_key:{contract.key}"] = (
+            key.ne("") & key.duplicated(keep="first") & ~problems["duplicate_row"]
+        )
+
+    reason, detail = _first_reason(problems, idx)
+    bad = reason.notna()
+    q_new = quarantine_frame(
+        contract.source,
+        source_file,
+        list(zip(rows.loc[bad, "row_number"], raw[bad], reason[bad], detail[bad], strict=True)),
+    )
+    quarantine = pd.concat([batch.quarantine, q_new], ignore_index=True)
+    quarantine = quarantine.sort_values("row_number", kind="mergesort").reset_index(drop=True)
+
+    loaded = pd.DataFrame({name: col[~bad] for name, col in typed.items()})
+    if coords is not None:
+        loaded = pd.concat([loaded, coords[~bad]], axis=1)
+    loaded["source_file"] = pd.array([source_file] * len(loaded), dtype="string")
+    loaded["row_number"] = rows.loc[~bad, "row_number"].astype("int64")
+    return ContractResult(loaded.reset_index(drop=True), quarantine, batch.rows_in)
+
+
+def load_file(
+    path: str | Path, contract: Contract, *, delivered_on: date, area: AreaBox | None = None
+) -> ContractResult:
+    """Read a landing file and apply its contract (see :func:`apply_contract`)."""
+    path = Path(path)
+    batch = read_landing_file(path, contract.names, source=contract.source)
+    return apply_contract(
+        batch, contract, source_file=path.name, delivered_on=delivered_on, area=area
+    )

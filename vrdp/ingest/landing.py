@@ -1,0 +1,238 @@
+"""Read landing files (CSV, JSON lines, Parquet) into raw text rows, losing none.
+
+Structural faults that spoil a single row (undecodable bytes, a wrong number
+of fields, a JSON line that does not parse) put that row in quarantine; faults
+that spoil the whole file (unreadable, no header, broken quoting, missing
+columns) raise :class:`~vrdp.errors.SourceFileError` naming the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from vrdp.errors import SourceFileError
+
+__all__ = ["RawBatch", "QUARANTINE_COLUMNS", "read_landing_file", "quarantine_frame"]
+
+QUARANTINE_COLUMNS = ["source", "source_file", "row_number", "raw_row", "reason", "detail"]
+
+
+@dataclass(frozen=True)
+class RawBatch:
+    """Rows of one file as text, plus the rows already quarantined while reading.
+
+    ``rows`` has one string column per expected column (missing values are
+    ``""``) and ``row_number`` (1 = first data row); ``raw`` keeps each row's
+    original text for the quarantine.
+    """
+
+    rows: pd.DataFrame
+    raw: pd.Series
+    quarantine: pd.DataFrame
+    rows_in: int
+
+
+def quarantine_frame(source: str, source_file: str, records: list[tuple]) -> pd.DataFrame:
+    """Quarantine rows from ``(row_number, raw_row, reason, detail)`` tuples."""
+    df = pd.DataFrame(records, columns=["row_number", "raw_row", "reason", "detail"])
+    df.insert(0, "source_file", source_file)
+    df.insert(0, "source", source)
+    return df.astype(
+        {
+            "row_number": "int64",
+            "raw_row": "string",
+            "reason": "string",
+            "detail": "string",
+            "source": "string",
+            "source_file": "string",
+        }
+    )
+
+
+def _text(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise SourceFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    if path.suffix == ".gz":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise SourceFileError(path, f"is not a valid gzip file ({exc})") from exc
+    return raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _printable(text: str) -> str:
+    return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
+
+
+def _check_columns(path: Path, found: list[str], expected: list[str]) -> None:
+    missing = [c for c in expected if c not in found]
+    if missing:
+        raise SourceFileError(
+            path, f"missing column(s) {missing}; found {found}; expected {expected}"
+        )
+
+
+def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
+    reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise SourceFileError(path, "is empty (no header row)") from None
+    except csv.Error as exc:
+        raise SourceFileError(path, f"header is not valid CSV ({exc})") from exc
+    _check_columns(path, header, expected)
+    good, raws, numbers, bad = [], [], [], []
+    row_number = 0
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise SourceFileError(path, f"line {line}: not valid CSV ({exc})") from exc
+        if not fields:
+            continue
+        row_number += 1
+        buf = io.StringIO()
+        csv.writer(buf, lineterminator="").writerow(fields)
+        raw = buf.getvalue()
+        if _has_surrogates(raw):
+            bad.append(
+                (
+                    row_number,
+                    _printable(raw),
+                    "invalid_utf8",
+                    f"line {line}: bytes that are not UTF-8",
+                )
+            )
+        elif len(fields) != len(header):
+            bad.append(
+                (
+                    row_number,
+                    raw,
+                    "wrong_field_count",
+                    f"line {line}: {len(fields)} fields, header has {len(header)}",
+                )
+            )
+        else:
+            good.append(fields)
+            raws.append(raw)
+            numbers.append(row_number)
+    rows = (
+        pd.DataFrame(good, columns=header, dtype="object")[expected]
+        if good
+        else pd.DataFrame(columns=expected, dtype="object")
+    )
+    rows.insert(0, "row_number", pd.array(numbers, dtype="int64"))
+    return RawBatch(
+        rows.reset_index(drop=True),
+        pd.Series(raws, dtype="string"),
+        quarantine_frame(source, path.name, bad),
+        row_number,
+    )
+
+
+def _as_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    return str(value)
+
+
+def _read_jsonl(path: Path, expected: list[str], source: str) -> RawBatch:
+    good, raws, numbers, bad = [], [], [], []
+    row_number = 0
+    for line_no, line in enumerate(_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        row_number += 1
+        if _has_surrogates(line):
+            bad.append(
+                (
+                    row_number,
+                    _printable(line),
+                    "invalid_utf8",
+                    f"line {line_no}: bytes that are not UTF-8",
+                )
+            )
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append((row_number, line, "invalid_json", f"line {line_no}: {exc.msg}"))
+            continue
+        if not isinstance(record, dict):
+            bad.append((row_number, line, "invalid_json", f"line {line_no}: not an object"))
+            continue
+        absent = [c for c in expected if c not in record]
+        if absent:
+            bad.append((row_number, line, "missing_field", f"line {line_no}: no {absent}"))
+            continue
+        good.append([_as_text(record[c]) for c in expected])
+        raws.append(line)
+        numbers.append(row_number)
+    rows = pd.DataFrame(good, columns=expected, dtype="object")
+    rows.insert(0, "row_number", pd.array(numbers, dtype="int64"))
+    return RawBatch(
+        rows, pd.Series(raws, dtype="string"), quarantine_frame(source, path.name, bad), row_number
+    )
+
+
+def _read_parquet(path: Path, expected: list[str], source: str) -> RawBatch:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except Exception as exc:  # pyarrow raises several types for a corrupt file
+        raise SourceFileError(path, f"is not a readable Parquet file ({exc})") from exc
+    _check_columns(path, table.column_names, expected)
+    df = table.select(expected).to_pandas()
+    rows = pd.DataFrame({c: df[c].map(_as_text) for c in expected}, dtype="object")
+    rows.insert(0, "row_number", pd.array(range(1, len(df) + 1), dtype="int64"))
+    raws = pd.Series(
+        [json.dumps(r, default=str, sort_keys=True) for r in df.to_dict("records")],
+        dtype="string",
+    )
+    return RawBatch(rows, raws, quarantine_frame(source, path.name, []), len(df))
+
+
+def read_landing_file(path: str | Path, expected: list[str], *, source: str) -> RawBatch:
+    """Read a CSV (optionally gzipped), JSON lines or Parquet landing file.
+
+    Parameters
+    ----------
+    path
+        The file; its suffix picks the reader (``.csv``, ``.csv.gz``, ``.jsonl``, ``.parquet``).
+    expected
+        Columns the contract needs; extra columns are ignored, missing ones
+        make the file unreadable.
+    source
+        ``<agency>.<dataset>``, recorded in quarantine rows.
+    """
+    path = Path(path)
+    name = path.name
+    if name.endswith((".csv", ".csv.gz")):
+        return _read_csv(path, expected, source)
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        return _read_jsonl(path, expected, source)
+    if name.endswith(".parquet"):
+        return _read_parquet(path, expected, source)
+    raise SourceFileError(path, "unknown format (expected .csv, .csv.gz, .jsonl or .parquet)")
