@@ -39,7 +39,9 @@ def test_h3_cells_and_polygons_round_trip():
     assert all(h3.get_resolution(c) == 9 for c in cells)
     polys = h3_cell_polygons(list(cells))
     assert polys.crs.to_epsg() == 4326
-    assert all(p.contains(gpd.points_from_xy([x], [y])[0]) for p, x, y in zip(polys, lon, lat))
+    assert all(
+        p.contains(gpd.points_from_xy([x], [y])[0]) for p, x, y in zip(polys, lon, lat, strict=True)
+    )
     area_km2 = polys.to_crs("EPSG:27700").area.to_numpy() / 1e6
     assert_allclose(area_km2, [h3.cell_area(c, unit="km^2") for c in cells], rtol=0.01)
 
