@@ -75,33 +75,24 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         name="contract",
         blocking=True,
         partitions_def=POLICE_UK_MONTHS,
-        description="Loaded rows meet the contract: located, known crime type, unique event id.",
+        description=(
+            "great-expectations suite on the loaded rows: located in the UK, known crime"
+            " type, unique event id, valid H3 cell."
+        ),
     )
     def contract(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-        import h3
         import pandas as pd
 
-        from quality.contracts.police_uk import CRIME_TYPES, UK_BOUNDS_WGS84
+        from quality.contracts.police_uk import street_expectations
+        from quality.ge import validate_frame
 
         df = pd.read_parquet(
             street_lake_paths(platform.resolve().lake_dir, context.partition_key)[0]
         )
-        b = UK_BOUNDS_WGS84
-        failures = {
-            "null_coordinates": int(df[["longitude", "latitude"]].isna().any(axis=1).sum()),
-            "outside_uk": int(
-                (
-                    ~df["longitude"].between(b["lon_min"], b["lon_max"])
-                    | ~df["latitude"].between(b["lat_min"], b["lat_max"])
-                ).sum()
-            ),
-            "unknown_crime_type": int((~df["crime_type"].isin(CRIME_TYPES)).sum()),
-            "duplicate_event_id": int(df["event_id"].duplicated().sum()),
-            "invalid_h3_cell": int((~df["h3_cell"].map(h3.is_valid_cell)).sum()),
-        }
+        summary = validate_frame(df, street_expectations(), "police_uk_street_crimes")
         return dg.AssetCheckResult(
-            passed=not any(failures.values()),
-            metadata={"rows": len(df), **failures},
+            passed=summary.success,
+            metadata={"rows": len(df), **summary.as_metadata()},
         )
 
     @dg.asset_check(

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import re
 
+from quality.contracts.base import Expectation
+
 __all__ = [
     "STREET_COLUMNS",
     "CRIME_TYPES",
-    "POLICE_GENERATED_CRIME_TYPES",
     "UK_BOUNDS_WGS84",
     "STREET_FILE_PATTERN",
     "CRIME_ID_PATTERN",
     "QUARANTINE_REASONS",
+    "street_expectations",
 ]
 
 #: Header of a street-level file, in order.
@@ -55,11 +57,6 @@ CRIME_TYPES: frozenset[str] = frozenset(
     }
 )
 
-#: Offences mostly found by police activity (searches) rather than reported by
-#: victims: counting them for hot spot selection sends patrols where patrols
-#: already are (the feedback loop in DESIGN.md), so selection excludes them by default.
-POLICE_GENERATED_CRIME_TYPES: frozenset[str] = frozenset({"Drugs", "Possession of weapons"})
-
 #: Longitude/latitude box around the United Kingdom (WGS84 degrees).
 UK_BOUNDS_WGS84 = {"lon_min": -8.7, "lon_max": 1.9, "lat_min": 49.8, "lat_max": 60.9}
 
@@ -83,3 +80,32 @@ QUARANTINE_REASONS: dict[str, str] = {
     "malformed_crime_id": "Crime ID is neither blank (ASB) nor a 64-character hex hash",
     "missing_crime_id": "a crime other than anti-social behaviour has no Crime ID",
 }
+
+
+def street_expectations() -> list[Expectation]:
+    """What every loaded month must satisfy (run with great-expectations)."""
+    b = UK_BOUNDS_WGS84
+    return [
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "event_id"}),
+        Expectation("ExpectColumnValuesToBeUnique", {"column": "event_id"}),
+        Expectation(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "longitude", "min_value": b["lon_min"], "max_value": b["lon_max"]},
+        ),
+        Expectation(
+            "ExpectColumnValuesToBeBetween",
+            {"column": "latitude", "min_value": b["lat_min"], "max_value": b["lat_max"]},
+        ),
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "longitude"}),
+        Expectation("ExpectColumnValuesToNotBeNull", {"column": "latitude"}),
+        Expectation(
+            "ExpectColumnValuesToBeInSet",
+            {"column": "crime_type", "value_set": sorted(CRIME_TYPES)},
+        ),
+        Expectation(
+            "ExpectColumnValuesToMatchRegex", {"column": "h3_cell", "regex": r"^8[0-9a-f]{14}$"}
+        ),
+        Expectation(
+            "ExpectColumnValuesToMatchRegex", {"column": "crime_id", "regex": r"^[0-9a-f]{64}$"}
+        ),
+    ]
