@@ -59,6 +59,11 @@ class Settings:
         return self.data_root / "landing"
 
     @property
+    def rejected_dir(self) -> Path:
+        """Files that could not be parsed at all, moved out of the landing zone."""
+        return self.data_root / "rejected"
+
+    @property
     def lake_dir(self) -> Path:
         """Typed Parquet written by source and analytics assets; dbt reads it."""
         return self.data_root / "lake"

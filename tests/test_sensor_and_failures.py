@@ -86,6 +86,9 @@ def test_a_file_that_cannot_be_parsed_fails_its_run_naming_file_and_problem(data
     )
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
-    message = failure.step_failure_data.error.cause.message
+    message = failure.step_failure_data.error.message
     assert str(bad) in message and "missing ['Reported by'" in message
-    assert bad.exists()  # never deleted
+    # moved out of the landing zone beside it, never deleted, with the reason
+    rejected = data_root / "rejected" / "police_uk" / "street" / bad.name
+    assert not bad.exists() and rejected.exists()
+    assert "missing ['Reported by'" in (rejected.parent / (bad.name + ".reason.txt")).read_text()

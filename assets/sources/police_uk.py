@@ -89,7 +89,9 @@ def street_landing_dir(platform: PlatformConfig):
 )
 def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
     """Parse, validate and locate one month of data.police.uk street-level crime."""
+    from vrdp.errors import SourceFileError
     from vrdp.geo import locate_points
+    from vrdp.ingest.landing import reject_file
     from vrdp.ingest.police_uk import find_street_files, missing_months, parse_street_file
     from vrdp.lake import write_parquet_atomic
 
@@ -102,7 +104,14 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             f"No {s.police_uk_force} street-level file for {month} in {landing}; "
             f"delivered months: {sorted(files) or 'none'}"
         )
-    parsed = parse_street_file(files[month])
+    try:
+        parsed = parse_street_file(files[month])
+    except SourceFileError as exc:
+        moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
+        raise dg.Failure(
+            f"{exc} (moved to {moved})",
+            metadata={"file": str(files[month]), "rejected_to": str(moved)},
+        ) from exc
     located = locate_points(
         parsed.loaded,
         h3_resolution=s.h3_resolution,

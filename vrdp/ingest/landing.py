@@ -20,7 +20,13 @@ import pandas as pd
 
 from vrdp.errors import SourceFileError
 
-__all__ = ["RawBatch", "QUARANTINE_COLUMNS", "read_landing_file", "quarantine_frame"]
+__all__ = [
+    "RawBatch",
+    "QUARANTINE_COLUMNS",
+    "read_landing_file",
+    "quarantine_frame",
+    "reject_file",
+]
 
 QUARANTINE_COLUMNS = ["source", "source_file", "row_number", "raw_row", "reason", "detail"]
 
@@ -236,3 +242,28 @@ def read_landing_file(path: str | Path, expected: list[str], *, source: str) -> 
     if name.endswith(".parquet"):
         return _read_parquet(path, expected, source)
     raise SourceFileError(path, "unknown format (expected .csv, .csv.gz, .jsonl or .parquet)")
+
+
+def reject_file(path: str | Path, landing_dir: str | Path, rejected_dir: str | Path,
+                problem: str) -> Path:
+    """Move an unreadable file from the landing zone to ``rejected/``, never deleting it.
+
+    The file keeps its path relative to the landing zone; a ``.reason.txt``
+    beside it says why. A file of the same name already rejected is kept too
+    (the new one gets a numbered suffix).
+
+    Returns
+    -------
+    Path
+        Where the file now is.
+    """
+    path, landing_dir, rejected_dir = Path(path), Path(landing_dir), Path(rejected_dir)
+    target = rejected_dir / path.relative_to(landing_dir)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    n = 1
+    while target.exists():
+        target = target.with_name(f"{path.name}.{n}")
+        n += 1
+    path.replace(target)
+    target.with_name(target.name + ".reason.txt").write_text(problem + "\n")
+    return target
