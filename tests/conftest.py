@@ -31,3 +31,14 @@ def land(data_root: Path, *files: Path) -> Path:
     for f in files:
         shutil.copy(f, landing / f.name)
     return landing
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory) -> Path:
+    """The ``small`` simulated world (seed 7), generated once per test session."""
+    from synthetic.config import SCALES, WorldConfig
+    from synthetic.world import generate
+
+    out = tmp_path_factory.mktemp("world_small")
+    generate(WorldConfig(seed=7, scale=SCALES["small"]), out, log=lambda *_: None)
+    return out

@@ -27,12 +27,7 @@ def test_contract_expectations_pass_on_a_clean_batch_and_fail_on_a_dirty_one():
         }
     )
     rows.insert(0, "row_number", range(1, 5))
-    batch = RawBatch(
-        rows,
-        pd.Series(["1", "2", "3", "4"], dtype="string"),
-        quarantine_frame("nhs.istv_assaults", "f.csv", []),
-        4,
-    )
+    batch = RawBatch(rows, quarantine_frame("nhs.istv_assaults", "f.csv", []), 4)
     result = apply_contract(batch, CONTRACT, source_file="f.csv", delivered_on=date(2025, 1, 1))
     assert list(result.loaded["ref"]) == ["a"]  # b: bad code, c: bad age, c again: dup key
     clean = validate_frame(result.loaded, CONTRACT.expectations(), "istv")

@@ -19,7 +19,7 @@ from quality.contracts.base import Contract, Field
 from vrdp.coords import AreaBox, normalise_coordinates
 from vrdp.ingest.landing import RawBatch, quarantine_frame, read_landing_file
 
-__all__ = ["ContractResult", "apply_contract", "load_file", "REASONS"]
+__all__ = ["ContractResult", "apply_contract", "load_file", "REASONS", "MOJIBAKE"]
 
 #: Row-level reasons, in the order they are tested.
 REASONS: dict[str, str] = {
@@ -32,12 +32,17 @@ REASONS: dict[str, str] = {
     "unknown_code": "a value is not in the field's code list",
     "out_of_range": "a number is outside the field's range",
     "bad_format": "a text value does not match the field's pattern",
+    "bad_encoding": "text with mojibake (UTF-8 read as Latin-1/CP1252) or U+FFFD",
     "future_date": "a date or time is later than the delivery date",
     "bad_coordinates": "a point that does not parse or lies outside the United Kingdom",
     "no_location": "no point, where the contract requires one",
     "duplicate_row": "an exact repeat of an earlier row in the delivery",
     "duplicate_key": "the record id of an earlier row, with other content",
 }
+
+#: Signs of text decoded with the wrong codec somewhere upstream (UTF-8 bytes read
+#: as Latin-1 or CP1252: "Ã©", "â€™", "Â£") or replaced by U+FFFD.
+MOJIBAKE = "Ã[\u0080-\u00bf\u0152-\u017e\u2018-\u203a]|â€|Â[\u00a0-\u00bf]|\ufffd"
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -79,13 +84,21 @@ def _parse(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _first_reason(problems: dict[str, pd.Series], index: pd.Index) -> tuple[pd.Series, pd.Series]:
-    reason = pd.Series(None, index=index, dtype="object")
-    detail = pd.Series("", index=index, dtype="object")
-    for label, mask in problems.items():
-        code = label.split(":", 1)[0]
-        reason = reason.where(reason.notna() | ~mask, code)
-        detail = detail.where(~mask, detail + np.where(detail.eq(""), "", "; ") + label)
-    return reason, detail
+    """First reason code per row (None when clean) and every fault label joined."""
+    labels = list(problems)
+    if not labels:
+        empty = pd.Series(None, index=index, dtype="object")
+        return empty, empty
+    hits = np.column_stack([problems[k].fillna(False).to_numpy(bool) for k in labels])
+    bad_rows = np.flatnonzero(hits.any(axis=1))
+    reason = np.full(len(index), None, dtype=object)
+    detail = np.full(len(index), None, dtype=object)
+    codes = np.array([k.split(":", 1)[0] for k in labels], dtype=object)
+    # Only faulty rows pay for string work; clean rows (nearly all) stay None.
+    reason[bad_rows] = codes[hits[bad_rows].argmax(axis=1)]
+    for r in bad_rows:
+        detail[r] = "; ".join(label for label, hit in zip(labels, hits[r], strict=True) if hit)
+    return pd.Series(reason, index=index), pd.Series(detail, index=index)
 
 
 def apply_contract(
@@ -137,6 +150,8 @@ def apply_contract(
             hi = np.inf if f.max is None else f.max
             num = pd.to_numeric(value, errors="coerce")
             problems[f"out_of_range:{f.name}"] = num.notna() & ~num.between(lo, hi)
+        if f.type == "str":
+            problems[f"bad_encoding:{f.name}"] = text.str.contains(MOJIBAKE, regex=True)
         if f.pattern is not None:
             problems[f"bad_format:{f.name}"] = text.ne("") & ~text.str.fullmatch(f.pattern)
         if f.not_future and f.type in ("date", "datetime"):
@@ -156,10 +171,9 @@ def apply_contract(
         if contract.location_required:
             problems["no_location"] = fault.eq("missing")
 
-    # Duplicates are judged on the raw text: an exact repeat is a re-sent row; the
-    # same id with other content is a conflict an operator must resolve.
-    raw = batch.raw.set_axis(idx)
-    problems["duplicate_row"] = raw.duplicated(keep="first")
+    # An exact repeat of a row is a re-sent row; the same id with other content is
+    # a conflict an operator must resolve.
+    problems["duplicate_row"] = rows.drop(columns="row_number").duplicated(keep="first")
     if contract.key:
         key = rows[contract.key].astype(str)
         problems[f"duplicate_key:{contract.key}"] = (
@@ -171,7 +185,15 @@ def apply_contract(
     q_new = quarantine_frame(
         contract.source,
         source_file,
-        list(zip(rows.loc[bad, "row_number"], raw[bad], reason[bad], detail[bad], strict=True)),
+        list(
+            zip(
+                rows.loc[bad, "row_number"],
+                batch.raw_rows(bad),
+                reason[bad],
+                detail[bad],
+                strict=True,
+            )
+        ),
     )
     quarantine = pd.concat([batch.quarantine, q_new], ignore_index=True)
     quarantine = quarantine.sort_values("row_number", kind="mergesort").reset_index(drop=True)

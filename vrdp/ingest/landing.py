@@ -36,14 +36,26 @@ class RawBatch:
     """Rows of one file as text, plus the rows already quarantined while reading.
 
     ``rows`` has one string column per expected column (missing values are
-    ``""``) and ``row_number`` (1 = first data row); ``raw`` keeps each row's
-    original text for the quarantine.
+    ``""``) and ``row_number`` (1 = first data row). ``raw`` keeps each row's
+    original text when the format has one (CSV, JSON lines); for Parquet the
+    raw form is rebuilt, only for the rows that need it, by :meth:`raw_rows`.
     """
 
     rows: pd.DataFrame
-    raw: pd.Series
     quarantine: pd.DataFrame
     rows_in: int
+    raw: pd.Series | None = None
+
+    def raw_rows(self, mask: pd.Series) -> pd.Series:
+        """Original text of the rows selected by ``mask`` (aligned with ``rows``)."""
+        if self.raw is not None:
+            return self.raw.set_axis(self.rows.index)[mask]
+        picked = self.rows.loc[mask].drop(columns="row_number")
+        return pd.Series(
+            [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in picked.to_dict("records")],
+            index=picked.index,
+            dtype="string",
+        )
 
 
 def quarantine_frame(source: str, source_file: str, records: list[tuple]) -> pd.DataFrame:
@@ -147,9 +159,9 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
     rows.insert(0, "row_number", pd.array(numbers, dtype="int64"))
     return RawBatch(
         rows.reset_index(drop=True),
-        pd.Series(raws, dtype="string"),
         quarantine_frame(source, path.name, bad),
         row_number,
+        pd.Series(raws, dtype="string"),
     )
 
 
@@ -198,11 +210,13 @@ def _read_jsonl(path: Path, expected: list[str], source: str) -> RawBatch:
     rows = pd.DataFrame(good, columns=expected, dtype="object")
     rows.insert(0, "row_number", pd.array(numbers, dtype="int64"))
     return RawBatch(
-        rows, pd.Series(raws, dtype="string"), quarantine_frame(source, path.name, bad), row_number
+        rows, quarantine_frame(source, path.name, bad), row_number, pd.Series(raws, dtype="string")
     )
 
 
 def _read_parquet(path: Path, expected: list[str], source: str) -> RawBatch:
+    import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     try:
@@ -210,14 +224,17 @@ def _read_parquet(path: Path, expected: list[str], source: str) -> RawBatch:
     except Exception as exc:  # pyarrow raises several types for a corrupt file
         raise SourceFileError(path, f"is not a readable Parquet file ({exc})") from exc
     _check_columns(path, table.column_names, expected)
-    df = table.select(expected).to_pandas()
-    rows = pd.DataFrame({c: df[c].map(_as_text) for c in expected}, dtype="object")
-    rows.insert(0, "row_number", pd.array(range(1, len(df) + 1), dtype="int64"))
-    raws = pd.Series(
-        [json.dumps(r, default=str, sort_keys=True) for r in df.to_dict("records")],
-        dtype="string",
-    )
-    return RawBatch(rows, raws, quarantine_frame(source, path.name, []), len(df))
+    text = {}
+    for name in expected:
+        col = table.column(name)
+        if pa.types.is_timestamp(col.type):
+            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
+        elif pa.types.is_boolean(col.type):
+            col = pc.if_else(col, "true", "false")
+        text[name] = pc.fill_null(pc.cast(col, pa.string()), "").to_numpy(zero_copy_only=False)
+    rows = pd.DataFrame(text, dtype="object")
+    rows.insert(0, "row_number", pd.array(range(1, table.num_rows + 1), dtype="int64"))
+    return RawBatch(rows, quarantine_frame(source, path.name, []), table.num_rows)
 
 
 def read_landing_file(path: str | Path, expected: list[str], *, source: str) -> RawBatch:
@@ -244,8 +261,9 @@ def read_landing_file(path: str | Path, expected: list[str], *, source: str) -> 
     raise SourceFileError(path, "unknown format (expected .csv, .csv.gz, .jsonl or .parquet)")
 
 
-def reject_file(path: str | Path, landing_dir: str | Path, rejected_dir: str | Path,
-                problem: str) -> Path:
+def reject_file(
+    path: str | Path, landing_dir: str | Path, rejected_dir: str | Path, problem: str
+) -> Path:
     """Move an unreadable file from the landing zone to ``rejected/``, never deleting it.
 
     The file keeps its path relative to the landing zone; a ``.reason.txt``

@@ -1,0 +1,396 @@
+"""Contracts for every agency's landing datasets.
+
+Police RMS, CAD and intelligence; children's social care; probation; NHS;
+points of interest; the patrol app's activity log and officers' GPS.
+Field lists follow the partner specifications summarised in
+``public_data/specs/partner_data_field_specs.md`` (ISTV/ISB 1594, the DfE
+Children in Need census, MoJ Data First / nDelius) and the force's RMS and CAD
+extracts. Code lists come from those specifications; the Home Office offence
+codes from ``public_data/reference``. Built by a function (reads one CSV), so
+importing this module does no work.
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+
+from orchestration.settings import REPO_ROOT
+from quality.contracts.base import Contract, Field
+
+__all__ = ["agency_contracts", "home_office_offence_codes", "POLICE_UK_CRIME_TYPE_CODES"]
+
+DATE = r"\d{4}-\d{2}-\d{2}"
+NAME = {"type": "str", "personal": True}
+SEX = ("M", "F", "U")
+POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
+
+POLICE_UK_CRIME_TYPE_CODES = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+NON_CRIME_INCIDENTS = (
+    "Concern for welfare",
+    "Road traffic collision",
+    "Suspicious circumstances",
+    "Missing person",
+    "Alarm activation",
+    "Highway disruption",
+    "Domestic incident",
+    "Sudden death",
+    "Animals",
+    "Lost/found property",
+)
+ED_SITES = (
+    "RTH08",
+    "RHW01",
+    "RD816",
+    "RDU50",
+    "RXQ50",
+    "RXQ02",
+    "RTH05",
+    "RDU52",
+    "RDU53",
+    "RHW06",
+)
+POI_CATEGORIES = (
+    "pub",
+    "bar",
+    "nightclub",
+    "fast_food",
+    "restaurant",
+    "cafe",
+    "off_licence",
+    "convenience",
+    "supermarket",
+    "shop",
+    "atm",
+    "bus_stop",
+    "school",
+    "university",
+    "parking",
+    "park",
+    "sports",
+    "place_of_worship",
+    "pharmacy",
+    "petrol_station",
+    "theatre",
+    "hotel",
+    "station",
+    "police_station",
+    "hospital",
+)
+
+
+@cache
+def home_office_offence_codes() -> tuple[str, ...]:
+    """Home Office offence codes from the shipped classification table."""
+    path = (
+        REPO_ROOT
+        / "public_data"
+        / "reference"
+        / "home_office_offence_codes_to_police_uk_category.csv"
+    )
+    with open(path, newline="") as f:
+        return tuple(sorted({row["offence_code"] for row in csv.DictReader(f)}))
+
+
+def _person(*, dob_required: bool = False) -> tuple[Field, ...]:
+    return (
+        Field("forename", **NAME),
+        Field("surname", required=True, **NAME),
+        Field("dob", "date", required=dob_required, not_future=True, personal=True),
+        Field("sex", codes=SEX),
+        Field("address_line", personal=True),
+        Field("postcode", personal=True),
+    )
+
+
+@cache
+def agency_contracts() -> dict[str, Contract]:
+    """Every agency dataset's contract, keyed by ``<agency>.<dataset>``."""
+    offences = home_office_offence_codes()
+    contracts = [
+        Contract(
+            "places.pois",
+            (
+                Field("poi_id", required=True),
+                Field("category", required=True, codes=POI_CATEGORIES),
+                Field("osm_key"),
+                Field("osm_value"),
+                Field("name"),
+                Field("easting", "float"),
+                Field("northing", "float"),
+                Field("longitude", "float"),
+                Field("latitude", "float"),
+                Field("lsoa_code"),
+                Field("street"),
+                Field("postcode"),
+            ),
+            key="poi_id",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+            location_required=True,
+        ),
+        Contract(
+            "police.occurrences",
+            (
+                Field("occurrence_ref", required=True, pattern=r"\d{12}"),
+                Field("recorded_at", "datetime", required=True, not_future=True),
+                Field("committed_from", "datetime", required=True, not_future=True),
+                Field("committed_to", "datetime", not_future=True),
+                Field("offence_code", required=True, codes=offences),
+                Field("offence_description"),
+                Field("easting", "str"),
+                Field("northing", "str"),
+                Field("location_text"),
+                Field("domestic_abuse_flag", "bool"),
+                Field("outcome"),
+            ),
+            key="occurrence_ref",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+        ),
+        Contract(
+            "police.nominals",
+            (
+                Field("nominal_id", required=True, pattern=r"N\d{9}"),
+                Field("created_at", "datetime", required=True, not_future=True),
+                Field("surname", required=True, personal=True),
+                Field("forename", personal=True),
+                Field("middle_names", personal=True),
+                Field("dob", "date", not_future=True, personal=True),
+                Field("sex", codes=SEX),
+                Field("pnc_id", personal=True),
+                Field("ethnicity_ic", codes=("IC1", "IC2", "IC3", "IC4", "IC5", "IC6", "IC9")),
+                Field("address_line", personal=True),
+                Field("town"),
+                Field("postcode", personal=True),
+            ),
+            key="nominal_id",
+        ),
+        Contract(
+            "police.occurrence_nominals",
+            (
+                Field("link_id", required=True),
+                Field("occurrence_ref", required=True),
+                Field("nominal_id", required=True),
+                Field("role", required=True, codes=("victim", "suspect", "offender", "witness")),
+                Field("linked_at", "datetime", required=True, not_future=True),
+            ),
+            key="link_id",
+        ),
+        Contract(
+            "police.cad_incidents",
+            (
+                Field("incident_ref", required=True, pattern=r"\d{8}-\d{5}"),
+                Field("call_received_at", "datetime", required=True, not_future=True),
+                Field(
+                    "call_source", codes=("999", "101", "Online", "Alarm company", "Other agency")
+                ),
+                Field(
+                    "opening_classification",
+                    required=True,
+                    codes=POLICE_UK_CRIME_TYPE_CODES + NON_CRIME_INCIDENTS,
+                ),
+                Field(
+                    "grade",
+                    required=True,
+                    codes=(
+                        "1 Emergency",
+                        "2 Priority",
+                        "3 Scheduled",
+                        "4 Resolution without deployment",
+                    ),
+                ),
+                Field("easting", "str"),
+                Field("northing", "str"),
+                Field("location_text"),
+                Field("first_arrival_at", "datetime", not_future=True),
+                Field("closed_at", "datetime", not_future=True),
+                Field(
+                    "closing_classification",
+                    codes=("Crime recorded", "ASB - no crime", "No crime - advice given"),
+                ),
+                Field("linked_occurrence_ref"),
+            ),
+            key="incident_ref",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+        ),
+        Contract(
+            "police.intelligence",
+            (
+                Field("log_id", required=True),
+                Field("created_at", "datetime", required=True, not_future=True),
+                Field("grading", required=True),
+                Field("soc_categories"),
+                Field("subjects", personal=True),
+                Field("locations"),
+                Field("text", personal=True),
+            ),
+            key="log_id",
+        ),
+        Contract(
+            "social_care.cin_referrals",
+            (
+                Field("referral_id", required=True),
+                Field(
+                    "la_code",
+                    required=True,
+                    codes=("867", "869", "870", "871", "868", "872", "826", "825", "931"),
+                ),
+                Field("la_child_id", required=True),
+                Field("upn", personal=True, pattern=r"[A-Z]\d{11}[A-Z0-9]"),
+                Field("upn_unknown_reason"),
+                *_person(dob_required=True),
+                Field("referral_date", "date", required=True, not_future=True),
+                Field("referral_source", codes=("1A", "2A", "3A", "3E", "4", "5A", "6", "8", "10")),
+                Field("primary_need_code", codes=tuple(f"N{i}" for i in range(1, 10))),
+                Field("assessment_factors"),
+                Field("referral_nfa", "bool"),
+                Field("cin_closure_date", "date", not_future=True),
+            ),
+            key="referral_id",
+        ),
+        Contract(
+            "probation.cases",
+            (
+                Field("event_id", required=True),
+                Field("crn", required=True, pattern=r"[A-Z]\d{6}"),
+                Field("pnc_id", personal=True),
+                Field("forename", personal=True),
+                Field("surname", required=True, personal=True),
+                Field("aliases", personal=True),
+                Field("dob", "date", required=True, not_future=True, personal=True),
+                Field("sex", codes=SEX),
+                Field("address_line", personal=True),
+                Field("postcode", personal=True),
+                Field("offence_code", codes=offences),
+                Field("offence_description"),
+                Field(
+                    "sentence_type",
+                    required=True,
+                    codes=(
+                        "Community order",
+                        "Suspended sentence order",
+                        "Custodial sentence with licence",
+                        "Post-sentence supervision",
+                    ),
+                ),
+                Field("sentence_date", "date", required=True, not_future=True),
+                Field("sentence_length_months", "int", min=0, max=600),
+                Field("requirements"),
+                Field("rosh_level", codes=("Low", "Medium", "High", "Very high")),
+                Field("tier", pattern=r"[A-D][0-3]"),
+                Field("ogrs3_score", "int", min=0, max=100),
+                Field("mappa_category", codes=("1", "2", "3")),
+                Field("iom_flag", "bool"),
+            ),
+            key="event_id",
+        ),
+        Contract(
+            "nhs.istv_assaults",
+            (
+                Field("attendance_ref", required=True),
+                Field("site_code", required=True, codes=ED_SITES),
+                Field("period_start", "date", required=True),
+                Field("period_end", "date", required=True),
+                Field("arrival_dt", "datetime", not_future=True),
+                Field("assault_dt", "datetime", required=True, not_future=True),
+                Field(
+                    "assault_method_code", required=True, codes=("01", "02", "03", "04", "05", "06")
+                ),
+                Field("assault_method_other"),
+                Field(
+                    "location_type_code",
+                    required=True,
+                    codes=("01", "02", "03", "04", "05", "06", "07"),
+                ),
+                Field("location_text"),
+            ),
+            key="attendance_ref",
+        ),
+        Contract(
+            "nhs.safeguarding",
+            (
+                Field("referral_id", required=True),
+                Field("nhs_number", personal=True, pattern=r"\d{10}"),
+                *_person(dob_required=True),
+                Field("referral_date", "date", required=True, not_future=True),
+                Field(
+                    "concern_category",
+                    required=True,
+                    codes=(
+                        "Domestic abuse",
+                        "Serious violence",
+                        "Child sexual exploitation",
+                        "Child criminal exploitation",
+                        "Neglect",
+                        "Self-harm",
+                        "Mental health crisis",
+                    ),
+                ),
+                Field("site_code", codes=ED_SITES),
+            ),
+            key="referral_id",
+        ),
+        Contract(
+            "patrol.gps",
+            (
+                Field("ts", "datetime", required=True, not_future=True),
+                Field("officer_id", required=True),
+                Field("device_id", required=True),
+                Field("lat", "str"),
+                Field("lon", "str"),
+                Field("accuracy_m", "float", min=0, max=10_000),
+                Field("speed_mps", "float", min=0, max=100),
+                Field("mode", codes=("foot", "vehicle")),
+            ),
+            coordinates=("lon", "lat"),
+            coordinate_system="wgs84",
+            location_required=True,
+        ),
+        Contract(
+            "patrol.activity",
+            (
+                Field("activity_id", required=True),
+                Field("ts", "datetime", required=True, not_future=True),
+                Field("officer_id", required=True),
+                Field("device_id", required=True),
+                Field(
+                    "event",
+                    required=True,
+                    codes=(
+                        "login",
+                        "shift_start",
+                        "hotspot_arrive",
+                        "hotspot_depart",
+                        "stop_search",
+                        "incident_attend",
+                        "shift_end",
+                        "logout",
+                    ),
+                ),
+                Field("unit_id"),
+                Field("lat", "str"),
+                Field("lon", "str"),
+            ),
+            key="activity_id",
+            coordinates=("lon", "lat"),
+            coordinate_system="wgs84",
+        ),
+    ]
+    return {c.source: c for c in contracts}
