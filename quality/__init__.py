@@ -9,6 +9,7 @@ __all__ = ["defs"]
 
 def defs() -> dg.Definitions:
     """Asset checks on every batch a source delivers."""
+    from quality.checks.agencies import agency_source_checks
     from quality.checks.police_uk import police_uk_street_checks
 
-    return dg.Definitions(asset_checks=police_uk_street_checks())
+    return dg.Definitions(asset_checks=[*police_uk_street_checks(), *agency_source_checks()])

@@ -9,6 +9,9 @@ __all__ = ["defs"]
 
 def defs() -> dg.Definitions:
     """One file-arrival sensor per landing source."""
-    from sensors.landing import police_uk_street_sensor
+    from assets.sources.agencies import LANDING_SOURCES
+    from sensors.landing import delivery_sensor, police_uk_street_sensor
 
-    return dg.Definitions(sensors=[police_uk_street_sensor()])
+    return dg.Definitions(
+        sensors=[police_uk_street_sensor(), *(delivery_sensor(s) for s in LANDING_SOURCES)]
+    )

@@ -15,7 +15,13 @@ import dagster as dg
 
 from orchestration.resources import PlatformConfig
 
-__all__ = ["FileFingerprint", "plan_file_runs", "police_uk_street_sensor"]
+__all__ = [
+    "FileFingerprint",
+    "plan_file_runs",
+    "plan_delivery_runs",
+    "police_uk_street_sensor",
+    "delivery_sensor",
+]
 
 
 @dataclass(frozen=True)
@@ -100,3 +106,62 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
         )
 
     return police_uk_street_files
+
+
+def folder_fingerprint(folder: Path, glob: str) -> str:
+    """One hash over a delivery folder's matching files (names, sizes, contents)."""
+    h = hashlib.sha256()
+    for path in sorted(folder.glob(glob)):
+        fp = fingerprint(path)
+        h.update(f"{fp.name}\0{fp.size}\0{fp.sha256}\n".encode())
+    return h.hexdigest()
+
+
+def plan_delivery_runs(
+    folders: Mapping[str, Path], glob: str, cursor: Mapping[str, str]
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Deliveries (folder name, fingerprint) that are new or changed since ``cursor``."""
+    changed = []
+    new_cursor = dict(cursor)
+    for name in sorted(folders):
+        digest = folder_fingerprint(folders[name], glob)
+        if not any(folders[name].glob(glob)):
+            continue  # an empty folder is still being written: wait for files
+        if cursor.get(name) != digest:
+            changed.append((name, digest))
+        new_cursor[name] = digest
+    return changed, new_cursor
+
+
+def delivery_sensor(spec) -> dg.SensorDefinition:
+    """Request a run of an agency dataset for each new or changed delivery folder."""
+    from assets.sources.agencies import delivery_partitions, landing_folder, source_keys
+
+    key, quarantine_key, _ = source_keys(spec)
+    partitions = delivery_partitions(spec)
+
+    @dg.sensor(
+        name=f"{spec.slug}_deliveries",
+        description=f"Watches landing/{spec.agency}/{spec.dataset}/<delivery>/ for new files.",
+        asset_selection=dg.AssetSelection.assets(key, quarantine_key),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+    )
+    def _sensor(context: dg.SensorEvaluationContext, platform: PlatformConfig):
+        root = landing_folder(platform, spec)
+        folders = {p.name: p for p in root.iterdir() if p.is_dir()} if root.exists() else {}
+        changed, new_cursor = plan_delivery_runs(
+            folders, spec.file_glob, json.loads(context.cursor or "{}")
+        )
+        existing = set(context.instance.get_dynamic_partitions(partitions.name))
+        new = sorted({name for name, _ in changed} - existing)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(partition_key=name, run_key=f"{spec.slug}:{name}:{digest}")
+                for name, digest in changed
+            ],
+            dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],
+            cursor=json.dumps(new_cursor, sort_keys=True),
+        )
+
+    return _sensor

@@ -26,6 +26,13 @@ EXPECTED_KEYS = {
 }
 
 
+
+def _agency_keys() -> set[str]:
+    from assets.sources.agencies import LANDING_SOURCES, source_keys
+
+    return {k.to_user_string() for spec in LANDING_SOURCES for k in source_keys(spec)}
+
+
 @pytest.fixture(scope="module")
 def defs():
     return build_defs()
@@ -35,8 +42,10 @@ def test_definitions_load_and_hold_every_asset(defs):
     dg.Definitions.validate_loadable(defs)
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
-    assert keys == EXPECTED_KEYS
-    assert {s.name for s in defs.sensors} == {"police_uk_street_files"}
+    assert keys == EXPECTED_KEYS | _agency_keys()
+    assert len(_agency_keys()) == 36
+    assert "police_uk_street_files" in {s.name for s in defs.sensors}
+    assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 
 
 def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):

@@ -10,20 +10,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["write_parquet_atomic", "sha256_file"]
+__all__ = ["write_parquet_atomic", "read_parquet_metadata", "sha256_file"]
 
 
-def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> Path:
+def write_parquet_atomic(
+    df: pd.DataFrame, path: str | Path, metadata: dict[str, str] | None = None
+) -> Path:
     """Write ``df`` to ``path`` via a temporary file and ``os.replace``.
 
     Re-writing the same frame gives a byte-identical file (no pandas index,
     no creation time), so re-materializing a partition changes nothing.
+    ``metadata`` is stored as Parquet key-value metadata (read it back with
+    :func:`read_parquet_metadata`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pandas(df, preserve_index=False)
     # pandas metadata embeds library versions only; drop it so files compare by content.
-    table = table.replace_schema_metadata(None)
+    table = table.replace_schema_metadata(
+        {k.encode(): v.encode() for k, v in (metadata or {}).items()} or None
+    )
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
@@ -44,3 +50,9 @@ def sha256_file(path: str | Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def read_parquet_metadata(path: str | Path) -> dict[str, str]:
+    """Key-value metadata written by :func:`write_parquet_atomic` (no data is read)."""
+    meta = pq.read_schema(path).metadata or {}
+    return {k.decode(): v.decode() for k, v in meta.items()}

@@ -200,7 +200,11 @@ def apply_contract(
 
     loaded = pd.DataFrame({name: col[~bad] for name, col in typed.items()})
     if coords is not None:
-        loaded = pd.concat([loaded, coords[~bad]], axis=1)
+        # The normalised point replaces any delivered column of the same name (a file
+        # that sends both systems keeps one truth: the declared coordinate pair).
+        loaded = pd.concat(
+            [loaded.drop(columns=list(coords.columns), errors="ignore"), coords[~bad]], axis=1
+        )
     loaded["source_file"] = pd.array([source_file] * len(loaded), dtype="string")
     loaded["row_number"] = rows.loc[~bad, "row_number"].astype("int64")
     return ContractResult(loaded.reset_index(drop=True), quarantine, batch.rows_in)

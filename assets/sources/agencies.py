@@ -1,0 +1,284 @@
+"""Source assets for every agency dataset delivered to the landing zone.
+
+One factory builds, for each dataset, a multi-asset with the typed rows
+(``<agency>/<dataset>``) and the quarantined rows
+(``quarantine/<agency>_<dataset>``), partitioned by delivery folder
+(``landing/<agency>/<dataset>/<YYYY-MM or YYYY-MM-DD>/``), plus an external
+asset for the delivered files so the graph starts where the data does.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.resources import PlatformConfig
+
+__all__ = [
+    "LandingSource",
+    "LANDING_SOURCES",
+    "source_keys",
+    "delivery_partitions",
+    "agency_lake_paths",
+    "agency_source_assets",
+]
+
+
+@dataclass(frozen=True)
+class LandingSource:
+    """Where a dataset lands and how it is delivered."""
+
+    source: str  # "<agency>.<dataset>", the contract's name
+    file_glob: str  # files of one delivery folder
+    description: str
+    located: bool = False  # rows carry a point (its contract has coordinates)
+
+    @property
+    def agency(self) -> str:
+        """The delivering agency (first part of the name)."""
+        return self.source.split(".")[0]
+
+    @property
+    def dataset(self) -> str:
+        """The dataset within the agency."""
+        return self.source.split(".")[1]
+
+    @property
+    def slug(self) -> str:
+        """``<agency>_<dataset>``, for names that cannot hold dots."""
+        return self.source.replace(".", "_")
+
+
+LANDING_SOURCES: tuple[LandingSource, ...] = (
+    LandingSource(
+        "places.pois",
+        "pois.csv",
+        "Points of interest by category (BNG and WGS84).",
+        located=True,
+    ),
+    LandingSource(
+        "police.occurrences",
+        "occurrences_*.csv",
+        "Police RMS crime occurrences: offence code, time window, BNG location.",
+        located=True,
+    ),
+    LandingSource(
+        "police.nominals",
+        "nominals_*.csv",
+        "Police RMS nominals (people): names, DOB, PNC id, address. Restricted.",
+    ),
+    LandingSource(
+        "police.occurrence_nominals",
+        "occurrence_nominals_*.csv",
+        "Police RMS roles linking people to occurrences (victim, suspect, ...).",
+    ),
+    LandingSource(
+        "police.cad_incidents",
+        "cad_incidents_*.csv",
+        "CAD calls for service with grading, classification and location.",
+        located=True,
+    ),
+    LandingSource(
+        "police.intelligence",
+        "intelligence_*.jsonl",
+        "Intelligence logs (3x5x2 grading, SOC categories, subjects, locations).",
+    ),
+    LandingSource(
+        "social_care.cin_referrals",
+        "cin_referrals_*.csv",
+        "Children's social care referrals (Children in Need census style). Restricted.",
+    ),
+    LandingSource(
+        "probation.cases",
+        "probation_cases_*.csv",
+        "Probation sentence events (nDelius style): CRN, PNC, RoSH, tier. Restricted.",
+    ),
+    LandingSource(
+        "nhs.istv_assaults",
+        "istv_*.csv",
+        "A&E assault attendances, ISTV minimum data set (anonymised).",
+    ),
+    LandingSource(
+        "nhs.safeguarding",
+        "safeguarding_*.csv",
+        "NHS person-level safeguarding referrals (NHS number, name). Restricted.",
+    ),
+    LandingSource(
+        "patrol.gps",
+        "gps_pings.parquet",
+        "Officers' GPS pings from the patrol app.",
+        located=True,
+    ),
+    LandingSource(
+        "patrol.activity",
+        "activity.jsonl",
+        "Patrol app activity log: shifts, hot spot arrivals and departures, stops.",
+        located=True,
+    ),
+)
+
+
+def source_keys(spec: LandingSource) -> tuple[dg.AssetKey, dg.AssetKey, dg.AssetKey]:
+    """(loaded rows, quarantined rows, delivered files) asset keys of a dataset."""
+    return (
+        dg.AssetKey([spec.agency, spec.dataset]),
+        dg.AssetKey(["quarantine", spec.slug]),
+        dg.AssetKey(["landing", f"{spec.slug}_files"]),
+    )
+
+
+def delivery_partitions(spec: LandingSource) -> dg.DynamicPartitionsDefinition:
+    """One partition per delivery folder, added by the sensor or ``make run``."""
+    return dg.DynamicPartitionsDefinition(name=f"{spec.slug}_deliveries")
+
+
+def agency_lake_paths(lake_dir: Path, spec: LandingSource, delivery: str) -> tuple[Path, Path]:
+    """Parquet files of one delivery: (loaded rows, quarantined rows)."""
+    return (
+        lake_dir / spec.agency / spec.dataset / delivery / "part-0.parquet",
+        lake_dir / "quarantine" / spec.slug / delivery / "part-0.parquet",
+    )
+
+
+def landing_folder(platform: PlatformConfig, spec: LandingSource) -> Path:
+    """Where the dataset's delivery folders land."""
+    return platform.resolve().landing_dir / spec.agency / spec.dataset
+
+
+def _loaded_elsewhere(lake_dir: Path, spec: LandingSource, delivery: str) -> dict[str, str]:
+    """sha256 -> ``<delivery>/<file>`` of files loaded by the dataset's other deliveries."""
+    import json
+
+    from vrdp.lake import read_parquet_metadata
+
+    found: dict[str, str] = {}
+    root = lake_dir / spec.agency / spec.dataset
+    for part in sorted(root.glob("*/part-0.parquet")) if root.exists() else []:
+        if part.parent.name == delivery:
+            continue
+        files = json.loads(read_parquet_metadata(part).get("vrdp.files", "[]"))
+        for f in files:
+            if f["status"] == "loaded":
+                found[f["sha256"]] = f"{part.parent.name}/{f['name']}"
+    return found
+
+
+def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinition]:
+    key, quarantine_key, landing_key = source_keys(spec)
+    partitions = delivery_partitions(spec)
+    landing = dg.AssetSpec(
+        landing_key,
+        description=f"{spec.description} As delivered to landing/{spec.agency}/{spec.dataset}.",
+        group_name="landing",
+        kinds={spec.file_glob.rsplit(".", 1)[-1]},
+    )
+
+    @dg.multi_asset(
+        name=f"{spec.slug}_source",
+        specs=[
+            dg.AssetSpec(
+                key,
+                description=spec.description,
+                group_name="sources",
+                kinds={"python", "parquet"},
+                deps=[landing_key],
+                partitions_def=partitions,
+            ),
+            dg.AssetSpec(
+                quarantine_key,
+                description=f"Rows of {spec.source} that broke "
+                "its contract: file, row, raw text, reason.",
+                group_name="quarantine",
+                kinds={"python", "parquet"},
+                deps=[landing_key],
+                partitions_def=partitions,
+            ),
+        ],
+        partitions_def=partitions,
+        code_version="1",
+    )
+    def _asset(context: dg.AssetExecutionContext, platform: PlatformConfig):
+        from quality.contracts.agencies import agency_contracts
+        from vrdp.coords import THAMES_VALLEY_BOX
+        from vrdp.errors import SourceFileError
+        from vrdp.ingest.deliveries import load_delivery
+        from vrdp.ingest.landing import reject_file
+        from vrdp.lake import write_parquet_atomic
+
+        s = platform.resolve()
+        delivery = context.partition_key
+        folder = landing_folder(platform, spec) / delivery
+        files = sorted(folder.glob(spec.file_glob))
+        if not files:
+            raise dg.Failure(f"no {spec.file_glob} files in {folder}")
+        try:
+            result = load_delivery(
+                files,
+                agency_contracts()[spec.source],
+                delivery=delivery,
+                already_loaded=_loaded_elsewhere(s.lake_dir, spec, delivery),
+                area=THAMES_VALLEY_BOX,
+            )
+        except SourceFileError as exc:
+            moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
+            raise dg.Failure(
+                f"{exc} (moved to {moved})",
+                metadata={"file": str(exc.path), "rejected_to": str(moved)},
+            ) from exc
+        loaded_path, quarantine_path = agency_lake_paths(s.lake_dir, spec, delivery)
+        meta = {"vrdp.files": result.files_json(), "vrdp.source": spec.source}
+        write_parquet_atomic(result.loaded, loaded_path, metadata=meta)
+        write_parquet_atomic(result.quarantine, quarantine_path, metadata=meta)
+
+        duplicates = [f.name for f in result.files if f.status != "loaded"]
+        common = {
+            "delivery": delivery,
+            "files": len(files),
+            "duplicate_files_skipped": ", ".join(duplicates) or "none",
+            "rows_in": result.rows_in,
+            "rows_loaded": len(result.loaded),
+            "rows_quarantined": len(result.quarantine),
+        }
+        extra = {}
+        if "coordinate_fault" in result.loaded:
+            faults = result.loaded["coordinate_fault"].fillna("ok")
+            extra = {
+                "coordinates_swapped_fixed": int(faults.eq("swapped_fixed").sum()),
+                "rows_unlocated": int(faults.eq("missing").sum()),
+                "rows_outside_force_area": int(
+                    (faults.ne("missing") & ~result.loaded["in_area"]).sum()
+                ),
+            }
+        reasons = (
+            result.quarantine["reason"].value_counts().sort_index().to_dict()
+            if len(result.quarantine)
+            else {}
+        )
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                **common,
+                **extra,
+                "dagster/row_count": len(result.loaded),
+                "path": dg.MetadataValue.path(str(loaded_path)),
+            },
+        )
+        yield dg.MaterializeResult(
+            asset_key=quarantine_key,
+            metadata={
+                **common,
+                "dagster/row_count": len(result.quarantine),
+                "reasons": dg.MetadataValue.json({k: int(v) for k, v in reasons.items()}),
+                "path": dg.MetadataValue.path(str(quarantine_path)),
+            },
+        )
+
+    return landing, _asset
+
+
+def agency_source_assets() -> list:
+    """External landing specs and source multi-assets for every agency dataset."""
+    out: list = []
+    for spec in LANDING_SOURCES:
+        out.extend(_source_asset(spec))
+    return out

@@ -1,0 +1,168 @@
+"""Asset checks on every delivery of every agency dataset.
+
+- ``rows_reconcile`` (blocking): each loaded file's rows, counted independently
+  of the parser, equal its loaded plus quarantined rows; duplicate files add none.
+- ``contract`` (blocking): the great-expectations suite of the dataset's
+  contract passes on the loaded rows.
+- ``quarantine_share`` (blocking): no more than the contract's share of rows
+  was quarantined (a batch that bad is a broken extract, not bad luck).
+- ``located_in_force_area`` (warning, datasets with coordinates).
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from assets.sources.agencies import (
+    LANDING_SOURCES,
+    LandingSource,
+    agency_lake_paths,
+    delivery_partitions,
+    landing_folder,
+    source_keys,
+)
+from orchestration.resources import PlatformConfig
+
+__all__ = ["count_rows", "agency_source_checks"]
+
+#: Below this share of located rows inside the force area, warn.
+MIN_SHARE_IN_FORCE_AREA = 0.9
+
+
+def count_rows(path: Path) -> int:
+    r"""Data rows in a landing file, counted without the contract's parser.
+
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jsonl"
+    >>> _ = p.write_text('{"a": 1}\n\n{"a": 2}\n')
+    >>> count_rows(p)
+    2
+    """
+    name = path.name
+    if name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return pq.ParquetFile(path).metadata.num_rows
+    if name.endswith((".jsonl", ".ndjson")):
+        with open(path, "rb") as f:
+            return sum(1 for line in f if line.strip())
+    from quality.checks.police_uk import count_csv_rows
+
+    return count_csv_rows(path)
+
+
+def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
+    key = source_keys(spec)[0]
+    partitions = delivery_partitions(spec)
+
+    def _frames(platform: PlatformConfig, delivery: str):
+        import pandas as pd
+
+        loaded_path, quarantine_path = agency_lake_paths(
+            platform.resolve().lake_dir, spec, delivery
+        )
+        return loaded_path, pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+
+    @dg.asset_check(
+        asset=key,
+        name="rows_reconcile",
+        blocking=True,
+        partitions_def=partitions,
+        description="Rows in each file = rows loaded + rows quarantined.",
+    )
+    def rows_reconcile(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        from vrdp.lake import read_parquet_metadata
+
+        delivery = context.partition_key
+        loaded_path, loaded, quarantined = _frames(platform, delivery)
+        files = json.loads(read_parquet_metadata(loaded_path)["vrdp.files"])
+        folder = landing_folder(platform, spec) / delivery
+        per_file = {}
+        for f in files:
+            if f["status"] != "loaded":
+                continue
+            n_in = count_rows(folder / f["name"])
+            n_loaded = int((loaded["source_file"] == f["name"]).sum()) if len(loaded) else 0
+            n_q = int((quarantined["source_file"] == f["name"]).sum()) if len(quarantined) else 0
+            per_file[f["name"]] = {"in": n_in, "loaded": n_loaded, "quarantined": n_q}
+        bad = {k: v for k, v in per_file.items() if v["in"] != v["loaded"] + v["quarantined"]}
+        return dg.AssetCheckResult(
+            passed=not bad,
+            metadata={
+                "files_checked": len(per_file),
+                "rows_in": sum(v["in"] for v in per_file.values()),
+                "rows_loaded": len(loaded),
+                "rows_quarantined": len(quarantined),
+                "files_not_reconciled": dg.MetadataValue.json(bad),
+            },
+        )
+
+    @dg.asset_check(
+        asset=key,
+        name="contract",
+        blocking=True,
+        partitions_def=partitions,
+        description="The contract's great-expectations suite on the loaded rows.",
+    )
+    def contract(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        from quality.contracts.agencies import agency_contracts
+        from quality.ge import validate_frame
+
+        _, loaded, _ = _frames(platform, context.partition_key)
+        if loaded.empty:
+            return dg.AssetCheckResult(passed=True, metadata={"rows": 0})
+        summary = validate_frame(loaded, agency_contracts()[spec.source].expectations(), spec.slug)
+        return dg.AssetCheckResult(
+            passed=summary.success, metadata={"rows": len(loaded), **summary.as_metadata()}
+        )
+
+    @dg.asset_check(
+        asset=key,
+        name="quarantine_share",
+        blocking=True,
+        partitions_def=partitions,
+        description="The share of quarantined rows stays under the contract's limit.",
+    )
+    def quarantine_share(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+        from quality.contracts.agencies import agency_contracts
+
+        _, loaded, quarantined = _frames(platform, context.partition_key)
+        total = len(loaded) + len(quarantined)
+        share = len(quarantined) / total if total else 0.0
+        limit = agency_contracts()[spec.source].max_quarantine_share
+        return dg.AssetCheckResult(
+            passed=share <= limit,
+            metadata={"quarantine_share": round(share, 4), "limit": limit, "rows": total},
+        )
+
+    checks = [rows_reconcile, contract, quarantine_share]
+    if spec.located:
+
+        @dg.asset_check(
+            asset=key,
+            name="located_in_force_area",
+            blocking=False,
+            partitions_def=partitions,
+            description="Most located rows fall inside the force area.",
+        )
+        def located(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
+            _, loaded, _ = _frames(platform, context.partition_key)
+            located_rows = loaded[loaded["coordinate_fault"].fillna("ok") != "missing"]
+            share = float(located_rows["in_area"].mean()) if len(located_rows) else 1.0
+            return dg.AssetCheckResult(
+                passed=share >= MIN_SHARE_IN_FORCE_AREA,
+                severity=dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "share_in_force_area": round(share, 4),
+                    "located_rows": len(located_rows),
+                },
+            )
+
+        checks.append(located)
+    return checks
+
+
+def agency_source_checks() -> list[dg.AssetChecksDefinition]:
+    """Checks on every agency dataset."""
+    return [c for spec in LANDING_SOURCES for c in _checks_for(spec)]

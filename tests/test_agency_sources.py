@@ -1,0 +1,134 @@
+"""Agency source assets on the simulated world: sensors, contracts, checks, idempotence."""
+
+import shutil
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths, source_keys
+from orchestration.definitions import build_defs
+from orchestration.resources import PlatformConfig
+from orchestration.settings import settings
+from sensors.landing import delivery_sensor
+from vrdp.lake import sha256_file
+
+SPECS = {s.source: s for s in LANDING_SOURCES}
+#: two deliveries of each dataset keep the test quick; the pure contract tests cover all.
+PICK = 2
+
+
+@pytest.fixture(scope="module")
+def world_run(small_world, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("agencies") / "data"
+    mp.setenv("VRDP_DATA_ROOT", str(root))
+    mp.setenv("HOME", str(root.parent / "home"))
+    mp.delenv("DAGSTER_HOME", raising=False)
+    expected = {}
+    for spec in LANDING_SOURCES:
+        src = small_world / "landing" / spec.agency / spec.dataset
+        picked = sorted(p for p in src.iterdir() if p.is_dir())[-PICK:]
+        expected[spec.source] = [p.name for p in picked]
+        for folder in picked:
+            shutil.copytree(folder, root / "landing" / spec.agency / spec.dataset / folder.name)
+    instance = dg.DagsterInstance.ephemeral()
+    defs = build_defs()
+    results = {}
+    for spec in LANDING_SOURCES:
+        ctx = dg.build_sensor_context(instance=instance, resources={"platform": PlatformConfig()})
+        tick = delivery_sensor(spec)(ctx)
+        for req in tick.dynamic_partitions_requests:
+            instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
+        results[spec.source] = {"requests": [r.partition_key for r in tick.run_requests],
+                                "cursor": tick.cursor}
+        for req in tick.run_requests:
+            result = dg.materialize(
+                [*defs.assets, *defs.asset_checks],
+                selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+                partition_key=req.partition_key, instance=instance, resources=defs.resources,
+            )
+            assert result.success
+    yield {"root": root, "instance": instance, "defs": defs, "results": results,
+           "settings": settings(), "expected": expected}
+    mp.undo()
+
+
+def test_sensors_request_one_run_per_delivery(world_run):
+    for source, r in world_run["results"].items():
+        assert r["requests"] == world_run["expected"][source], source
+
+
+def test_every_check_passed_and_rows_reconcile(world_run):
+    instance, s = world_run["instance"], world_run["settings"]
+    for spec in LANDING_SOURCES:
+        key = source_keys(spec)[0]
+        for name in ("rows_reconcile", "contract", "quarantine_share"):
+            history = instance.event_log_storage.get_asset_check_execution_history(
+                dg.AssetCheckKey(key, name), limit=10)
+            deliveries = world_run["expected"][spec.source]
+            assert len(history) == len(deliveries), (spec.source, name)
+            assert all(h.evaluation.passed for h in history), (spec.source, name)
+        for delivery in world_run["results"][spec.source]["requests"]:
+            loaded, quarantined = (pd.read_parquet(p) for p in
+                                   agency_lake_paths(s.lake_dir, spec, delivery))
+            record = instance.fetch_materializations(
+                dg.AssetRecordsFilter(asset_key=key, asset_partitions=[delivery]), limit=1
+            ).records[0]
+            meta = record.asset_materialization.metadata
+            assert meta["rows_in"].value == len(loaded) + len(quarantined)
+
+
+def test_personal_data_lands_only_in_restricted_sources(world_run):
+    s = world_run["settings"]
+    occurrences = pd.read_parquet(s.lake_dir / "police" / "occurrences")
+    assert not {"surname", "forename", "dob", "pnc_id"} & set(occurrences.columns)
+    assert {"easting_m", "northing_m", "in_area", "coordinate_fault"} <= set(occurrences.columns)
+
+
+def test_same_content_redelivered_adds_no_rows_and_rematerializing_changes_nothing(world_run):
+    s, instance, defs = world_run["settings"], world_run["instance"], world_run["defs"]
+    spec = SPECS["police.occurrences"]
+    first = world_run["results"][spec.source]["requests"][0]
+    landing = s.landing_dir / spec.agency / spec.dataset
+    copy = landing / "2026-01"
+    copy.mkdir()
+    for f in (landing / first).iterdir():
+        shutil.copy(f, copy / f.name)
+    ctx = dg.build_sensor_context(instance=instance, resources={"platform": PlatformConfig()},
+                                  cursor=world_run["results"][spec.source]["cursor"])
+    tick = delivery_sensor(spec)(ctx)
+    assert [r.partition_key for r in tick.run_requests] == ["2026-01"]
+    instance.add_dynamic_partitions(tick.dynamic_partitions_requests[0].partitions_def_name,
+                                    ["2026-01"])
+    loaded_first = agency_lake_paths(s.lake_dir, spec, first)[0]
+    before = sha256_file(loaded_first)
+    for delivery in ("2026-01", first):
+        assert dg.materialize(
+            [*defs.assets, *defs.asset_checks],
+            selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+            partition_key=delivery, instance=instance, resources=defs.resources,
+        ).success
+    assert len(pd.read_parquet(agency_lake_paths(s.lake_dir, spec, "2026-01")[0])) == 0
+    assert sha256_file(loaded_first) == before
+
+
+def test_unparseable_file_is_rejected_with_its_name(world_run):
+    s, instance, defs = world_run["settings"], world_run["instance"], world_run["defs"]
+    spec = SPECS["probation.cases"]
+    folder = s.landing_dir / spec.agency / spec.dataset / "2026-02"
+    folder.mkdir()
+    bad = folder / "probation_cases_2026-02.csv"
+    bad.write_text("event_id,crn\nPE1,A123456\n")
+    instance.add_dynamic_partitions(f"{spec.slug}_deliveries", ["2026-02"])
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+        partition_key="2026-02", instance=instance, resources=defs.resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert str(bad) in failure.step_failure_data.error.message
+    assert "missing column(s)" in failure.step_failure_data.error.message
+    assert (s.rejected_dir / spec.agency / spec.dataset / "2026-02" / bad.name).exists()
