@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-PUBLIC = REPO / "public_data"
-COL_STREET = PUBLIC / "police_uk" / "city_of_london" / "street"
-TVP_STREET = PUBLIC / "police_uk" / "thames_valley" / "street"
 
 
 @pytest.fixture
@@ -22,15 +16,6 @@ def data_root(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # DuckDB and friends write under $HOME
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     return root
-
-
-def land(data_root: Path, *files: Path) -> Path:
-    """Copy files into the street-level landing folder and return the folder."""
-    landing = data_root / "landing" / "police_uk" / "street"
-    landing.mkdir(parents=True, exist_ok=True)
-    for f in files:
-        shutil.copy(f, landing / f.name)
-    return landing
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ import csv
 import hashlib
 
 import yaml
-from conftest import PUBLIC, REPO
+from support import PUBLIC, REPO
 
 from quality.contracts.police_uk import CRIME_TYPES, QUARANTINE_REASONS
 

@@ -2,9 +2,9 @@ import geopandas as gpd
 import h3
 import numpy as np
 import pytest
-from conftest import PUBLIC, TVP_STREET
 from numpy.testing import assert_allclose
 from shapely.geometry import box
+from support import PUBLIC, TVP_STREET
 
 from vrdp.geo import assign_area_codes, h3_cell_polygons, h3_cells, locate_points, to_bng
 from vrdp.ingest.police_uk import parse_street_file

@@ -2,7 +2,7 @@ import gzip
 
 import pandas as pd
 import pytest
-from conftest import COL_STREET, TVP_STREET
+from support import COL_STREET, TVP_STREET
 
 from quality.contracts.police_uk import QUARANTINE_REASONS, STREET_COLUMNS
 from vrdp.errors import SourceFileError

@@ -3,9 +3,9 @@ import shutil
 
 import dagster as dg
 import pytest
-from conftest import COL_STREET, land
+from support import COL_STREET, land
 
-from assets.sources.police_uk import POLICE_UK_MONTHS
+from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY, STREET_QUARANTINE_KEY
 from orchestration.definitions import build_defs
 from orchestration.resources import PlatformConfig
 from sensors.landing import plan_file_runs, police_uk_street_sensor
@@ -78,7 +78,7 @@ def test_a_file_that_cannot_be_parsed_fails_its_run_naming_file_and_problem(data
     instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, ["2025-03"])
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],
-        selection=dg.AssetSelection.groups("sources", "quarantine"),
+        selection=dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY),
         partition_key="2025-03",
         instance=instance,
         resources=defs.resources,

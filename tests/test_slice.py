@@ -11,7 +11,7 @@ import dagster as dg
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import COL_STREET, REPO, land
+from support import COL_STREET, REPO, land
 
 from assets.sources.police_uk import STREET_CRIMES_KEY
 from orchestration.main import run_all

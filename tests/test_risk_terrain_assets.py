@@ -1,0 +1,110 @@
+"""Risk terrain assets materialized in-process against a temporary data root."""
+
+import json
+import pickle
+
+import dagster as dg
+import geopandas as gpd
+import pandas as pd
+import pytest
+from support import TVP_STREET
+
+from orchestration.definitions import build_defs
+
+OXFORD = dg.AssetKey(["risk_terrain", "oxford_rtm"])
+SIMULATED = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
+MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+
+
+@pytest.fixture(scope="module")
+def lake_run(small_world, tmp_path_factory):
+    from vrdp.risk_terrain.oxford import load_crimes_bng
+
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("rtm_assets") / "data"
+    mp.setenv("VRDP_DATA_ROOT", str(root))
+    mp.setenv("HOME", str(root.parent / "home"))
+    mp.delenv("DAGSTER_HOME", raising=False)
+    lake = root / "lake"
+    for m in MONTHS:  # the police_uk/street_crimes lake layout (columns the RTM reads)
+        d = load_crimes_bng([TVP_STREET / f"{m}-thames-valley-street.csv.gz"])
+        out = lake / "police_uk" / "street_crimes" / m / "part-0.parquet"
+        out.parent.mkdir(parents=True)
+        d[["easting_m", "northing_m", "month", "crime_type"]].to_parquet(out)
+    pois = pd.concat(pd.read_csv(f) for f in (small_world / "landing/places/pois").glob("*/*.csv"))
+    out = lake / "places" / "pois" / "2025-12" / "part-0.parquet"
+    out.parent.mkdir(parents=True)
+    pois.rename(columns={"easting": "easting_m", "northing": "northing_m"}).to_parquet(out)
+    occ_dirs = sorted((small_world / "landing/police/occurrences").iterdir())[-12:]
+    for folder in occ_dirs:
+        occ = pd.concat(
+            pd.read_csv(f, dtype=str, keep_default_na=False) for f in folder.glob("*.csv")
+        )
+        occ["easting_m"] = pd.to_numeric(occ["easting"], errors="coerce")
+        occ["northing_m"] = pd.to_numeric(occ["northing"], errors="coerce")
+        out = lake / "police" / "occurrences" / folder.name / "part-0.parquet"
+        out.parent.mkdir(parents=True)
+        occ[["offence_code", "easting_m", "northing_m"]].to_parquet(out)
+    defs = build_defs()
+    instance = dg.DagsterInstance.ephemeral()
+    result = dg.materialize(
+        defs.assets,
+        selection=dg.AssetSelection.assets(OXFORD, SIMULATED),
+        instance=instance,
+        resources=defs.resources,
+    )
+    yield {"root": root, "result": result, "defs": defs}
+    mp.undo()
+
+
+def _mat(result, key):
+    evs = [e for e in result.get_asset_materialization_events() if e.asset_key == key]
+    assert len(evs) == 1
+    return evs[0].materialization.metadata
+
+
+def test_oxford_asset_writes_outputs_and_reports(lake_run):
+    assert lake_run["result"].success
+    md = _mat(lake_run["result"], OXFORD)
+    assert md["model_months"].value == "2025-01, 2025-02"
+    assert md["next_months"].value == "2025-03, 2025-04, 2025-05"
+    for k in ("rtm/family", "rtm/bic_poisson", "rtm/bic_negbin", "selected_factors", "validation"):
+        assert k in md
+    assert "rtm/rtm_pai_5pct" in md and "rtm/hotspot_pai_5pct" in md
+    out = lake_run["root"] / "lake" / "risk_terrain" / "oxford"
+    ft = pd.read_parquet(out / "factor_table.parquet")
+    assert {"factor", "operationalisation", "spatial_influence_m", "beta", "rrv", "p_value"} <= set(
+        ft
+    )
+    cells = gpd.read_parquet(out / "cells.parquet")
+    assert cells.crs.to_epsg() == 4326 and len(cells) == md["rtm/n_cells"].value
+    gj = json.loads((out / "cells.geojson").read_text())
+    assert len(gj["features"]) == len(cells)
+    from vrdp.risk_terrain import risk_score_for_h3
+    from vrdp.risk_terrain.outputs import load_risk_terrain_model
+
+    model = load_risk_terrain_model(out / "model.pkl")
+    scores = risk_score_for_h3(model, ["89195da49b7ffff"])
+    assert scores.iloc[0] >= 1.0 - 1e-9
+
+
+def test_simulated_world_asset_runs_on_landed_lake(lake_run):
+    md = _mat(lake_run["result"], SIMULATED)
+    assert md["skipped"].value is False
+    assert md["rtm/n_events"].value > 1000
+    out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
+    assert pickle.loads((out / "model.pkl").read_bytes()).cell_size_m == 50.0
+    assert (out / "cells.geojson").exists() and (out / "report.json").exists()
+
+
+def test_simulated_world_asset_skips_without_a_landed_world(data_root):
+    defs = build_defs()
+    result = dg.materialize(
+        defs.assets,
+        selection=dg.AssetSelection.assets(SIMULATED),
+        instance=dg.DagsterInstance.ephemeral(),
+        resources=defs.resources,
+    )
+    assert result.success
+    md = _mat(result, SIMULATED)
+    assert md["skipped"].value is True and "no simulated world landed" in md["note"].value
