@@ -2,6 +2,17 @@
 
 ``python -m bench.rtm`` writes ``bench/results/rtm.json`` with
 
+* **world_medium**: the project's simulated world (``synthetic``, seed 7, medium scale,
+  generated into a temp dir; generation time is recorded but not counted) at 25 m
+  cells over the settled area (cells within 75 m of a candidate event location:
+  >= 100,000 cells; cells holding no location get an exposure floor of 1e-6 of the
+  mean cell exposure), POI categories as factors (licensed premises = pub + bar +
+  nightclub; 23 factors, 276 candidate variables), one RTM per planted factor on the
+  crimes of its types, with the exposure offset ``log(sum of N_c * p0_c)`` of the
+  truth's candidate locations (planted hot spot H3 cells left out); planted versus
+  recovered RRVs and seconds per run. The small world (tests) has too few events
+  for the low-volume factors (off-licence, bus stop, ATM), hence the medium world;
+
 * **simulated**: a 317 x 317 grid of 50 m cells (100,489 cells), 15 factors (14 as
   proximity and density, one proximity-only) at 3 blocks of 100 m in half-block
   steps = 174 candidate variables, 5 planted factors; seconds per stage (variables,
@@ -23,6 +34,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from vrdp.risk_terrain import RTMConfig, run_rtm
 from vrdp.risk_terrain.oxford import run_oxford
@@ -117,9 +129,162 @@ def oxford() -> dict:
     }
 
 
+def load_world_inputs(world: Path) -> dict:
+    """POIs, RMS crimes (with police.uk crime type), truth factors, locations, hot spots."""
+    import pandas as pd
+
+    from vrdp.risk_terrain.world import offence_crime_types
+
+    pois = pd.concat(
+        pd.read_csv(f) for f in sorted((world / "landing/places/pois").glob("*/pois.csv"))
+    ).rename(columns={"easting": "easting_m", "northing": "northing_m"})
+    occ = pd.concat(
+        pd.read_csv(f, dtype=str, keep_default_na=False)
+        for f in sorted((world / "landing/police/occurrences").glob("*/*.csv"))
+    )
+    occ["easting_m"] = pd.to_numeric(occ["easting"], errors="coerce")
+    occ["northing_m"] = pd.to_numeric(occ["northing"], errors="coerce")
+    occ = occ.dropna(subset=["easting_m", "northing_m"])
+    occ["crime_type"] = offence_crime_types(occ["offence_code"])
+    return {
+        "pois": pois,
+        "crimes": occ,
+        "truth": pd.read_parquet(world / "truth/risk_factors.parquet"),
+        "locations": pd.read_parquet(world / "truth/locations.parquet"),
+        "hotspot_cells": set(pd.read_parquet(world / "truth/hotspots.parquet")["h3_cell"]),
+    }
+
+
+def factor_name(row) -> str:
+    """RTM factor name of a truth risk factor (``atm_50m`` -> ``atm``)."""
+    return row.factor_id.removesuffix(f"_{int(row.distance_m)}m")
+
+
+def truth_exposure(inputs: dict, crime_types) -> pd.DataFrame:
+    """Exposure table: candidate locations weighted by ``sum_c N_c * p0_c`` (hot spots 0)."""
+    import pandas as pd
+
+    from synthetic.crime import baseline_weights
+
+    loc, occ = inputs["locations"], inputs["crimes"]
+    w = np.zeros(len(loc))
+    for t in crime_types:
+        n_t = int((occ["crime_type"].str.lower() == t.lower()).sum())
+        w += n_t * baseline_weights(loc, t)
+    w[loc["h3_cell"].isin(inputs["hotspot_cells"]).to_numpy()] = 0.0
+    return pd.DataFrame({"easting_m": loc["easting"], "northing_m": loc["northing"], "weight": w})
+
+
+def recover_planted(inputs: dict, row, *, cell_size_m: float = 25.0, settled_buffer_m=None):
+    """Run RTM for one planted factor; returns (result, comparison dict)."""
+    from vrdp.risk_terrain.world import run_rtm_on_places
+
+    groups = {
+        factor_name(r): tuple(r.poi_categories.split("|")) for r in inputs["truth"].itertuples()
+    }
+    types = row.crime_types.split("|")
+    exposure = truth_exposure(inputs, types)
+    if settled_buffer_m:
+        exposure = _settled_area(exposure, cell_size_m, settled_buffer_m)
+    res = run_rtm_on_places(
+        inputs["pois"],
+        inputs["crimes"],
+        crime_types=types,
+        exposure=exposure,
+        groups=groups,
+        cell_size_m=cell_size_m,
+        config=RTMConfig(block_length_m=100.0, seed=0),
+    )
+    ft = res.factor_table.set_index("factor")
+    name = factor_name(row)
+    hit = ft.loc[name] if name in ft.index else None
+    unplanted = ft.drop(index=[f for f in groups if f in ft.index])
+    cmp = {
+        "factor": name,
+        "crime_types": types,
+        "events": res.report["n_events"],
+        "true_rr": float(row.true_relative_risk),
+        "true_distance_m": float(row.distance_m),
+        "selected": hit is not None,
+        "rrv": None if hit is None else float(hit["rrv"]),
+        "operationalisation": None if hit is None else hit["operationalisation"],
+        "spatial_influence_m": None if hit is None else float(hit["spatial_influence_m"]),
+        "p_value": None if hit is None else float(hit["p_value"]),
+        "within_30pct": hit is not None
+        and abs(float(hit["rrv"]) / float(row.true_relative_risk) - 1) <= 0.3,
+        "max_unplanted_rrv": float(unplanted["rrv"].max()) if len(unplanted) else None,
+        "unplanted_selected": unplanted.reset_index()[["factor", "rrv"]].to_dict("records"),
+        "n_cells": res.report["n_cells"],
+        "n_candidate_variables": res.report["n_candidate_variables"],
+        "family": res.report["family"],
+        "bic": res.report["bic"],
+        "seconds": res.report["seconds"],
+    }
+    return res, cmp
+
+
+def _settled_area(exposure, cell_size_m: float, buffer_m: float):
+    """Add zero-location cells within ``buffer_m`` of a location with a tiny exposure floor."""
+    import pandas as pd
+
+    from vrdp.risk_terrain.grid import grid_from_points
+
+    pos = exposure[exposure["weight"] > 0]
+    g = grid_from_points(pos["easting_m"], pos["northing_m"], cell_size_m)
+    k = int(np.ceil(buffer_m / cell_size_m))
+    r, c = g.cells["row"].to_numpy(), g.cells["col"].to_numpy()
+    dr, dc = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
+    ok = (dr * dr + dc * dc) * cell_size_m**2 <= buffer_m**2
+    rr = (r[:, None] + dr[ok][None, :]).ravel()
+    cc = (c[:, None] + dc[ok][None, :]).ravel()
+    ids = np.unique(np.column_stack([rr, cc]), axis=0)
+    floor = 1e-6 * float(pos["weight"].sum()) / g.n_cells
+    extra = pd.DataFrame(
+        {
+            "easting_m": g.x0_m + (ids[:, 1] + 0.5) * cell_size_m,
+            "northing_m": g.y0_m + (ids[:, 0] + 0.5) * cell_size_m,
+            "weight": floor,
+        }
+    )
+    return pd.concat([pos, extra], ignore_index=True)
+
+
+def world(scale: str = "medium", seed: int = 7, cell_size_m: float = 25.0) -> dict:
+    """Planted vs recovered RRVs on the simulated world (generation not timed)."""
+    import tempfile
+
+    from synthetic.config import SCALES, WorldConfig
+    from synthetic.world import generate
+
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        generate(WorldConfig(seed=seed, scale=SCALES[scale]), Path(tmp), log=lambda *_: None)
+        t_gen = time.perf_counter() - t0
+        inputs = load_world_inputs(Path(tmp))
+    runs = []
+    for row in inputs["truth"].itertuples():
+        t1 = time.perf_counter()
+        _, cmp = recover_planted(inputs, row, cell_size_m=cell_size_m, settled_buffer_m=75.0)
+        cmp["wall_seconds"] = round(time.perf_counter() - t1, 3)
+        runs.append(cmp)
+        print(cmp["factor"], cmp["rrv"], cmp["true_rr"], cmp["n_cells"], cmp["wall_seconds"])
+    return {
+        "scale": scale,
+        "seed": seed,
+        "cell_size_m": cell_size_m,
+        "generate_seconds_not_counted": round(t_gen, 1),
+        "runs": runs,
+        "all_planted_selected_within_30pct": all(r["within_30pct"] for r in runs),
+        "max_unplanted_rrv": max((r["max_unplanted_rrv"] or 0.0) for r in runs),
+        "max_rtm_seconds": max(r["seconds"]["total"] for r in runs),
+        "min_n_cells": min(r["n_cells"] for r in runs),
+    }
+
+
 def main() -> dict:
-    """Run both benchmark steps and write the figures."""
+    """Run the benchmark steps and write the figures."""
     figures = {
+        "world_medium": world(),
         "simulated_100k": simulated(),
         "oxford_real": oxford(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -135,6 +300,11 @@ def main() -> dict:
 
 if __name__ == "__main__":
     f = main()
+    w = f["world_medium"]
+    print(
+        f"world: {w['min_n_cells']}+ cells, max {w['max_rtm_seconds']} s; planted within 30%: "
+        f"{w['all_planted_selected_within_30pct']}; max unplanted RRV {w['max_unplanted_rrv']:.2f}"
+    )
     s = f["simulated_100k"]
     print(
         f"simulated: {s['n_cells']} cells, {s['n_candidate_variables']} variables, "

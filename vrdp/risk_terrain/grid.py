@@ -25,6 +25,8 @@ __all__ = [
     "cell_of_points",
     "count_points_in_cells",
     "cell_polygons",
+    "grid_from_points",
+    "exposure_offset",
 ]
 
 
@@ -153,10 +155,18 @@ def cell_of_points(grid: StudyGrid, easting_m: np.ndarray, northing_m: np.ndarra
     col = np.floor((x - grid.x0_m) / grid.cell_size_m).astype(np.int64)
     row = np.floor((y - grid.y0_m) / grid.cell_size_m).astype(np.int64)
     inside = (col >= 0) & (col < grid.n_cols) & (row >= 0) & (row < grid.n_rows)
-    lookup = np.full(grid.n_rows * grid.n_cols, -1, dtype=np.int64)
-    lookup[grid.cells["cell_id"].to_numpy()] = np.arange(grid.n_cells)
+    # sorted search over the study cells' ids (no dense lookup: grids from points may
+    # span a whole force at a fine cell size)
+    ids = grid.cells["cell_id"].to_numpy()
+    order = None if np.all(ids[1:] > ids[:-1]) else np.argsort(ids, kind="stable")
+    sorted_ids = ids if order is None else ids[order]
+    want = row[inside] * grid.n_cols + col[inside]
+    pos = np.searchsorted(sorted_ids, want)
+    pos_c = np.minimum(pos, max(len(sorted_ids) - 1, 0))
+    found = (pos < len(sorted_ids)) & (sorted_ids[pos_c] == want) if len(sorted_ids) else pos < 0
+    hit = np.where(found, pos_c if order is None else order[pos_c], -1)
     out = np.full(len(x), -1, dtype=np.int64)
-    out[inside] = lookup[row[inside] * grid.n_cols + col[inside]]
+    out[inside] = hit
     return out
 
 
@@ -181,3 +191,83 @@ def cell_polygons(grid: StudyGrid) -> gpd.GeoSeries:
     x = grid.cells["easting_m"].to_numpy()
     y = grid.cells["northing_m"].to_numpy()
     return gpd.GeoSeries(shapely.box(x - half, y - half, x + half, y + half), crs=BNG)
+
+
+def grid_from_points(
+    easting_m: np.ndarray, northing_m: np.ndarray, cell_size_m: float
+) -> StudyGrid:
+    """Grid whose study area is the cells containing at least one of the points.
+
+    For a study area defined by where events can happen (e.g. the candidate event
+    locations of an exposure table): only occupied cells are listed, so a fine grid
+    over a whole force stays small.
+
+    Examples
+    --------
+    >>> g = grid_from_points(np.array([1.0, 5.0, 35.0]), np.array([1.0, 2.0, 25.0]), 10)
+    >>> g.n_rows, g.n_cols, g.cells.cell_id.tolist()
+    (3, 4, [0, 11])
+    """
+    x = np.asarray(easting_m, float)
+    y = np.asarray(northing_m, float)
+    if len(x) == 0:
+        raise ValueError("no points")
+    cell = float(cell_size_m)
+    x0 = np.floor(x.min() / cell) * cell
+    y0 = np.floor(y.min() / cell) * cell
+    col = np.floor((x - x0) / cell).astype(np.int64)
+    row = np.floor((y - y0) / cell).astype(np.int64)
+    n_cols = int(col.max()) + 1
+    n_rows = int(row.max()) + 1
+    ids = np.unique(row * n_cols + col)
+    rows, cols = np.divmod(ids, n_cols)
+    cells = pd.DataFrame(
+        {
+            "cell_id": ids.astype(np.int64),
+            "row": rows.astype(np.int32),
+            "col": cols.astype(np.int32),
+            "easting_m": x0 + (cols + 0.5) * cell,
+            "northing_m": y0 + (rows + 0.5) * cell,
+        }
+    )
+    return StudyGrid(float(x0), float(y0), cell, n_rows, n_cols, cells)
+
+
+def exposure_offset(
+    grid: StudyGrid,
+    easting_m: np.ndarray,
+    northing_m: np.ndarray,
+    weights: np.ndarray | None = None,
+) -> np.ndarray:
+    """Log exposure per study cell from an exposure table, for ``run_rtm(offset=...)``.
+
+    Parameters
+    ----------
+    grid : StudyGrid
+    easting_m, northing_m : (k,) arrays
+        Exposure units in EPSG:27700 metres, e.g. the candidate event locations.
+    weights : (k,) array, optional
+        Exposure of each unit (e.g. its baseline weight); default 1 (the offset is
+        then the log of the number of units in the cell).
+
+    Returns
+    -------
+    (n_cells,) float array
+        ``log(sum of weights)`` per cell in ``grid.cells`` order; ``-inf`` where a
+        cell holds no exposure (no events expected there). Units outside the study
+        area are ignored.
+
+    Examples
+    --------
+    >>> g = grid_from_bounds(0, 0, 20, 10, 10)
+    >>> np.round(exposure_offset(g, np.array([1.0, 2, 3]), np.array([1.0, 1, 1]),
+    ...                          np.array([1.0, 2, 4])), 4).tolist()
+    [1.9459, -inf]
+    """
+    pos = cell_of_points(grid, easting_m, northing_m)
+    w = np.ones(len(pos)) if weights is None else np.asarray(weights, float)
+    if (w < 0).any():
+        raise ValueError("exposure weights must be non-negative")
+    tot = np.bincount(pos[pos >= 0], weights=w[pos >= 0], minlength=grid.n_cells)
+    with np.errstate(divide="ignore"):
+        return np.log(tot)

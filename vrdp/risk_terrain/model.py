@@ -44,6 +44,7 @@ from vrdp.risk_terrain.selection import select_model
 from vrdp.risk_terrain.validation import predictive_accuracy
 
 __all__ = [
+    "NoEventsError",
     "FACTOR_TABLE_COLUMNS",
     "RTMConfig",
     "RiskTerrainModel",
@@ -53,6 +54,11 @@ __all__ = [
     "risk_score_at_points",
     "risk_score_for_h3",
 ]
+
+
+class NoEventsError(ValueError):
+    """The study area holds no events, so there is nothing to model."""
+
 
 FACTOR_TABLE_COLUMNS = [
     "factor",
@@ -121,6 +127,8 @@ class RiskTerrainModel:
     ``variables`` holds the selected variables (with ``threshold``), ``betas`` their
     coefficients, ``features`` the coordinates (EPSG:27700 m) of their factors, and
     ``reference_log_risk`` the study-area minimum of the log risk (score 1).
+    ``uses_offset``: the model was fitted with an exposure offset, so ``intercept``
+    is a rate per unit of exposure and scores are risk per unit of exposure.
     """
 
     family: str
@@ -132,6 +140,7 @@ class RiskTerrainModel:
     reference_log_risk: float
     block_length_m: float
     cell_size_m: float
+    uses_offset: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,8 +153,9 @@ class RTMResult:
         One row per selected variable (:data:`FACTOR_TABLE_COLUMNS`), highest RRV first.
     cells : DataFrame
         Study cells (BNG): ``cell_id``, ``row``, ``col``, ``easting_m``, ``northing_m``,
-        ``event_count``, ``rrs``, ``log_rrs``, ``high_risk``, ``cluster_id`` and one 0/1
-        column per selected variable.
+        ``event_count``, ``rrs``, ``log_rrs``, ``high_risk``, ``cluster_id``,
+        ``expected_events`` (fitted mean of the model period), with an offset also
+        ``log_exposure``, and one 0/1 column per selected variable.
     clusters : DataFrame
         From :func:`~vrdp.risk_terrain.scoring.risk_clusters`.
     validation : DataFrame or None
@@ -188,6 +198,7 @@ def run_rtm(
     config: RTMConfig | None = None,
     *,
     next_counts: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
 ) -> RTMResult:
     """Build candidates, select the model, score cells, find clusters and validate.
 
@@ -205,12 +216,29 @@ def run_rtm(
     next_counts : (n_cells,) array, optional
         Events in the following period; if given, ``validation`` holds hit rates and
         PAI of the RTM layer and of the previous-period hot spot baseline.
+    offset : (n_cells,) array, optional
+        Log exposure per cell (see :func:`~vrdp.risk_terrain.grid.exposure_offset`):
+        ``log(mu) = offset + b0 + x'b`` in the elastic net, both stepwise searches
+        and the p-value refit, so RRVs are rate ratios per unit of exposure (e.g.
+        per candidate event location) and are not confounded by how many places a
+        cell holds. Cells with ``-inf`` (no exposure) must have no events; they are
+        left out of the fit but still scored. The RRS stays the environmental risk
+        per unit of exposure (``exp(x'b)`` over the study minimum); with an offset
+        the validation ranks cells by ``expected_events`` (RRS times exposure),
+        the count the model predicts, and the report says which score was used.
     """
     cfg = config or RTMConfig()
     t0 = time.perf_counter()
     y = np.asarray(event_counts, float)
+    if not np.nansum(y) > 0:
+        raise NoEventsError(f"no events in the {len(y):,} cells of the study area")
     if len(y) != grid.n_cells:
         raise ValueError("event_counts must have one value per study cell")
+    off = None
+    if offset is not None:
+        off = np.asarray(offset, float)
+        if off.shape != y.shape:
+            raise ValueError("offset must have one value per study cell")
     candidates = candidate_variables(
         factors,
         block_length_m=cfg.block_length_m,
@@ -232,6 +260,7 @@ def run_rtm(
         max_shortlist=cfg.max_shortlist,
         one_variable_per_factor=cfg.one_variable_per_factor,
         seed=cfg.seed,
+        offset=off,
     )
     t_select = time.perf_counter()
     idx = candidates.set_index("variable")
@@ -256,12 +285,18 @@ def run_rtm(
     cells["log_rrs"] = lr - ref
     cells["high_risk"] = cluster_id > 0
     cells["cluster_id"] = cluster_id
+    with np.errstate(over="ignore"):
+        expected = np.exp(sel.intercept + lr + (0.0 if off is None else off))
+    cells["expected_events"] = expected
+    if off is not None:
+        cells["log_exposure"] = off
     for j, v in enumerate(sel.variables):
         cells[v] = Xsel[:, j]
 
     validation = None
     if next_counts is not None:
-        validation = predictive_accuracy(rrs, next_counts, y, coverages=cfg.coverages)
+        ranking = rrs if off is None else expected
+        validation = predictive_accuracy(ranking, next_counts, y, coverages=cfg.coverages)
     t_end = time.perf_counter()
 
     used = set(chosen["factor"])
@@ -275,6 +310,7 @@ def run_rtm(
         reference_log_risk=ref,
         block_length_m=cfg.block_length_m,
         cell_size_m=grid.cell_size_m,
+        uses_offset=off is not None,
     )
     report = {
         "n_cells": grid.n_cells,
@@ -298,6 +334,8 @@ def run_rtm(
         "mean_rrs": float(rrs.mean()) if len(rrs) else None,
         "n_high_risk_cells": int((cluster_id > 0).sum()),
         "n_clusters": len(clusters),
+        "offset": sel.offset,
+        "validation_score": "rrs" if off is None else "expected_events",
         "config": asdict(cfg),
         "seconds": {
             "build_variables": round(t_build - t0, 3),

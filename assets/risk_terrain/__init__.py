@@ -1,0 +1,12 @@
+"""Risk terrain modelling assets: the real Oxford model and the simulated-world model."""
+
+from __future__ import annotations
+
+__all__ = ["risk_terrain_assets"]
+
+
+def risk_terrain_assets() -> list:
+    """Every RTM asset (group ``risk_terrain``)."""
+    from assets.risk_terrain.models import oxford_risk_terrain, simulated_world_risk_terrain
+
+    return [oxford_risk_terrain, simulated_world_risk_terrain]

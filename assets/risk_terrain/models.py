@@ -1,0 +1,216 @@
+"""Risk terrain models (issue 7): factor table, cell layer, fitted model, report.
+
+Outputs go to ``<lake>/risk_terrain/<model>/``: ``factor_table.parquet``,
+``cells.parquet`` (GeoParquet, WGS84), ``cells.geojson``, ``model.pkl`` (the
+fitted model the hot spot forecast and the map score H3 cells with) and
+``report.json``; see :mod:`vrdp.risk_terrain.outputs`.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.sources.police_uk import STREET_CRIMES_KEY
+from orchestration.resources import PlatformConfig
+
+__all__ = [
+    "OXFORD_RTM_KEY",
+    "SIMULATED_RTM_KEY",
+    "RiskTerrainConfig",
+    "oxford_risk_terrain",
+    "simulated_world_risk_terrain",
+    "risk_terrain_dir",
+    "split_months",
+]
+
+OXFORD_RTM_KEY = dg.AssetKey(["risk_terrain", "oxford_rtm"])
+SIMULATED_RTM_KEY = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
+POIS_KEY = dg.AssetKey(["places", "pois"])
+OCCURRENCES_KEY = dg.AssetKey(["police", "occurrences"])
+
+
+class RiskTerrainConfig(dg.Config):
+    """Run-time choices: model vs next-period months, crime types, seed."""
+
+    model_months: list[str] | None = None
+    next_months: list[str] | None = None
+    next_period_months: int = 3
+    crime_types: list[str] | None = None
+    seed: int = 0
+
+
+def risk_terrain_dir(lake_dir: Path, model: str) -> Path:
+    """Folder of one model's outputs in the lake."""
+    return lake_dir / "risk_terrain" / model
+
+
+def split_months(
+    delivered: list[str],
+    model_months: list[str] | None,
+    next_months: list[str] | None,
+    n_next: int,
+) -> tuple[list[str], list[str]]:
+    """Model and next-period months; default all but the last ``n_next`` vs the last ``n_next``."""
+    delivered = sorted(delivered)
+    if next_months is None:
+        next_months = [m for m in delivered if m not in (model_months or [])][-n_next:]
+    if model_months is None:
+        model_months = [m for m in delivered if m not in next_months]
+    return sorted(model_months), sorted(next_months)
+
+
+def _metadata(result, paths, extra: dict) -> dict:
+    from vrdp.risk_terrain.outputs import factor_table_markdown, rtm_summary
+
+    md = {f"rtm/{k}": v for k, v in rtm_summary(result).items() if v is not None}
+    md.update(extra)
+    md["selected_factors"] = dg.MetadataValue.md(factor_table_markdown(result))
+    if result.validation is not None:
+        md["validation"] = dg.MetadataValue.md(
+            result.validation.to_markdown(index=False, floatfmt=".3g")
+        )
+    md["dagster/row_count"] = len(result.factor_table)
+    for name, p in paths.items():
+        md[f"path/{name}"] = dg.MetadataValue.path(str(p))
+    return md
+
+
+@dg.asset(
+    key=OXFORD_RTM_KEY,
+    deps=[STREET_CRIMES_KEY],
+    group_name="risk_terrain",
+    kinds={"python", "parquet", "geojson"},
+    code_version="1",
+)
+def oxford_risk_terrain(
+    context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
+) -> dg.MaterializeResult:
+    """Risk terrain model of central Oxford: OSM POIs against police.uk street crimes."""
+    import pandas as pd
+
+    from vrdp.risk_terrain.model import NoEventsError, RTMConfig
+    from vrdp.risk_terrain.outputs import write_rtm_outputs
+    from vrdp.risk_terrain.oxford import run_oxford_frames
+
+    s = platform.resolve()
+    root = s.lake_dir / "police_uk" / "street_crimes"
+    files = {p.parent.name: p for p in sorted(root.glob("*/part-0.parquet"))}
+    if not files:
+        raise dg.Failure(
+            f"no police.uk street crimes in {root}; materialize police_uk/street_crimes"
+        )
+    model_m, next_m = split_months(
+        list(files), config.model_months, config.next_months, config.next_period_months
+    )
+    if not model_m:
+        raise dg.Failure(f"no model-period months left among {sorted(files)}")
+
+    def read(months):
+        cols = ["easting_m", "northing_m", "month", "crime_type"]
+        frames = [pd.read_parquet(files[m], columns=cols) for m in months if m in files]
+        crimes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        return crimes.dropna(subset=["easting_m", "northing_m"])
+
+    cfg = RTMConfig(block_length_m=100.0, n_folds=3, max_shortlist=20, seed=config.seed)
+    try:
+        result = run_oxford_frames(
+            read(model_m),
+            read(next_m) if next_m else None,
+            crime_types=config.crime_types,
+            config=cfg,
+        )
+    except NoEventsError as exc:
+        # Another force's data (e.g. City of London in tests) has no crimes in Oxford.
+        context.log.warning(f"Oxford RTM skipped: {exc}")
+        return dg.MaterializeResult(
+            metadata={"skipped": True, "reason": f"{exc} (force {s.police_uk_force})"}
+        )
+    result.report["data"].update({"model_months": model_m, "next_months": next_m})
+    paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "oxford"))
+    context.log.info(
+        f"Oxford RTM: {result.report['n_selected']} factors, {result.report['family']}"
+    )
+    return dg.MaterializeResult(
+        metadata=_metadata(
+            result,
+            paths,
+            {
+                "model_months": ", ".join(model_m),
+                "next_months": ", ".join(next_m) or "none",
+                "crime_types": ", ".join(config.crime_types or ["all"]),
+                "seed": config.seed,
+                "note": "No exposure offset for real data: RRVs are area-based.",
+            },
+        )
+    )
+
+
+@dg.asset(
+    key=SIMULATED_RTM_KEY,
+    deps=[POIS_KEY, OCCURRENCES_KEY],
+    group_name="risk_terrain",
+    kinds={"python", "parquet", "geojson"},
+    code_version="1",
+)
+def simulated_world_risk_terrain(
+    context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
+) -> dg.MaterializeResult:
+    """Risk terrain model of the simulated world's POIs and RMS occurrences (if landed)."""
+    import pandas as pd
+
+    from vrdp.risk_terrain.model import RTMConfig
+    from vrdp.risk_terrain.outputs import write_rtm_outputs
+    from vrdp.risk_terrain.world import DEFAULT_CRIME_TYPES, offence_crime_types, run_rtm_on_places
+
+    s = platform.resolve()
+    poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
+    occ_root = s.lake_dir / "police" / "occurrences"
+    occ_files = {p.parent.name: p for p in sorted(occ_root.glob("*/part-0.parquet"))}
+    if not poi_files or not occ_files:
+        context.log.info("no simulated world landed in the lake; nothing to model")
+        return dg.MaterializeResult(
+            metadata={
+                "skipped": True,
+                "note": "no simulated world landed (places/pois and police/occurrences "
+                "have no lake files)",
+            }
+        )
+    pois = pd.read_parquet(poi_files[-1], columns=["category", "easting_m", "northing_m"])
+    model_m, next_m = split_months(
+        list(occ_files), config.model_months, config.next_months, config.next_period_months
+    )
+
+    def read(deliveries):
+        cols = ["offence_code", "easting_m", "northing_m"]
+        frames = [pd.read_parquet(occ_files[d], columns=cols) for d in deliveries]
+        d = pd.concat(frames, ignore_index=True).dropna(subset=["easting_m", "northing_m"])
+        d["crime_type"] = offence_crime_types(d["offence_code"])
+        return d
+
+    crime_types = tuple(config.crime_types or DEFAULT_CRIME_TYPES)
+    result = run_rtm_on_places(
+        pois.dropna(),
+        read(model_m),
+        crime_types=crime_types,
+        cell_size_m=50.0,
+        config=RTMConfig(block_length_m=100.0, seed=config.seed),
+        next_crimes=read(next_m) if next_m else None,
+    )
+    result.report["data"].update({"model_deliveries": model_m, "next_deliveries": next_m})
+    paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
+    return dg.MaterializeResult(
+        metadata=_metadata(
+            result,
+            paths,
+            {
+                "skipped": False,
+                "model_deliveries": ", ".join(model_m),
+                "next_deliveries": ", ".join(next_m) or "none",
+                "crime_types": ", ".join(crime_types),
+                "seed": config.seed,
+                "note": "The lake holds no exposure table (candidate locations), so this "
+                "run has no offset and its RRVs are area-based (inflated by place density); "
+                "the exposure-offset truth check is tests/risk_terrain/test_truth_synthetic.py.",
+            },
+        )
+    )

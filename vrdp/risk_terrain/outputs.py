@@ -1,0 +1,109 @@
+"""Write an RTM run's outputs and summarise it for asset metadata.
+
+Files written by :func:`write_rtm_outputs` into one folder:
+
+* ``factor_table.parquet``: factor, operationalisation, spatial influence, beta, RRV, p;
+* ``cells.parquet`` (GeoParquet) and ``cells.geojson``: the cell layer in WGS84;
+* ``model.pkl``: the :class:`~vrdp.risk_terrain.model.RiskTerrainModel` (load with
+  :func:`load_risk_terrain_model`; score H3 cells with
+  :func:`~vrdp.risk_terrain.model.risk_score_for_h3`);
+* ``report.json``: the run's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from vrdp.risk_terrain.model import RiskTerrainModel, RTMResult, cell_layer
+
+__all__ = ["write_rtm_outputs", "load_risk_terrain_model", "rtm_summary", "factor_table_markdown"]
+
+
+def _atomic_write(path: Path, write) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_rtm_outputs(result: RTMResult, out_dir: Path) -> dict[str, Path]:
+    """Write factor table, cell layer (GeoParquet + GeoJSON, WGS84), model and report."""
+    from vrdp.lake import write_parquet_atomic
+
+    out_dir = Path(out_dir)
+    paths = {
+        "factor_table": out_dir / "factor_table.parquet",
+        "cells_geoparquet": out_dir / "cells.parquet",
+        "cells_geojson": out_dir / "cells.geojson",
+        "model": out_dir / "model.pkl",
+        "report": out_dir / "report.json",
+    }
+    write_parquet_atomic(result.factor_table, paths["factor_table"])
+    layer = cell_layer(result)
+    if "log_exposure" in layer:
+        layer["log_exposure"] = layer["log_exposure"].where(np.isfinite(layer["log_exposure"]))
+    _atomic_write(paths["cells_geoparquet"], lambda p: layer.to_parquet(p, index=False))
+    _atomic_write(paths["cells_geojson"], lambda p: layer.to_file(p, driver="GeoJSON"))
+    _atomic_write(paths["model"], lambda p: p.write_bytes(pickle.dumps(result.model)))
+    _atomic_write(
+        paths["report"], lambda p: p.write_text(json.dumps(result.report, indent=2) + "\n")
+    )
+    return paths
+
+
+def load_risk_terrain_model(path: Path) -> RiskTerrainModel:
+    """The fitted model written by :func:`write_rtm_outputs` (trusted, platform-written file)."""
+    model = pickle.loads(Path(path).read_bytes())
+    if not isinstance(model, RiskTerrainModel):
+        raise TypeError(f"{path} does not hold a RiskTerrainModel")
+    return model
+
+
+def factor_table_markdown(result: RTMResult) -> str:
+    """The selected factors as a markdown table (for asset metadata)."""
+    ft = result.factor_table
+    if ft.empty:
+        return "_no factor selected_"
+    cols = ["factor", "operationalisation", "spatial_influence_m", "beta", "rrv", "p_value"]
+    return ft[cols].round({"beta": 3, "rrv": 3}).to_markdown(index=False, floatfmt=".3g")
+
+
+def rtm_summary(result: RTMResult) -> dict:
+    """Plain figures of a run: family, BICs, selection, validation at 5 % and 10 % cover."""
+    rep = result.report
+    out = {
+        "family": rep["family"],
+        "bic_poisson": float(rep["bic"]["poisson"]),
+        "bic_negbin": float(rep["bic"]["negbin"]),
+        "nb_alpha": rep["nb_alpha"],
+        "n_cells": rep["n_cells"],
+        "cell_size_m": rep["cell_size_m"],
+        "n_events": rep["n_events"],
+        "n_candidate_variables": rep["n_candidate_variables"],
+        "n_shortlisted": rep["n_shortlisted"],
+        "n_selected": rep["n_selected"],
+        "n_high_risk_cells": rep["n_high_risk_cells"],
+        "n_clusters": rep["n_clusters"],
+        "exposure_offset": rep.get("offset") is not None,
+        "seconds": rep["seconds"]["total"],
+    }
+    if result.validation is not None:
+        for row in result.validation.itertuples():
+            if any(abs(row.coverage - c) < 1e-9 for c in (0.05, 0.10)):
+                tag = f"{round(row.coverage * 100)}pct"
+                out[f"rtm_pai_{tag}"] = float(row.rtm_pai)
+                out[f"rtm_hit_rate_{tag}"] = float(row.rtm_hit_rate)
+                out[f"hotspot_pai_{tag}"] = float(row.hotspot_pai)
+                out[f"hotspot_hit_rate_{tag}"] = float(row.hotspot_hit_rate)
+    return out
