@@ -22,6 +22,10 @@ in ``s`` (pooled; cells with all features zero are left out). Non-negative
 weights keep the score monotone in every feature. With fewer than two
 available periods there is nothing to fit and the fixed blend
 ``long_term + 0.1 × neighbours`` is used (``fitted = False``).
+
+See also :func:`vrdp.hotspots.forecast_ranked.forecast_risk_ranked`, which
+picks a blend of similar features by the PEI of inner folds of the training
+window instead of by least squares (the benchmark reports both).
 """
 
 from __future__ import annotations
