@@ -55,6 +55,50 @@ def land_demo_data(s: Settings) -> list[Path]:
     return landed
 
 
+def simulated_world(s: Settings, log=print) -> Path | None:
+    """Generate the simulated world once per seed and scale; None when disabled."""
+    import json
+
+    if s.world_scale == "none":
+        return None
+    out = s.world_dir
+    meta = out / "truth" / "world.json"
+    if meta.exists():
+        recorded = json.loads(meta.read_text())
+        if recorded.get("seed") == s.world_seed and recorded.get("scale") == s.world_scale:
+            return out
+    from synthetic.config import SCALES, WorldConfig
+    from synthetic.world import generate
+
+    log(f"generating the simulated world ({s.world_scale}, seed {s.world_seed}) in {out} ...")
+    generate(WorldConfig(seed=s.world_seed, scale=SCALES[s.world_scale]), out, log=lambda *_: None)
+    return out
+
+
+def land_world(s: Settings, world: Path) -> int:
+    """Copy the world's agency deliveries into the landing zone unless already identical.
+
+    The world's data.police.uk-format files are not landed: street crime comes from
+    the real shipped releases, so the two never mix.
+    """
+    from assets.sources.agencies import LANDING_SOURCES
+    from vrdp.lake import sha256_file
+
+    copied = 0
+    for spec in LANDING_SOURCES:
+        src_root = world / "landing" / spec.agency / spec.dataset
+        for src in sorted(src_root.glob(f"*/{spec.file_glob}")):
+            dest = s.landing_dir / spec.agency / spec.dataset / src.parent.name / src.name
+            if dest.exists() and sha256_file(dest) == sha256_file(src):
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+            copied += 1
+    return copied
+
+
 def ensure_dagster_home(s: Settings) -> Path:
     """Create the persistent Dagster home with the project's ``dagster.yaml``."""
     home = Path(os.environ.get("DAGSTER_HOME") or s.dagster_home)
@@ -65,6 +109,140 @@ def ensure_dagster_home(s: Settings) -> Path:
         shutil.copyfile(template, target)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+#: Bump when loading logic changes so that make run reloads every delivery.
+LOADER_VERSION = "2"
+
+
+def _delivery_fingerprint(folder: Path, glob: str) -> str:
+    """Loader version plus the names and hashes of a delivery's files."""
+    import hashlib
+
+    from vrdp.lake import sha256_file
+
+    h = hashlib.sha256(LOADER_VERSION.encode())
+    for p in sorted(folder.glob(glob)):
+        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
+    return h.hexdigest()
+
+
+class _RunState:
+    """Deliveries make run loaded successfully (written only after a run succeeds)."""
+
+    def __init__(self, path: Path) -> None:
+        import json
+
+        self.path = path
+        self.done: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+
+    def record(self, key: str, fingerprint: str) -> None:
+        import json
+
+        self.done[key] = fingerprint
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.done, indent=0, sort_keys=True))
+        os.replace(tmp, self.path)
+
+
+def _load_agency_deliveries(instance, s: Settings, run, log, workers: int) -> dict[str, dict]:
+    """Register and materialize every agency delivery that is new or changed."""
+    import dagster as dg
+
+    from assets.sources.agencies import (
+        LANDING_SOURCES,
+        delivery_partitions,
+        source_keys,
+    )
+
+    outcome = {}
+    tasks: list[tuple[str, str, str]] = []
+    state = _RunState(s.data_root / "state" / "make_run_deliveries.json")
+    for spec in LANDING_SOURCES:
+        root = s.landing_dir / spec.agency / spec.dataset
+        deliveries = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
+        if not deliveries:
+            continue
+        partitions = delivery_partitions(spec)
+        known = set(instance.get_dynamic_partitions(partitions.name))
+        if new := [d for d in deliveries if d not in known]:
+            instance.add_dynamic_partitions(partitions.name, new)
+        prints = {d: _delivery_fingerprint(root / d, spec.file_glob) for d in deliveries}
+        todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
+        log(f"{spec.source}: {len(deliveries)} deliveries, {len(todo)} to load")
+        tasks.extend((spec.source, d, prints[d]) for d in todo)
+        outcome[spec.source] = {"deliveries": len(deliveries), "loaded_now": len(todo)}
+    if workers > 1 and len(tasks) > 1 and not instance.is_ephemeral:
+        _load_in_workers(tasks, workers, log, state)
+    else:
+        by_source = {spec.source: spec for spec in LANDING_SOURCES}
+        for source, d, fingerprint in tasks:
+            run(dg.AssetSelection.assets(*source_keys(by_source[source])[:2]), partition_key=d)
+            state.record(f"{source}/{d}", fingerprint)
+    return outcome
+
+
+_WORKER: dict = {}
+
+
+def _worker_init(log_level: str) -> None:
+    import warnings
+
+    import dagster as dg
+
+    from orchestration.definitions import build_defs
+
+    warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
+    defs = build_defs()
+    _WORKER.update(
+        defs=defs,
+        everything=[*defs.assets, *defs.asset_checks],
+        instance=dg.DagsterInstance.get(),
+        log_level=log_level,
+    )
+
+
+def _worker_load(task: tuple[str, str, str]) -> tuple[str, str, str]:
+    import dagster as dg
+
+    from assets.sources.agencies import LANDING_SOURCES, source_keys
+
+    source, delivery, _ = task
+    spec = next(x for x in LANDING_SOURCES if x.source == source)
+    w = _WORKER
+    dg.materialize(
+        w["everything"],
+        selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+        partition_key=delivery,
+        instance=w["instance"],
+        resources=w["defs"].resources,
+        raise_on_error=True,
+        run_config={"loggers": {"console": {"config": {"log_level": w["log_level"]}}}},
+    )
+    return task
+
+
+def _load_in_workers(tasks: list[tuple[str, str, str]], workers: int, log, state) -> None:
+    """Materialize deliveries in parallel processes (each run is independent).
+
+    Each delivery is its own Dagster run on the persistent instance, whose
+    storage keeps one event log per run, so runs in several processes do not
+    contend. None of these runs opens the DuckDB warehouse.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        workers, mp_context=ctx, initializer=_worker_init, initargs=("WARNING",)
+    ) as pool:
+        for done, (source, delivery, fingerprint) in enumerate(
+            pool.map(_worker_load, tasks, chunksize=4), start=1
+        ):
+            state.record(f"{source}/{delivery}", fingerprint)
+            if done % 50 == 0 or done == len(tasks):
+                log(f"  {done}/{len(tasks)} deliveries loaded")
 
 
 def _loaded_hash(instance, key, month: str) -> str | None:
@@ -80,7 +258,9 @@ def _loaded_hash(instance, key, month: str) -> str | None:
     return value.value if value is not None else None
 
 
-def run_all(instance, s: Settings, *, log=print, log_level: str = "WARNING") -> dict:
+def run_all(
+    instance, s: Settings, *, log=print, log_level: str = "WARNING", workers: int = 1
+) -> dict:
     """Materialize every asset; return a summary (months, skipped, export).
 
     Dagster's console log is kept to ``log_level``: the full event log is stored
@@ -88,7 +268,12 @@ def run_all(instance, s: Settings, *, log=print, log_level: str = "WARNING") -> 
     """
     import dagster as dg
 
-    from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY, street_lake_paths
+    from assets.sources.police_uk import (
+        POLICE_UK_MONTHS,
+        STREET_CRIMES_KEY,
+        STREET_QUARANTINE_KEY,
+        street_lake_paths,
+    )
     from orchestration.definitions import build_defs
     from vrdp.ingest.police_uk import find_street_files, missing_months
     from vrdp.lake import sha256_file
@@ -121,9 +306,7 @@ def run_all(instance, s: Settings, *, log=print, log_level: str = "WARNING") -> 
 
     log("materializing boundaries ...")
     run(dg.AssetSelection.groups("geography"))
-    source = dg.AssetSelection.assets(STREET_CRIMES_KEY).upstream(
-        depth=0
-    ) | dg.AssetSelection.groups("quarantine")
+    source = dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY)
     skipped = []
     for month in months:
         lake_file = street_lake_paths(s.lake_dir, month)[0]
@@ -136,10 +319,20 @@ def run_all(instance, s: Settings, *, log=print, log_level: str = "WARNING") -> 
         run(source, partition_key=month)
     if skipped:
         log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
+    agencies = _load_agency_deliveries(instance, s, run, log, workers)
     log("building the warehouse (dbt), hot spots and the export ...")
-    downstream = dg.AssetSelection.all() - dg.AssetSelection.groups("geography") - source
+    downstream = (
+        dg.AssetSelection.all()
+        - dg.AssetSelection.groups("geography")
+        - dg.AssetSelection.groups("sources", "quarantine")
+    )
     run(downstream)
-    return {"months": months, "missing": missing_months(set(months)), "skipped": skipped}
+    return {
+        "months": months,
+        "missing": missing_months(set(months)),
+        "skipped": skipped,
+        "agencies": agencies,
+    }
 
 
 def _summary(s: Settings, outcome: dict) -> str:
@@ -202,8 +395,11 @@ def main() -> None:
     ensure_dagster_home(s)
     landed = land_demo_data(s)
     print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
+    world = simulated_world(s)
+    if world is not None:
+        print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")
     with dg.DagsterInstance.get() as instance:
-        outcome = run_all(instance, s)
+        outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1))
     print(_summary(s, outcome))
 
 

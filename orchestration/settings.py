@@ -30,6 +30,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "thames-valley",
         "data.police.uk force slug whose street-level files are loaded (e.g. city-of-london)",
     ),
+    "VRDP_WORLD_SCALE": (
+        "medium",
+        "simulated multi-agency world make run lands: small, medium, large, or none",
+    ),
+    "VRDP_WORLD_SEED": ("7", "seed of the simulated world"),
     "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
     "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
     "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),
@@ -49,6 +54,8 @@ class Settings:
     data_root: Path
     public_data: Path
     police_uk_force: str
+    world_scale: str
+    world_seed: int
     h3_resolution: int
     hotspot_window_months: int
     hotspot_top_n: int
@@ -79,6 +86,11 @@ class Settings:
         return self.data_root / "exports"
 
     @property
+    def world_dir(self) -> Path:
+        """Where the simulated world is generated (landing files and truth)."""
+        return self.data_root / "world" / f"{self.world_scale}-seed{self.world_seed}"
+
+    @property
     def dagster_home(self) -> Path:
         """Persistent Dagster instance used by ``make run`` and ``make ui``."""
         return self.data_root / "dagster_home"
@@ -104,10 +116,18 @@ def settings() -> Settings:
             raise ValueError(f"{name}={value} is outside {lo}..{hi}")
         return value
 
+    def _choice(name: str, allowed: tuple[str, ...]) -> str:
+        value = _env(name)
+        if value not in allowed:
+            raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+        return value
+
     return Settings(
         data_root=Path(_env("VRDP_DATA_ROOT")).resolve(),
         public_data=Path(_env("VRDP_PUBLIC_DATA")).resolve(),
         police_uk_force=_env("VRDP_POLICE_UK_FORCE"),
+        world_scale=_choice("VRDP_WORLD_SCALE", ("small", "medium", "large", "none")),
+        world_seed=_int("VRDP_WORLD_SEED", 0, 2**31 - 1),
         h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
         hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),
         hotspot_top_n=_int("VRDP_HOTSPOT_TOP_N", 1, 100_000),

@@ -90,7 +90,7 @@ def validate_frame(
     # GX cannot compare pandas' nullable string/boolean extension types reliably;
     # give it plain objects with None for missing values.
     plain = df.astype(object).where(df.notna(), None)
-    result = validation.run(batch_parameters={"dataframe": plain})
+    result = validation.run(batch_parameters={"dataframe": plain}, result_format="BASIC")
     outcomes = tuple(
         ExpectationOutcome(
             type=r.expectation_config.type,

@@ -8,6 +8,7 @@ asset for the delivered files so the graph starts where the data does.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
@@ -207,6 +208,8 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
 
         s = platform.resolve()
         delivery = context.partition_key
+        # "Not in the future" means after the day the batch is validated.
+        validated_on = date.today()
         folder = landing_folder(platform, spec) / delivery
         files = sorted(folder.glob(spec.file_glob))
         if not files:
@@ -216,6 +219,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
                 files,
                 agency_contracts()[spec.source],
                 delivery=delivery,
+                validated_on=validated_on,
                 already_loaded=_loaded_elsewhere(s.lake_dir, spec, delivery),
                 area=THAMES_VALLEY_BOX,
             )
@@ -233,6 +237,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
         duplicates = [f.name for f in result.files if f.status != "loaded"]
         common = {
             "delivery": delivery,
+            "validated_on": validated_on.isoformat(),
             "files": len(files),
             "duplicate_files_skipped": ", ".join(duplicates) or "none",
             "rows_in": result.rows_in,

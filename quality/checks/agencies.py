@@ -122,7 +122,7 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
         name="quarantine_share",
         blocking=True,
         partitions_def=partitions,
-        description="The share of quarantined rows stays under the contract's limit.",
+        description="Quarantined share under the contract's limit (batches of 50+ rows).",
     )
     def quarantine_share(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
         from quality.contracts.agencies import agency_contracts
@@ -130,10 +130,16 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
         _, loaded, quarantined = _frames(platform, context.partition_key)
         total = len(loaded) + len(quarantined)
         share = len(quarantined) / total if total else 0.0
-        limit = agency_contracts()[spec.source].max_quarantine_share
+        contract = agency_contracts()[spec.source]
+        applies = total >= contract.min_rows_for_share
         return dg.AssetCheckResult(
-            passed=share <= limit,
-            metadata={"quarantine_share": round(share, 4), "limit": limit, "rows": total},
+            passed=share <= contract.max_quarantine_share or not applies,
+            metadata={
+                "quarantine_share": round(share, 4),
+                "limit": contract.max_quarantine_share,
+                "rows": total,
+                "rule_applies": applies,
+            },
         )
 
     checks = [rows_reconcile, contract, quarantine_share]

@@ -79,7 +79,11 @@ class Contract:
     location_required
         A row without a usable point is quarantined (otherwise kept, unlocated).
     max_quarantine_share
-        Above this share of quarantined rows the batch check fails (blocking).
+        Above this share of quarantined rows the batch check fails (blocking),
+        for batches of at least ``min_rows_for_share`` rows (in a batch of ten
+        rows, two faults say nothing about the extract).
+    min_rows_for_share
+        Smallest batch the share rule applies to.
     """
 
     source: str
@@ -89,6 +93,7 @@ class Contract:
     coordinate_system: str = "auto"
     location_required: bool = False
     max_quarantine_share: float = 0.2
+    min_rows_for_share: int = 50
 
     @property
     def names(self) -> list[str]:

@@ -77,6 +77,7 @@ def load_delivery(
     contract: Contract,
     *,
     delivery: str,
+    validated_on: date,
     already_loaded: dict[str, str] | None = None,
     area: AreaBox | None = None,
 ) -> DeliveryResult:
@@ -89,8 +90,11 @@ def load_delivery(
     contract
         The dataset's contract.
     delivery
-        The delivery folder name (``YYYY-MM`` or ``YYYY-MM-DD``); dates after its
-        end are faults for fields that must not be in the future.
+        The delivery folder name (``YYYY-MM`` or ``YYYY-MM-DD``), recorded on each row.
+    validated_on
+        The processing date: dates after it are faults for fields that must not
+        be in the future. (Not the delivery's month: an extract of referrals made
+        in one month rightly carries closure dates recorded later.)
     already_loaded
         sha256 -> ``<delivery>/<file>`` for content loaded in other deliveries.
     area
@@ -109,7 +113,7 @@ def load_delivery(
             outcomes.append(FileOutcome(path.name, digest, f"duplicate_of:{seen[digest]}"))
             continue
         seen[digest] = f"{delivery}/{path.name}"
-        result = load_file(path, contract, delivered_on=delivery_end_date(delivery), area=area)
+        result = load_file(path, contract, delivered_on=validated_on, area=area)
         loaded.append(result.loaded)
         quarantined.append(result.quarantine)
         outcomes.append(
@@ -128,7 +132,7 @@ def load_delivery(
             _empty_batch(contract),
             contract,
             source_file="",
-            delivered_on=delivery_end_date(delivery),
+            delivered_on=validated_on,
             area=area,
         )
         loaded, quarantined = [empty.loaded], [empty.quarantine]
