@@ -30,44 +30,135 @@ H3_RES = 9
 
 # Share of each crime type's events by location class ("address", "street" or a POI category).
 CLASS_SHARES: dict[str, dict[str, float]] = {
-    "Violence and sexual offences": {"address": .45, "street": .335, "pub": .06, "bar": .05,
-                                     "nightclub": .012, "fast_food": .03, "station": .02,
-                                     "shop": .02, "supermarket": .01, "hospital": .003,
-                                     "school": .01},
-    "Anti-social behaviour": {"address": .30, "street": .45, "park": .08, "bus_stop": .04,
-                              "off_licence": .03, "fast_food": .03, "convenience": .03,
-                              "shop": .02, "school": .02},
-    "Shoplifting": {"supermarket": .45, "convenience": .25, "shop": .25, "off_licence": .03,
-                    "pharmacy": .02},
-    "Public order": {"address": .30, "street": .435, "pub": .08, "bar": .07, "nightclub": .015,
-                     "fast_food": .04, "station": .03, "shop": .03},
-    "Other theft": {"address": .30, "street": .25, "shop": .10, "supermarket": .05, "pub": .05,
-                    "bar": .05, "parking": .08, "station": .04, "university": .04,
-                    "hospital": .005, "sports": .035},
-    "Criminal damage and arson": {"address": .55, "street": .30, "parking": .05, "school": .03,
-                                  "park": .04, "shop": .03},
-    "Vehicle crime": {"address": .55, "street": .25, "parking": .15, "petrol_station": .03,
-                      "station": .02},
-    "Burglary": {"address": .88, "shop": .05, "school": .03, "sports": .02,
-                 "place_of_worship": .02},
-    "Drugs": {"street": .58, "address": .25, "park": .10, "station": .05, "nightclub": .02},
-    "Other crime": {"address": .60, "street": .40},
-    "Bicycle theft": {"address": .35, "street": .25, "station": .15, "university": .15,
-                      "shop": .05, "supermarket": .05},
-    "Robbery": {"street": .60, "address": .20, "atm": .05, "shop": .05, "convenience": .05,
-                "station": .05},
-    "Theft from the person": {"street": .42, "pub": .10, "bar": .10, "nightclub": .03,
-                              "station": .10, "shop": .10, "bus_stop": .10, "supermarket": .05},
-    "Possession of weapons": {"street": .63, "address": .25, "nightclub": .02, "station": .05,
-                              "park": .05},
+    "Violence and sexual offences": {
+        "address": 0.45,
+        "street": 0.335,
+        "pub": 0.06,
+        "bar": 0.05,
+        "nightclub": 0.012,
+        "fast_food": 0.03,
+        "station": 0.02,
+        "shop": 0.02,
+        "supermarket": 0.01,
+        "hospital": 0.003,
+        "school": 0.01,
+    },
+    "Anti-social behaviour": {
+        "address": 0.30,
+        "street": 0.45,
+        "park": 0.08,
+        "bus_stop": 0.04,
+        "off_licence": 0.03,
+        "fast_food": 0.03,
+        "convenience": 0.03,
+        "shop": 0.02,
+        "school": 0.02,
+    },
+    "Shoplifting": {
+        "supermarket": 0.45,
+        "convenience": 0.25,
+        "shop": 0.25,
+        "off_licence": 0.03,
+        "pharmacy": 0.02,
+    },
+    "Public order": {
+        "address": 0.30,
+        "street": 0.435,
+        "pub": 0.08,
+        "bar": 0.07,
+        "nightclub": 0.015,
+        "fast_food": 0.04,
+        "station": 0.03,
+        "shop": 0.03,
+    },
+    "Other theft": {
+        "address": 0.30,
+        "street": 0.25,
+        "shop": 0.10,
+        "supermarket": 0.05,
+        "pub": 0.05,
+        "bar": 0.05,
+        "parking": 0.08,
+        "station": 0.04,
+        "university": 0.04,
+        "hospital": 0.005,
+        "sports": 0.035,
+    },
+    "Criminal damage and arson": {
+        "address": 0.55,
+        "street": 0.30,
+        "parking": 0.05,
+        "school": 0.03,
+        "park": 0.04,
+        "shop": 0.03,
+    },
+    "Vehicle crime": {
+        "address": 0.55,
+        "street": 0.25,
+        "parking": 0.15,
+        "petrol_station": 0.03,
+        "station": 0.02,
+    },
+    "Burglary": {
+        "address": 0.88,
+        "shop": 0.05,
+        "school": 0.03,
+        "sports": 0.02,
+        "place_of_worship": 0.02,
+    },
+    "Drugs": {"street": 0.58, "address": 0.25, "park": 0.10, "station": 0.05, "nightclub": 0.02},
+    "Other crime": {"address": 0.60, "street": 0.40},
+    "Bicycle theft": {
+        "address": 0.35,
+        "street": 0.25,
+        "station": 0.15,
+        "university": 0.15,
+        "shop": 0.05,
+        "supermarket": 0.05,
+    },
+    "Robbery": {
+        "street": 0.60,
+        "address": 0.20,
+        "atm": 0.05,
+        "shop": 0.05,
+        "convenience": 0.05,
+        "station": 0.05,
+    },
+    "Theft from the person": {
+        "street": 0.42,
+        "pub": 0.10,
+        "bar": 0.10,
+        "nightclub": 0.03,
+        "station": 0.10,
+        "shop": 0.10,
+        "bus_stop": 0.10,
+        "supermarket": 0.05,
+    },
+    "Possession of weapons": {
+        "street": 0.63,
+        "address": 0.25,
+        "nightclub": 0.02,
+        "station": 0.05,
+        "park": 0.05,
+    },
 }
 
 # Planted environmental risk factors: id, POI categories, distance (m), crime types, true RR.
 RISK_FACTORS: tuple[tuple[str, tuple[str, ...], float, tuple[str, ...], float], ...] = (
-    ("licensed_premises_100m", ("pub", "bar", "nightclub"), 100.0,
-     ("Violence and sexual offences", "Public order"), 2.5),
-    ("off_licence_100m", ("off_licence",), 100.0,
-     ("Anti-social behaviour", "Criminal damage and arson"), 1.8),
+    (
+        "licensed_premises_100m",
+        ("pub", "bar", "nightclub"),
+        100.0,
+        ("Violence and sexual offences", "Public order"),
+        2.5,
+    ),
+    (
+        "off_licence_100m",
+        ("off_licence",),
+        100.0,
+        ("Anti-social behaviour", "Criminal damage and arson"),
+        1.8,
+    ),
     ("bus_stop_50m", ("bus_stop",), 50.0, ("Theft from the person",), 2.0),
     ("atm_50m", ("atm",), 50.0, ("Robbery",), 2.5),
     ("station_200m", ("station",), 200.0, ("Bicycle theft",), 2.0),
@@ -75,33 +166,89 @@ RISK_FACTORS: tuple[tuple[str, tuple[str, ...], float, tuple[str, ...], float], 
 
 # Home Office offence codes per police.uk type, with relative frequencies.
 OFFENCE_CODES: dict[str, dict[str, float]] = {
-    "Violence and sexual offences": {"105A": .30, "8N": .13, "8R": .14, "8L": .11, "3B": .03,
-                                     "5D": .02, "8Q": .04, "104": .02, "8S": .01, "20A": .03,
-                                     "22A": .01, "19C": .02, "88E": .01, "11A": .02,
-                                     "105B": .02, "8P": .01, "8M": .02, "5E": .01, "17A": .01,
-                                     "36": .01, "13": .01, "2": .01, "88A": .01},
-    "Public order": {"9A": .75, "9B": .15, "62A": .03, "66": .07},
-    "Criminal damage and arson": {"58A": .30, "58B": .10, "58C": .35, "58D": .20, "56B": .04,
-                                  "56A": .01},
+    "Violence and sexual offences": {
+        "105A": 0.30,
+        "8N": 0.13,
+        "8R": 0.14,
+        "8L": 0.11,
+        "3B": 0.03,
+        "5D": 0.02,
+        "8Q": 0.04,
+        "104": 0.02,
+        "8S": 0.01,
+        "20A": 0.03,
+        "22A": 0.01,
+        "19C": 0.02,
+        "88E": 0.01,
+        "11A": 0.02,
+        "105B": 0.02,
+        "8P": 0.01,
+        "8M": 0.02,
+        "5E": 0.01,
+        "17A": 0.01,
+        "36": 0.01,
+        "13": 0.01,
+        "2": 0.01,
+        "88A": 0.01,
+    },
+    "Public order": {"9A": 0.75, "9B": 0.15, "62A": 0.03, "66": 0.07},
+    "Criminal damage and arson": {
+        "58A": 0.30,
+        "58B": 0.10,
+        "58C": 0.35,
+        "58D": 0.20,
+        "56B": 0.04,
+        "56A": 0.01,
+    },
     "Shoplifting": {"46": 1.0},
-    "Other theft": {"49": .70, "49A": .10, "40": .08, "41": .05, "35": .03, "47": .02,
-                    "42": .02},
-    "Vehicle crime": {"45": .60, "48": .25, "126": .10, "37.2": .05},
-    "Burglary": {"28E": .55, "28F": .10, "30C": .25, "30D": .05, "29A": .02, "28G": .03},
-    "Drugs": {"92D": .30, "92E": .50, "92A": .18, "92C": .02},
-    "Other crime": {"33": .10, "54": .10, "80": .05, "83": .20, "95": .10, "99": .10,
-                    "802": .15, "61A": .05, "79": .05, "86": .05, "59": .05},
+    "Other theft": {
+        "49": 0.70,
+        "49A": 0.10,
+        "40": 0.08,
+        "41": 0.05,
+        "35": 0.03,
+        "47": 0.02,
+        "42": 0.02,
+    },
+    "Vehicle crime": {"45": 0.60, "48": 0.25, "126": 0.10, "37.2": 0.05},
+    "Burglary": {"28E": 0.55, "28F": 0.10, "30C": 0.25, "30D": 0.05, "29A": 0.02, "28G": 0.03},
+    "Drugs": {"92D": 0.30, "92E": 0.50, "92A": 0.18, "92C": 0.02},
+    "Other crime": {
+        "33": 0.10,
+        "54": 0.10,
+        "80": 0.05,
+        "83": 0.20,
+        "95": 0.10,
+        "99": 0.10,
+        "802": 0.15,
+        "61A": 0.05,
+        "79": 0.05,
+        "86": 0.05,
+        "59": 0.05,
+    },
     "Bicycle theft": {"44": 1.0},
-    "Robbery": {"34B": .85, "34A": .15},
+    "Robbery": {"34B": 0.85, "34A": 0.15},
     "Theft from the person": {"39": 1.0},
-    "Possession of weapons": {"10D": .50, "10C": .30, "90": .10, "10B": .06, "10A": .02,
-                              "81": .02},
+    "Possession of weapons": {
+        "10D": 0.50,
+        "10C": 0.30,
+        "90": 0.10,
+        "10B": 0.06,
+        "10A": 0.02,
+        "81": 0.02,
+    },
 }
 INJURY_CODES = ("8N", "5D", "8P", "8S", "2", "5E")
 
 # Temporal profile groups.
-NTE_TYPES = ("Violence and sexual offences", "Public order", "Theft from the person",
-             "Robbery", "Possession of weapons", "Drugs")
+NTE_TYPES = (
+    "Violence and sexual offences",
+    "Public order",
+    "Theft from the person",
+    "Robbery",
+    "Possession of weapons",
+    "Drugs",
+)
 DAYTIME_TYPES = ("Shoplifting", "Other theft", "Bicycle theft", "Other crime")
 SEASON = {  # amplitude, day of year of the peak, linear drift per year
     "Violence and sexual offences": (0.12, 196, -0.02),
@@ -152,12 +299,36 @@ def build_locations(geo: Geography, pois: pd.DataFrame) -> pd.DataFrame:
     depriv = 1.9 * 0.88 ** (imd - 1)
     a, s = geo.addresses, geo.streets
     parts = [
-        pd.DataFrame({"kind": "address", "loc_class": "address", "ref_id": a["address_id"],
-                      "x": a["x"], "y": a["y"], "lsoa_idx": a["lsoa_idx"]}),
-        pd.DataFrame({"kind": "street", "loc_class": "street", "ref_id": s["street_id"],
-                      "x": s["x"], "y": s["y"], "lsoa_idx": s["lsoa_idx"]}),
-        pd.DataFrame({"kind": "poi", "loc_class": pois["category"], "ref_id": pois["poi_id"],
-                      "x": pois["x"], "y": pois["y"], "lsoa_idx": pois["lsoa_idx"]}),
+        pd.DataFrame(
+            {
+                "kind": "address",
+                "loc_class": "address",
+                "ref_id": a["address_id"],
+                "x": a["x"],
+                "y": a["y"],
+                "lsoa_idx": a["lsoa_idx"],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kind": "street",
+                "loc_class": "street",
+                "ref_id": s["street_id"],
+                "x": s["x"],
+                "y": s["y"],
+                "lsoa_idx": s["lsoa_idx"],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "kind": "poi",
+                "loc_class": pois["category"],
+                "ref_id": pois["poi_id"],
+                "x": pois["x"],
+                "y": pois["y"],
+                "lsoa_idx": pois["lsoa_idx"],
+            }
+        ),
     ]
     loc = pd.concat(parts, ignore_index=True)
     x = loc["x"].to_numpy()
@@ -251,7 +422,10 @@ def hour_profile(crime_type: str) -> np.ndarray:
 
 
 def plant_hotspots(
-    rng: np.random.Generator, loc: pd.DataFrame, intensity: np.ndarray, cfg: WorldConfig,
+    rng: np.random.Generator,
+    loc: pd.DataFrame,
+    intensity: np.ndarray,
+    cfg: WorldConfig,
     days: np.ndarray,
 ) -> pd.DataFrame:
     """Choose persistent and emerging hot spot cells among busy H3 cells.
@@ -265,18 +439,22 @@ def plant_hotspots(
         hotspot_id, kind, h3_cell, centre_easting, centre_northing, radius_m,
         start_date, end_date, intensity_multiplier.
     """
-    cell_int = pd.Series(intensity).groupby(loc["h3_cell"].to_numpy()).sum().sort_values(
-        ascending=False, kind="stable"
+    cell_int = (
+        pd.Series(intensity)
+        .groupby(loc["h3_cell"].to_numpy())
+        .sum()
+        .sort_values(ascending=False, kind="stable")
     )
     cells = cell_int.index.to_numpy()
     n_p, n_e = cfg.scale.persistent_hotspots, cfg.scale.emerging_hotspots
     top = cells[: max(40, 4 * n_p)]
     persistent = rng.choice(top, n_p, replace=False)
-    pool = np.setdiff1d(cells[max(40, 4 * n_p): max(600, 20 * n_e)], persistent)
+    pool = np.setdiff1d(cells[max(40, 4 * n_p) : max(600, 20 * n_e)], persistent)
     emerging = rng.choice(pool, n_e, replace=False)
     # Emerging hot spots switch on between 25 % and 65 % of the way through the period.
-    start_e = days[0] + rng.integers(len(days) // 4, max(len(days) * 13 // 20, len(days) // 4 + 1),
-                                     n_e).astype("timedelta64[D]")
+    start_e = days[0] + rng.integers(
+        len(days) // 4, max(len(days) * 13 // 20, len(days) // 4 + 1), n_e
+    ).astype("timedelta64[D]")
     rows = pd.DataFrame(
         {
             "kind": ["persistent"] * n_p + ["emerging"] * n_e,
@@ -307,8 +485,12 @@ def _cell_radius(cell: str) -> float:
 
 
 def plan_trial(
-    rng: np.random.Generator, loc: pd.DataFrame, intensity: np.ndarray, hotspots: pd.DataFrame,
-    cfg: WorldConfig, days: np.ndarray,
+    rng: np.random.Generator,
+    loc: pd.DataFrame,
+    intensity: np.ndarray,
+    hotspots: pd.DataFrame,
+    cfg: WorldConfig,
+    days: np.ndarray,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Pick trial hot spot cells and randomise them daily to patrol or control.
 
@@ -320,8 +502,11 @@ def plan_trial(
     -------
     (units, allocation)
     """
-    cell_int = pd.Series(intensity).groupby(loc["h3_cell"].to_numpy()).sum().sort_values(
-        ascending=False, kind="stable"
+    cell_int = (
+        pd.Series(intensity)
+        .groupby(loc["h3_cell"].to_numpy())
+        .sum()
+        .sort_values(ascending=False, kind="stable")
     )
     emerging = set(hotspots.loc[hotspots["kind"] == "emerging", "h3_cell"])
     persistent = list(hotspots.loc[hotspots["kind"] == "persistent", "h3_cell"])
@@ -354,8 +539,12 @@ def plan_trial(
 
 
 def _multiplier_matrix(
-    loc: pd.DataFrame, hotspots: pd.DataFrame, units: pd.DataFrame, alloc: pd.DataFrame,
-    days: np.ndarray, irr: float,
+    loc: pd.DataFrame,
+    hotspots: pd.DataFrame,
+    units: pd.DataFrame,
+    alloc: pd.DataFrame,
+    days: np.ndarray,
+    irr: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Build m(cell, day) for the special cells and map locations to them.
 
@@ -367,8 +556,9 @@ def _multiplier_matrix(
     hotspot_of_cell, unit_of_cell : numpy.ndarray of int
         Hot spot row / trial unit row of each special cell, or -1.
     """
-    special = pd.Index(pd.unique(np.r_[hotspots["h3_cell"].to_numpy(),
-                                        units["h3_cell"].to_numpy()]))
+    special = pd.Index(
+        pd.unique(np.r_[hotspots["h3_cell"].to_numpy(), units["h3_cell"].to_numpy()])
+    )
     mult = np.ones((len(special), len(days)))
     hot_of = np.full(len(special), -1)
     unit_of = np.full(len(special), -1)
@@ -440,10 +630,12 @@ def generate_events(seed: int, cfg: WorldConfig, geo: Geography, pois: pd.DataFr
         m_t[sp] = mult[lc[sp], day_idx[sp]]
         keep = rng.random(n_prop) < m_t / m_max[where]
         minute = rng.integers(0, 60, n_prop)
-        ts = (days[day_idx].astype("datetime64[s]") + (hour * 3600 + minute * 60).astype(
-            "timedelta64[s]"))
-        frames.append(pd.DataFrame({"type_idx": ci, "location_id": where[keep],
-                                    "committed_at": ts[keep]}))
+        ts = days[day_idx].astype("datetime64[s]") + (hour * 3600 + minute * 60).astype(
+            "timedelta64[s]"
+        )
+        frames.append(
+            pd.DataFrame({"type_idx": ci, "location_id": where[keep], "committed_at": ts[keep]})
+        )
     ev = pd.concat(frames, ignore_index=True)
     ev["parent_event_id"] = -1
     ev = _near_repeats(rng, cfg, ev, loc, days)
@@ -465,19 +657,27 @@ def generate_events(seed: int, cfg: WorldConfig, geo: Geography, pois: pd.DataFr
     lc = loc_cell[lid]
     ev["hotspot_id"] = np.where(
         (lc >= 0) & (hot_of[np.maximum(lc, 0)] >= 0),
-        hotspots["hotspot_id"].to_numpy()[np.maximum(hot_of[np.maximum(lc, 0)], 0)], "",
+        hotspots["hotspot_id"].to_numpy()[np.maximum(hot_of[np.maximum(lc, 0)], 0)],
+        "",
     )
     ev["trial_unit_id"] = np.where(
         (lc >= 0) & (unit_of[np.maximum(lc, 0)] >= 0),
-        units["unit_id"].to_numpy()[np.maximum(unit_of[np.maximum(lc, 0)], 0)], "",
+        units["unit_id"].to_numpy()[np.maximum(unit_of[np.maximum(lc, 0)], 0)],
+        "",
     )
     is_vio = ev["crime_type"].to_numpy() == "Violence and sexual offences"
     ev["reported"] = ~is_vio | (rng.random(len(ev)) < cfg.violence_reported)
     ev = as_object_strings(ev.drop(columns=["type_idx"]))
     risk = pd.DataFrame(
         [
-            {"factor_id": f, "poi_categories": "|".join(c), "operationalisation": "proximity",
-             "distance_m": d, "crime_types": "|".join(t), "true_relative_risk": rr}
+            {
+                "factor_id": f,
+                "poi_categories": "|".join(c),
+                "operationalisation": "proximity",
+                "distance_m": d,
+                "crime_types": "|".join(t),
+                "true_relative_risk": rr,
+            }
             for f, c, d, t, rr in RISK_FACTORS
         ]
     )
@@ -485,7 +685,10 @@ def generate_events(seed: int, cfg: WorldConfig, geo: Geography, pois: pd.DataFr
 
 
 def _near_repeats(
-    rng: np.random.Generator, cfg: WorldConfig, ev: pd.DataFrame, loc: pd.DataFrame,
+    rng: np.random.Generator,
+    cfg: WorldConfig,
+    ev: pd.DataFrame,
+    loc: pd.DataFrame,
     days: np.ndarray,
 ) -> pd.DataFrame:
     """Add near-repeat offspring: same type, within 200 m and mostly within 2 weeks.

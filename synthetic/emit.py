@@ -50,8 +50,15 @@ class Emitter:
         p = self.out / "landing" / agency / dataset
         return (p / delivery / name) if delivery else (p / name)
 
-    def csv(self, text: pd.DataFrame, agency: str, dataset: str, delivery: str | None,
-            name: str, spec: FaultSpec | None) -> None:
+    def csv(
+        self,
+        text: pd.DataFrame,
+        agency: str,
+        dataset: str,
+        delivery: str | None,
+        name: str,
+        spec: FaultSpec | None,
+    ) -> None:
         """Plant faults (if ``spec``) and write one CSV file of text columns."""
         path = self.path(agency, dataset, delivery, name)
         if spec is not None and self.fault_rate > 0 and len(text):
@@ -61,8 +68,17 @@ class Emitter:
         write_csv(text, path)
         self.manifest.add(path, len(text), agency, dataset)
 
-    def jsonl(self, records: list[dict], agency: str, dataset: str, delivery: str, name: str,
-              key: str, date_field: str | None, text_field: str | None) -> None:
+    def jsonl(
+        self,
+        records: list[dict],
+        agency: str,
+        dataset: str,
+        delivery: str,
+        name: str,
+        key: str,
+        date_field: str | None,
+        text_field: str | None,
+    ) -> None:
         """Plant faults in JSON records and write them as JSON lines."""
         path = self.path(agency, dataset, delivery, name)
         if self.fault_rate > 0 and records:
@@ -72,8 +88,15 @@ class Emitter:
         write_jsonl(records, path)
         self.manifest.add(path, len(records), agency, dataset)
 
-    def parquet(self, df: pd.DataFrame, agency: str, dataset: str, delivery: str, name: str,
-                key_cols: tuple[str, str] | None = None) -> None:
+    def parquet(
+        self,
+        df: pd.DataFrame,
+        agency: str,
+        dataset: str,
+        delivery: str,
+        name: str,
+        key_cols: tuple[str, str] | None = None,
+    ) -> None:
         """Plant coordinate/missing/duplicate faults in GPS-like frames and write Parquet."""
         path = self.path(agency, dataset, delivery, name)
         if key_cols is not None and self.fault_rate > 0 and len(df):
@@ -94,16 +117,30 @@ class Emitter:
     def fault_table(self) -> pd.DataFrame:
         """Return all planted faults, sorted."""
         if not self.faults:
-            return pd.DataFrame(columns=["agency", "dataset", "file", "row_index", "line_number",
-                                         "record_id", "fault_kind", "column", "original_value"])
+            return pd.DataFrame(
+                columns=[
+                    "agency",
+                    "dataset",
+                    "file",
+                    "row_index",
+                    "line_number",
+                    "record_id",
+                    "fault_kind",
+                    "column",
+                    "original_value",
+                ]
+            )
         f = pd.concat(self.faults, ignore_index=True)
         f["row_index"] = f["row_index"].astype(np.int64)
         f.insert(4, "line_number", f["row_index"] + 2)  # 1-based, header is line 1 in CSVs
         return f.sort_values(["file", "row_index", "fault_kind"]).reset_index(drop=True)
 
 
-def to_text(df: pd.DataFrame, date_only: tuple[str, ...] = (), decimals: dict | None = None,
-            ) -> pd.DataFrame:
+def to_text(
+    df: pd.DataFrame,
+    date_only: tuple[str, ...] = (),
+    decimals: dict | None = None,
+) -> pd.DataFrame:
     """Format every column of a typed frame as text with fixed conventions.
 
     Datetimes become ``YYYY-MM-DDTHH:MM:SS`` (``YYYY-MM-DD`` for ``date_only``),
@@ -130,9 +167,9 @@ def to_text(df: pd.DataFrame, date_only: tuple[str, ...] = (), decimals: dict | 
 
 def month_key(values) -> np.ndarray:
     """Return ``YYYY-MM`` delivery keys for datetimes."""
-    return np.datetime_as_string(np.asarray(values, dtype="datetime64[ns]").astype(
-        "datetime64[M]"), unit="M")
-
+    return np.datetime_as_string(
+        np.asarray(values, dtype="datetime64[ns]").astype("datetime64[M]"), unit="M"
+    )
 
 
 def _json_faults(rng, records, key, date_field, text_field, rate):
@@ -165,8 +202,9 @@ def _json_faults(rng, records, key, date_field, text_field, rate):
         if dup[i]:
             out.append(r)
             rows.append((i, r[key], "duplicate_row", "", ""))
-    f = pd.DataFrame(rows, columns=["row_index", "record_id", "fault_kind", "column",
-                                    "original_value"])
+    f = pd.DataFrame(
+        rows, columns=["row_index", "record_id", "fault_kind", "column", "original_value"]
+    )
     if len(f):
         f["row_index"] = new_pos[f["row_index"].to_numpy()] + (f["fault_kind"] == "duplicate_row")
     return out, f
@@ -176,13 +214,15 @@ def _gps_faults(rng, df, key_cols, rate):
     df = df.reset_index(drop=True).copy()
     n = len(df)
     hit = np.flatnonzero(rng.random(n) < rate)
-    kinds = np.array(["coords_outside_force", "coords_swapped", "duplicate_row",
-                      "missing_field"])
+    kinds = np.array(["coords_outside_force", "coords_swapped", "duplicate_row", "missing_field"])
     kind = rng.choice(kinds, len(hit))
     # Record ids only for the rows hit (formatting millions of timestamps is slow).
     rid = np.full(n, "", dtype=object)
-    rid[hit] = (df[key_cols[0]].to_numpy(dtype=object)[hit] + "|"
-                + fmt_datetime(df[key_cols[1]].to_numpy()[hit], "s"))
+    rid[hit] = (
+        df[key_cols[0]].to_numpy(dtype=object)[hit]
+        + "|"
+        + fmt_datetime(df[key_cols[1]].to_numpy()[hit], "s")
+    )
     lat = df["lat"].to_numpy().copy()
     lon = df["lon"].to_numpy().copy()
     rows = []
@@ -195,16 +235,34 @@ def _gps_faults(rng, df, key_cols, rate):
             lat[r], lon[r] = lon[r].copy(), lat[r].copy()
         else:
             lat[r] = np.nan
-        rows.append(pd.DataFrame({"row_index": r, "record_id": rid[r], "fault_kind": k,
-                                  "column": "lat|lon", "original_value": orig}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "row_index": r,
+                    "record_id": rid[r],
+                    "fault_kind": k,
+                    "column": "lat|lon",
+                    "original_value": orig,
+                }
+            )
+        )
     df["lat"] = lat
     df["lon"] = lon
     dup = np.zeros(n, dtype=int)
     d = hit[kind == "duplicate_row"]
     dup[d] = 1
     new_pos = np.cumsum(1 + dup) - 1 - dup
-    rows.append(pd.DataFrame({"row_index": d, "record_id": rid[d], "fault_kind": "duplicate_row",
-                              "column": "", "original_value": ""}))
+    rows.append(
+        pd.DataFrame(
+            {
+                "row_index": d,
+                "record_id": rid[d],
+                "fault_kind": "duplicate_row",
+                "column": "",
+                "original_value": "",
+            }
+        )
+    )
     f = pd.concat(rows, ignore_index=True)
     f["row_index"] = new_pos[f["row_index"].to_numpy()] + (f["fault_kind"] == "duplicate_row")
     out = df.iloc[np.repeat(np.arange(n), 1 + dup)].reset_index(drop=True)

@@ -7,8 +7,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-FAULT_KINDS = ("missing_field", "impossible_date", "coords_outside_force", "coords_swapped",
-               "duplicate_row", "stray_encoding")
+FAULT_KINDS = (
+    "missing_field",
+    "impossible_date",
+    "coords_outside_force",
+    "coords_swapped",
+    "duplicate_row",
+    "stray_encoding",
+)
 MOJIBAKE = ("Ã©", "â€™", "\ufffd", "Ã¶", "Â£")
 
 
@@ -155,10 +161,18 @@ def plant_faults(
     d_rows = hit[kind == "duplicate_row"]
     if len(d_rows):
         faults = pd.concat(
-            [faults, pd.DataFrame({"row_index": new_pos[d_rows] + 1,
-                                   "record_id": df.loc[d_rows, spec.key].to_numpy(),
-                                   "fault_kind": "duplicate_row", "column": "",
-                                   "original_value": ""})],
+            [
+                faults,
+                pd.DataFrame(
+                    {
+                        "row_index": new_pos[d_rows] + 1,
+                        "record_id": df.loc[d_rows, spec.key].to_numpy(),
+                        "fault_kind": "duplicate_row",
+                        "column": "",
+                        "original_value": "",
+                    }
+                ),
+            ],
             ignore_index=True,
         )
     out = df.iloc[order].reset_index(drop=True) if dup.any() else df
@@ -193,7 +207,12 @@ def _recs(rows, df, spec, kind, column, orig) -> pd.DataFrame:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({"row_index": pd.Series(dtype=np.int64),
-                         "record_id": pd.Series(dtype=object),
-                         "fault_kind": pd.Series(dtype=object), "column": pd.Series(dtype=object),
-                         "original_value": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "row_index": pd.Series(dtype=np.int64),
+            "record_id": pd.Series(dtype=object),
+            "fault_kind": pd.Series(dtype=object),
+            "column": pd.Series(dtype=object),
+            "original_value": pd.Series(dtype=object),
+        }
+    )

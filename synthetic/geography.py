@@ -143,12 +143,14 @@ def load_lsoas() -> tuple[pd.DataFrame, np.ndarray]:
     gdf = gdf.sort_values("LSOA21CD").reset_index(drop=True).to_crs(27700)
     cent = pd.read_csv(BOUNDARIES / "thames_valley_lsoa_centroids.csv")
     pop = pd.read_csv(REFERENCE / "census_2011_lsoa_population_thames_valley.csv")
-    imd = pd.read_csv(REFERENCE / "imd2019_lsoa11_england.csv.gz",
-                      usecols=["lsoa_code", "IMD_decile"])
+    imd = pd.read_csv(
+        REFERENCE / "imd2019_lsoa11_england.csv.gz", usecols=["lsoa_code", "IMD_decile"]
+    )
     lads = pd.read_csv(BOUNDARIES / "thames_valley_local_authorities.csv")
 
-    c11 = cent[cent["in_2011"] == 1].merge(pop[["lsoa11cd", "all_usual_residents"]],
-                                           left_on="LSOACD", right_on="lsoa11cd")
+    c11 = cent[cent["in_2011"] == 1].merge(
+        pop[["lsoa11cd", "all_usual_residents"]], left_on="LSOACD", right_on="lsoa11cd"
+    )
     cx11, cy11 = to_bng(c11["longitude"].to_numpy(), c11["latitude"].to_numpy())
     pts = shapely.centroid(gdf.geometry.values)
     x = shapely.get_x(pts)

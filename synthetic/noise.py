@@ -16,21 +16,61 @@ from synthetic.people import People
 
 # Probabilities of each error per record, by agency dataset.
 PROFILES: dict[str, dict[str, float]] = {
-    "police_nominals": {"typo": 0.04, "nickname": 0.05, "variant": 0.03, "swap_dm": 0.015,
-                        "old_address": 0.12, "alias": 0.02, "missing_id": 0.25,
-                        "mistyped_id": 0.01, "missing_dob": 0.01},
-    "intel_subjects": {"typo": 0.08, "nickname": 0.20, "variant": 0.05, "swap_dm": 0.02,
-                       "old_address": 0.25, "alias": 0.05, "missing_id": 0.7,
-                       "mistyped_id": 0.02, "missing_dob": 0.35},
-    "social_care": {"typo": 0.03, "nickname": 0.04, "variant": 0.04, "swap_dm": 0.02,
-                    "old_address": 0.10, "alias": 0.0, "missing_id": 0.30,
-                    "mistyped_id": 0.01, "missing_dob": 0.0},
-    "probation": {"typo": 0.02, "nickname": 0.03, "variant": 0.03, "swap_dm": 0.01,
-                  "old_address": 0.15, "alias": 0.0, "missing_id": 0.30,
-                  "mistyped_id": 0.02, "missing_dob": 0.0},
-    "nhs": {"typo": 0.02, "nickname": 0.03, "variant": 0.02, "swap_dm": 0.01,
-            "old_address": 0.08, "alias": 0.0, "missing_id": 0.03, "mistyped_id": 0.01,
-            "missing_dob": 0.0},
+    "police_nominals": {
+        "typo": 0.04,
+        "nickname": 0.05,
+        "variant": 0.03,
+        "swap_dm": 0.015,
+        "old_address": 0.12,
+        "alias": 0.02,
+        "missing_id": 0.25,
+        "mistyped_id": 0.01,
+        "missing_dob": 0.01,
+    },
+    "intel_subjects": {
+        "typo": 0.08,
+        "nickname": 0.20,
+        "variant": 0.05,
+        "swap_dm": 0.02,
+        "old_address": 0.25,
+        "alias": 0.05,
+        "missing_id": 0.7,
+        "mistyped_id": 0.02,
+        "missing_dob": 0.35,
+    },
+    "social_care": {
+        "typo": 0.03,
+        "nickname": 0.04,
+        "variant": 0.04,
+        "swap_dm": 0.02,
+        "old_address": 0.10,
+        "alias": 0.0,
+        "missing_id": 0.30,
+        "mistyped_id": 0.01,
+        "missing_dob": 0.0,
+    },
+    "probation": {
+        "typo": 0.02,
+        "nickname": 0.03,
+        "variant": 0.03,
+        "swap_dm": 0.01,
+        "old_address": 0.15,
+        "alias": 0.0,
+        "missing_id": 0.30,
+        "mistyped_id": 0.02,
+        "missing_dob": 0.0,
+    },
+    "nhs": {
+        "typo": 0.02,
+        "nickname": 0.03,
+        "variant": 0.02,
+        "swap_dm": 0.01,
+        "old_address": 0.08,
+        "alias": 0.0,
+        "missing_id": 0.03,
+        "mistyped_id": 0.01,
+        "missing_dob": 0.0,
+    },
 }
 KEYBOARD = "qwertyuiopasdfghjklzxcvbnm"
 
@@ -51,11 +91,11 @@ def typo(rng: np.random.Generator, words: np.ndarray) -> np.ndarray:
         op = ops[i]
         if op == 0:
             ch = KEYBOARD[letters[i]]
-            out[i] = w[:p] + ch + w[p + 1:]
+            out[i] = w[:p] + ch + w[p + 1 :]
         elif op == 1:
-            out[i] = w[:p] + w[p + 1:]
+            out[i] = w[:p] + w[p + 1 :]
         elif op == 2 and p + 1 < len(w):
-            out[i] = w[:p] + w[p + 1] + w[p] + w[p + 2:]
+            out[i] = w[:p] + w[p + 1] + w[p] + w[p + 2 :]
         else:
             out[i] = w[:p] + w[p] + w[p:]
     return out
@@ -85,7 +125,7 @@ def mistype_digits(rng: np.random.Generator, values: np.ndarray) -> np.ndarray:
             continue
         j = idx[int(pos_u[i] * len(idx))]
         d = str(newd[i]) if str(newd[i]) != v[j] else str((newd[i] + 1) % 10)
-        out[i] = v[:j] + d + v[j + 1:]
+        out[i] = v[:j] + d + v[j + 1 :]
     return out
 
 
@@ -188,9 +228,11 @@ def noisy_identities(
     dob_txt = pd.Series(np.datetime_as_string(dob, unit="D"), dtype=object)
     day = dob_txt.str[8:10]
     mon = dob_txt.str[5:7]
-    m = (rng.random(n) < pr["swap_dm"]) & (day.astype(int) <= 12).to_numpy() & (
-        day != mon
-    ).to_numpy()
+    m = (
+        (rng.random(n) < pr["swap_dm"])
+        & (day.astype(int) <= 12).to_numpy()
+        & (day != mon).to_numpy()
+    )
     dob_txt[m] = dob_txt[m].str[:5] + day[m] + "-" + mon[m]
     flag(m, "swap_dm")
     m = rng.random(n) < pr["missing_dob"]

@@ -16,31 +16,81 @@ from synthetic.police import violence_injury_events
 
 # DfE-style "factors identified at the end of assessment" codes used here.
 CIN_FACTORS = {
-    "1B": "Alcohol misuse: parent", "2A": "Drug misuse: child", "2B": "Drug misuse: parent",
-    "3A": "Domestic abuse: child subject", "3B": "Domestic abuse: parent",
-    "4B": "Mental health: parent", "10A": "Going/being missing",
-    "11A": "Child sexual exploitation (CSE)", "12A": "Trafficking", "13A": "Gangs",
-    "14A": "Socially unacceptable behaviour", "15A": "Self-harm", "16A": "Neglect",
-    "17A": "Emotional abuse", "18B": "Physical abuse", "24A": "Child criminal exploitation (CCE)",
+    "1B": "Alcohol misuse: parent",
+    "2A": "Drug misuse: child",
+    "2B": "Drug misuse: parent",
+    "3A": "Domestic abuse: child subject",
+    "3B": "Domestic abuse: parent",
+    "4B": "Mental health: parent",
+    "10A": "Going/being missing",
+    "11A": "Child sexual exploitation (CSE)",
+    "12A": "Trafficking",
+    "13A": "Gangs",
+    "14A": "Socially unacceptable behaviour",
+    "15A": "Self-harm",
+    "16A": "Neglect",
+    "17A": "Emotional abuse",
+    "18B": "Physical abuse",
+    "24A": "Child criminal exploitation (CCE)",
 }
-REFERRAL_SOURCES = {"1A": "Individual", "2A": "Schools", "3A": "Health: GP",
-                    "3E": "Health: A&E", "4": "LA services", "5A": "Police",
-                    "6": "Other legal agency", "8": "Anonymous", "10": "Unknown"}
+REFERRAL_SOURCES = {
+    "1A": "Individual",
+    "2A": "Schools",
+    "3A": "Health: GP",
+    "3E": "Health: A&E",
+    "4": "LA services",
+    "5A": "Police",
+    "6": "Other legal agency",
+    "8": "Anonymous",
+    "10": "Unknown",
+}
 # A&E sites (ODS-style codes) at the simulated hospitals, by town.
-ED_SITES = {"Oxford": "RTH08", "Reading": "RHW01", "Milton Keynes": "RD816",
-            "Slough": "RDU50", "High Wycombe": "RXQ50", "Aylesbury": "RXQ02",
-            "Banbury": "RTH05", "Maidenhead": "RDU52", "Bracknell": "RDU53",
-            "Newbury": "RHW06"}
-ASSAULT_METHODS = {"01": "Body part (hit, kick, head-butt)", "02": "Blunt object",
-                   "03": "Knife or other sharp object", "04": "Glass or bottle",
-                   "05": "Firearm", "06": "Other"}
-LOCATION_TYPES = {"01": "Home", "02": "Street/public place", "03": "Licensed premises",
-                  "04": "Workplace", "05": "School", "06": "Transport", "07": "Other"}
-SENTENCES = ("Community order", "Suspended sentence order", "Custodial sentence with licence",
-             "Post-sentence supervision")
-REQUIREMENTS = ("Unpaid work", "Rehabilitation activity requirement", "Curfew (EM)",
-                "Drug rehabilitation", "Alcohol treatment", "Mental health treatment",
-                "Accredited programme", "Exclusion", "Residence")
+ED_SITES = {
+    "Oxford": "RTH08",
+    "Reading": "RHW01",
+    "Milton Keynes": "RD816",
+    "Slough": "RDU50",
+    "High Wycombe": "RXQ50",
+    "Aylesbury": "RXQ02",
+    "Banbury": "RTH05",
+    "Maidenhead": "RDU52",
+    "Bracknell": "RDU53",
+    "Newbury": "RHW06",
+}
+ASSAULT_METHODS = {
+    "01": "Body part (hit, kick, head-butt)",
+    "02": "Blunt object",
+    "03": "Knife or other sharp object",
+    "04": "Glass or bottle",
+    "05": "Firearm",
+    "06": "Other",
+}
+LOCATION_TYPES = {
+    "01": "Home",
+    "02": "Street/public place",
+    "03": "Licensed premises",
+    "04": "Workplace",
+    "05": "School",
+    "06": "Transport",
+    "07": "Other",
+}
+SENTENCES = (
+    "Community order",
+    "Suspended sentence order",
+    "Custodial sentence with licence",
+    "Post-sentence supervision",
+)
+REQUIREMENTS = (
+    "Unpaid work",
+    "Rehabilitation activity requirement",
+    "Curfew (EM)",
+    "Drug rehabilitation",
+    "Alcohol treatment",
+    "Mental health treatment",
+    "Accredited programme",
+    "Exclusion",
+    "Residence",
+)
 
 
 def _sites(geo: Geography, pois: pd.DataFrame) -> pd.DataFrame:
@@ -51,8 +101,9 @@ def _sites(geo: Geography, pois: pd.DataFrame) -> pd.DataFrame:
     return h[h["site_code"].notna()].reset_index(drop=True)
 
 
-def build_social_care(seed: int, cfg: WorldConfig, geo: Geography, people: People,
-                      roles: pd.DataFrame, cw: CrimeWorld) -> pd.DataFrame:
+def build_social_care(
+    seed: int, cfg: WorldConfig, geo: Geography, people: People, roles: pd.DataFrame, cw: CrimeWorld
+) -> pd.DataFrame:
     """Children in Need style referrals, with local child ids per local authority.
 
     Children who appear in police data as victims or suspects are far more likely
@@ -122,8 +173,15 @@ def build_social_care(seed: int, cfg: WorldConfig, geo: Geography, people: Peopl
             f.append("16A" if u[i, 5] < 0.5 else "4B")
         factors.append("|".join(sorted(set(f))))
     source = np.where(is_vict | is_susp, "5A", rng.choice(list(REFERRAL_SOURCES), n))
-    need = np.where(is_susp, "N6", rng.choice(["N1", "N2", "N3", "N4", "N5", "N7", "N8", "N9"],
-                                              n, p=[.5, .05, .05, .15, .15, .03, .02, .05]))
+    need = np.where(
+        is_susp,
+        "N6",
+        rng.choice(
+            ["N1", "N2", "N3", "N4", "N5", "N7", "N8", "N9"],
+            n,
+            p=[0.5, 0.05, 0.05, 0.15, 0.15, 0.03, 0.02, 0.05],
+        ),
+    )
     nfa = rng.random(n) < 0.1
     closure = ref_date + rng.integers(20, 400, n).astype("timedelta64[D]")
     closure = closure.astype("datetime64[D]")
@@ -157,8 +215,14 @@ def build_social_care(seed: int, cfg: WorldConfig, geo: Geography, people: Peopl
     return out
 
 
-def build_probation(seed: int, cfg: WorldConfig, geo: Geography, people: People,
-                    roles: pd.DataFrame, occ: pd.DataFrame) -> pd.DataFrame:
+def build_probation(
+    seed: int,
+    cfg: WorldConfig,
+    geo: Geography,
+    people: People,
+    roles: pd.DataFrame,
+    occ: pd.DataFrame,
+) -> pd.DataFrame:
     """nDelius-style sentence events for convicted offenders.
 
     Most come from police occurrences with a prosecution outcome (sentenced two
@@ -176,7 +240,8 @@ def build_probation(seed: int, cfg: WorldConfig, geo: Geography, people: People,
     off = off[rng.random(len(off)) < 0.55]
     code = occ.set_index("occurrence_ref")["offence_code"]
     sent = off["recorded_at"].to_numpy().astype("datetime64[D]") + rng.integers(
-        60, 200, len(off)).astype("timedelta64[D]")
+        60, 200, len(off)
+    ).astype("timedelta64[D]")
     keep = sent <= cfg.end
     pid = off["person_id"].to_numpy()[keep]
     offence = code.reindex(off["occurrence_ref"].to_numpy()[keep]).to_numpy()
@@ -202,18 +267,19 @@ def build_probation(seed: int, cfg: WorldConfig, geo: Geography, people: People,
     has_alias = rng.random(n) < 0.2
     alias = np.full(n, "", dtype=object)
     alt_sur = rng.choice(P["surname"].to_numpy(), n)
-    alias[has_alias] = (ident["first_name"].to_numpy()[has_alias] + " "
-                        + alt_sur[has_alias])
+    alias[has_alias] = ident["first_name"].to_numpy()[has_alias] + " " + alt_sur[has_alias]
     two = has_alias & (rng.random(n) < 0.3)
     alias[two] = alias[two] + "|" + typo(rng, ident["surname"].to_numpy()[two])
-    ref = pd.read_csv(REFERENCE / "home_office_offence_codes_to_police_uk_category.csv",
-                      dtype=str)
+    ref = pd.read_csv(REFERENCE / "home_office_offence_codes_to_police_uk_category.csv", dtype=str)
     desc = dict(zip(ref["offence_code"], ref["offence_description"], strict=True))
-    stype = rng.choice(SENTENCES, n, p=[.5, .25, .15, .1])
-    length = np.where(stype == "Custodial sentence with licence", rng.integers(6, 60, n),
-                      rng.integers(6, 24, n))
-    reqs = ["|".join(sorted(set(rng.choice(REQUIREMENTS, rng.integers(1, 3)).tolist())))
-            for _ in range(n)]
+    stype = rng.choice(SENTENCES, n, p=[0.5, 0.25, 0.15, 0.1])
+    length = np.where(
+        stype == "Custodial sentence with licence", rng.integers(6, 60, n), rng.integers(6, 24, n)
+    )
+    reqs = [
+        "|".join(sorted(set(rng.choice(REQUIREMENTS, rng.integers(1, 3)).tolist())))
+        for _ in range(n)
+    ]
     out = pd.DataFrame(
         {
             "event_id": seq_ids("PE", n, 8),
@@ -233,11 +299,12 @@ def build_probation(seed: int, cfg: WorldConfig, geo: Geography, people: People,
             "sentence_date": sent.astype("datetime64[D]"),
             "sentence_length_months": length,
             "requirements": np.array(reqs, dtype=object),
-            "rosh_level": rng.choice(["Low", "Medium", "High", "Very high"], n,
-                                     p=[.35, .45, .17, .03]),
+            "rosh_level": rng.choice(
+                ["Low", "Medium", "High", "Very high"], n, p=[0.35, 0.45, 0.17, 0.03]
+            ),
             "tier": rng.choice(["A1", "A2", "B1", "B2", "C1", "C2", "D1", "D2"], n),
             "ogrs3_score": rng.integers(5, 95, n),
-            "mappa_category": rng.choice(["", "1", "2", "3"], n, p=[.9, .05, .04, .01]),
+            "mappa_category": rng.choice(["", "1", "2", "3"], n, p=[0.9, 0.05, 0.04, 0.01]),
             "iom_flag": rng.random(n) < 0.08,
             "noise": ident["noise"].to_numpy(),
         }
@@ -248,8 +315,9 @@ def build_probation(seed: int, cfg: WorldConfig, geo: Geography, people: People,
     return out
 
 
-def build_istv(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
-               pois: pd.DataFrame) -> pd.DataFrame:
+def build_istv(
+    seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois: pd.DataFrame
+) -> pd.DataFrame:
     """Anonymised A&E assault attendances (ISTV / Cardiff model minimum data set).
 
     Unreported assaults are more likely to appear here than reported ones, which
@@ -274,13 +342,23 @@ def build_istv(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     loc = cw.locations
     cls = loc["loc_class"].to_numpy()[ev["location_id"].to_numpy()]
     ltype = np.select(
-        [cls == "address", np.isin(cls, ["pub", "bar", "nightclub"]),
-         np.isin(cls, ["station", "bus_stop"]), cls == "school",
-         np.isin(cls, ["shop", "supermarket", "hospital"]), cls == "street"],
-        ["01", "03", "06", "05", "04", "02"], "07").astype(object)
-    method = rng.choice(list(ASSAULT_METHODS), n, p=[.62, .1, .1, .08, .01, .09])
-    other = np.where(method == "06", rng.choice(["bitten", "pushed down stairs", "car door",
-                                                 "dog set on", "scalding"], n), "")
+        [
+            cls == "address",
+            np.isin(cls, ["pub", "bar", "nightclub"]),
+            np.isin(cls, ["station", "bus_stop"]),
+            cls == "school",
+            np.isin(cls, ["shop", "supermarket", "hospital"]),
+            cls == "street",
+        ],
+        ["01", "03", "06", "05", "04", "02"],
+        "07",
+    ).astype(object)
+    method = rng.choice(list(ASSAULT_METHODS), n, p=[0.62, 0.1, 0.1, 0.08, 0.01, 0.09])
+    other = np.where(
+        method == "06",
+        rng.choice(["bitten", "pushed down stairs", "car door", "dog set on", "scalding"], n),
+        "",
+    )
     text = _messy_location(rng, geo, pois, cw, ev["location_id"].to_numpy(), ltype)
     month = t.astype("datetime64[M]")
     out = pd.DataFrame(
@@ -303,8 +381,14 @@ def build_istv(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     return out
 
 
-def _messy_location(rng: np.random.Generator, geo: Geography, pois: pd.DataFrame,
-                    cw: CrimeWorld, location_id: np.ndarray, ltype: np.ndarray) -> np.ndarray:
+def _messy_location(
+    rng: np.random.Generator,
+    geo: Geography,
+    pois: pd.DataFrame,
+    cw: CrimeWorld,
+    location_id: np.ndarray,
+    ltype: np.ndarray,
+) -> np.ndarray:
     """Render assault locations as a receptionist types them.
 
     Venue nicknames, missing articles, lower case, typos and non-answers.
@@ -313,11 +397,13 @@ def _messy_location(rng: np.random.Generator, geo: Geography, pois: pd.DataFrame
     kind = loc["kind"].to_numpy()[location_id]
     ref = loc["ref_id"].to_numpy()[location_id]
     st = geo.streets
-    street_id = np.where(kind == "address", geo.addresses["street_id"].to_numpy()[
-        np.where(kind == "address", ref, 0)], np.where(kind == "street", ref, 0))
+    street_id = np.where(
+        kind == "address",
+        geo.addresses["street_id"].to_numpy()[np.where(kind == "address", ref, 0)],
+        np.where(kind == "street", ref, 0),
+    )
     is_poi = kind == "poi"
-    street_id = np.where(is_poi, pois["street_id"].to_numpy()[np.where(is_poi, ref, 0)],
-                         street_id)
+    street_id = np.where(is_poi, pois["street_id"].to_numpy()[np.where(is_poi, ref, 0)], street_id)
     street = st["street_name"].to_numpy()[street_id].astype(object)
     town = st["town"].to_numpy()[street_id].astype(object)
     venue = np.where(is_poi, pois["name"].to_numpy()[np.where(is_poi, ref, 0)], "").astype(object)
@@ -331,8 +417,11 @@ def _messy_location(rng: np.random.Generator, geo: Geography, pois: pd.DataFrame
     out = np.where((u >= 0.35) & (u < 0.45), v + " " + pd.Series(town).str.lower(), out)
     out = np.where((u >= 0.45) & (u < 0.5), "nr " + v.str.upper(), out)
     home = ltype == "01"
-    out = np.where(home, rng.choice(["home", "at home", "own home", "partner's house",
-                                     "friends house"], n), out)
+    out = np.where(
+        home,
+        rng.choice(["home", "at home", "own home", "partner's house", "friends house"], n),
+        out,
+    )
     t = rng.random(n) < 0.08
     out[t] = typo(rng, out[t].astype(str))
     blank = rng.random(n)
@@ -340,9 +429,16 @@ def _messy_location(rng: np.random.Generator, geo: Geography, pois: pd.DataFrame
     return out.astype(object)
 
 
-def build_nhs_safeguarding(seed: int, cfg: WorldConfig, geo: Geography, people: People,
-                           roles: pd.DataFrame, csc: pd.DataFrame, cw: CrimeWorld,
-                           pois: pd.DataFrame) -> pd.DataFrame:
+def build_nhs_safeguarding(
+    seed: int,
+    cfg: WorldConfig,
+    geo: Geography,
+    people: People,
+    roles: pd.DataFrame,
+    csc: pd.DataFrame,
+    cw: CrimeWorld,
+    pois: pd.DataFrame,
+) -> pd.DataFrame:
     """Person-level NHS safeguarding referrals with NHS numbers.
 
     Returns
@@ -353,8 +449,9 @@ def build_nhs_safeguarding(seed: int, cfg: WorldConfig, geo: Geography, people: 
     rng = component_rng(seed, "nhs.safeguarding")
     ev_type = cw.events.set_index("event_id")["crime_type"]
     vic = roles[roles["role"] == "victim"]
-    vic = vic[ev_type.reindex(vic["event_id"].to_numpy()).to_numpy()
-              == "Violence and sexual offences"]
+    vic = vic[
+        ev_type.reindex(vic["event_id"].to_numpy()).to_numpy() == "Violence and sexual offences"
+    ]
     vic = vic[rng.random(len(vic)) < 0.15]
     kids = csc[rng.random(len(csc)) < 0.3]
     n_rand = int(0.2 * (len(vic) + len(kids))) + 5
@@ -370,8 +467,15 @@ def build_nhs_safeguarding(seed: int, cfg: WorldConfig, geo: Geography, people: 
     when = np.clip(when, days[0], days[-1])
     concern = np.r_[
         np.where(rng.random(len(vic)) < 0.5, "Domestic abuse", "Serious violence"),
-        rng.choice(["Child sexual exploitation", "Child criminal exploitation", "Neglect",
-                    "Domestic abuse"], len(kids)),
+        rng.choice(
+            [
+                "Child sexual exploitation",
+                "Child criminal exploitation",
+                "Neglect",
+                "Domestic abuse",
+            ],
+            len(kids),
+        ),
         rng.choice(["Self-harm", "Neglect", "Mental health crisis", "Domestic abuse"], n_rand),
     ]
     ident = noisy_identities(rng, people, geo, pid, when, "nhs", "nhs_number")

@@ -90,8 +90,9 @@ def build_patrol(seed: int, cfg: WorldConfig, cw: CrimeWorld, pois: pd.DataFrame
             acts.extend(a)
             visits.extend(v)
         if frames:
-            df = pd.concat(frames, ignore_index=True).sort_values(["ts", "officer_id"],
-                                                                  kind="stable")
+            df = pd.concat(frames, ignore_index=True).sort_values(
+                ["ts", "officer_id"], kind="stable"
+            )
             pings[dkey] = df.reset_index(drop=True)
         acts.sort(key=lambda r: (r["ts"], r["officer_id"], r["event"]))
         activity[dkey] = acts
@@ -110,7 +111,8 @@ def _shift(rng, day, off, mine, units, stations, st_tree):
     mode = off["usual_mode"] if spread < 1500 else "vehicle"
     speed = SPEED[mode]
     start = day.astype("datetime64[s]") + np.timedelta64(
-        int(rng.choice(SHIFT_STARTS_H)) * 3600, "s")
+        int(rng.choice(SHIFT_STARTS_H)) * 3600, "s"
+    )
     end_s = SHIFT_HOURS * 3600.0
     # Route: base -> each unit twice (two rounds) -> base.
     order = np.r_[np.arange(len(mine)), np.arange(len(mine))]
@@ -177,22 +179,47 @@ def _shift(rng, day, off, mine, units, stations, st_tree):
     slon, slat = to_wgs84(np.array([bx]), np.array([by]))
 
     def rec(sec, event, unit="", la=None, lo=None):
-        acts.append({"ts": str((start + np.timedelta64(int(sec), "s")).astype("datetime64[s]")),
-                     "officer_id": off["officer_id"], "device_id": off["device_id"],
-                     "event": event, "unit_id": unit, "lat": la, "lon": lo})
+        acts.append(
+            {
+                "ts": str((start + np.timedelta64(int(sec), "s")).astype("datetime64[s]")),
+                "officer_id": off["officer_id"],
+                "device_id": off["device_id"],
+                "event": event,
+                "unit_id": unit,
+                "lat": la,
+                "lon": lo,
+            }
+        )
 
     rec(0, "login", la=round(float(slat[0]), 6), lo=round(float(slon[0]), 6))
     rec(60, "shift_start")
     for i, a, d in dwell:
         u = mine[i]
         ulon, ulat = to_wgs84(np.array([ux[i]]), np.array([uy[i]]))
-        visits.append((off["officer_id"], u, day, start + np.timedelta64(int(a), "s"),
-                       start + np.timedelta64(int(d), "s")))
+        visits.append(
+            (
+                off["officer_id"],
+                u,
+                day,
+                start + np.timedelta64(int(a), "s"),
+                start + np.timedelta64(int(d), "s"),
+            )
+        )
         if rng.random() < 0.9:  # the geofence misses some visits
-            rec(a + rng.uniform(0, 60), "hotspot_arrive", u, round(float(ulat[0]), 6),
-                round(float(ulon[0]), 6))
-            rec(d + rng.uniform(0, 60), "hotspot_depart", u, round(float(ulat[0]), 6),
-                round(float(ulon[0]), 6))
+            rec(
+                a + rng.uniform(0, 60),
+                "hotspot_arrive",
+                u,
+                round(float(ulat[0]), 6),
+                round(float(ulon[0]), 6),
+            )
+            rec(
+                d + rng.uniform(0, 60),
+                "hotspot_depart",
+                u,
+                round(float(ulat[0]), 6),
+                round(float(ulon[0]), 6),
+            )
         if rng.random() < 0.15:
             rec(rng.uniform(a, d), "stop_search", u)
     if rng.random() < 0.5:

@@ -15,9 +15,18 @@ PNC_LETTERS = np.array(list("ZABCDEFGHJKLMNPQRTUVWXY"))
 UPN_LETTERS = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
 # DfE local-authority numbers (used in UPNs and as the social care LA code).
 DFE_LA = {
-    "E06000036": "867", "E06000037": "869", "E06000038": "870", "E06000039": "871",
-    "E06000040": "868", "E06000041": "872", "E06000042": "826", "E06000060": "825",
-    "E07000177": "931", "E07000178": "931", "E07000179": "931", "E07000180": "931",
+    "E06000036": "867",
+    "E06000037": "869",
+    "E06000038": "870",
+    "E06000039": "871",
+    "E06000040": "868",
+    "E06000041": "872",
+    "E06000042": "826",
+    "E06000060": "825",
+    "E07000177": "931",
+    "E07000178": "931",
+    "E07000179": "931",
+    "E07000180": "931",
     "E07000181": "931",
 }
 ETHNIC_GROUPS = np.array(["White", "Asian", "Black", "Mixed", "Other"])
@@ -228,9 +237,7 @@ def build_people(seed: int, geo: Geography, n: int, end: np.datetime64) -> Peopl
         rng.choice(MALE_FIRST, n, p=zipf_weights(len(MALE_FIRST), 0.7, 6)),
         rng.choice(FEMALE_FIRST, n, p=zipf_weights(len(FEMALE_FIRST), 0.7, 6)),
     ).astype(object)
-    middle = np.where(
-        male, rng.choice(MALE_FIRST, n), rng.choice(FEMALE_FIRST, n)
-    ).astype(object)
+    middle = np.where(male, rng.choice(MALE_FIRST, n), rng.choice(FEMALE_FIRST, n)).astype(object)
     middle[rng.random(n) < 0.45] = ""
     surname = rng.choice(SURNAMES, n, p=zipf_weights(len(SURNAMES), 0.85, 3)).astype(object)
 
@@ -296,8 +303,15 @@ def _plant_twins_and_namesakes(rng: np.random.Generator, p: pd.DataFrame, geo: G
     k = max(2, int(0.008 * n))
     idx = rng.permutation(n)[: 2 * k]
     a, b = idx[:k], idx[k:]
-    for col in ("surname", "dob", "home_address_id", "home_lsoa_idx", "ethnic_group",
-                "offender", "victim_propensity"):
+    for col in (
+        "surname",
+        "dob",
+        "home_address_id",
+        "home_lsoa_idx",
+        "ethnic_group",
+        "offender",
+        "victim_propensity",
+    ):
         p.loc[b, col] = p.loc[a, col].to_numpy()
     # Same-sex twins get a different first name from the same list.
     same_sex = rng.random(k) < 0.6

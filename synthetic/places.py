@@ -33,10 +33,30 @@ CATEGORIES: dict[str, tuple[str, tuple[str, ...], float, float, str]] = {
     "off_licence": ("shop", ("alcohol",), 0, 0.4, ""),
     "convenience": ("shop", ("convenience", "newsagent", "kiosk"), 0, 0.3, ""),
     "supermarket": ("shop", ("supermarket",), 3, 0.3, "Supermarket"),
-    "shop": ("shop", ("clothes", "hairdresser", "charity", "bicycle", "bakery", "florist",
-                      "deli", "carpet", "kitchen", "dry_cleaning", "doityourself", "party",
-                      "fair_trade", "interior_decoration", "trade", "car"), 0, 0.6,
-             "Shopping Area"),
+    "shop": (
+        "shop",
+        (
+            "clothes",
+            "hairdresser",
+            "charity",
+            "bicycle",
+            "bakery",
+            "florist",
+            "deli",
+            "carpet",
+            "kitchen",
+            "dry_cleaning",
+            "doityourself",
+            "party",
+            "fair_trade",
+            "interior_decoration",
+            "trade",
+            "car",
+        ),
+        0,
+        0.6,
+        "Shopping Area",
+    ),
     "atm": ("amenity", ("atm", "bank"), 0, 0.6, ""),
     "bus_stop": ("highway", ("bus_stop",), 0, 0.15, ""),
     "school": ("amenity", ("school", "nursery"), 0, 0.05, ""),
@@ -51,8 +71,11 @@ CATEGORIES: dict[str, tuple[str, tuple[str, ...], float, float, str]] = {
     "hotel": ("tourism", ("hotel",), 0, 0.6, ""),
 }
 # One of each per town (by size threshold): fixed infrastructure, not sampled.
-FIXED = (("station", 0.15, ""), ("police_station", 0.3, "Police Station"),
-         ("hospital", 0.5, "Hospital"))
+FIXED = (
+    ("station", 0.15, ""),
+    ("police_station", 0.3, "Police Station"),
+    ("hospital", 0.5, "Hospital"),
+)
 NTE_CATEGORIES = ("pub", "bar", "nightclub")
 
 
@@ -151,8 +174,9 @@ def build_pois(seed: int, geo: Geography, n_pois: int) -> pd.DataFrame:
         )
     pois = pd.concat(frames, ignore_index=True)
     # Keep only points inside the force area and attach their LSOA.
-    src, dst = tree.query(shapely.points(pois["x"].to_numpy(), pois["y"].to_numpy()),
-                          predicate="within")
+    src, dst = tree.query(
+        shapely.points(pois["x"].to_numpy(), pois["y"].to_numpy()), predicate="within"
+    )
     lsoa_idx = np.full(len(pois), -1)
     lsoa_idx[src] = dst
     pois["lsoa_idx"] = lsoa_idx
@@ -170,9 +194,11 @@ def build_pois(seed: int, geo: Geography, n_pois: int) -> pd.DataFrame:
 def _names(rng: np.random.Generator, cat: np.ndarray, street: np.ndarray) -> np.ndarray:
     """Invent venue names; licensed premises and takeaways get memorable names."""
     n = len(cat)
-    out = pd.Series(street, dtype=object) + " " + pd.Series(cat, dtype=object).str.replace(
-        "_", " "
-    ).str.title()
+    out = (
+        pd.Series(street, dtype=object)
+        + " "
+        + pd.Series(cat, dtype=object).str.replace("_", " ").str.title()
+    )
     pub = cat == "pub"
     out[pub] = "The " + pd.Series(rng.choice(VENUE_WORDS, n))[pub]
     bar = np.isin(cat, ("bar", "nightclub"))

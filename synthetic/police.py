@@ -20,70 +20,152 @@ from synthetic.io import component_rng, random_hex, sample_within_groups, seq_id
 from synthetic.noise import address_text, noisy_identities
 from synthetic.people import People
 
-VICTIM_P = {"Violence and sexual offences": .95, "Public order": .6, "Robbery": .95,
-            "Theft from the person": .95, "Burglary": .85, "Criminal damage and arson": .6,
-            "Vehicle crime": .9, "Other theft": .6, "Bicycle theft": .9, "Shoplifting": 0.0,
-            "Drugs": 0.0, "Possession of weapons": 0.0, "Other crime": .3,
-            "Anti-social behaviour": 0.0}
-SUSPECT_P = {"Violence and sexual offences": .65, "Public order": .5, "Robbery": .3,
-             "Theft from the person": .1, "Burglary": .15, "Criminal damage and arson": .3,
-             "Vehicle crime": .1, "Other theft": .25, "Bicycle theft": .08, "Shoplifting": .45,
-             "Drugs": 1.0, "Possession of weapons": 1.0, "Other crime": .6,
-             "Anti-social behaviour": 0.0}
-WITNESS_P = {"Violence and sexual offences": .15, "Public order": .15, "Robbery": .15}
+VICTIM_P = {
+    "Violence and sexual offences": 0.95,
+    "Public order": 0.6,
+    "Robbery": 0.95,
+    "Theft from the person": 0.95,
+    "Burglary": 0.85,
+    "Criminal damage and arson": 0.6,
+    "Vehicle crime": 0.9,
+    "Other theft": 0.6,
+    "Bicycle theft": 0.9,
+    "Shoplifting": 0.0,
+    "Drugs": 0.0,
+    "Possession of weapons": 0.0,
+    "Other crime": 0.3,
+    "Anti-social behaviour": 0.0,
+}
+SUSPECT_P = {
+    "Violence and sexual offences": 0.65,
+    "Public order": 0.5,
+    "Robbery": 0.3,
+    "Theft from the person": 0.1,
+    "Burglary": 0.15,
+    "Criminal damage and arson": 0.3,
+    "Vehicle crime": 0.1,
+    "Other theft": 0.25,
+    "Bicycle theft": 0.08,
+    "Shoplifting": 0.45,
+    "Drugs": 1.0,
+    "Possession of weapons": 1.0,
+    "Other crime": 0.6,
+    "Anti-social behaviour": 0.0,
+}
+WITNESS_P = {"Violence and sexual offences": 0.15, "Public order": 0.15, "Robbery": 0.15}
 
 # Simplified last-outcome mixes per type (from the real 2025 TVP files).
 OUTCOMES = {
-    "default": {"Investigation complete; no suspect identified": .6,
-                "Unable to prosecute suspect": .25, "Status update unavailable": .05,
-                "Court result unavailable": .05, "Local resolution": .03,
-                "Offender given a caution": .02},
-    "Violence and sexual offences": {"Unable to prosecute suspect": .63,
-                                     "Investigation complete; no suspect identified": .12,
-                                     "Status update unavailable": .09,
-                                     "Action to be taken by another organisation": .06,
-                                     "Court result unavailable": .045, "Local resolution": .032,
-                                     "Awaiting court outcome": .011,
-                                     "Offender given a caution": .012},
-    "Shoplifting": {"Investigation complete; no suspect identified": .61,
-                    "Court result unavailable": .19, "Unable to prosecute suspect": .12,
-                    "Local resolution": .035, "Status update unavailable": .02,
-                    "Suspect charged as part of another case": .012,
-                    "Awaiting court outcome": .007, "Offender given a caution": .006},
-    "Drugs": {"Local resolution": .48, "Investigation complete; no suspect identified": .17,
-              "Court result unavailable": .11, "Unable to prosecute suspect": .105,
-              "Status update unavailable": .06, "Offender given a caution": .034,
-              "Awaiting court outcome": .015, "Offender given penalty notice": .026},
-    "Possession of weapons": {"Court result unavailable": .36, "Unable to prosecute suspect": .30,
-                              "Local resolution": .11, "Status update unavailable": .085,
-                              "Offender given a caution": .055,
-                              "Investigation complete; no suspect identified": .035,
-                              "Awaiting court outcome": .055},
-    "Public order": {"Unable to prosecute suspect": .50,
-                     "Investigation complete; no suspect identified": .33,
-                     "Court result unavailable": .06, "Local resolution": .04,
-                     "Status update unavailable": .04, "Awaiting court outcome": .01,
-                     "Offender given a caution": .01,
-                     "Action to be taken by another organisation": .01},
+    "default": {
+        "Investigation complete; no suspect identified": 0.6,
+        "Unable to prosecute suspect": 0.25,
+        "Status update unavailable": 0.05,
+        "Court result unavailable": 0.05,
+        "Local resolution": 0.03,
+        "Offender given a caution": 0.02,
+    },
+    "Violence and sexual offences": {
+        "Unable to prosecute suspect": 0.63,
+        "Investigation complete; no suspect identified": 0.12,
+        "Status update unavailable": 0.09,
+        "Action to be taken by another organisation": 0.06,
+        "Court result unavailable": 0.045,
+        "Local resolution": 0.032,
+        "Awaiting court outcome": 0.011,
+        "Offender given a caution": 0.012,
+    },
+    "Shoplifting": {
+        "Investigation complete; no suspect identified": 0.61,
+        "Court result unavailable": 0.19,
+        "Unable to prosecute suspect": 0.12,
+        "Local resolution": 0.035,
+        "Status update unavailable": 0.02,
+        "Suspect charged as part of another case": 0.012,
+        "Awaiting court outcome": 0.007,
+        "Offender given a caution": 0.006,
+    },
+    "Drugs": {
+        "Local resolution": 0.48,
+        "Investigation complete; no suspect identified": 0.17,
+        "Court result unavailable": 0.11,
+        "Unable to prosecute suspect": 0.105,
+        "Status update unavailable": 0.06,
+        "Offender given a caution": 0.034,
+        "Awaiting court outcome": 0.015,
+        "Offender given penalty notice": 0.026,
+    },
+    "Possession of weapons": {
+        "Court result unavailable": 0.36,
+        "Unable to prosecute suspect": 0.30,
+        "Local resolution": 0.11,
+        "Status update unavailable": 0.085,
+        "Offender given a caution": 0.055,
+        "Investigation complete; no suspect identified": 0.035,
+        "Awaiting court outcome": 0.055,
+    },
+    "Public order": {
+        "Unable to prosecute suspect": 0.50,
+        "Investigation complete; no suspect identified": 0.33,
+        "Court result unavailable": 0.06,
+        "Local resolution": 0.04,
+        "Status update unavailable": 0.04,
+        "Awaiting court outcome": 0.01,
+        "Offender given a caution": 0.01,
+        "Action to be taken by another organisation": 0.01,
+    },
 }
-PROSECUTED = ("Court result unavailable", "Awaiting court outcome", "Offender given a caution",
-              "Local resolution", "Offender given penalty notice",
-              "Suspect charged as part of another case")
-GRADES = {"Violence and sexual offences": [.35, .45, .15, .05],
-          "Robbery": [.6, .3, .1, 0], "Anti-social behaviour": [.05, .3, .4, .25],
-          "Burglary": [.2, .4, .35, .05], "Possession of weapons": [.6, .3, .1, 0],
-          "default": [.1, .35, .4, .15]}
-GRADE_LABELS = np.array(["1 Emergency", "2 Priority", "3 Scheduled",
-                         "4 Resolution without deployment"])
+PROSECUTED = (
+    "Court result unavailable",
+    "Awaiting court outcome",
+    "Offender given a caution",
+    "Local resolution",
+    "Offender given penalty notice",
+    "Suspect charged as part of another case",
+)
+GRADES = {
+    "Violence and sexual offences": [0.35, 0.45, 0.15, 0.05],
+    "Robbery": [0.6, 0.3, 0.1, 0],
+    "Anti-social behaviour": [0.05, 0.3, 0.4, 0.25],
+    "Burglary": [0.2, 0.4, 0.35, 0.05],
+    "Possession of weapons": [0.6, 0.3, 0.1, 0],
+    "default": [0.1, 0.35, 0.4, 0.15],
+}
+GRADE_LABELS = np.array(
+    ["1 Emergency", "2 Priority", "3 Scheduled", "4 Resolution without deployment"]
+)
 RESPONSE_MIN = np.array([10.0, 55.0, 600.0, np.nan])
-NON_CRIME_CAD = ("Concern for welfare", "Road traffic collision", "Suspicious circumstances",
-                 "Missing person", "Alarm activation", "Highway disruption", "Domestic incident",
-                 "Sudden death", "Animals", "Lost/found property")
+NON_CRIME_CAD = (
+    "Concern for welfare",
+    "Road traffic collision",
+    "Suspicious circumstances",
+    "Missing person",
+    "Alarm activation",
+    "Highway disruption",
+    "Domestic incident",
+    "Sudden death",
+    "Animals",
+    "Lost/found property",
+)
 CALL_SOURCES = np.array(["999", "101", "Online", "Alarm company", "Other agency"])
-IC_CODES = {"White": ["IC1", "IC2"], "Asian": ["IC4", "IC5"], "Black": ["IC3"],
-            "Mixed": ["IC9", "IC1", "IC3"], "Other": ["IC6", "IC9"]}
-SOC = ("county_lines", "drug_supply", "cse", "cce", "knife_crime", "firearms", "ocg",
-       "modern_slavery", "acquisitive_crime", "gangs")
+IC_CODES = {
+    "White": ["IC1", "IC2"],
+    "Asian": ["IC4", "IC5"],
+    "Black": ["IC3"],
+    "Mixed": ["IC9", "IC1", "IC3"],
+    "Other": ["IC6", "IC9"],
+}
+SOC = (
+    "county_lines",
+    "drug_supply",
+    "cse",
+    "cce",
+    "knife_crime",
+    "firearms",
+    "ocg",
+    "modern_slavery",
+    "acquisitive_crime",
+    "gangs",
+)
 
 
 def outcomes(rng: np.random.Generator, crime_type: np.ndarray) -> np.ndarray:
@@ -100,8 +182,9 @@ def outcomes(rng: np.random.Generator, crime_type: np.ndarray) -> np.ndarray:
     return out
 
 
-def location_text(geo: Geography, cw: CrimeWorld, pois: pd.DataFrame,
-                  location_id: np.ndarray) -> np.ndarray:
+def location_text(
+    geo: Geography, cw: CrimeWorld, pois: pd.DataFrame, location_id: np.ndarray
+) -> np.ndarray:
     """Address text of event locations as an officer would record it."""
     loc = cw.locations
     kind = loc["kind"].to_numpy()[location_id]
@@ -113,13 +196,20 @@ def location_text(geo: Geography, cw: CrimeWorld, pois: pd.DataFrame,
         out[a] = (t["address_line"] + ", " + t["town"] + ", " + t["postcode"]).to_numpy()
     s = kind == "street"
     st = geo.streets
-    out[s] = (pd.Series(st["street_name"].to_numpy()[ref[s]], dtype=object) + ", "
-              + pd.Series(st["town"].to_numpy()[ref[s]], dtype=object)).to_numpy()
+    out[s] = (
+        pd.Series(st["street_name"].to_numpy()[ref[s]], dtype=object)
+        + ", "
+        + pd.Series(st["town"].to_numpy()[ref[s]], dtype=object)
+    ).to_numpy()
     p = kind == "poi"
     pst = pois["street_id"].to_numpy()[ref[p]]
-    out[p] = (pd.Series(pois["name"].to_numpy()[ref[p]], dtype=object) + ", "
-              + pd.Series(st["street_name"].to_numpy()[pst], dtype=object) + ", "
-              + pd.Series(st["town"].to_numpy()[pst], dtype=object)).to_numpy()
+    out[p] = (
+        pd.Series(pois["name"].to_numpy()[ref[p]], dtype=object)
+        + ", "
+        + pd.Series(st["street_name"].to_numpy()[pst], dtype=object)
+        + ", "
+        + pd.Series(st["town"].to_numpy()[pst], dtype=object)
+    ).to_numpy()
     return out
 
 
@@ -129,8 +219,9 @@ def occurrence_refs(when: np.ndarray, serial: np.ndarray) -> np.ndarray:
     return (FORCE_CODE + yy + pd.Series(serial).astype(str).str.zfill(8)).to_numpy(dtype=object)
 
 
-def build_occurrences(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
-                      pois: pd.DataFrame) -> pd.DataFrame:
+def build_occurrences(
+    seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois: pd.DataFrame
+) -> pd.DataFrame:
     """RMS occurrences for reported crimes (ASB is a CAD-only incident type).
 
     Returns
@@ -148,8 +239,19 @@ def build_occurrences(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorl
     t = ev["committed_at"].to_numpy()
     n = len(ev)
     # Property crime is discovered later, so offenders' times are a window.
-    windowed = ev["crime_type"].isin(["Burglary", "Vehicle crime", "Criminal damage and arson",
-                                      "Bicycle theft", "Other theft"]).to_numpy()
+    windowed = (
+        ev["crime_type"]
+        .isin(
+            [
+                "Burglary",
+                "Vehicle crime",
+                "Criminal damage and arson",
+                "Bicycle theft",
+                "Other theft",
+            ]
+        )
+        .to_numpy()
+    )
     before = (rng.uniform(0, 12, n) * 3600).astype("timedelta64[s]")
     after = (rng.uniform(0, 8, n) * 3600).astype("timedelta64[s]")
     c_from = np.where(windowed, t - before, t)
@@ -244,8 +346,9 @@ def build_roles(seed: int, occ: pd.DataFrame, people: People, geo: Geography) ->
     return roles.sort_values(["occ_row", "role", "person_id"]).reset_index(drop=True)
 
 
-def build_nominals(seed: int, roles: pd.DataFrame, people: People,
-                   geo: Geography) -> tuple[pd.DataFrame, pd.DataFrame]:
+def build_nominals(
+    seed: int, roles: pd.DataFrame, people: People, geo: Geography
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Create nominal records and link occurrences to them.
 
     A person's first involvement creates a nominal; later involvements reuse the
@@ -267,8 +370,15 @@ def build_nominals(seed: int, roles: pd.DataFrame, people: People,
     nominal_idx = np.cumsum(new) - 1
     r["nominal_idx"] = nominal_idx
     creators = r[new]
-    ident = noisy_identities(rng, people, geo, creators["person_id"].to_numpy(),
-                             creators["recorded_at"].to_numpy(), "police_nominals", "pnc_id")
+    ident = noisy_identities(
+        rng,
+        people,
+        geo,
+        creators["person_id"].to_numpy(),
+        creators["recorded_at"].to_numpy(),
+        "police_nominals",
+        "pnc_id",
+    )
     eth = people.persons["ethnic_group"].to_numpy()[creators["person_id"].to_numpy()]
     ic = pd.Series(eth).map({k: v[0] for k, v in IC_CODES.items()}).to_numpy(dtype=object)
     ic[rng.random(len(ic)) < 0.15] = "IC9"
@@ -290,20 +400,30 @@ def build_nominals(seed: int, roles: pd.DataFrame, people: People,
             "noise": ident["noise"].to_numpy(),
         }
     )
-    links = pd.DataFrame(
-        {
-            "occurrence_ref": r["occurrence_ref"].to_numpy(),
-            "nominal_id": nominals["nominal_id"].to_numpy()[nominal_idx],
-            "role": r["role"].to_numpy(),
-            "person_id": pid,
-            "recorded_at": r["recorded_at"].to_numpy(),
-        }
-    ).sort_values(["occurrence_ref", "nominal_id"], kind="stable").reset_index(drop=True)
+    links = (
+        pd.DataFrame(
+            {
+                "occurrence_ref": r["occurrence_ref"].to_numpy(),
+                "nominal_id": nominals["nominal_id"].to_numpy()[nominal_idx],
+                "role": r["role"].to_numpy(),
+                "person_id": pid,
+                "recorded_at": r["recorded_at"].to_numpy(),
+            }
+        )
+        .sort_values(["occurrence_ref", "nominal_id"], kind="stable")
+        .reset_index(drop=True)
+    )
     return nominals, links
 
 
-def build_cad(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois: pd.DataFrame,
-              occ: pd.DataFrame) -> pd.DataFrame:
+def build_cad(
+    seed: int,
+    cfg: WorldConfig,
+    geo: Geography,
+    cw: CrimeWorld,
+    pois: pd.DataFrame,
+    occ: pd.DataFrame,
+) -> pd.DataFrame:
     """Build calls for service: most crimes and all ASB, plus non-crime incidents.
 
     Returns
@@ -314,8 +434,9 @@ def build_cad(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois:
     rng = component_rng(seed, "police.cad")
     ev = cw.events[cw.events["reported"]]
     ctype = ev["crime_type"].to_numpy()
-    call_p = np.where(ctype == "Anti-social behaviour", 1.0,
-                      np.where(ctype == "Shoplifting", 0.5, 0.7))
+    call_p = np.where(
+        ctype == "Anti-social behaviour", 1.0, np.where(ctype == "Shoplifting", 0.5, 0.7)
+    )
     ev = ev[rng.random(len(ev)) < call_p]
     n_nc = int(0.5 * len(ev))
     loc = cw.locations
@@ -353,10 +474,16 @@ def build_cad(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois:
     x = cw.locations["x"].to_numpy()[frame["location_id"]] + rng.normal(0, 25, n)
     y = cw.locations["y"].to_numpy()[frame["location_id"]] + rng.normal(0, 25, n)
     linked = occ_ref.reindex(frame["event_id"].to_numpy()).fillna("").to_numpy(dtype=object)
-    closing = np.where(linked != "", "Crime recorded",
-                       np.where(frame["opening"].to_numpy() == "Anti-social behaviour",
-                                "ASB - no crime", "No crime - advice given"))
-    src = rng.choice(CALL_SOURCES, n, p=[.35, .45, .12, .04, .04])
+    closing = np.where(
+        linked != "",
+        "Crime recorded",
+        np.where(
+            frame["opening"].to_numpy() == "Anti-social behaviour",
+            "ASB - no crime",
+            "No crime - advice given",
+        ),
+    )
+    src = rng.choice(CALL_SOURCES, n, p=[0.35, 0.45, 0.12, 0.04, 0.04])
     out = pd.DataFrame(
         {
             "event_id": frame["event_id"].to_numpy(),
@@ -374,16 +501,28 @@ def build_cad(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, pois:
         }
     )
     out = out.sort_values(["call_received_at", "event_id"], kind="stable").reset_index(drop=True)
-    day = np.datetime_as_string(out["call_received_at"].to_numpy().astype("datetime64[D]"),
-                                unit="D")
+    day = np.datetime_as_string(
+        out["call_received_at"].to_numpy().astype("datetime64[D]"), unit="D"
+    )
     seq = out.groupby(day).cumcount().to_numpy() + 1
-    out.insert(0, "incident_ref", (pd.Series(day).str.replace("-", "") + "-"
-                                   + pd.Series(seq).astype(str).str.zfill(5)).to_numpy())
+    out.insert(
+        0,
+        "incident_ref",
+        (
+            pd.Series(day).str.replace("-", "") + "-" + pd.Series(seq).astype(str).str.zfill(5)
+        ).to_numpy(),
+    )
     return out
 
 
-def build_police_uk_street(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
-                           pois: pd.DataFrame, occ: pd.DataFrame) -> pd.DataFrame:
+def build_police_uk_street(
+    seed: int,
+    cfg: WorldConfig,
+    geo: Geography,
+    cw: CrimeWorld,
+    pois: pd.DataFrame,
+    occ: pd.DataFrame,
+) -> pd.DataFrame:
     """Build reported crimes and ASB in the data.police.uk street-level format.
 
     Coordinates are snapped to anonymised map points (street centres, or the
@@ -401,8 +540,11 @@ def build_police_uk_street(seed: int, cfg: WorldConfig, geo: Geography, cw: Crim
     kind = loc["kind"].to_numpy()[lid]
     ref = loc["ref_id"].to_numpy()[lid]
     st = geo.streets
-    street = np.where(kind == "address", geo.addresses["street_id"].to_numpy()[
-        np.where(kind == "address", ref, 0)], ref)
+    street = np.where(
+        kind == "address",
+        geo.addresses["street_id"].to_numpy()[np.where(kind == "address", ref, 0)],
+        ref,
+    )
     is_poi = kind == "poi"
     poi_ref = np.where(is_poi, ref, 0)
     street = np.where(is_poi, pois["street_id"].to_numpy()[poi_ref], street)
@@ -410,8 +552,9 @@ def build_police_uk_street(seed: int, cfg: WorldConfig, geo: Geography, cw: Crim
     landmark = label != ""
     mx = np.where(landmark, pois["x"].to_numpy()[poi_ref], st["x"].to_numpy()[street])
     my = np.where(landmark, pois["y"].to_numpy()[poi_ref], st["y"].to_numpy()[street])
-    lsoa_idx = np.where(landmark, pois["lsoa_idx"].to_numpy()[poi_ref],
-                        st["lsoa_idx"].to_numpy()[street])
+    lsoa_idx = np.where(
+        landmark, pois["lsoa_idx"].to_numpy()[poi_ref], st["lsoa_idx"].to_numpy()[street]
+    )
     lon, lat = to_wgs84(mx, my)
     text = np.where(landmark, label, st["street_name"].to_numpy()[street])
     text = ("On or near " + pd.Series(text, dtype=object)).to_numpy().copy()
@@ -451,13 +594,15 @@ def build_police_uk_street(seed: int, cfg: WorldConfig, geo: Geography, cw: Crim
     # LSOA codes are sorted like lsoa_idx, and crime types sort like their names).
     type_rank = pd.factorize(ctype, sort=True)[0]
     mon_i = ev["committed_at"].to_numpy().astype("datetime64[M]").astype(np.int64)
-    order = np.lexsort((ev["event_id"].to_numpy(), type_rank, np.where(no_loc, -1, lsoa_idx),
-                        no_loc, mon_i))
+    order = np.lexsort(
+        (ev["event_id"].to_numpy(), type_rank, np.where(no_loc, -1, lsoa_idx), no_loc, mon_i)
+    )
     return out.iloc[order].reset_index(drop=True)
 
 
-def build_intel(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
-                people: People) -> tuple[list[dict], pd.DataFrame]:
+def build_intel(
+    seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld, people: People
+) -> tuple[list[dict], pd.DataFrame]:
     """Intelligence logs (3x5x2 graded) about offenders, often near hot spots.
 
     Returns
@@ -479,14 +624,19 @@ def build_intel(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     n_sub = rng.integers(1, 4, n)
     sub_log = np.repeat(np.arange(n), n_sub)
     sub_person = rng.choice(len(P), len(sub_log), p=w / w.sum())
-    ident = noisy_identities(rng, people, geo, sub_person,
-                             created[sub_log], "intel_subjects", "pnc_id")
+    ident = noisy_identities(
+        rng, people, geo, sub_person, created[sub_log], "intel_subjects", "pnc_id"
+    )
     hs = cw.hotspots
     # Intelligence names a nearby street, never the (truth-only) hot spot id.
     _, hs_street = cKDTree(geo.streets[["x", "y"]].to_numpy()).query(
-        hs[["centre_easting", "centre_northing"]].to_numpy())
-    hs_text = (geo.streets["street_name"].to_numpy()[hs_street] + ", "
-               + geo.streets["town"].to_numpy()[hs_street])
+        hs[["centre_easting", "centre_northing"]].to_numpy()
+    )
+    hs_text = (
+        geo.streets["street_name"].to_numpy()[hs_street]
+        + ", "
+        + geo.streets["town"].to_numpy()[hs_street]
+    )
     sub_k = np.arange(len(sub_log)) - np.repeat(np.cumsum(n_sub) - n_sub, n_sub)
     log_ids = seq_ids("IL", n, 8).tolist()
     subjects = pd.DataFrame(
@@ -499,15 +649,17 @@ def build_intel(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     )
     cats = rng.choice(SOC, (n, 2))
     n_cat = rng.integers(1, 3, n)
-    src = rng.choice(["1", "2", "3"], n, p=[.2, .6, .2])
-    intel = rng.choice(list("ABCDE"), n, p=[.1, .35, .35, .15, .05])
-    handling = rng.choice(["P", "C"], n, p=[.85, .15])
+    src = rng.choice(["1", "2", "3"], n, p=[0.2, 0.6, 0.2])
+    intel = rng.choice(list("ABCDE"), n, p=[0.1, 0.35, 0.35, 0.15, 0.05])
+    handling = rng.choice(["P", "C"], n, p=[0.85, 0.15])
     use_hs = rng.random(n) < 0.5
     hs_i = rng.integers(0, len(hs), n)
     jitter = rng.normal(0, 80, (n, 2))
     logs = []
-    f = {k: ident[k].tolist() for k in ("surname", "first_name", "dob", "pnc_id",
-                                        "address_line", "town", "postcode")}
+    f = {
+        k: ident[k].tolist()
+        for k in ("surname", "first_name", "dob", "pnc_id", "address_line", "town", "postcode")
+    }
     sid = subjects["subject_id"].tolist()
     starts = (np.cumsum(n_sub) - n_sub).tolist()
     hs_e = hs["centre_easting"].to_numpy()
@@ -515,28 +667,43 @@ def build_intel(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     for i in range(n):  # intelligence volumes are small (<= ~72k logs at large scale)
         s0 = starts[i]
         subs = [
-            {"subject_id": sid[j], "surname": f["surname"][j], "forename": f["first_name"][j],
-             "dob": f["dob"][j], "pnc_id": f["pnc_id"][j],
-             "address": f"{f['address_line'][j]}, {f['town'][j]}", "postcode": f["postcode"][j]}
+            {
+                "subject_id": sid[j],
+                "surname": f["surname"][j],
+                "forename": f["first_name"][j],
+                "dob": f["dob"][j],
+                "pnc_id": f["pnc_id"][j],
+                "address": f"{f['address_line'][j]}, {f['town'][j]}",
+                "postcode": f["postcode"][j],
+            }
             for j in range(s0, s0 + int(n_sub[i]))
         ]
         if use_hs[i]:
             h = hs_i[i]
-            locs = [{"text": f"area of {hs_text[h]}",
-                     "easting": int(hs_e[h] + jitter[i, 0]),
-                     "northing": int(hs_n[h] + jitter[i, 1])}]
+            locs = [
+                {
+                    "text": f"area of {hs_text[h]}",
+                    "easting": int(hs_e[h] + jitter[i, 0]),
+                    "northing": int(hs_n[h] + jitter[i, 1]),
+                }
+            ]
         else:
             locs = [{"text": subs[0]["address"], "easting": None, "northing": None}]
         soc = sorted(set(cats[i, : n_cat[i]].tolist()))
-        text = (f"Intelligence suggests {subs[0]['forename']} {subs[0]['surname']} is involved "
-                f"in {soc[0].replace('_', ' ')} around {locs[0]['text']}.")
+        text = (
+            f"Intelligence suggests {subs[0]['forename']} {subs[0]['surname']} is involved "
+            f"in {soc[0].replace('_', ' ')} around {locs[0]['text']}."
+        )
         ts = str(created[i])
         logs.append(
             {
                 "log_id": log_ids[i],
                 "created_at": ts,
-                "grading": {"source": str(src[i]), "intelligence": str(intel[i]),
-                            "handling": str(handling[i])},
+                "grading": {
+                    "source": str(src[i]),
+                    "intelligence": str(intel[i]),
+                    "handling": str(handling[i]),
+                },
                 "soc_categories": soc,
                 "subjects": subs,
                 "locations": locs,
@@ -547,8 +714,7 @@ def build_intel(seed: int, cfg: WorldConfig, geo: Geography, cw: CrimeWorld,
     return logs, subjects
 
 
-def build_stop_search(seed: int, cfg: WorldConfig, cw: CrimeWorld,
-                      people: People) -> pd.DataFrame:
+def build_stop_search(seed: int, cfg: WorldConfig, cw: CrimeWorld, people: People) -> pd.DataFrame:
     """Build stop and search in the data.police.uk format.
 
     Searches concentrate where drugs and weapons crime is high.
@@ -571,8 +737,9 @@ def build_stop_search(seed: int, cfg: WorldConfig, cw: CrimeWorld,
     x = a["x"].to_numpy() + rng.normal(0, 60, n)
     y = a["y"].to_numpy() + rng.normal(0, 60, n)
     lon, lat = to_wgs84(x, y)
-    typ = rng.choice(["Person search", "Person and Vehicle search", "Vehicle search"], n,
-                     p=[.7, .2, .1])
+    typ = rng.choice(
+        ["Person search", "Person and Vehicle search", "Vehicle search"], n, p=[0.7, 0.2, 0.1]
+    )
     blank = np.where(typ == "Vehicle search", rng.random(n) < 0.6, rng.random(n) < 0.1)
     lat_t = np.char.mod("%.6f", lat).astype(object)
     lon_t = np.char.mod("%.6f", lon).astype(object)
@@ -581,38 +748,71 @@ def build_stop_search(seed: int, cfg: WorldConfig, cw: CrimeWorld,
     # UK local time offset: BST from the last Sunday of March to the last Sunday of October.
     bst = _is_bst(t)
     local = t + np.where(bst, 3600, 0).astype("timedelta64[s]")
-    date = (pd.Series(np.datetime_as_string(local, unit="s"))
-            + np.where(bst, "+01:00", "+00:00")).to_numpy(dtype=object)
+    date = (
+        pd.Series(np.datetime_as_string(local, unit="s")) + np.where(bst, "+01:00", "+00:00")
+    ).to_numpy(dtype=object)
     P = people.persons
     off = P["offender_propensity"].to_numpy()
     who = rng.choice(len(P), n, p=off / off.sum())
-    age = ((t.astype("datetime64[D]") - P["dob"].to_numpy()[who].astype("datetime64[D]")).astype(
-        int) / 365.25)
-    age_range = np.select([age < 10, age < 18, age < 25, age < 35],
-                          ["under 10", "10-17", "18-24", "25-34"], "over 34").astype(object)
+    age = (t.astype("datetime64[D]") - P["dob"].to_numpy()[who].astype("datetime64[D]")).astype(
+        int
+    ) / 365.25
+    age_range = np.select(
+        [age < 10, age < 18, age < 25, age < 35], ["under 10", "10-17", "18-24", "25-34"], "over 34"
+    ).astype(object)
     gender = np.where(P["sex"].to_numpy()[who] == "M", "Male", "Female").astype(object)
-    self_eth = {"White": "White - English/Welsh/Scottish/Northern Irish/British",
-                "Asian": "Asian/Asian British - Pakistani",
-                "Black": "Black/African/Caribbean/Black British - African",
-                "Mixed": "Mixed/Multiple ethnic groups - White and Black Caribbean",
-                "Other": "Other ethnic group - Not stated"}
+    self_eth = {
+        "White": "White - English/Welsh/Scottish/Northern Irish/British",
+        "Asian": "Asian/Asian British - Pakistani",
+        "Black": "Black/African/Caribbean/Black British - African",
+        "Mixed": "Mixed/Multiple ethnic groups - White and Black Caribbean",
+        "Other": "Other ethnic group - Not stated",
+    }
     eth = P["ethnic_group"].to_numpy()[who]
     self_def = pd.Series(eth).map(self_eth).to_numpy(dtype=object)
     off_def = eth.astype(object)
     off_def[eth == "Mixed"] = ""
-    obj = rng.choice(["Controlled drugs", "Offensive weapons", "Stolen goods",
-                      "Article for use in theft", "Evidence of offences under the Act",
-                      "Firearms"], n, p=[.6, .15, .1, .08, .05, .02])
-    legis = np.where(obj == "Controlled drugs", "Misuse of Drugs Act 1971 (section 23)",
-                     np.where(obj == "Firearms", "Firearms Act 1968 (section 47)",
-                              "Police and Criminal Evidence Act 1984 (section 1)")).astype(object)
-    outcome = rng.choice(["A no further action disposal", "Arrest", "Community resolution",
-                          "Penalty Notice for Disorder", "Khat or Cannabis warning",
-                          "Summons / charged by post"], n, p=[.68, .14, .08, .02, .06, .02])
-    linked = np.where(outcome == "A no further action disposal", "",
-                      np.where(rng.random(n) < .7, "True", "False")).astype(object)
-    removal = np.where(rng.random(n) < 0.1, "", np.where(rng.random(n) < .03, "True",
-                                                          "False")).astype(object)
+    obj = rng.choice(
+        [
+            "Controlled drugs",
+            "Offensive weapons",
+            "Stolen goods",
+            "Article for use in theft",
+            "Evidence of offences under the Act",
+            "Firearms",
+        ],
+        n,
+        p=[0.6, 0.15, 0.1, 0.08, 0.05, 0.02],
+    )
+    legis = np.where(
+        obj == "Controlled drugs",
+        "Misuse of Drugs Act 1971 (section 23)",
+        np.where(
+            obj == "Firearms",
+            "Firearms Act 1968 (section 47)",
+            "Police and Criminal Evidence Act 1984 (section 1)",
+        ),
+    ).astype(object)
+    outcome = rng.choice(
+        [
+            "A no further action disposal",
+            "Arrest",
+            "Community resolution",
+            "Penalty Notice for Disorder",
+            "Khat or Cannabis warning",
+            "Summons / charged by post",
+        ],
+        n,
+        p=[0.68, 0.14, 0.08, 0.02, 0.06, 0.02],
+    )
+    linked = np.where(
+        outcome == "A no further action disposal",
+        "",
+        np.where(rng.random(n) < 0.7, "True", "False"),
+    ).astype(object)
+    removal = np.where(
+        rng.random(n) < 0.1, "", np.where(rng.random(n) < 0.03, "True", "False")
+    ).astype(object)
     vehicle = typ == "Vehicle search"
     for arr in (gender, age_range, self_def, off_def, removal):
         arr[vehicle] = ""
@@ -662,6 +862,7 @@ def _last_sunday(year: np.datetime64, month: int) -> np.datetime64:
 def violence_injury_events(cw: CrimeWorld) -> pd.DataFrame:
     """Violence-with-injury events (reported or not): the A&E attendance candidates."""
     ev = cw.events
-    return ev[ev["offence_code"].isin(INJURY_CODES) | (
-        (ev["crime_type"] == "Violence and sexual offences") & (ev["offence_code"] == "105A")
-    )]
+    return ev[
+        ev["offence_code"].isin(INJURY_CODES)
+        | ((ev["crime_type"] == "Violence and sexual offences") & (ev["offence_code"] == "105A"))
+    ]

@@ -12,6 +12,7 @@ scale produce byte-identical files.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import shutil
@@ -48,24 +49,56 @@ from synthetic.police import (
 )
 
 SPECS = {
-    "occurrences": FaultSpec("occurrence_ref", ("offence_code", "location_text", "recorded_at"),
-                             ("recorded_at", "committed_from"), ("easting", "northing"),
-                             ("location_text",)),
-    "nominals": FaultSpec("nominal_id", ("surname", "dob"), ("dob", "created_at"), (),
-                          ("surname", "forename", "address_line")),
+    "occurrences": FaultSpec(
+        "occurrence_ref",
+        ("offence_code", "location_text", "recorded_at"),
+        ("recorded_at", "committed_from"),
+        ("easting", "northing"),
+        ("location_text",),
+    ),
+    "nominals": FaultSpec(
+        "nominal_id",
+        ("surname", "dob"),
+        ("dob", "created_at"),
+        (),
+        ("surname", "forename", "address_line"),
+    ),
     "occurrence_nominals": FaultSpec("link_id", ("role", "nominal_id"), ("linked_at",)),
-    "cad_incidents": FaultSpec("incident_ref", ("grade", "opening_classification"),
-                               ("call_received_at",), ("easting", "northing"),
-                               ("location_text",)),
-    "cin_referrals": FaultSpec("referral_id", ("la_child_id", "dob", "surname"),
-                               ("dob", "referral_date"), (), ("surname", "forename",
-                                                             "address_line")),
-    "cases": FaultSpec("event_id", ("crn", "surname"), ("dob", "sentence_date"), (),
-                       ("surname", "forename", "aliases")),
-    "istv_assaults": FaultSpec("attendance_ref", ("assault_method_code", "location_type_code"),
-                               ("arrival_dt", "assault_dt"), (), ("location_text",)),
-    "safeguarding": FaultSpec("referral_id", ("nhs_number", "surname"), ("dob", "referral_date"),
-                              (), ("surname", "forename")),
+    "cad_incidents": FaultSpec(
+        "incident_ref",
+        ("grade", "opening_classification"),
+        ("call_received_at",),
+        ("easting", "northing"),
+        ("location_text",),
+    ),
+    "cin_referrals": FaultSpec(
+        "referral_id",
+        ("la_child_id", "dob", "surname"),
+        ("dob", "referral_date"),
+        (),
+        ("surname", "forename", "address_line"),
+    ),
+    "cases": FaultSpec(
+        "event_id",
+        ("crn", "surname"),
+        ("dob", "sentence_date"),
+        (),
+        ("surname", "forename", "aliases"),
+    ),
+    "istv_assaults": FaultSpec(
+        "attendance_ref",
+        ("assault_method_code", "location_type_code"),
+        ("arrival_dt", "assault_dt"),
+        (),
+        ("location_text",),
+    ),
+    "safeguarding": FaultSpec(
+        "referral_id",
+        ("nhs_number", "surname"),
+        ("dob", "referral_date"),
+        (),
+        ("surname", "forename"),
+    ),
 }
 
 
@@ -132,8 +165,9 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
         ],
         ignore_index=True,
     )
-    street_ids = street["Crime ID"].where(street["Crime ID"] != "",
-                                          "asb:" + street["event_id"].astype(str))
+    street_ids = street["Crime ID"].where(
+        street["Crime ID"] != "", "asb:" + street["event_id"].astype(str)
+    )
     event_records = pd.concat(
         [
             _er("police", "occurrences", occ["occurrence_ref"], occ["event_id"]),
@@ -154,8 +188,9 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     _emit_patrol(em, cw, patrol)
     tick("landing files")
 
-    truth = _truth_tables(cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records,
-                          event_records, patrol, em)
+    truth = _truth_tables(
+        cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records, event_records, patrol, em
+    )
     tdir = out / "truth"
     for name, df in truth.items():
         write_parquet(df, tdir / f"{name}.parquet")
@@ -168,14 +203,14 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
         "scale": cfg.scale.name,
         "parameters": cfg.to_json(),
         "counts": {
-            "events_total": int(len(ev)),
+            "events_total": len(ev),
             "police_events": police_events,
             "police_crime_occurrences": int(n_occ),
             "cad_incidents": int(n_cad),
-            "person_records": int(len(person_records)),
-            "persons": int(len(people.persons)),
+            "person_records": len(person_records),
+            "persons": len(people.persons),
             "gps_pings": int(sum(len(p) for p in patrol.pings.values())),
-            "faults": int(len(truth["faults"])),
+            "faults": len(truth["faults"]),
         },
         "model": _model_description(),
         "files": sorted(em.manifest.files, key=lambda f: f["path"]),
@@ -187,16 +222,26 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
 
 
 def _pr(agency, dataset, record_id, df) -> pd.DataFrame:
-    return pd.DataFrame({"agency": agency, "dataset": dataset,
-                         "record_id": np.asarray(record_id, dtype=object),
-                         "person_id": df["person_id"].to_numpy(np.int64),
-                         "noise": df["noise"].to_numpy(dtype=object)})
+    return pd.DataFrame(
+        {
+            "agency": agency,
+            "dataset": dataset,
+            "record_id": np.asarray(record_id, dtype=object),
+            "person_id": df["person_id"].to_numpy(np.int64),
+            "noise": df["noise"].to_numpy(dtype=object),
+        }
+    )
 
 
 def _er(agency, dataset, record_id, event_id) -> pd.DataFrame:
-    return pd.DataFrame({"agency": agency, "dataset": dataset,
-                         "record_id": np.asarray(record_id, dtype=object),
-                         "event_id": np.asarray(event_id, dtype=np.int64)})
+    return pd.DataFrame(
+        {
+            "agency": agency,
+            "dataset": dataset,
+            "record_id": np.asarray(record_id, dtype=object),
+            "event_id": np.asarray(event_id, dtype=np.int64),
+        }
+    )
 
 
 def _emit_places(em: Emitter, geo, pois: pd.DataFrame, cfg: WorldConfig) -> None:
@@ -222,12 +267,21 @@ def _emit_places(em: Emitter, geo, pois: pd.DataFrame, cfg: WorldConfig) -> None
     em.csv(txt, "places", "pois", cfg.end_month, "pois.csv", None)
 
 
-def _monthly(em: Emitter, df: pd.DataFrame, months: np.ndarray, agency: str, dataset: str,
-             stem: str, spec: FaultSpec | None, date_only=(), decimals=None) -> None:
+def _monthly(
+    em: Emitter,
+    df: pd.DataFrame,
+    months: np.ndarray,
+    agency: str,
+    dataset: str,
+    stem: str,
+    spec: FaultSpec | None,
+    date_only=(),
+    decimals=None,
+) -> None:
     # Format one month at a time: a full text copy of a large extract costs gigabytes.
     order = np.argsort(months, kind="stable")
     bounds = np.flatnonzero(np.r_[True, months[order][1:] != months[order][:-1], True])
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         rows = order[lo:hi]
         m = months[rows[0]]
         txt = to_text(df.iloc[rows], date_only, decimals)
@@ -235,55 +289,150 @@ def _monthly(em: Emitter, df: pd.DataFrame, months: np.ndarray, agency: str, dat
 
 
 def _emit_police(em, occ, nominals, links, cad, logs) -> None:
-    cols = ["occurrence_ref", "recorded_at", "committed_from", "committed_to", "offence_code",
-            "offence_description", "easting", "northing", "location_text",
-            "domestic_abuse_flag", "outcome"]
-    _monthly(em, occ[cols], month_key(occ["recorded_at"]), "police", "occurrences",
-             "occurrences", SPECS["occurrences"])
-    ncols = ["nominal_id", "created_at", "surname", "forename", "middle_names", "dob", "sex",
-             "pnc_id", "ethnicity_ic", "address_line", "town", "postcode"]
+    cols = [
+        "occurrence_ref",
+        "recorded_at",
+        "committed_from",
+        "committed_to",
+        "offence_code",
+        "offence_description",
+        "easting",
+        "northing",
+        "location_text",
+        "domestic_abuse_flag",
+        "outcome",
+    ]
+    _monthly(
+        em,
+        occ[cols],
+        month_key(occ["recorded_at"]),
+        "police",
+        "occurrences",
+        "occurrences",
+        SPECS["occurrences"],
+    )
+    ncols = [
+        "nominal_id",
+        "created_at",
+        "surname",
+        "forename",
+        "middle_names",
+        "dob",
+        "sex",
+        "pnc_id",
+        "ethnicity_ic",
+        "address_line",
+        "town",
+        "postcode",
+    ]
     nm = nominals.sort_values(["created_at", "nominal_id"], kind="stable")
-    _monthly(em, nm[ncols], month_key(nm["created_at"]), "police", "nominals", "nominals",
-             SPECS["nominals"])
+    _monthly(
+        em,
+        nm[ncols],
+        month_key(nm["created_at"]),
+        "police",
+        "nominals",
+        "nominals",
+        SPECS["nominals"],
+    )
     lk = links.sort_values(["recorded_at", "occurrence_ref", "nominal_id"], kind="stable")
-    lk = pd.DataFrame({"link_id": seq_ids("L", len(lk), 9),
-                       "occurrence_ref": lk["occurrence_ref"].to_numpy(),
-                       "nominal_id": lk["nominal_id"].to_numpy(),
-                       "role": lk["role"].to_numpy(),
-                       "linked_at": lk["recorded_at"].to_numpy()})
-    _monthly(em, lk, month_key(lk["linked_at"]), "police", "occurrence_nominals",
-             "occurrence_nominals", SPECS["occurrence_nominals"])
+    lk = pd.DataFrame(
+        {
+            "link_id": seq_ids("L", len(lk), 9),
+            "occurrence_ref": lk["occurrence_ref"].to_numpy(),
+            "nominal_id": lk["nominal_id"].to_numpy(),
+            "role": lk["role"].to_numpy(),
+            "linked_at": lk["recorded_at"].to_numpy(),
+        }
+    )
+    _monthly(
+        em,
+        lk,
+        month_key(lk["linked_at"]),
+        "police",
+        "occurrence_nominals",
+        "occurrence_nominals",
+        SPECS["occurrence_nominals"],
+    )
     ccols = [c for c in cad.columns if c != "event_id"]
-    _monthly(em, cad[ccols], month_key(cad["call_received_at"]), "police", "cad_incidents",
-             "cad_incidents", SPECS["cad_incidents"])
+    _monthly(
+        em,
+        cad[ccols],
+        month_key(cad["call_received_at"]),
+        "police",
+        "cad_incidents",
+        "cad_incidents",
+        SPECS["cad_incidents"],
+    )
     by_month: dict[str, list] = {}
     for r in logs:
         m = r.pop("_month")
         by_month.setdefault(m, []).append(r)
     for m in sorted(by_month):
-        em.jsonl(by_month[m], "police", "intelligence", m, f"intelligence_{m}.jsonl", "log_id",
-                 "created_at", "text")
+        em.jsonl(
+            by_month[m],
+            "police",
+            "intelligence",
+            m,
+            f"intelligence_{m}.jsonl",
+            "log_id",
+            "created_at",
+            "text",
+        )
 
 
 def _emit_police_uk(em, street, sas) -> None:
-    cols = ["Crime ID", "Month", "Reported by", "Falls within", "Longitude", "Latitude",
-            "Location", "LSOA code", "LSOA name", "Crime type", "Last outcome category",
-            "Context"]
+    cols = [
+        "Crime ID",
+        "Month",
+        "Reported by",
+        "Falls within",
+        "Longitude",
+        "Latitude",
+        "Location",
+        "LSOA code",
+        "LSOA name",
+        "Crime type",
+        "Last outcome category",
+        "Context",
+    ]
     for m, g in street.groupby("Month", sort=True):
         em.csv(g[cols], "police_uk", "street", None, f"{m}-thames-valley-street.csv", None)
     scols = [c for c in sas.columns if c != "month"]
     for m, g in sas.groupby("month", sort=True):
-        em.csv(g[scols], "police_uk", "stop_and_search", None,
-               f"{m}-thames-valley-stop-and-search.csv", None)
+        em.csv(
+            g[scols],
+            "police_uk",
+            "stop_and_search",
+            None,
+            f"{m}-thames-valley-stop-and-search.csv",
+            None,
+        )
 
 
 def _emit_partners(em, csc, prob, istv, sg) -> None:
     c = csc.drop(columns=["person_id", "noise"])
-    _monthly(em, c, month_key(csc["referral_date"]), "social_care", "cin_referrals",
-             "cin_referrals", SPECS["cin_referrals"], ("referral_date", "cin_closure_date"))
+    _monthly(
+        em,
+        c,
+        month_key(csc["referral_date"]),
+        "social_care",
+        "cin_referrals",
+        "cin_referrals",
+        SPECS["cin_referrals"],
+        ("referral_date", "cin_closure_date"),
+    )
     p = prob.drop(columns=["person_id", "noise"])
-    _monthly(em, p, month_key(prob["sentence_date"]), "probation", "cases", "probation_cases",
-             SPECS["cases"], ("sentence_date",))
+    _monthly(
+        em,
+        p,
+        month_key(prob["sentence_date"]),
+        "probation",
+        "cases",
+        "probation_cases",
+        SPECS["cases"],
+        ("sentence_date",),
+    )
     i = istv.drop(columns=["event_id"])
     txt = to_text(i, ("period_start", "period_end"))
     months = month_key(istv["period_start"])
@@ -291,11 +440,20 @@ def _emit_partners(em, csc, prob, istv, sg) -> None:
     for m in np.unique(months):
         for site in np.unique(sites[months == m]):
             sel = (months == m) & (sites == site)
-            em.csv(txt[sel], "nhs", "istv_assaults", m, f"istv_{site}_{m}.csv",
-                   SPECS["istv_assaults"])
+            em.csv(
+                txt[sel], "nhs", "istv_assaults", m, f"istv_{site}_{m}.csv", SPECS["istv_assaults"]
+            )
     s = sg.drop(columns=["person_id", "noise"])
-    _monthly(em, s, month_key(sg["referral_date"]), "nhs", "safeguarding", "safeguarding",
-             SPECS["safeguarding"], ("referral_date",))
+    _monthly(
+        em,
+        s,
+        month_key(sg["referral_date"]),
+        "nhs",
+        "safeguarding",
+        "safeguarding",
+        SPECS["safeguarding"],
+        ("referral_date",),
+    )
 
 
 def _emit_patrol(em, cw, patrol) -> None:
@@ -305,34 +463,42 @@ def _emit_patrol(em, cw, patrol) -> None:
     al = to_text(cw.allocation, ("date",))
     em.csv(al, "patrol", "trial_allocation", first, "trial_allocation.csv", None)
     for day in sorted(patrol.pings):
-        em.parquet(patrol.pings[day], "patrol", "gps", day, "gps_pings.parquet",
-                   ("device_id", "ts"))
+        em.parquet(
+            patrol.pings[day], "patrol", "gps", day, "gps_pings.parquet", ("device_id", "ts")
+        )
     for day in sorted(patrol.activity):
         recs = patrol.activity[day]
         for i, r in enumerate(recs):
             r["activity_id"] = f"A{day.replace('-', '')}-{i:05d}"
-        em.jsonl(recs, "patrol", "activity", day, "activity.jsonl", "activity_id", "ts",
-                 "event")
+        em.jsonl(recs, "patrol", "activity", day, "activity.jsonl", "activity_id", "ts", "event")
 
 
-def _truth_tables(cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records,
-                  event_records, patrol, em) -> dict[str, pd.DataFrame]:
+def _truth_tables(
+    cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records, event_records, patrol, em
+) -> dict[str, pd.DataFrame]:
     P = people.persons.copy()
     victims = set(roles.loc[roles["role"] == "victim", "person_id"])
     P["is_victim"] = P["person_id"].isin(victims)
     P["is_suspect_or_offender"] = P["person_id"].isin(
-        roles.loc[roles["role"].isin(["suspect", "offender"]), "person_id"])
+        roles.loc[roles["role"].isin(["suspect", "offender"]), "person_id"]
+    )
     P["in_social_care"] = P["person_id"].isin(csc["person_id"])
     P["on_probation"] = P["person_id"].isin(prob["person_id"])
     P["in_nhs_safeguarding"] = P["person_id"].isin(sg["person_id"])
     P["home_lsoa_code"] = geo.lsoa["lsoa_code"].to_numpy()[P["home_lsoa_idx"]]
     addr = geo.addresses
     at = address_text(geo, addr["address_id"].to_numpy())
-    addresses = pd.DataFrame({"address_id": addr["address_id"], "easting": addr["x"],
-                              "northing": addr["y"],
-                              "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[addr["lsoa_idx"]],
-                              "address_line": at["address_line"], "town": at["town"],
-                              "postcode": at["postcode"]})
+    addresses = pd.DataFrame(
+        {
+            "address_id": addr["address_id"],
+            "easting": addr["x"],
+            "northing": addr["y"],
+            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[addr["lsoa_idx"]],
+            "address_line": at["address_line"],
+            "town": at["town"],
+            "postcode": at["postcode"],
+        }
+    )
     ev = cw.events.copy()
     ev["lsoa_code"] = geo.lsoa["lsoa_code"].to_numpy()[ev["lsoa_idx"]]
     ev = ev.drop(columns=["lsoa_idx"]).rename(columns={"x": "easting", "y": "northing"})
@@ -362,10 +528,12 @@ def _truth_tables(cfg, geo, pois, people, cw, roles, csc, prob, sg, person_recor
         "persons": P,
         "person_addresses": people.spells,
         "addresses": addresses,
-        "person_records": person_records.sort_values(["agency", "dataset", "record_id"],
-                                                     kind="stable").reset_index(drop=True),
-        "event_records": event_records.sort_values(["agency", "dataset", "record_id"],
-                                                   kind="stable").reset_index(drop=True),
+        "person_records": person_records.sort_values(
+            ["agency", "dataset", "record_id"], kind="stable"
+        ).reset_index(drop=True),
+        "event_records": event_records.sort_values(
+            ["agency", "dataset", "record_id"], kind="stable"
+        ).reset_index(drop=True),
         "events": ev,
         "locations": loc,
         "hotspots": hs,
@@ -384,12 +552,17 @@ def _model_description() -> dict:
     return {
         "class_shares": CLASS_SHARES,
         "risk_factors": [
-            {"factor_id": f, "poi_categories": list(c), "distance_m": d, "crime_types": list(t),
-             "true_relative_risk": rr}
+            {
+                "factor_id": f,
+                "poi_categories": list(c),
+                "distance_m": d,
+                "crime_types": list(t),
+                "true_relative_risk": rr,
+            }
             for f, c, d, t, rr in RISK_FACTORS
         ],
         "base_weight": "address: 1.9*0.88**(imd_decile-1); street: same*(1+3*town_boost); "
-                       "poi: 1+town_boost",
+        "poi: 1+town_boost",
     }
 
 
@@ -404,8 +577,14 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--fault-rate", type=float, default=0.01)
     ap.add_argument("--trial-days", type=int, default=90)
     args = ap.parse_args(argv)
-    cfg = WorldConfig(seed=args.seed, scale=SCALES[args.scale], end_month=args.end_month,
-                      months=args.months, fault_rate=args.fault_rate, trial_days=args.trial_days)
+    cfg = WorldConfig(
+        seed=args.seed,
+        scale=SCALES[args.scale],
+        end_month=args.end_month,
+        months=args.months,
+        fault_rate=args.fault_rate,
+        trial_days=args.trial_days,
+    )
     return generate(cfg, args.out)
 
 

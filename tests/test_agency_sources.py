@@ -40,17 +40,27 @@ def world_run(small_world, tmp_path_factory):
         tick = delivery_sensor(spec)(ctx)
         for req in tick.dynamic_partitions_requests:
             instance.add_dynamic_partitions(req.partitions_def_name, list(req.partition_keys))
-        results[spec.source] = {"requests": [r.partition_key for r in tick.run_requests],
-                                "cursor": tick.cursor}
+        results[spec.source] = {
+            "requests": [r.partition_key for r in tick.run_requests],
+            "cursor": tick.cursor,
+        }
         for req in tick.run_requests:
             result = dg.materialize(
                 [*defs.assets, *defs.asset_checks],
                 selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
-                partition_key=req.partition_key, instance=instance, resources=defs.resources,
+                partition_key=req.partition_key,
+                instance=instance,
+                resources=defs.resources,
             )
             assert result.success
-    yield {"root": root, "instance": instance, "defs": defs, "results": results,
-           "settings": settings(), "expected": expected}
+    yield {
+        "root": root,
+        "instance": instance,
+        "defs": defs,
+        "results": results,
+        "settings": settings(),
+        "expected": expected,
+    }
     mp.undo()
 
 
@@ -65,13 +75,15 @@ def test_every_check_passed_and_rows_reconcile(world_run):
         key = source_keys(spec)[0]
         for name in ("rows_reconcile", "contract", "quarantine_share"):
             history = instance.event_log_storage.get_asset_check_execution_history(
-                dg.AssetCheckKey(key, name), limit=10)
+                dg.AssetCheckKey(key, name), limit=10
+            )
             deliveries = world_run["expected"][spec.source]
             assert len(history) == len(deliveries), (spec.source, name)
             assert all(h.evaluation.passed for h in history), (spec.source, name)
         for delivery in world_run["results"][spec.source]["requests"]:
-            loaded, quarantined = (pd.read_parquet(p) for p in
-                                   agency_lake_paths(s.lake_dir, spec, delivery))
+            loaded, quarantined = (
+                pd.read_parquet(p) for p in agency_lake_paths(s.lake_dir, spec, delivery)
+            )
             record = instance.fetch_materializations(
                 dg.AssetRecordsFilter(asset_key=key, asset_partitions=[delivery]), limit=1
             ).records[0]
@@ -95,19 +107,25 @@ def test_same_content_redelivered_adds_no_rows_and_rematerializing_changes_nothi
     copy.mkdir()
     for f in (landing / first).iterdir():
         shutil.copy(f, copy / f.name)
-    ctx = dg.build_sensor_context(instance=instance, resources={"platform": PlatformConfig()},
-                                  cursor=world_run["results"][spec.source]["cursor"])
+    ctx = dg.build_sensor_context(
+        instance=instance,
+        resources={"platform": PlatformConfig()},
+        cursor=world_run["results"][spec.source]["cursor"],
+    )
     tick = delivery_sensor(spec)(ctx)
     assert [r.partition_key for r in tick.run_requests] == ["2026-01"]
-    instance.add_dynamic_partitions(tick.dynamic_partitions_requests[0].partitions_def_name,
-                                    ["2026-01"])
+    instance.add_dynamic_partitions(
+        tick.dynamic_partitions_requests[0].partitions_def_name, ["2026-01"]
+    )
     loaded_first = agency_lake_paths(s.lake_dir, spec, first)[0]
     before = sha256_file(loaded_first)
     for delivery in ("2026-01", first):
         assert dg.materialize(
             [*defs.assets, *defs.asset_checks],
             selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
-            partition_key=delivery, instance=instance, resources=defs.resources,
+            partition_key=delivery,
+            instance=instance,
+            resources=defs.resources,
         ).success
     assert len(pd.read_parquet(agency_lake_paths(s.lake_dir, spec, "2026-01")[0])) == 0
     assert sha256_file(loaded_first) == before
@@ -124,7 +142,9 @@ def test_unparseable_file_is_rejected_with_its_name(world_run):
     result = dg.materialize(
         [*defs.assets, *defs.asset_checks],
         selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
-        partition_key="2026-02", instance=instance, resources=defs.resources,
+        partition_key="2026-02",
+        instance=instance,
+        resources=defs.resources,
         raise_on_error=False,
     )
     assert not result.success

@@ -37,8 +37,11 @@ def test_harm_weights_are_the_published_thames_valley_cchi_values():
 
 
 def test_police_generated_flags():
-    flagged = {r["crime_type"] for r in _seed("police_uk_crime_types")
-               if r["is_police_generated"] == "true"}
+    flagged = {
+        r["crime_type"]
+        for r in _seed("police_uk_crime_types")
+        if r["is_police_generated"] == "true"
+    }
     assert flagged == {"Drugs", "Possession of weapons"}
 
 

@@ -36,7 +36,6 @@ EXPECTED_KEYS = {
 }
 
 
-
 def _agency_keys() -> set[str]:
     from assets.sources.agencies import LANDING_SOURCES, source_keys
 

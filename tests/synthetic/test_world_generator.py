@@ -88,7 +88,14 @@ def test_readme_documents_every_dataset_and_column():
 def test_layout_and_delivery_folders(small_world):
     landing = small_world / "landing"
     assert {p.name for p in landing.iterdir()} == {
-        "police", "police_uk", "social_care", "probation", "nhs", "places", "patrol"}
+        "police",
+        "police_uk",
+        "social_care",
+        "probation",
+        "nhs",
+        "places",
+        "patrol",
+    }
     for f in (landing / "police" / "occurrences").rglob("*.csv"):
         assert re.fullmatch(r"\d{4}-\d{2}", f.parent.name)
     for f in (landing / "patrol" / "gps").rglob("*.parquet"):
@@ -110,7 +117,8 @@ def test_police_uk_street_format(small_world):
     assert (d.loc[no_loc, "Location"] == "No location").all()
     assert d.loc[~no_loc, "Location"].str.startswith("On or near ").all()
     real = pd.read_csv(
-        PUBLIC_DATA / "police_uk/thames_valley/street/2025-03-thames-valley-street.csv.gz")
+        PUBLIC_DATA / "police_uk/thames_valley/street/2025-03-thames-valley-street.csv.gz"
+    )
     assert set(d["Crime type"]) <= set(real["Crime type"])
     assert real.columns.tolist() == [c for c in d.columns if not c.startswith("_")]
     # Snapped to map points: far fewer distinct points than rows.
@@ -120,8 +128,9 @@ def test_police_uk_street_format(small_world):
 
 def test_offence_codes_match_reference(small_world):
     ev = _truth(small_world, "events")
-    ref = pd.read_csv(PUBLIC_DATA / "reference/home_office_offence_codes_to_police_uk_category.csv",
-                      dtype=str)
+    ref = pd.read_csv(
+        PUBLIC_DATA / "reference/home_office_offence_codes_to_police_uk_category.csv", dtype=str
+    )
     cat = dict(zip(ref["offence_code"], ref["police_uk_category"].str.lower(), strict=True))
     crimes = ev[ev["crime_type"] != "Anti-social behaviour"]
     mapped = crimes["offence_code"].map(cat)
@@ -135,14 +144,18 @@ def test_every_person_record_maps_to_a_person(small_world):
     assert pr["person_id"].isin(persons["person_id"]).all()
     assert not pr.duplicated(["agency", "dataset", "record_id"]).any()
     ids = {
-        ("police", "nominals"): _read_csvs(
-            small_world, "police", "nominals", "*/*.csv")["nominal_id"],
+        ("police", "nominals"): _read_csvs(small_world, "police", "nominals", "*/*.csv")[
+            "nominal_id"
+        ],
         ("social_care", "cin_referrals"): _read_csvs(
-            small_world, "social_care", "cin_referrals", "*/*.csv")["referral_id"],
-        ("probation", "cases"): _read_csvs(
-            small_world, "probation", "cases", "*/*.csv")["event_id"],
+            small_world, "social_care", "cin_referrals", "*/*.csv"
+        )["referral_id"],
+        ("probation", "cases"): _read_csvs(small_world, "probation", "cases", "*/*.csv")[
+            "event_id"
+        ],
         ("nhs", "safeguarding"): _read_csvs(small_world, "nhs", "safeguarding", "*/*.csv")[
-            "referral_id"],
+            "referral_id"
+        ],
     }
     for (agency, dataset), landed in ids.items():
         truth_ids = set(pr.loc[(pr["agency"] == agency) & (pr["dataset"] == dataset), "record_id"])
@@ -195,8 +208,11 @@ def test_nhs_numbers_pass_mod11_except_planted(small_world):
     assert len(upn) > 100 and upn_valid(upn).all()
     # Mistyped PNC ids in nominals mostly fail the check letter.
     nom = _read_csvs(small_world, "police", "nominals", "*/*.csv")
-    noise = nom["nominal_id"].map(_truth(small_world, "person_records").set_index("record_id")[
-        "noise"]).fillna("")
+    noise = (
+        nom["nominal_id"]
+        .map(_truth(small_world, "person_records").set_index("record_id")["noise"])
+        .fillna("")
+    )
     mist = nom[noise.str.contains("mistyped_id") & (nom["pnc_id"] != "")]
     assert len(mist) > 0 and (~pnc_valid(mist["pnc_id"])).mean() > 0.8
 
@@ -233,8 +249,9 @@ def test_risk_factor_relative_risks_recoverable(small_world):
     ev = _truth(small_world, "events")
     loc = _truth(small_world, "locations")
     ev = ev[(ev["parent_event_id"] < 0) & (ev["hotspot_id"] == "") & (ev["trial_unit_id"] == "")]
-    clean = (loc["h3_cell"].isin(_truth(small_world, "hotspots")["h3_cell"])
-             | loc["h3_cell"].isin(_truth(small_world, "trial_units")["h3_cell"]))
+    clean = loc["h3_cell"].isin(_truth(small_world, "hotspots")["h3_cell"]) | loc["h3_cell"].isin(
+        _truth(small_world, "trial_units")["h3_cell"]
+    )
     for rf_id, _, _, types, rr in RISK_FACTORS[:2]:
         ctype = types[0]
         p0 = baseline_weights(loc, ctype)
@@ -243,7 +260,8 @@ def test_risk_factor_relative_risks_recoverable(small_world):
         n = ev[ev["crime_type"] == ctype]["location_id"].to_numpy()
         cnt = np.bincount(n, minlength=len(loc))
         est = (cnt[ok & exposed].sum() / p0[ok & exposed].sum()) / (
-            cnt[ok & ~exposed].sum() / p0[ok & ~exposed].sum())
+            cnt[ok & ~exposed].sum() / p0[ok & ~exposed].sum()
+        )
         assert abs(np.log(est / rr)) < np.log(1.3), (rf_id, est, rr)
 
 
@@ -269,8 +287,10 @@ def test_near_repeats_and_time_cycles(small_world):
     kids = ev[ev["parent_event_id"] >= 0]
     assert len(kids) > 50
     par = ev.set_index("event_id").loc[kids["parent_event_id"]]
-    d = np.hypot(kids["easting"].to_numpy() - par["easting"].to_numpy(),
-                 kids["northing"].to_numpy() - par["northing"].to_numpy())
+    d = np.hypot(
+        kids["easting"].to_numpy() - par["easting"].to_numpy(),
+        kids["northing"].to_numpy() - par["northing"].to_numpy(),
+    )
     assert np.median(d) < 250
     assert (kids["committed_at"].to_numpy() > par["committed_at"].to_numpy()).all()
     vio = ev[ev["crime_type"] == "Violence and sexual offences"]
@@ -284,18 +304,25 @@ def test_near_repeats_and_time_cycles(small_world):
 def test_every_detectable_fault_is_in_truth(small_world):
     faults = _truth(small_world, "faults")
     listed = set(zip(faults["file"], faults["row_index"], strict=True))
-    assert set(faults["fault_kind"]) == {"missing_field", "impossible_date",
-                                         "coords_outside_force", "coords_swapped",
-                                         "duplicate_row", "stray_encoding"}
+    assert set(faults["fault_kind"]) == {
+        "missing_field",
+        "impossible_date",
+        "coords_outside_force",
+        "coords_swapped",
+        "duplicate_row",
+        "stray_encoding",
+    }
     d = _read_csvs(small_world, "police", "occurrences", "*/*.csv")
     e = pd.to_numeric(d["easting"], errors="coerce")
     n = pd.to_numeric(d["northing"], errors="coerce")
     outside = ~((e > TV_BOX[0]) & (e < TV_BOX[2]) & (n > TV_BOX[1]) & (n < TV_BOX[3]))
     bad_date = pd.to_datetime(d["recorded_at"], errors="coerce", format="%Y-%m-%dT%H:%M:%S").isna()
-    bad_date |= pd.to_datetime(d["committed_from"], errors="coerce",
-                               format="%Y-%m-%dT%H:%M:%S").isna()
+    bad_date |= pd.to_datetime(
+        d["committed_from"], errors="coerce", format="%Y-%m-%dT%H:%M:%S"
+    ).isna()
     late = (pd.to_datetime(d["recorded_at"], errors="coerce") > pd.Timestamp("2026-01-01")) | (
-        pd.to_datetime(d["committed_from"], errors="coerce") > pd.Timestamp("2026-01-01"))
+        pd.to_datetime(d["committed_from"], errors="coerce") > pd.Timestamp("2026-01-01")
+    )
     mojibake = d["location_text"].str.contains("Ã|â€|\ufffd|Â", regex=True)
     missing = (d[["offence_code", "location_text", "recorded_at"]] == "").any(axis=1)
     dup = d.duplicated(subset=[c for c in d.columns if c != "_row"], keep="first")
@@ -338,8 +365,11 @@ def test_world_json_lists_files(small_world):
     w = json.loads((small_world / "truth/world.json").read_text())
     assert w["seed"] == 7 and w["scale"] == "small"
     paths = {f["path"] for f in w["files"]}
-    on_disk = {p.relative_to(small_world).as_posix() for p in small_world.rglob("*")
-               if p.is_file() and p.name != "world.json"}
+    on_disk = {
+        p.relative_to(small_world).as_posix()
+        for p in small_world.rglob("*")
+        if p.is_file() and p.name != "world.json"
+    }
     assert paths == on_disk
 
 
@@ -352,8 +382,9 @@ _PARSERS = {
 }
 
 
-@pytest.mark.parametrize("ds", [d for d in DATASETS if d.fmt == "csv"],
-                         ids=lambda d: f"{d.agency}/{d.dataset}")
+@pytest.mark.parametrize(
+    "ds", [d for d in DATASETS if d.fmt == "csv"], ids=lambda d: f"{d.agency}/{d.dataset}"
+)
 def test_clean_rows_parse_as_documented_types(small_world, ds):
     faults = _truth(small_world, "faults")
     listed = set(zip(faults["file"], faults["row_index"], strict=True))
@@ -368,8 +399,11 @@ def test_clean_rows_parse_as_documented_types(small_world, ds):
         ok = _PARSERS[typ](s)
         assert ok.all(), (col, s[~ok].head().tolist())
         checked += 1
-    assert checked or ds.dataset in ("trial_units",) or all(
-        t in ("str", "code") for _, t in ds.columns)
+    assert (
+        checked
+        or ds.dataset in ("trial_units",)
+        or all(t in ("str", "code") for _, t in ds.columns)
+    )
 
 
 def test_referential_integrity(small_world):
