@@ -10,7 +10,10 @@ __all__ = ["defs"]
 def defs() -> dg.Definitions:
     """Every asset of the platform's analytics chain (built lazily, no I/O)."""
     from assets.geography.boundaries import boundary_assets
+    from assets.hotspots.analysis import hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
+    from assets.risk_terrain import risk_terrain_assets
+    from assets.sources.agencies import agency_source_assets
     from assets.sources.police_uk import police_uk_street_crimes, street_landing_files
     from assets.warehouse.dbt import warehouse_dbt_assets
 
@@ -19,7 +22,10 @@ def defs() -> dg.Definitions:
             *boundary_assets(),
             street_landing_files,
             police_uk_street_crimes,
+            *agency_source_assets(),
             warehouse_dbt_assets(),
             top_harm_cells,
+            *hotspot_analysis_assets(),
+            *risk_terrain_assets(),
         ]
     )
