@@ -378,8 +378,60 @@ def _summary(s: Settings, outcome: dict) -> str:
             f"  {r.rank:>2}. {r.h3_cell}  {r.harm_days:>9,.0f} harm days  "
             f"{r.events:>4} events  {r.ward_name}  [{r.main_crime_types}]"
         )
+    lines += _analysis_lines(s, outcome)
     lines.append("open the asset graph: make ui  (http://127.0.0.1:3000)")
     return "\n".join(lines)
+
+
+def _analysis_lines(s: Settings, outcome: dict) -> list[str]:
+    """Agency loads, the hot spot list, forecast accuracy and risk terrain, if present."""
+    import pandas as pd
+
+    lines = []
+    if outcome.get("agencies"):
+        lines.append(f"simulated agencies (world {s.world_dir.name}): rows loaded / quarantined")
+        for source in outcome["agencies"]:
+            agency, dataset = source.split(".")
+            loaded = _lake_rows(s.lake_dir / agency / dataset)
+            quarantined = _lake_rows(s.lake_dir / "quarantine" / f"{agency}_{dataset}")
+            lines.append(f"  {source:<28} {loaded:>9,} / {quarantined:,}")
+    hot = s.lake_dir / "hotspots"
+    if (hot / "hotspot_list.parquet").exists():
+        hl = pd.read_parquet(hot / "hotspot_list.parquet")
+        chosen = hl[hl["selected"]]
+        lines.append(
+            f"hot spot list: {len(chosen)} cells selected (Gi* FDR hot spots ranked by 91-day "
+            f"harm), {int(hl['override'].notna().sum())} analyst overrides applied"
+        )
+        for r in chosen.head(3).itertuples():
+            lines.append(
+                f"  {r.rank:>2}. {r.h3_cell}  z {r.z_score:5.1f}  {r.hotspot_category}, "
+                f"forecast rank {r.forecast_rank}"
+            )
+    if (hot / "backtest.parquet").exists():
+        bt = pd.read_parquet(hot / "backtest.parquet")
+        at5 = bt[bt["area_share"] == 0.05].set_index("method")["pei"]
+        baselines = at5.drop(labels=["forecast"], errors="ignore")
+        forecast = at5.get("forecast", float("nan"))
+        lines.append(
+            f"forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
+            f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
+        )
+    factors = s.lake_dir / "risk_terrain" / "oxford" / "factor_table.parquet"
+    if factors.exists():
+        ft = pd.read_parquet(factors)
+        picked = "; ".join(
+            f"{r.factor} {r.operationalisation} {r.spatial_influence_m:.0f} m RRV {r.rrv:.1f}"
+            for r in ft.itertuples()
+        )
+        lines.append(f"risk terrain, central Oxford (real OSM + police.uk): {picked or 'none'}")
+    return lines
+
+
+def _lake_rows(folder: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*/part-0.parquet"))
 
 
 def main() -> None:
