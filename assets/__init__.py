@@ -12,10 +12,12 @@ def defs() -> dg.Definitions:
     from assets.geography.boundaries import boundary_assets
     from assets.hotspots.analysis import hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
+    from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
     from assets.sources.agencies import agency_source_assets
     from assets.sources.police_uk import police_uk_street_crimes, street_landing_files
-    from assets.warehouse.dbt import warehouse_dbt_assets
+    from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
+    from assets.warehouse.linkage import person_linkage
 
     return dg.Definitions(
         assets=[
@@ -24,8 +26,11 @@ def defs() -> dg.Definitions:
             police_uk_street_crimes,
             *agency_source_assets(),
             warehouse_dbt_assets(),
+            person_linkage,
+            warehouse_linked_dbt_assets(),
             top_harm_cells,
             *hotspot_analysis_assets(),
             *risk_terrain_assets(),
+            *patrol_assets(),
         ]
     )

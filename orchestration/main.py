@@ -24,6 +24,9 @@ from orchestration.settings import REPO_ROOT, Settings, settings
 
 __all__ = ["demo_deliveries", "land_demo_data", "ensure_dagster_home", "run_all", "main"]
 
+#: Pseudonym secret make run uses when none is set: clearly not a secret.
+DEMO_PSEUDONYM_SECRET = "demo-only-not-secret"
+
 #: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
 #: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
 DEMO_YEAR = "2025"
@@ -444,6 +447,11 @@ def main() -> None:
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
 
     s = settings()
+    if not os.environ.get("VRDP_PSEUDONYM_SECRET"):
+        # DEMO ONLY: the shipped data is public or simulated. Real deployments set
+        # their own secret; every asset that needs it fails without one.
+        os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
+        print("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
     ensure_dagster_home(s)
     landed = land_demo_data(s)
     print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")

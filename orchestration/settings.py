@@ -35,6 +35,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "simulated multi-agency world make run lands: small, medium, large, or none",
     ),
     "VRDP_WORLD_SEED": ("7", "seed of the simulated world"),
+    "VRDP_PSEUDONYM_SECRET": (
+        "",
+        "HMAC secret for person_key and officer pseudonyms; required (make run sets a demo one)",
+    ),
     "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
     "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
     "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import os
+
 import pytest
+
+
+def pytest_configure(config):
+    """A test-only pseudonym secret, so assets that derive keys can run in tests."""
+    os.environ.setdefault("VRDP_PSEUDONYM_SECRET", "test-only-secret")
 
 
 @pytest.fixture

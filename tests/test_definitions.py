@@ -10,6 +10,20 @@ from support import REPO
 from orchestration.definitions import build_defs
 
 EXPECTED_KEYS = {
+    "staging/stg_police__nominals",
+    "staging/stg_police__intelligence_subjects",
+    "staging/stg_police__intelligence_logs",
+    "staging/stg_police__occurrences",
+    "staging/stg_police__occurrence_nominals",
+    "staging/stg_police__cad_incidents",
+    "staging/stg_social_care__cin_referrals",
+    "staging/stg_probation__cases",
+    "staging/stg_nhs__safeguarding_referrals",
+    "staging/stg_nhs__istv_assaults",
+    "intermediate/int_person_records_unioned",
+    "linkage/person_record_links",
+    "identity/person_identifiers",
+    "marts/dim_persons",
     "geography/lsoa11_boundaries",
     "geography/lsoa21_boundaries",
     "geography/wards_boundaries",
@@ -33,6 +47,14 @@ EXPECTED_KEYS = {
     "exports/hotspot_tasking_export",
     "risk_terrain/oxford_rtm",
     "risk_terrain/simulated_world_rtm",
+    "patrol/trial_units",
+    "patrol/trial_allocation",
+    "patrol/visits",
+    "patrol/daily_dosage",
+    "patrol/itt_table",
+    "patrol/trial_effect",
+    "patrol/daily_tasking",
+    "exports/patrol_tasking_export",
 }
 
 
@@ -73,6 +95,7 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "landing/police_uk_street_files",
         "reference/cchi_harm_weights",
         "reference/police_uk_crime_types",
+        "patrol/trial_units",
     }
 
 

@@ -19,7 +19,19 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_as
 from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
 from orchestration.settings import REPO_ROOT
 
-__all__ = ["dbt_project", "dbt_resource", "dbt_build_args", "warehouse_dbt_assets"]
+__all__ = [
+    "dbt_project",
+    "dbt_resource",
+    "dbt_build_args",
+    "warehouse_dbt_assets",
+    "warehouse_linked_dbt_assets",
+    "LINKED_SELECTION",
+]
+
+#: dbt nodes downstream of the Python person-linkage asset (source linkage.*):
+#: built by a second dbt asset definition so the graph runs staging ->
+#: intermediate -> linkage (Python) -> marts.
+LINKED_SELECTION = "source:linkage+"
 
 DBT_DIR = REPO_ROOT / "dbt_project"
 
@@ -66,22 +78,23 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
-def warehouse_dbt_assets() -> dg.AssetsDefinition:
-    """Every dbt model, seed and test, run in the warehouse pool (one writer)."""
-
+def _dbt_assets(name: str, select: str, exclude: str | None) -> dg.AssetsDefinition:
     @dbt_assets(
         manifest=dbt_project().manifest_path,
         project=dbt_project(),
         dagster_dbt_translator=WarehouseTranslator(),
         pool=WAREHOUSE_POOL,
+        name=name,
+        select=select,
+        exclude=exclude,
     )
-    def warehouse_dbt(
+    def _assets(
         context: dg.AssetExecutionContext,
         dbt: DbtCliResource,
         platform: PlatformConfig,
         config: DbtBuildConfig,
     ):
-        """Build the dbt warehouse: seeds, staging views, marts, and their tests."""
+        """Build the selected dbt models and seeds, and run their tests."""
         s = platform.resolve()
         s.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
         # dbt (a subprocess) inherits this environment; pin the resolved absolute
@@ -89,4 +102,14 @@ def warehouse_dbt_assets() -> dg.AssetsDefinition:
         os.environ["VRDP_DATA_ROOT"] = str(s.data_root)
         yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
 
-    return warehouse_dbt
+    return _assets
+
+
+def warehouse_dbt_assets() -> dg.AssetsDefinition:
+    """Every dbt model, seed and test upstream of person linkage, in the warehouse pool."""
+    return _dbt_assets("warehouse_dbt", "fqn:*", LINKED_SELECTION)
+
+
+def warehouse_linked_dbt_assets() -> dg.AssetsDefinition:
+    """The dbt models built on person linkage (identity, person marts), in the warehouse pool."""
+    return _dbt_assets("warehouse_linked_dbt", LINKED_SELECTION, None)

@@ -1,0 +1,43 @@
+{#- Restricted: direct identifiers of each linked record, by person_key. The marts
+    carry person_key only; re-identification needs this schema. -#}
+with
+
+records as (
+
+    select * from {{ ref('int_person_records_unioned') }}
+
+),
+
+links as (
+
+    select * from {{ source('linkage', 'person_record_links') }}
+
+),
+
+final as (
+
+    select
+        links.person_key,
+        links.person_id,
+        records.record_uid,
+        records.agency,
+        records.dataset,
+        records.record_id,
+        records.forename,
+        records.surname,
+        records.date_of_birth,
+        records.sex,
+        records.address_line,
+        records.postcode,
+        records.pnc_id,
+        records.nhs_number,
+        records.upn,
+        records.crn,
+        records.seen_on
+
+    from records
+    inner join links on records.record_uid = links.record_uid
+
+)
+
+select * from final

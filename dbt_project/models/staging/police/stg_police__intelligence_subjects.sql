@@ -1,0 +1,46 @@
+{#- One row per subject named in an intelligence log (subjects is a JSON array). -#}
+with
+
+source as (
+
+    select * from {{ source('police', 'intelligence') }}
+
+),
+
+subjects as (
+
+    select
+        log_id,
+        delivery,
+        created_at,
+        unnest(
+            from_json(
+                subjects,
+                '[{"subject_id": "VARCHAR", "surname": "VARCHAR", "forename": "VARCHAR", "dob": "VARCHAR",
+                "pnc_id": "VARCHAR", "address": "VARCHAR", "postcode": "VARCHAR"}]'
+            )
+        ) as subject
+
+    from source
+
+),
+
+final as (
+
+    select
+        subject.subject_id,
+        subjects.log_id,
+        subjects.delivery,
+        subjects.created_at,
+        {{ vrdp.std_name('subject.forename') }} as forename,
+        {{ vrdp.std_name('subject.surname') }} as surname,
+        try_cast(nullif(subject.dob, '') as date) as date_of_birth,
+        {{ vrdp.valid_pnc_id("nullif(subject.pnc_id, '')") }} as pnc_id,
+        upper(trim(nullif(subject.address, ''))) as address_line,
+        {{ vrdp.std_postcode('subject.postcode') }} as postcode
+
+    from subjects
+
+)
+
+select * from final

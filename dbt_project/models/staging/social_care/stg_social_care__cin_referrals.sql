@@ -1,0 +1,34 @@
+with
+
+source as (
+
+    select * from {{ source('social_care', 'cin_referrals') }}
+
+),
+
+final as (
+
+    select
+        referral_id,
+        delivery,
+        la_code,
+        la_child_id,
+        case when regexp_full_match(upper(upn), '[A-Z][0-9]{11}[A-Z0-9]') then upper(upn) end as upn,
+        {{ vrdp.std_name('forename') }} as forename,
+        {{ vrdp.std_name('surname') }} as surname,
+        cast(dob as date) as date_of_birth,
+        sex,
+        upper(trim(address_line)) as address_line,
+        {{ vrdp.std_postcode('postcode') }} as postcode,
+        cast(referral_date as date) as referral_date,
+        referral_source,
+        primary_need_code,
+        assessment_factors,
+        coalesce(referral_nfa, false) as is_referral_nfa,
+        cast(cin_closure_date as date) as cin_closure_date
+
+    from source
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""Person linkage: Splink model settings, stable pseudonymous keys, cluster-change log, metrics."""
