@@ -16,7 +16,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null)
 
-.PHONY: help install prepare run test ui lint bench clean
+.PHONY: help install prepare run test ui serve lint clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ test: prepare  ## the whole test suite (two workers; a test module stays on one)
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under data/)
 	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from orchestration.settings import settings; ensure_dagster_home(settings())'
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${UI_PORT:-3000}
+
+serve: $(STAMP)  ## read API on http://127.0.0.1:$${PORT:-8000} (tokens from VRDP_API_TOKENS; VRDP_API_DEMO_TOKENS=1 for the demo set)
+	VRDP_API_PORT=$${VRDP_API_PORT:-$${PORT:-8000}} $(BIN)/python -m serving.api
 
 lint: $(STAMP)  ## ruff and sqlfluff
 	$(BIN)/ruff check .

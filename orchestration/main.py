@@ -27,6 +27,12 @@ __all__ = ["demo_deliveries", "land_demo_data", "ensure_dagster_home", "run_all"
 #: Pseudonym secret make run uses when none is set: clearly not a secret.
 DEMO_PSEUDONYM_SECRET = "demo-only-not-secret"
 
+#: The patrol trial's published design, read by the patrol assets (not source assets).
+TRIAL_DESIGN_DATASETS = [
+    ("patrol", "trial_units", "trial_units.csv"),
+    ("patrol", "trial_allocation", "trial_allocation.csv"),
+]
+
 #: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
 #: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
 DEMO_YEAR = "2025"
@@ -88,10 +94,12 @@ def land_world(s: Settings, world: Path) -> int:
     from vrdp.lake import sha256_file
 
     copied = 0
-    for spec in LANDING_SOURCES:
-        src_root = world / "landing" / spec.agency / spec.dataset
-        for src in sorted(src_root.glob(f"*/{spec.file_glob}")):
-            dest = s.landing_dir / spec.agency / spec.dataset / src.parent.name / src.name
+    datasets = [(spec.agency, spec.dataset, spec.file_glob) for spec in LANDING_SOURCES]
+    datasets += TRIAL_DESIGN_DATASETS
+    for agency, dataset, glob in datasets:
+        src_root = world / "landing" / agency / dataset
+        for src in sorted(src_root.glob(f"*/{glob}")):
+            dest = s.landing_dir / agency / dataset / src.parent.name / src.name
             if dest.exists() and sha256_file(dest) == sha256_file(src):
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,14 @@ from pathlib import Path
 
 from vrdp.lake import sha256_file
 
-__all__ = ["ExportFile", "PublishedExport", "publish_export", "read_manifest", "MANIFEST_NAME"]
+__all__ = [
+    "ExportFile",
+    "ExportRejected",
+    "PublishedExport",
+    "publish_export",
+    "read_manifest",
+    "MANIFEST_NAME",
+]
 
 MANIFEST_NAME = "manifest.json"
 
@@ -34,6 +41,15 @@ class ExportFile:
     name: str
     rows: int
     write: Callable[[Path], None]
+
+
+class ExportRejected(ValueError):
+    """A pre-publication check found problems; nothing was published."""
+
+    def __init__(self, findings: list[str]) -> None:
+        self.findings = findings
+        shown = "; ".join(findings[:5]) + (" ..." if len(findings) > 5 else "")
+        super().__init__(f"export not published: {len(findings)} finding(s): {shown}")
 
 
 @dataclass(frozen=True)
@@ -66,6 +82,7 @@ def publish_export(
     as_of: str,
     parameters: Mapping[str, object],
     now: datetime | None = None,
+    check: Callable[[Path], list[str]] | None = None,
 ) -> PublishedExport:
     """Write ``files`` as a new export version (or reuse an identical one).
 
@@ -81,6 +98,10 @@ def publish_export(
         Choices that shaped the content (window, seeds, ...), recorded in the manifest.
     now
         Generation time recorded in the manifest (defaults to the current UTC time).
+    check
+        Called with the staged folder before anything is published; any finding
+        it returns aborts publication with :class:`ExportRejected` (for example
+        the personal-data scan of officer-facing exports).
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -106,6 +127,8 @@ def publish_export(
             content.update(f"{e['name']}\0{e['sha256']}\n".encode())
         content.update(json.dumps(parameters, sort_keys=True, default=str).encode())
         content_sha = content.hexdigest()
+        if check is not None and (findings := check(staging)):
+            raise ExportRejected(findings)
         version = f"{as_of}-{content_sha[:12]}"
         target = exports_dir / version
         if target.exists():

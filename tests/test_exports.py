@@ -72,3 +72,31 @@ def test_bad_file_names_are_refused(tmp_path):
         publish_export(
             tmp_path, [text_file("a", "", 0), text_file("a", "", 0)], as_of="x", parameters={}
         )
+
+
+def test_a_failing_pre_publication_check_publishes_nothing(tmp_path):
+    from serving.exports import ExportRejected
+
+    good = publish_export(tmp_path, [text_file("a.csv", "x\n", 0)], as_of="2025-11", parameters={})
+
+    def no_surnames(folder):
+        text = (folder / "a.csv").read_text()
+        return ["a.csv: column 'surname'"] if "surname" in text else []
+
+    with pytest.raises(ExportRejected, match="1 finding"):
+        publish_export(
+            tmp_path,
+            [text_file("a.csv", "surname\nSMITH\n", 1)],
+            as_of="2025-12",
+            parameters={},
+            check=no_surnames,
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == [good.version, "latest"]
+    clean = publish_export(
+        tmp_path,
+        [text_file("a.csv", "x\n2\n", 1)],
+        as_of="2025-12",
+        parameters={},
+        check=no_surnames,
+    )
+    assert clean.created and (tmp_path / "latest").resolve() == clean.path

@@ -106,13 +106,13 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
     ),
     LandingSource(
         "patrol.gps",
-        "gps_pings.parquet",
+        "gps_*.parquet",
         "Officers' GPS pings from the patrol app.",
         located=True,
     ),
     LandingSource(
         "patrol.activity",
-        "activity.jsonl",
+        "activity*.jsonl",
         "Patrol app activity log: shifts, hot spot arrivals and departures, stops.",
         located=True,
     ),

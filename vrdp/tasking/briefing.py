@@ -76,7 +76,9 @@ def briefing(
         key = f"{w}d"
         for ct, n in sub["crime_type"].value_counts().sort_index().items():
             counts.setdefault(str(ct), {f"{x}d": 0 for x in windows_days})[key] = int(n)
-        harm[key] = float(sub["crime_type"].map(hw).fillna(0.0).sum())
+        harm[key] = float(
+            pd.to_numeric(sub["crime_type"].map(hw), errors="coerce").fillna(0.0).sum()
+        )
     peaks: list[str] = []
     if patrol_windows is not None and len(patrol_windows):
         pw = patrol_windows.dropna(subset=["window_start"])

@@ -1,0 +1,217 @@
+"""GPS dosage: hot spot visits from officers' pings, and minutes per hot spot-day-officer.
+
+Not partitioned: one run reads every GPS day in the lake (1.1 M pings in the medium
+world take seconds with the vectorised :func:`vrdp.dosage.pings_to_visits`), so the
+assets sit with the other non-partitioned downstream assets in one run.
+"""
+
+import dagster as dg
+
+from assets.patrol.common import (
+    ACTIVITY_KEY,
+    DAILY_DOSAGE_KEY,
+    GPS_KEY,
+    GROUP,
+    HOTSPOT_LIST_KEY,
+    POIS_KEY,
+    TRIAL_ALLOCATION_KEY,
+    TRIAL_UNITS_KEY,
+    VISITS_KEY,
+)
+from orchestration.resources import PlatformConfig
+
+__all__ = ["VisitsConfig", "patrol_visits", "patrol_daily_dosage", "geofence_units"]
+
+
+class VisitsConfig(dg.Config):
+    """Visit segmentation and police-station exclusion."""
+
+    gap_tolerance_seconds: float = 120.0
+    min_dwell_seconds: float = 60.0
+    foot_max_speed_mps: float = 3.0
+    station_exclusion_m: float = 60.0
+    day_start: str = "06:00"
+
+
+def geofence_units(lake_dir):
+    """Units to geofence: the trial units, else the selected hot spot list cells."""
+    import pandas as pd
+
+    from assets.patrol.design import trial_design_dir
+
+    path = trial_design_dir(lake_dir) / "trial_units.parquet"
+    units = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+    if len(units):
+        return units[["unit_id", "h3_cell"]], "trial_units"
+    hl_path = lake_dir / "hotspots" / "hotspot_list.parquet"
+    if not hl_path.exists():
+        return pd.DataFrame(columns=["unit_id", "h3_cell"]), "none"
+    hl = pd.read_parquet(hl_path)
+    hl = hl[hl["selected"]] if "selected" in hl else hl
+    return pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]}), "hotspot_list"
+
+
+@dg.asset(
+    key=VISITS_KEY,
+    deps=[GPS_KEY, ACTIVITY_KEY, TRIAL_UNITS_KEY, POIS_KEY, HOTSPOT_LIST_KEY],
+    group_name=GROUP,
+    kinds={"python", "parquet"},
+    code_version="1",
+)
+def patrol_visits(
+    context: dg.AssetExecutionContext, config: VisitsConfig, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Geofence visits and passes from every GPS day, with app activity, officers pseudonymised."""
+    import pandas as pd
+
+    from assets.patrol.common import pseudonym_secret, read_lake_dataset
+    from vrdp.dosage import (
+        clean_pings,
+        geofences_from_h3,
+        geofences_from_points,
+        join_activity,
+        koper_share,
+        pings_to_visits,
+        pseudonymise,
+    )
+    from vrdp.lake import write_parquet_atomic
+
+    key = pseudonym_secret()
+    s = platform.resolve()
+    units, fence_source = geofence_units(s.lake_dir)
+    raw = read_lake_dataset(
+        s.lake_dir, "patrol", "gps", ["ts", "officer_id", "latitude", "longitude", "speed_mps"]
+    ).rename(columns={"latitude": "lat", "longitude": "lon"})
+    pings = clean_pings(raw) if len(raw) else raw
+    pois = read_lake_dataset(
+        s.lake_dir, "places", "pois", ["poi_id", "category", "easting_m", "northing_m"]
+    )
+    stations = pois[pois["category"] == "police_station"].dropna(subset=["easting_m"])
+    exclude = geofences_from_points(
+        stations,
+        radius_m=config.station_exclusion_m,
+        x_col="easting_m",
+        y_col="northing_m",
+        id_col="poi_id",
+    )
+    visits = pd.DataFrame()
+    if len(pings) and len(units):
+        visits = pings_to_visits(
+            pings,
+            geofences_from_h3(units),
+            gap_tolerance_seconds=config.gap_tolerance_seconds,
+            min_dwell_seconds=config.min_dwell_seconds,
+            foot_max_speed_mps=config.foot_max_speed_mps,
+            day_start=config.day_start,
+            exclude=exclude,
+        )
+    if len(visits):
+        activity = read_lake_dataset(
+            s.lake_dir, "patrol", "activity", ["ts", "officer_id", "event", "unit_id"]
+        )
+        visits = join_activity(visits, activity) if len(activity) else visits
+        visits["officer"] = pseudonymise(visits["officer"], key)
+    else:
+        visits = pd.DataFrame(
+            columns=[
+                "officer",
+                "hotspot_id",
+                "date",
+                "arrive",
+                "depart",
+                "dwell_minutes",
+                "n_pings",
+                "mode",
+                "kind",
+                "in_koper_band",
+                "n_activity",
+            ]
+        )
+    out = s.lake_dir / "patrol" / "visits.parquet"
+    write_parquet_atomic(visits.reset_index(drop=True), out)
+    real = visits[visits["kind"] == "visit"]
+    dropped = pings.attrs.get("dropped", {}) if len(pings) else {}
+    return dg.MaterializeResult(
+        metadata={
+            "geofences": f"{len(units)} ({fence_source})",
+            "police_stations_excluded": len(stations),
+            "pings_read": len(raw),
+            "pings_dropped": dg.MetadataValue.json({k: int(v) for k, v in dropped.items()}),
+            "gps_days": int(pd.to_datetime(raw["ts"]).dt.normalize().nunique()) if len(raw) else 0,
+            "visits": len(real),
+            "passes": int((visits["kind"] == "pass").sum()),
+            "dosage_minutes": round(float(real["dwell_minutes"].sum()), 1),
+            "koper_band_share": round(koper_share(visits), 4) if len(real) else None,
+            "foot_visits": int((real["mode"] == "foot").sum()),
+            "vehicle_visits": int((real["mode"] == "vehicle").sum()),
+            "activity_records_joined": int(visits["n_activity"].sum()) if len(visits) else 0,
+            "officers_pseudonymised": int(visits["officer"].nunique()),
+            "dagster/row_count": len(visits),
+            "path": dg.MetadataValue.path(str(out)),
+        }
+    )
+
+
+@dg.asset(
+    key=DAILY_DOSAGE_KEY,
+    deps=[VISITS_KEY, TRIAL_ALLOCATION_KEY],
+    group_name=GROUP,
+    kinds={"python", "parquet"},
+    code_version="1",
+)
+def patrol_daily_dosage(
+    context: dg.AssetExecutionContext, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Patrol minutes, visits and Koper-band share per hot spot, day and (pseudonymised) officer."""
+    import pandas as pd
+
+    from assets.patrol.design import trial_design_dir
+    from vrdp.dosage import baseline_presence, daily_dosage
+    from vrdp.lake import write_parquet_atomic
+
+    s = platform.resolve()
+    visits = pd.read_parquet(s.lake_dir / "patrol" / "visits.parquet")
+    if len(visits):
+        dosage = daily_dosage(visits)
+    else:
+        dosage = pd.DataFrame(
+            columns=[
+                "hotspot_id",
+                "date",
+                "officer",
+                "n_visits",
+                "n_passes",
+                "dosage_minutes",
+                "koper_visits",
+                "koper_share",
+            ]
+        )
+    out = s.lake_dir / "patrol" / "daily_dosage.parquet"
+    write_parquet_atomic(dosage, out)
+    meta = {}
+    alloc_path = trial_design_dir(s.lake_dir) / "trial_allocation.parquet"
+    alloc = pd.read_parquet(alloc_path) if alloc_path.exists() else pd.DataFrame()
+    if len(alloc) and len(dosage):
+        bp = baseline_presence(dosage, alloc).set_index("arm")
+        meta["presence_by_arm"] = dg.MetadataValue.md(bp.round(3).to_markdown())
+        for arm in bp.index:
+            meta[f"mean_minutes_{arm}_unit_day"] = round(float(bp.loc[arm, "mean_minutes"]), 2)
+    visits_n = int(dosage["n_visits"].sum()) if len(dosage) else 0
+    koper = int(dosage["koper_visits"].sum()) if len(dosage) else 0
+    by_mode = (
+        visits[visits["kind"] == "visit"].groupby("mode")["dwell_minutes"].sum().round(1).to_dict()
+        if len(visits)
+        else {}
+    )
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "hotspot_days": int(dosage[["hotspot_id", "date"]].drop_duplicates().shape[0]),
+            "visits": visits_n,
+            "dosage_minutes": round(float(dosage["dosage_minutes"].sum()), 1),
+            "koper_band_share": round(koper / visits_n, 4) if visits_n else None,
+            "minutes_by_mode": dg.MetadataValue.json({k: float(v) for k, v in by_mode.items()}),
+            "dagster/row_count": len(dosage),
+            "path": dg.MetadataValue.path(str(out)),
+        }
+    )

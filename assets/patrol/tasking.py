@@ -1,0 +1,325 @@
+"""Daily tasking: which hot spots to patrol on a day, and its versioned export for the app."""
+
+from typing import Optional
+
+import dagster as dg
+
+from assets.patrol.common import (
+    DAILY_DOSAGE_KEY,
+    DAILY_TASKING_KEY,
+    GROUP,
+    HOTSPOT_LIST_KEY,
+    TASKING_EXPORT_KEY,
+    TRIAL_ALLOCATION_KEY,
+    TRIAL_UNITS_KEY,
+)
+from orchestration.resources import PlatformConfig
+
+__all__ = ["TaskingConfig", "daily_tasking_asset", "patrol_tasking_export", "tasking_pii_check"]
+
+EXPORT_SUBDIR = "patrol_tasking"
+
+
+class TaskingConfig(dg.Config):
+    """Tasking day (default: the day after the latest GPS day) and Koper dosage targets."""
+
+    date: Optional[str] = None  # noqa: UP045 (dagster config)
+    visit_minutes: float = 15.0
+    visits_per_shift: int = 2
+    patrol_cap_visits: Optional[int] = None  # noqa: UP045
+
+
+def _default_date(lake_dir):
+    import pandas as pd
+
+    root = lake_dir / "patrol" / "gps"
+    days = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
+    if days:
+        return pd.Timestamp(days[-1]) + pd.Timedelta(days=1), "day after latest GPS day"
+    return pd.Timestamp.now().normalize(), "today (no GPS data)"
+
+
+@dg.asset(
+    key=DAILY_TASKING_KEY,
+    deps=[HOTSPOT_LIST_KEY, TRIAL_ALLOCATION_KEY, TRIAL_UNITS_KEY, DAILY_DOSAGE_KEY],
+    group_name=GROUP,
+    kinds={"python", "parquet"},
+    code_version="1",
+)
+def daily_tasking_asset(
+    context: dg.AssetExecutionContext, config: TaskingConfig, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """One day's tasking: patrol-arm (or all) hot spots, geofences, windows, targets, briefings."""
+    import json
+
+    import pandas as pd
+
+    from assets.patrol.common import harm_weights, trial_events
+    from assets.patrol.design import trial_design_dir
+    from vrdp.dosage import geofences_from_h3
+    from vrdp.geo import h3_cells
+    from vrdp.hotspots.temporal import patrol_windows
+    from vrdp.lake import write_parquet_atomic
+    from vrdp.tasking import briefing, daily_tasking
+
+    s = platform.resolve()
+    if config.date:
+        day, basis = pd.Timestamp(config.date).normalize(), "configured"
+    else:
+        day, basis = _default_date(s.lake_dir)
+    design = trial_design_dir(s.lake_dir)
+    alloc_path = design / "trial_allocation.parquet"
+    alloc = pd.read_parquet(alloc_path) if alloc_path.exists() else pd.DataFrame()
+    today = alloc[pd.to_datetime(alloc["date"]) == day] if len(alloc) else alloc
+    hl_path = s.lake_dir / "hotspots" / "hotspot_list.parquet"
+    hl = pd.read_parquet(hl_path) if hl_path.exists() else pd.DataFrame(columns=["h3_cell"])
+    if "selected" in hl:
+        hl = hl[hl["selected"]]
+    if len(today):
+        units = today[["unit_id", "h3_cell"]].drop_duplicates("unit_id")
+        source, allocation = "trial_allocation", today
+    else:
+        units = pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]})
+        source, allocation = "hotspot_list", None
+    units = units.reset_index(drop=True)
+    fences = geofences_from_h3(units)
+    events = trial_events(s.lake_dir)
+    events = events[events["occurred_at"] < day]
+    events["h3_cell"] = h3_cells(
+        events["latitude"].to_numpy(float), events["longitude"].to_numpy(float), s.h3_resolution
+    )
+    cell_to_id = dict(zip(units["h3_cell"], units["unit_id"], strict=True))
+    ev = events[events["h3_cell"].isin(cell_to_id)].assign(
+        hotspot_id=lambda d: d["h3_cell"].map(cell_to_id)
+    )
+    recent = ev[ev["occurred_at"] >= day - pd.Timedelta(days=365)]
+    windows = patrol_windows(recent, units["unit_id"].tolist(), group_col="hotspot_id")
+    dosage = pd.read_parquet(s.lake_dir / "patrol" / "daily_dosage.parquet")
+    table = daily_tasking(
+        fences,
+        day,
+        windows=windows,
+        allocation=allocation,
+        delivered=dosage if len(dosage) else None,
+        visit_minutes=config.visit_minutes,
+        visits_per_shift=config.visits_per_shift,
+        patrol_cap_visits=config.patrol_cap_visits,
+    )
+    table = table[table["arm"] == "patrol"].reset_index(drop=True)
+    centres = fences.geometry.centroid.to_crs("EPSG:4326") if len(fences) else None
+    if centres is not None:
+        lookup = dict(
+            zip(fences["hotspot_id"], zip(centres.y, centres.x, strict=True), strict=True)
+        )
+        table["centre_latitude"] = table["hotspot_id"].map(lambda h: round(lookup[h][0], 6))
+        table["centre_longitude"] = table["hotspot_id"].map(lambda h: round(lookup[h][1], 6))
+    trend = dict(zip(hl["h3_cell"], hl.get("hotspot_category", pd.Series(dtype=str)), strict=False))
+    table["h3_cell"] = table["hotspot_id"].map(
+        dict(zip(units["unit_id"], units["h3_cell"], strict=True))
+    )
+    table["tasking_source"] = source
+    weights = harm_weights()
+    briefs = []
+    for hid, cell in zip(table["hotspot_id"], table["h3_cell"], strict=True):
+        b = briefing(
+            hid,
+            ev.loc[ev["hotspot_id"] == hid, ["crime_type", "occurred_at"]],
+            as_of=day,
+            harm_weights=weights,
+            trend_class=trend.get(cell),
+            patrol_windows=windows[windows["hotspot_id"] == hid],
+        )
+        briefs.append(json.loads(json.dumps(b, default=str)))
+    table["briefing"] = [b["text"] for b in briefs]
+    out = s.lake_dir / "patrol" / "daily_tasking.parquet"
+    write_parquet_atomic(table, out, metadata={"vrdp.tasking_date": str(day.date())})
+    (out.parent / "briefings.json").write_text(json.dumps(briefs, indent=1) + "\n")
+    return dg.MaterializeResult(
+        metadata={
+            "tasking_date": str(day.date()),
+            "date_basis": basis,
+            "source": source,
+            "hotspots_tasked": int(table["tasked"].sum()),
+            "hotspots_listed": len(table),
+            "target_minutes_per_hotspot": float(table["target_minutes"].max())
+            if len(table)
+            else 0.0,
+            "patrol_cap_visits": int(table["patrol_cap_visits"].max()) if len(table) else 0,
+            "dagster/row_count": len(table),
+            "path": dg.MetadataValue.path(str(out)),
+        }
+    )
+
+
+EXPORT_COLUMNS = [
+    "hotspot_id",
+    "h3_cell",
+    "date",
+    "day_start_at",
+    "day_end_at",
+    "centre_latitude",
+    "centre_longitude",
+    "patrol_windows",
+    "arm",
+    "tasked",
+    "target_visit_minutes",
+    "target_visits",
+    "target_minutes",
+    "patrol_cap_visits",
+    "visits_so_far",
+    "tasking_source",
+    "briefing",
+    "geofence_wkt",
+]
+
+
+def tasking_export_files(table, briefs):
+    """Parquet, CSV, GeoJSON (WGS84 geofences) and briefings JSON of a tasking table."""
+    import json
+
+    import shapely
+
+    from serving.exports import ExportFile
+    from vrdp.lake import write_parquet_atomic
+
+    df = table[[c for c in EXPORT_COLUMNS if c in table]].copy()
+    for c in ("date", "day_start_at", "day_end_at"):
+        df[c] = df[c].astype(str)
+
+    def geojson(path):
+        feats = []
+        for row in df.to_dict("records"):
+            geom = shapely.geometry.mapping(shapely.from_wkt(row["geofence_wkt"]))
+            props = {k: v for k, v in row.items() if k != "geofence_wkt"}
+            props = {k: (v.item() if hasattr(v, "item") else v) for k, v in props.items()}
+            feats.append({"type": "Feature", "properties": props, "geometry": geom})
+        doc = {"type": "FeatureCollection", "name": "patrol_tasking", "features": feats}
+        path.write_text(json.dumps(doc, separators=(",", ":"), default=str) + "\n")
+
+    return [
+        ExportFile("tasking.parquet", len(df), lambda p: write_parquet_atomic(df, p)),
+        ExportFile(
+            "tasking.csv", len(df), lambda p: df.to_csv(p, index=False, lineterminator="\n")
+        ),
+        ExportFile("tasking.geojson", len(df), geojson),
+        ExportFile(
+            "briefings.json",
+            len(briefs),
+            lambda p: p.write_text(json.dumps(briefs, indent=1, sort_keys=True) + "\n"),
+        ),
+    ]
+
+
+@dg.asset(
+    key=TASKING_EXPORT_KEY,
+    deps=[DAILY_TASKING_KEY],
+    group_name=GROUP,
+    kinds={"python", "parquet", "csv", "geojson"},
+    code_version="1",
+)
+def patrol_tasking_export(
+    context: dg.AssetExecutionContext, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Versioned tasking export for the patrol app (exports/patrol_tasking/<version>, latest)."""
+    import json
+
+    import pandas as pd
+
+    from serving.exports import ExportRejected, publish_export
+
+    s = platform.resolve()
+    table = pd.read_parquet(s.lake_dir / "patrol" / "daily_tasking.parquet")
+    briefs = json.loads((s.lake_dir / "patrol" / "briefings.json").read_text())
+    day = str(pd.Timestamp(table["date"].iloc[0]).date()) if len(table) else "empty"
+    try:
+        # The personal-data scan runs on the staged files, before publication; the
+        # asset check below repeats it on what was published.
+        published = publish_export(
+            s.exports_dir / EXPORT_SUBDIR,
+            tasking_export_files(table, briefs),
+            as_of=day,
+            parameters={
+                "tasking_date": day,
+                "source": sorted(set(table.get("tasking_source", []))),
+            },
+            check=scan_export,
+        )
+    except ExportRejected as exc:
+        raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
+    return dg.MaterializeResult(
+        metadata={
+            "version": published.version,
+            "created_new_version": published.created,
+            "tasking_date": day,
+            "path": dg.MetadataValue.path(str(published.path)),
+            "latest": dg.MetadataValue.path(str(s.exports_dir / EXPORT_SUBDIR / "latest")),
+            "files": dg.MetadataValue.json(published.manifest["files"]),
+            "dagster/row_count": len(table),
+        }
+    )
+
+
+def scan_export(version_dir) -> list[str]:
+    """Personal-data findings in every file of a tasking export version."""
+    import json
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from assets.patrol.pii import personal_data_findings
+
+    d = Path(version_dir)
+    found = personal_data_findings(pd.read_parquet(d / "tasking.parquet"), table="tasking.parquet")
+    found += personal_data_findings(pd.read_csv(d / "tasking.csv", dtype=str), table="tasking.csv")
+    gj = gpd.read_file(d / "tasking.geojson")
+    found += personal_data_findings(
+        pd.DataFrame(gj.drop(columns="geometry")), table="tasking.geojson"
+    )
+    briefs = json.loads((d / "briefings.json").read_text())
+    keys = sorted({k for b in briefs for k in _keys(b)})
+    found += personal_data_findings(
+        pd.DataFrame({k.replace(" ", "_"): [] for k in keys}), table="briefings.json"
+    )
+    found += personal_data_findings(
+        pd.DataFrame({"value": [str(v) for b in briefs for v in _values(b)] + keys}),
+        table="briefings.json",
+    )
+    return found
+
+
+def _values(obj):
+    if isinstance(obj, dict):
+        for v in obj.values():
+            yield from _values(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _values(v)
+    else:
+        yield obj
+
+
+def _keys(obj):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield str(k)
+            yield from _keys(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _keys(v)
+
+
+@dg.asset_check(asset=TASKING_EXPORT_KEY, name="no_personal_data", blocking=True)
+def tasking_pii_check(platform: PlatformConfig) -> dg.AssetCheckResult:
+    """Every column name and value of the published tasking export is free of personal data."""
+    s = platform.resolve()
+    latest = (s.exports_dir / EXPORT_SUBDIR / "latest").resolve()
+    found = scan_export(latest)
+    return dg.AssetCheckResult(
+        passed=not found,
+        metadata={
+            "version": latest.name,
+            "findings": len(found),
+            "examples": dg.MetadataValue.json(found[:20]),
+        },
+    )

@@ -1,0 +1,21 @@
+"""``python -m serving.api``: serve the read API with uvicorn (VRDP_API_HOST/PORT)."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from serving.api.app import create_app
+from serving.api.settings import api_settings
+
+
+def main() -> None:
+    """Start uvicorn on the configured host and port."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    s = api_settings()
+    uvicorn.run(create_app(s), host=s.host, port=s.port, log_level="info", access_log=True)
+
+
+if __name__ == "__main__":
+    main()

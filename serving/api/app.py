@@ -1,0 +1,519 @@
+"""The read API: FastAPI app factory and routes (``create_app``)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import re
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from serving.api import geo
+from serving.api.audit import append_audit
+from serving.api.auth import Principal, authenticate, require
+from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
+from serving.api.problems import Problem, install_problem_handlers, problem_response
+from serving.api.reader import PERSONS_FILE, NoExportError, Snapshot, SnapshotReader
+from serving.api.settings import ApiSettings, api_settings
+
+__all__ = ["create_app", "API_VERSION"]
+
+API_VERSION = "1.0.0"
+LONDON = ZoneInfo("Europe/London")
+log = logging.getLogger("serving.api")
+
+ALL_ROLES = ("officer", "analyst", "safeguarding", "admin")
+PATROL_WRITERS = ("officer", "admin")
+PERSON_ROLES = ("analyst", "safeguarding")
+#: columns only safeguarding may see; analysts get the pseudonymised rest
+IDENTITY_COLUMNS = {
+    "name",
+    "forename",
+    "surname",
+    "first_name",
+    "last_name",
+    "full_name",
+    "date_of_birth",
+    "dob",
+    "nhs_number",
+    "pnc_id",
+    "address",
+    "address_text",
+    "postcode",
+    "upn",
+    "crn",
+}
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
+
+Lat = Annotated[float, Field(ge=-90, le=90)]
+Lon = Annotated[float, Field(ge=-180, le=180)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are rejected."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Activity(Strict):
+    """Something done during a visit."""
+
+    ts: datetime
+    event: Literal["stop_search", "incident_attend"]
+    lat: Lat | None = None
+    lon: Lon | None = None
+
+
+class PatrolVisit(Strict):
+    """A hot spot visit: start and end, mode, activities."""
+
+    officer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    device_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    hotspot_id: str = Field(min_length=1, max_length=64)
+    unit_id: str | None = Field(default=None, max_length=40)
+    visit_start: datetime
+    visit_end: datetime
+    mode: Literal["foot", "vehicle"]
+    start_lat: Lat | None = None
+    start_lon: Lon | None = None
+    end_lat: Lat | None = None
+    end_lon: Lon | None = None
+    activities: list[Activity] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _order(self):
+        if _naive_local(self.visit_end) < _naive_local(self.visit_start):
+            raise ValueError("visit_end is before visit_start")
+        if _naive_local(self.visit_end) - _naive_local(self.visit_start) > timedelta(hours=12):
+            raise ValueError("a visit cannot last more than 12 hours")
+        return self
+
+
+class GpsPing(Strict):
+    """One GPS fix."""
+
+    ts: datetime
+    lat: Lat
+    lon: Lon
+    accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
+    speed_mps: float | None = Field(default=None, ge=0, le=100)
+
+
+class GpsBatch(Strict):
+    """A batch of pings from one device."""
+
+    officer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    device_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    mode: Literal["foot", "vehicle"]
+    pings: list[GpsPing] = Field(min_length=1)
+
+
+def _naive_local(ts: datetime) -> datetime:
+    """Local (Europe/London) wall time without zone, as the activity log stores it."""
+    return ts.astimezone(LONDON).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+def _naive_utc(ts: datetime) -> datetime:
+    """UTC-naive, as the GPS files store it."""
+    return ts.astimezone(ZoneInfo("UTC")).replace(tzinfo=None) if ts.tzinfo else ts
+
+
+class BodyLimit:
+    """ASGI middleware: 413 problem for bodies above the limit (declared or streamed)."""
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            return await self._reject(scope, receive, send)
+        seen = 0
+
+        async def limited():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope, receive, send):
+        request = Request(scope, receive)
+        resp = problem_response(request, 413, f"request body larger than {self.limit} bytes")
+        await resp(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def _today(s: ApiSettings) -> str:
+    return s.today or datetime.now(LONDON).date().isoformat()
+
+
+def _allocation(snap: Snapshot, team: str | None, today: str) -> list:
+    """Today's tasked hot spots for ``team`` (patrol arm only; controls are never sent)."""
+    out = []
+    for h in snap.hotspots:
+        if h.arm is not None and h.arm != "patrol":
+            continue
+        if h.date is not None and str(h.date)[:10] != today:
+            continue
+        if team is not None and h.team is not None and h.team != team:
+            continue
+        out.append(h)
+    return sorted(out, key=lambda h: (h.rank if h.rank is not None else 10**9, h.id))
+
+
+def _team_for(p: Principal, team: str | None) -> str | None:
+    if p.role == "officer":
+        if team is not None and p.team is not None and team != p.team:
+            raise Problem(403, f"officers may only read their own team's tasking ({p.team})")
+        return team or p.team
+    return team
+
+
+def _meta(snap: Snapshot) -> dict:
+    meta = {"export_version": snap.version, "tasking_source": snap.tasking_source}
+    if snap.note:
+        meta["note"] = snap.note
+    return meta
+
+
+def _with_distance(h, lat: float | None, lon: float | None) -> dict:
+    d = h.public()
+    if lat is not None and lon is not None:
+        b = geo.bearing_deg(lat, lon, h.latitude, h.longitude)
+        d["distance_m"] = round(geo.haversine_m(lat, lon, h.latitude, h.longitude), 1)
+        d["bearing_deg"] = round(b, 1)
+        d["compass"] = geo.compass(b)
+    return d
+
+
+def _snapshot(request: Request) -> Snapshot:
+    try:
+        return request.app.state.reader.current()
+    except NoExportError as exc:
+        raise Problem(503, f"{exc}; run `make run` to publish one") from exc
+
+
+Snap = Annotated[Snapshot, Depends(_snapshot)]
+Writer = Annotated[Principal, Depends(require(*PATROL_WRITERS))]
+Anyone = Annotated[Principal, Depends(require(*ALL_ROLES))]
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Build the app; settings are read from the environment unless given."""
+    s = settings or api_settings()
+    if s.demo_tokens:
+        log.warning("DEMO TOKENS ENABLED (VRDP_API_DEMO_TOKENS=1): never use outside a demo")
+    if not s.tokens:
+        log.warning("no API tokens configured (VRDP_API_TOKENS): every data call gets 401")
+    app = FastAPI(
+        title="vrdp read API",
+        version=API_VERSION,
+        description="Hot spots, taskings, briefings and patrol uploads for officers' apps. "
+        "Reads published export snapshots only. Errors are RFC 9457 problem+json.",
+    )
+    app.state.settings = s
+    reader = SnapshotReader(s.exports_dir)
+    app.state.reader = reader
+    install_problem_handlers(app)
+    app.add_middleware(BodyLimit, limit=s.max_body_bytes)
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next):
+        rid = request.headers.get("x-request-id", "")
+        if not REQUEST_ID.match(rid):
+            rid = uuid.uuid4().hex
+        request.state.request_id = rid
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = rid
+        return response
+
+    @app.get("/v1/health", tags=["meta"])
+    def health() -> dict:
+        """Liveness and whether an export is available (no authentication)."""
+        try:
+            snap = reader.current()
+            return {"status": "ok", "export_version": snap.version}
+        except NoExportError:
+            return {"status": "degraded", "export_version": None}
+
+    @app.get("/v1/version", tags=["meta"])
+    def version() -> dict:
+        """API version and the export version being served (no authentication)."""
+        try:
+            snap = reader.current()
+        except NoExportError:
+            return {"api_version": API_VERSION, "export_version": None}
+        return {
+            "api_version": API_VERSION,
+            "export_version": snap.version,
+            "as_of": snap.manifest.get("as_of"),
+            "generated_at": snap.manifest.get("generated_at"),
+            **_meta(snap),
+        }
+
+    @app.get("/v1/hotspots/nearby", tags=["officer"])
+    def nearby(
+        _p: Anyone,
+        snap: Snap,
+        lat: Annotated[float, Query(ge=-90, le=90)],
+        lon: Annotated[float, Query(ge=-180, le=180)],
+        radius_m: Annotated[float, Query(gt=0)] = 1000,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> dict:
+        """Tasked hot spots within ``radius_m``, nearest first (H3 ring lookup)."""
+        if radius_m > s.max_radius_m:
+            raise Problem(422, f"radius_m must be at most {s.max_radius_m}")
+        found = []
+        for cell in geo.ring_cells(lat, lon, radius_m, snap.resolution):
+            for h in snap.by_cell.get(cell, ()):
+                d = geo.haversine_m(lat, lon, h.latitude, h.longitude)
+                if d <= radius_m:
+                    found.append((d, h.id, h))
+        found.sort(key=lambda t: (t[0], t[1]))
+        items = [_with_distance(h, lat, lon) for _, _, h in found[:limit]]
+        return {"items": items, "count": len(items), **_meta(snap)}
+
+    @app.get("/v1/taskings/today", tags=["officer"])
+    def today(p: Anyone, snap: Snap, team: str | None = None) -> dict:
+        """Today's allocation for a team (an officer's own team by default)."""
+        team = _team_for(p, team)
+        day = _today(s)
+        items = [h.public() for h in _allocation(snap, team, day)]
+        return {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
+
+    @app.get("/v1/taskings/random", tags=["officer"])
+    def random_tasking(
+        p: Anyone,
+        request: Request,
+        snap: Snap,
+        team: str | None = None,
+        lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
+        lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    ) -> dict:
+        """One hot spot of today's allocation, chosen at random seeded by the request id."""
+        if (lat is None) != (lon is None):
+            raise Problem(422, "give both lat and lon, or neither")
+        team = _team_for(p, team)
+        day = _today(s)
+        pool = _allocation(snap, team, day)
+        if not pool:
+            raise Problem(404, f"no tasked hot spots for team {team!r} on {day}")
+        rid = request.state.request_id
+        seed = int.from_bytes(hashlib.sha256(rid.encode()).digest()[:8], "big")
+        chosen = random.Random(seed).choice(pool)
+        log.info(
+            "random tasking request_id=%s user=%s team=%s export=%s pool=%d chosen=%s",
+            rid, p.user, team, snap.version, len(pool), chosen.id,
+        )  # fmt: skip
+        return {
+            "request_id": rid,
+            "seed": seed,
+            "date": day,
+            "team": team,
+            "pool_size": len(pool),
+            "hotspot": _with_distance(chosen, lat, lon),
+            "briefing_url": f"/v1/hotspots/{chosen.id}/briefing",
+            **_meta(snap),
+        }
+
+    @app.get("/v1/hotspots/{hotspot_id}/briefing", tags=["officer"])
+    def briefing(_p: Anyone, hotspot_id: str, snap: Snap) -> dict:
+        """The briefing of one tasked hot spot."""
+        h = snap.by_id.get(hotspot_id)
+        b = snap.briefings.get(hotspot_id)
+        if h is None or b is None:
+            raise Problem(404, f"no briefing for hot spot {hotspot_id!r} in export {snap.version}")
+        return {"hotspot": h.public(), "briefing": b, **_meta(snap)}
+
+    def _key(idempotency_key: str | None) -> str:
+        if not idempotency_key or not IDEMPOTENCY_KEY.match(idempotency_key):
+            raise Problem(
+                422, "Idempotency-Key header required: 8-80 characters of A-Z a-z 0-9 _ -"
+            )
+        return idempotency_key
+
+    def _stored(landed, kind: str) -> dict:
+        return {
+            "kind": kind,
+            "stored": str(landed.path.relative_to(s.landing_dir)),
+            "rows": landed.rows,
+            "duplicate": landed.duplicate,
+        }
+
+    @app.post("/v1/patrols/activity", status_code=201, tags=["officer"])
+    def post_activity(
+        _p: Writer,
+        visit: PatrolVisit,
+        request: Request,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """Record a hot spot visit as ``landing/patrol/activity/<date>/activity_<key>.jsonl``."""
+        key = _key(idempotency_key)
+        if len(visit.activities) > s.max_activities:
+            raise Problem(413, f"at most {s.max_activities} activities per visit")
+        now = datetime.now(LONDON).replace(tzinfo=None) + timedelta(minutes=5)
+        start, end = _naive_local(visit.visit_start), _naive_local(visit.visit_end)
+        if end > now:
+            raise Problem(422, "visit_end is in the future")
+        unit = visit.unit_id or ""
+        base = {"officer_id": visit.officer_id, "device_id": visit.device_id, "unit_id": unit}
+        base |= {"hotspot_id": visit.hotspot_id, "mode": visit.mode}
+        events = [("hotspot_arrive", start, visit.start_lat, visit.start_lon)]
+        for a in sorted(visit.activities, key=lambda a: _naive_local(a.ts)):
+            ts = _naive_local(a.ts)
+            if not start <= ts <= end:
+                raise Problem(422, f"activity at {ts.isoformat()} is outside the visit")
+            events.append((a.event, ts, a.lat, a.lon))
+        events.append(("hotspot_depart", end, visit.end_lat, visit.end_lon))
+        records = [
+            {
+                **base,
+                "activity_id": f"API-{key}-{i:03d}",
+                "event": ev,
+                "ts": ts.isoformat(timespec="seconds"),
+                "lat": la,
+                "lon": lo,
+            }
+            for i, (ev, ts, la, lo) in enumerate(events)
+        ]
+        digest = digest_of(visit.model_dump(mode="json"))
+        try:
+            landed = land_activity(
+                s.landing_dir, s.idempotency_dir, key, records, start.date().isoformat(), digest
+            )
+        except IdempotencyConflict as exc:
+            raise Problem(409, f"Idempotency-Key {exc} was used with a different body") from exc
+        return _stored(landed, "activity")
+
+    @app.post("/v1/patrols/gps", status_code=201, tags=["officer"])
+    def post_gps(
+        _p: Writer,
+        batch: GpsBatch,
+        idempotency_key: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """Record GPS pings as ``landing/patrol/gps/<date>/gps_<key>.parquet``."""
+        key = _key(idempotency_key)
+        if len(batch.pings) > s.max_gps_pings:
+            raise Problem(413, f"at most {s.max_gps_pings} pings per batch, got {len(batch.pings)}")
+        now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None) + timedelta(minutes=5)
+        pings = []
+        for i, g in enumerate(batch.pings):
+            ts = _naive_utc(g.ts)
+            if ts > now:
+                raise Problem(422, f"pings.{i}.ts is in the future")
+            pings.append(
+                {
+                    "ts": ts,
+                    "officer_id": batch.officer_id,
+                    "device_id": batch.device_id,
+                    "lat": g.lat,
+                    "lon": g.lon,
+                    "accuracy_m": g.accuracy_m,
+                    "speed_mps": g.speed_mps,
+                    "mode": batch.mode,
+                }
+            )
+        day = min(p["ts"] for p in pings).date().isoformat()
+        digest = digest_of(batch.model_dump(mode="json"))
+        try:
+            landed = land_gps(s.landing_dir, s.idempotency_dir, key, pings, day, digest)
+        except IdempotencyConflict as exc:
+            raise Problem(409, f"Idempotency-Key {exc} was used with a different body") from exc
+        return _stored(landed, "gps")
+
+    @app.get("/v1/persons/{person_key}", tags=["person-level"])
+    def person(
+        person_key: str,
+        request: Request,
+        snap: Snap,
+        x_purpose: Annotated[str | None, Header()] = None,
+    ) -> dict:
+        """One person (analyst: pseudonymised; safeguarding: identities). Every call audited."""
+        p = authenticate(request)
+        row = {
+            "user": p.user,
+            "role": p.role,
+            "purpose": x_purpose,
+            "method": request.method,
+            "path": request.url.path,
+            "query": {"person_key": person_key, **dict(request.query_params)},
+            "request_id": request.state.request_id,
+            "export_version": snap.version,
+            "record_ids": [],
+        }
+        if p.role not in PERSON_ROLES:
+            append_audit(s.audit_log, {**row, "outcome": 403})
+            raise Problem(403, f"role {p.role!r} may not read person-level data")
+        if not x_purpose or len(x_purpose.strip()) < 5:
+            append_audit(s.audit_log, {**row, "outcome": 422})
+            raise Problem(422, "X-Purpose header required: state why you need this record")
+        path = snap.file(PERSONS_FILE)
+        records = []
+        if path is not None:
+            import pandas as pd
+
+            df = pd.read_parquet(path, filters=[("person_key", "==", person_key)])
+            if p.role == "analyst":
+                df = df[[c for c in df.columns if c.lower() not in IDENTITY_COLUMNS]]
+            records = df.astype(object).where(df.notna(), None).to_dict("records")
+        append_audit(
+            s.audit_log,
+            {**row, "outcome": 200 if records else 404, "record_ids": [person_key] * bool(records)},
+        )
+        if not records:
+            why = "not in this export" if path is not None else "no person-level data exported"
+            raise Problem(404, f"person {person_key!r}: {why}")
+        return {
+            "person_key": person_key,
+            "view": "identified" if p.role == "safeguarding" else "pseudonymised",
+            "records": records,
+            "export_version": snap.version,
+        }
+
+    from serving.map import STATIC_DIR, render_map
+
+    app.mount("/map/static", StaticFiles(directory=STATIC_DIR), name="map-static")
+
+    @app.get("/map", response_class=HTMLResponse, tags=["map"])
+    def map_page(snap: Snap, request: Request, ticket: str | None = None) -> HTMLResponse:
+        """The offline Leaflet map (bearer token, or a short-lived ``ticket``)."""
+        from serving.map import check_ticket
+
+        if ticket is None or not check_ticket(app.state.map_secret, ticket):
+            authenticate(request)
+        return HTMLResponse(render_map(snap, s, day=_today(s), static_prefix="/map/static"))
+
+    @app.post("/v1/map/ticket", tags=["map"])
+    def map_ticket(p: Anyone) -> dict:
+        """A 5-minute link to the map for browsers that cannot send a bearer header."""
+        from serving.map import make_ticket
+
+        t = make_ticket(app.state.map_secret, p.user)
+        return {"url": f"/map?ticket={t}", "expires_in_s": 300}
+
+    import secrets
+
+    app.state.map_secret = secrets.token_bytes(32)
+    return app

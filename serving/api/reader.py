@@ -1,0 +1,285 @@
+"""The one place that knows the export's file names; loads immutable snapshots.
+
+The API never reads the warehouse. Each request resolves ``<exports>/latest``
+once (a symlink swapped atomically by :func:`serving.exports.publish_export`)
+and uses the :class:`Snapshot` of that version for the whole request, so a
+new export version is picked up by the next request and no request ever mixes
+two versions. Versions are immutable, so loaded snapshots are cached by path.
+
+When the tasking files (``tasking.parquet`` + ``briefings.json``) are absent,
+every cell of the hot spot export (``top_harm_cells.parquet``) is treated as
+tasked, with a briefing generated from its row; responses say so through
+``Snapshot.tasking_source``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import h3
+
+__all__ = [
+    "HOTSPOT_CELLS_FILE",
+    "TASKING_FILE",
+    "BRIEFINGS_FILE",
+    "PERSONS_FILE",
+    "RISK_TERRAIN_FILE",
+    "MAP_FILE",
+    "Hotspot",
+    "Snapshot",
+    "NoExportError",
+    "SnapshotReader",
+]
+
+HOTSPOT_CELLS_FILE = "top_harm_cells.parquet"
+TASKING_FILE = "tasking.parquet"
+BRIEFINGS_FILE = "briefings.json"
+PERSONS_FILE = "persons.parquet"
+RISK_TERRAIN_FILE = "risk_terrain.geojson"
+MAP_FILE = "map.html"
+
+FALLBACK_NOTE = (
+    "tasking export absent: every hot spot of top_harm_cells is treated as tasked "
+    "and briefings are generated from its row"
+)
+
+
+class NoExportError(RuntimeError):
+    """No published export version (``latest`` missing or broken)."""
+
+
+@dataclass(frozen=True)
+class Hotspot:
+    """One tasked hot spot as officers' endpoints return it (no personal data)."""
+
+    id: str
+    h3_cell: str
+    latitude: float
+    longitude: float
+    rank: int | None
+    team: str | None
+    arm: str | None
+    date: str | None
+    ward_name: str | None
+    harm_days: float | None
+    main_crime_types: str | None
+    patrol_windows: object
+    target_dosage_minutes: float | None
+    geofence: object
+
+    def public(self) -> dict:
+        """JSON-ready fields."""
+        return {
+            "id": self.id,
+            "h3_cell": self.h3_cell,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "rank": self.rank,
+            "team": self.team,
+            "arm": self.arm,
+            "date": self.date,
+            "ward_name": self.ward_name,
+            "harm_days": self.harm_days,
+            "main_crime_types": self.main_crime_types,
+            "patrol_windows": self.patrol_windows,
+            "target_dosage_minutes": self.target_dosage_minutes,
+            "geofence": self.geofence,
+        }
+
+
+def _clean(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if hasattr(value, "item"):  # numpy scalar
+        value = value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return value
+
+
+def _first(row: dict, *names: str):
+    for n in names:
+        if n in row and _clean(row[n]) is not None:
+            return _clean(row[n])
+    return None
+
+
+def _json_maybe(value):
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
+@dataclass
+class Snapshot:
+    """One export version, loaded into memory and indexed by H3 cell."""
+
+    version: str
+    path: Path
+    manifest: dict
+    tasking_source: str  # "tasking" or "fallback:top_harm_cells"
+    hotspots: list[Hotspot]
+    briefings: dict[str, dict]
+    resolution: int
+    by_cell: dict[str, list[Hotspot]] = field(default_factory=dict)
+    by_id: dict[str, Hotspot] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for h in self.hotspots:
+            self.by_cell.setdefault(h.h3_cell, []).append(h)
+            self.by_id.setdefault(h.id, h)
+
+    @property
+    def note(self) -> str | None:
+        """Caveat to show in responses when serving the fallback."""
+        return None if self.tasking_source == "tasking" else FALLBACK_NOTE
+
+    def file(self, name: str) -> Path | None:
+        """Path of an export file if this version holds it."""
+        p = self.path / name
+        return p if p.is_file() else None
+
+
+def _fallback(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
+    import pandas as pd
+
+    df = pd.read_parquet(path / HOTSPOT_CELLS_FILE)
+    hotspots, briefings = [], {}
+    for row in df.to_dict("records"):
+        cell = str(row["h3_cell"])
+        h = Hotspot(
+            id=cell,
+            h3_cell=cell,
+            latitude=float(row["latitude"]),
+            longitude=float(row["longitude"]),
+            rank=_first(row, "rank"),
+            team=None,
+            arm=None,
+            date=None,
+            ward_name=_first(row, "ward_name"),
+            harm_days=_first(row, "harm_days"),
+            main_crime_types=_first(row, "main_crime_types"),
+            patrol_windows=None,
+            target_dosage_minutes=None,
+            geofence=None,
+        )
+        hotspots.append(h)
+        where = f"in {h.ward_name}" if h.ward_name else "in an unnamed ward"
+        briefings[cell] = {
+            "hotspot_id": cell,
+            "generated": True,
+            "title": f"Hot spot #{h.rank} {where}",
+            "summary": (
+                f"{_first(row, 'events')} recorded crimes carrying {h.harm_days} harm-days "
+                f"between {_first(row, 'window_start')} and {_first(row, 'window_end')}; "
+                f"main crime types: {h.main_crime_types}."
+            ),
+            "main_crime_types": h.main_crime_types,
+            "ward_name": h.ward_name,
+        }
+    return hotspots, briefings
+
+
+def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
+    import pandas as pd
+
+    df = pd.read_parquet(path / TASKING_FILE)
+    hotspots = []
+    for row in df.to_dict("records"):
+        cell = str(row["h3_cell"])
+        lat = _first(row, "latitude", "lat")
+        lon = _first(row, "longitude", "lon")
+        if lat is None or lon is None:
+            lat, lon = h3.cell_to_latlng(cell)
+        hotspots.append(
+            Hotspot(
+                id=str(_first(row, "hotspot_id", "id") or cell),
+                h3_cell=cell,
+                latitude=float(lat),
+                longitude=float(lon),
+                rank=_first(row, "rank"),
+                team=_first(row, "team"),
+                arm=_first(row, "arm"),
+                date=_first(row, "date", "tasking_date"),
+                ward_name=_first(row, "ward_name"),
+                harm_days=_first(row, "harm_days"),
+                main_crime_types=_first(row, "main_crime_types"),
+                patrol_windows=_json_maybe(_first(row, "patrol_windows")),
+                target_dosage_minutes=_first(
+                    row, "target_dosage_minutes", "target_minutes", "target_dosage"
+                ),
+                geofence=_json_maybe(_first(row, "geofence", "geofence_geojson")),
+            )
+        )
+    briefings: dict[str, dict] = {}
+    bpath = path / BRIEFINGS_FILE
+    if bpath.is_file():
+        raw = json.loads(bpath.read_text())
+        if isinstance(raw, dict) and "briefings" in raw:
+            raw = raw["briefings"]
+        items = raw.items() if isinstance(raw, dict) else ((b.get("hotspot_id"), b) for b in raw)
+        briefings = {str(k): v for k, v in items if k is not None}
+    return hotspots, briefings
+
+
+def load_snapshot(version_dir: Path) -> Snapshot:
+    """Read one export version."""
+    manifest = json.loads((version_dir / "manifest.json").read_text())
+    if (version_dir / TASKING_FILE).is_file():
+        hotspots, briefings = _tasking(version_dir)
+        source = "tasking"
+    else:
+        hotspots, briefings = _fallback(version_dir)
+        source = "fallback:top_harm_cells"
+    res = h3.get_resolution(hotspots[0].h3_cell) if hotspots else 9
+    return Snapshot(
+        version=manifest.get("version", version_dir.name),
+        path=version_dir,
+        manifest=manifest,
+        tasking_source=source,
+        hotspots=hotspots,
+        briefings=briefings,
+        resolution=res,
+    )
+
+
+class SnapshotReader:
+    """Resolves ``latest`` on every call and caches loaded versions by path."""
+
+    def __init__(self, exports_dir: Path, keep: int = 3) -> None:
+        self.exports_dir = Path(exports_dir)
+        self._cache: OrderedDict[Path, Snapshot] = OrderedDict()
+        self._lock = threading.Lock()
+        self._keep = keep
+
+    def current(self) -> Snapshot:
+        """The snapshot ``latest`` points to now."""
+        link = self.exports_dir / "latest"
+        try:
+            target = (self.exports_dir / os.readlink(link)).resolve(strict=True)
+        except OSError as exc:
+            raise NoExportError(f"no published export under {self.exports_dir}") from exc
+        with self._lock:
+            snap = self._cache.get(target)
+            if snap is not None:
+                self._cache.move_to_end(target)
+                return snap
+        snap = load_snapshot(target)  # immutable version: safe to load outside the lock
+        with self._lock:
+            self._cache[target] = snap
+            while len(self._cache) > self._keep:
+                self._cache.popitem(last=False)
+        return snap

@@ -1,0 +1,114 @@
+import math
+
+import pytest
+from conftest import OFFSETS, ORIGIN, hotspot_rows
+
+
+def hand_distance(lat1, lon1, lat2, lon2):
+    r = 6371008.8
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    dp = p2 - p1
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def hand_bearing(lat1, lon1, lat2, lon2):
+    p1, p2, dl = math.radians(lat1), math.radians(lat2), math.radians(lon2 - lon1)
+    y = math.sin(dl) * math.cos(p2)
+    x = math.cos(p1) * math.sin(p2) - math.sin(p1) * math.cos(p2) * math.cos(dl)
+    return math.degrees(math.atan2(y, x)) % 360
+
+
+def test_nearby_nearest_first_with_distance_and_bearing(server):
+    rows = hotspot_rows(OFFSETS)
+    with server.client("officer") as c:
+        r = c.get(
+            "/v1/hotspots/nearby", params={"lat": ORIGIN[0], "lon": ORIGIN[1], "radius_m": 1000}
+        )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    expected = []
+    for row in rows.to_dict("records"):
+        d = hand_distance(*ORIGIN, row["latitude"], row["longitude"])
+        if d <= 1000:
+            expected.append(
+                (d, row["h3_cell"], hand_bearing(*ORIGIN, row["latitude"], row["longitude"]))
+            )
+    expected.sort()
+    assert [i["h3_cell"] for i in body["items"]] == [e[1] for e in expected]
+    assert len(expected) == 3  # the far one (about 6.5 km) is excluded
+    for item, (d, _, b) in zip(body["items"], expected, strict=True):
+        assert item["distance_m"] == pytest.approx(d, abs=0.2)
+        assert item["bearing_deg"] == pytest.approx(b, abs=0.2)
+    # planted north, east and south-west of the origin
+    assert body["items"][0]["compass"] == "N"
+    assert sorted(i["compass"] for i in body["items"]) == ["E", "N", "SW"]
+    assert body["tasking_source"] == "fallback:top_harm_cells" and "note" in body
+
+
+def test_nearby_radius_and_validation(server):
+    with server.client("officer") as c:
+        small = c.get(
+            "/v1/hotspots/nearby", params={"lat": ORIGIN[0], "lon": ORIGIN[1], "radius_m": 50}
+        )
+        assert small.json()["count"] <= 1
+        bad = c.get("/v1/hotspots/nearby", params={"lat": 95, "lon": 0})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"].startswith("application/problem+json")
+        assert "lat" in bad.json()["detail"]
+        big = c.get("/v1/hotspots/nearby", params={"lat": 51.7, "lon": -1.2, "radius_m": 99999})
+        assert big.status_code == 422 and "radius_m" in big.json()["detail"]
+
+
+def test_today_and_random_deterministic_per_request_id(server):
+    with server.client("officer") as c:
+        today = c.get("/v1/taskings/today").json()
+        assert today["count"] == 4 and today["date"] == "2025-12-01"
+        assert today["team"] == "oxford-a"
+        ids = {i["id"] for i in today["items"]}
+        picks = {}
+        for rid in ["req-1", "req-2", "req-3", "req-4", "req-5", "req-6"]:
+            a = c.get(
+                "/v1/taskings/random",
+                params={"lat": ORIGIN[0], "lon": ORIGIN[1]},
+                headers={"X-Request-ID": rid},
+            ).json()
+            b = c.get("/v1/taskings/random", headers={"X-Request-ID": rid}).json()
+            assert a["hotspot"]["id"] == b["hotspot"]["id"] in ids
+            assert a["request_id"] == rid and "distance_m" in a["hotspot"]
+            picks[rid] = a["hotspot"]["id"]
+        assert len(set(picks.values())) > 1  # not always the same
+        # three calls from opening the app to being directed: random -> briefing
+        brief = c.get(a["briefing_url"])
+        assert brief.status_code == 200 and brief.json()["briefing"]["generated"] is True
+        other_team = c.get("/v1/taskings/today", params={"team": "someone-else"})
+        assert other_team.status_code == 403
+    assert "random tasking request_id=req-1" in server.log.read_text()
+
+
+def test_briefing_404_problem(server):
+    with server.client("officer") as c:
+        r = c.get("/v1/hotspots/nope/briefing")
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("application/problem+json")
+    p = r.json()
+    assert p["status"] == 404 and p["title"] == "Not Found" and "nope" in p["detail"]
+
+
+def test_health_version_openapi(server):
+    with server.client() as c:
+        assert c.get("/v1/health").json()["status"] == "ok"
+        v = c.get("/v1/version").json()
+        assert v["export_version"].startswith("2025-12-") and v["api_version"]
+        paths = c.get("/openapi.json").json()["paths"]
+        for p in [
+            "/v1/hotspots/nearby",
+            "/v1/taskings/today",
+            "/v1/taskings/random",
+            "/v1/hotspots/{hotspot_id}/briefing",
+            "/v1/patrols/activity",
+            "/v1/patrols/gps",
+            "/v1/persons/{person_key}",
+        ]:
+            assert p in paths
+    assert "tok-" not in server.log.read_text()  # tokens never logged

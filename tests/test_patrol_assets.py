@@ -1,0 +1,231 @@
+"""Patrol assets on the small simulated world: trial design, dosage, effect, tasking export."""
+
+import shutil
+import time
+from datetime import date
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+
+from assets.patrol import patrol_assets
+from assets.patrol.common import (
+    DAILY_DOSAGE_KEY,
+    TASKING_EXPORT_KEY,
+    TRIAL_ALLOCATION_KEY,
+    TRIAL_EFFECT_KEY,
+)
+from assets.patrol.tasking import EXPORT_SUBDIR, scan_export
+from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths
+from orchestration.resources import PlatformConfig
+from vrdp.geo import h3_cells
+
+#: agency sources the patrol assets read, and the months of them to land
+SOURCES = (
+    "places.pois",
+    "police.occurrences",
+    "police.cad_incidents",
+    "patrol.gps",
+    "patrol.activity",
+)
+MONTHS = ("2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01")
+
+
+def _load_sources(world, root):
+    """Land and load the deliveries with the source assets' loader (fast, no Dagster runs)."""
+    from quality.contracts.agencies import agency_contracts
+    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.ingest.deliveries import load_delivery
+    from vrdp.lake import write_parquet_atomic
+
+    contracts = agency_contracts()
+    for spec in (s for s in LANDING_SOURCES if s.source in SOURCES):
+        src = world / "landing" / spec.agency / spec.dataset
+        for folder in sorted(p for p in src.iterdir() if p.is_dir()):
+            if spec.agency == "police" and folder.name not in MONTHS:
+                continue
+            dest = root / "landing" / spec.agency / spec.dataset / folder.name
+            shutil.copytree(folder, dest)
+            result = load_delivery(
+                sorted(dest.glob(spec.file_glob)),
+                contracts[spec.source],
+                delivery=folder.name,
+                validated_on=date.today(),
+                area=THAMES_VALLEY_BOX,
+            )
+            loaded, _ = agency_lake_paths(root / "lake", spec, folder.name)
+            write_parquet_atomic(result.loaded, loaded)
+    for dataset in ("trial_units", "trial_allocation"):
+        shutil.copytree(
+            world / "landing" / "patrol" / dataset, root / "landing" / "patrol" / dataset
+        )
+
+
+def _hotspot_list(root):
+    """A stand-in hot spot list (the busiest cells of the RMS), as hotspots/hotspot_list."""
+    occ = pd.read_parquet(root / "lake" / "police" / "occurrences")
+    cells = h3_cells(occ["latitude"].to_numpy(float), occ["longitude"].to_numpy(float), 9)
+    top = pd.Series(cells).value_counts().head(40).index
+    hl = pd.DataFrame(
+        {
+            "rank": np.arange(1, len(top) + 1),
+            "h3_cell": top,
+            "selected": True,
+            "hotspot_category": "persistent hotspot",
+        }
+    )
+    (root / "lake" / "hotspots").mkdir(parents=True, exist_ok=True)
+    hl.to_parquet(root / "lake" / "hotspots" / "hotspot_list.parquet")
+
+
+def _materialize(instance, **kw):
+    return dg.materialize(
+        patrol_assets(), instance=instance, resources={"platform": PlatformConfig()}, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def patrol_run(small_world, tmp_path_factory):
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("patrol") / "data"
+    mp.setenv("VRDP_DATA_ROOT", str(root))
+    mp.setenv("HOME", str(root.parent / "home"))
+    mp.delenv("DAGSTER_HOME", raising=False)
+    mp.delenv("VRDP_PSEUDONYM_SECRET", raising=False)
+    mp.setenv("VRDP_ALLOW_DEMO_SECRET", "1")
+    t0 = time.perf_counter()
+    _load_sources(small_world, root)
+    _hotspot_list(root)
+    t1 = time.perf_counter()
+    instance = dg.DagsterInstance.ephemeral()
+    result = _materialize(instance)
+    t2 = time.perf_counter()
+    print(f"load {t1 - t0:.1f}s, patrol assets {t2 - t1:.1f}s")
+    yield {"root": root, "instance": instance, "result": result, "world": small_world}
+    mp.undo()
+
+
+def _meta(run, key):
+    (mat,) = [
+        e.materialization
+        for e in run["result"].get_asset_materialization_events()
+        if e.asset_key == key
+    ]
+    return {k: v.value for k, v in mat.metadata.items()}
+
+
+def test_every_patrol_asset_materializes_and_the_pii_check_passes(patrol_run):
+    result = patrol_run["result"]
+    assert result.success
+    (check,) = result.get_asset_check_evaluations()
+    assert check.passed, check.metadata
+
+
+def test_effect_ci_contains_the_planted_irr(patrol_run):
+    truth = pd.read_parquet(patrol_run["world"] / "truth" / "trial_effect.parquet")
+    true_irr = float(truth["true_irr"].iloc[0])
+    meta = _meta(patrol_run, TRIAL_EFFECT_KEY)
+    print(
+        {
+            k: meta[k]
+            for k in (
+                "irr",
+                "irr_ci_low",
+                "irr_ci_high",
+                "did_irr",
+                "harm_ratio",
+                "wdq",
+                "wdd",
+                "roi",
+            )
+        }
+    )
+    assert meta["irr_ci_low"] < true_irr < meta["irr_ci_high"]
+
+
+def test_dosage_minutes_follow_the_true_visits(patrol_run):
+    root, world = patrol_run["root"], patrol_run["world"]
+    dosage = pd.read_parquet(root / "lake" / "patrol" / "daily_dosage.parquet")
+    assert dosage["officer"].str.startswith("OF-").all()
+    truth = pd.read_parquet(world / "truth" / "patrol_visits.parquet")
+    t = truth.groupby(["unit_id", "date"])["minutes"].sum().rename("true")
+    d = dosage.groupby(["hotspot_id", "date"])["dosage_minutes"].sum().rename("measured")
+    d.index = d.index.set_names(["unit_id", "date"])
+    alloc = pd.read_parquet(root / "lake" / "patrol" / "trial_design" / "trial_allocation.parquet")
+    both = alloc.set_index(["unit_id", "date"])[[]].join(t).join(d).fillna(0.0)
+    r = np.corrcoef(both["true"], both["measured"])[0, 1]
+    print(f"dosage r = {r:.3f}, measured/true = {both.measured.sum() / both.true.sum():.3f}")
+    assert r > 0.7
+    meta = _meta(patrol_run, DAILY_DOSAGE_KEY)
+    assert meta["visits"] > 0 and 0 < meta["koper_band_share"] <= 1
+
+
+def test_pii_scan_fails_on_a_planted_surname_column(patrol_run, tmp_path):
+    latest = (patrol_run["root"] / "exports" / EXPORT_SUBDIR / "latest").resolve()
+    assert scan_export(latest) == []
+    planted = tmp_path / "planted"
+    shutil.copytree(latest, planted)
+    df = pd.read_parquet(planted / "tasking.parquet")
+    df.assign(surname="Smith").to_parquet(planted / "tasking.parquet")
+    found = scan_export(planted)
+    assert any("surname" in f for f in found)
+
+
+def test_personal_data_stops_the_export_before_it_is_published(patrol_run, monkeypatch):
+    import assets.patrol.tasking as tasking
+
+    real = tasking.tasking_export_files
+    latest = patrol_run["root"] / "exports" / tasking.EXPORT_SUBDIR / "latest"
+    before = latest.resolve()
+
+    def leaky(table, briefs):
+        return real(table.assign(officer_id="PC4001"), briefs)
+
+    monkeypatch.setattr(tasking, "tasking_export_files", leaky)
+    monkeypatch.setattr(tasking, "EXPORT_COLUMNS", [*tasking.EXPORT_COLUMNS, "officer_id"])
+    result = dg.materialize(
+        patrol_assets(),
+        selection=dg.AssetSelection.assets(TASKING_EXPORT_KEY),
+        instance=patrol_run["instance"],
+        resources={"platform": PlatformConfig()},
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "export not published" in failure.step_failure_data.error.message
+    assert "officer" in failure.step_failure_data.error.message
+    assert latest.resolve() == before  # the published version did not move
+
+
+def test_allocation_lock_refuses_a_change_to_a_started_day(patrol_run):
+    root = patrol_run["root"]
+    landed = next((root / "landing" / "patrol" / "trial_allocation").glob("*/*.csv"))
+    before = landed.read_text()
+    stored = root / "lake" / "patrol" / "trial_design" / "trial_allocation.parquet"
+    stored_bytes = stored.read_bytes()
+    df = pd.read_csv(landed, dtype=str)
+    df.loc[0, "arm"] = "control" if df.loc[0, "arm"] == "patrol" else "patrol"
+    df.to_csv(landed, index=False, lineterminator="\n")
+    try:
+        result = dg.materialize(
+            patrol_assets(),
+            selection=dg.AssetSelection.assets(TRIAL_ALLOCATION_KEY),
+            instance=patrol_run["instance"],
+            resources={"platform": PlatformConfig()},
+            raise_on_error=False,
+        )
+    finally:
+        landed.write_text(before)
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "is locked" in failure.step_failure_data.error.message
+    assert stored.read_bytes() == stored_bytes
+
+
+def test_missing_pseudonym_secret_fails_clearly(patrol_run, monkeypatch):
+    monkeypatch.delenv("VRDP_ALLOW_DEMO_SECRET")
+    from assets.patrol.common import pseudonym_secret
+
+    with pytest.raises(dg.Failure, match="VRDP_PSEUDONYM_SECRET"):
+        pseudonym_secret()
