@@ -428,6 +428,20 @@ def _analysis_lines(s: Settings, outcome: dict) -> list[str]:
             f"forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
             f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
         )
+    effect = s.lake_dir / "patrol" / "trial_effect.parquet"
+    if effect.exists():
+        import json
+
+        est = {r.estimate: json.loads(r.value_json) for r in pd.read_parquet(effect).itertuples()}
+        if "nb_irr" in est and "irr" in est["nb_irr"]:
+            e = est["nb_irr"]
+            lines.append(
+                f"patrol trial (simulated): incident rate ratio {e['irr']:.2f} "
+                f"(95% CI {e['ci_low']:.2f}-{e['ci_high']:.2f}, NB with hot spot fixed effects)"
+            )
+    tasking = s.exports_dir / "patrol_tasking" / "latest"
+    if (tasking / "manifest.json").exists():
+        lines.append(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
     factors = s.lake_dir / "risk_terrain" / "oxford" / "factor_table.parquet"
     if factors.exists():
         ft = pd.read_parquet(factors)
