@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import dagster as dg
 
-__all__ = ["defs"]
+__all__ = ["defs", "DOWNSTREAM_AUTOMATION", "DOWNSTREAM_SELECTION"]
+
+#: Materialize when any dependency was updated, once the dependencies are not
+#: still updating; never for missing partitions (there are none downstream).
+DOWNSTREAM_AUTOMATION = dg.AutomationCondition.eager()
+
+#: Everything that is not a source, a quarantine table or a boundary layer: what
+#: the nightly schedule and make run's last step materialize.
+DOWNSTREAM_SELECTION = (
+    dg.AssetSelection.all()
+    - dg.AssetSelection.groups("geography")
+    - dg.AssetSelection.groups("sources", "quarantine")
+)
 
 
 def defs() -> dg.Definitions:
@@ -19,12 +31,17 @@ def defs() -> dg.Definitions:
     from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
     from assets.warehouse.linkage import person_linkage
 
-    return dg.Definitions(
-        assets=[
-            *boundary_assets(),
-            street_landing_files,
-            police_uk_street_crimes,
-            *agency_source_assets(),
+    sources = [
+        *boundary_assets(),
+        street_landing_files,
+        police_uk_street_crimes,
+        *agency_source_assets(),
+    ]
+    # Everything downstream of the sources updates itself when its inputs change
+    # (declarative automation); sources are started by their file-arrival sensors.
+    derived = dg.map_asset_specs(
+        lambda spec: spec.replace_attributes(automation_condition=DOWNSTREAM_AUTOMATION),
+        [
             warehouse_dbt_assets(),
             person_linkage,
             warehouse_linked_dbt_assets(),
@@ -32,5 +49,6 @@ def defs() -> dg.Definitions:
             *hotspot_analysis_assets(),
             *risk_terrain_assets(),
             *patrol_assets(),
-        ]
+        ],
     )
+    return dg.Definitions(assets=[*sources, *derived])

@@ -332,12 +332,9 @@ def run_all(
         log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
     agencies = _load_agency_deliveries(instance, s, run, log, workers)
     log("building the warehouse (dbt), hot spots and the export ...")
-    downstream = (
-        dg.AssetSelection.all()
-        - dg.AssetSelection.groups("geography")
-        - dg.AssetSelection.groups("sources", "quarantine")
-    )
-    run(downstream)
+    from assets import DOWNSTREAM_SELECTION
+
+    run(DOWNSTREAM_SELECTION)
     return {
         "months": months,
         "missing": missing_months(set(months)),

@@ -136,3 +136,14 @@ def test_import_does_no_work(tmp_path):
     ).stdout
     assert json.loads(out.strip().splitlines()[-1]) == []
     assert not root.exists()
+
+
+def test_downstream_assets_update_themselves_and_sources_wait_for_sensors(defs):
+    graph = defs.resolve_asset_graph()
+    mart = graph.get(dg.AssetKey(["marts", "fct_cell_monthly_harm"]))
+    source = graph.get(dg.AssetKey(["police", "occurrences"]))
+    assert mart.automation_condition is not None
+    assert source.automation_condition is None
+    (nightly,) = defs.schedules
+    assert nightly.cron_schedule == "0 2 * * *"
+    assert nightly.execution_timezone == "Europe/London"

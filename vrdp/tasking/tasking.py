@@ -94,11 +94,10 @@ def daily_tasking(
     if windows is not None and len(windows):
         w = windows.dropna(subset=["window_start"])
         w = w.sort_values([id_col, "window_rank"])
-        lab = w.groupby(id_col).apply(
-            lambda g: "; ".join(f"{a}-{b}" for a, b in zip(g["window_start"], g["window_end"],
-                                                          strict=True)),
-            include_groups=False,
-        )  # fmt: skip
+        # Join labels with a plain aggregation: groupby.apply returns a DataFrame, not
+        # a Series, when no hot spot has a window (e.g. data with months only).
+        label = w["window_start"].astype(str) + "-" + w["window_end"].astype(str)
+        lab = label.groupby(w[id_col]).agg("; ".join)
         out["patrol_windows"] = out["hotspot_id"].map(lab).fillna("")
     else:
         out["patrol_windows"] = ""
