@@ -385,6 +385,8 @@ def agency_contracts() -> dict[str, Contract]:
                     ),
                 ),
                 Field("unit_id"),
+                Field("hotspot_id"),
+                Field("mode", codes=("foot", "vehicle")),
                 Field("lat", "str"),
                 Field("lon", "str"),
             ),

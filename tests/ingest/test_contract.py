@@ -136,7 +136,11 @@ def test_json_lines_and_parquet_follow_the_same_contract(tmp_path):
     path = write(tmp_path, "o.jsonl", "\n".join(lines) + "\n")
     result = load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
     assert result.rows_in == 4 and len(result.loaded) == 1
-    assert result.quarantine["reason"].tolist() == ["invalid_json", "missing_field", "out_of_range"]
+    assert result.quarantine["reason"].tolist() == [
+        "invalid_json",
+        "missing_required",
+        "out_of_range",
+    ]
     pq_path = tmp_path / "o.parquet"
     pd.DataFrame([good, {**good, "ref": "OCC0002", "offence_code": "XX"}]).to_parquet(pq_path)
     result = load_file(pq_path, CONTRACT, delivered_on=date(2025, 3, 31))

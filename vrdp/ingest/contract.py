@@ -26,12 +26,13 @@ REASONS: dict[str, str] = {
     "invalid_utf8": "the row holds bytes that are not UTF-8",
     "wrong_field_count": "the row does not have one value per header column",
     "invalid_json": "a JSON line that does not parse as an object",
-    "missing_field": "a JSON line without a field the contract needs",
+    "unexpected_field": "a JSON line with a field the contract does not know",
     "missing_required": "a required value is empty",
     "bad_type": "a value does not parse as the field's type",
     "unknown_code": "a value is not in the field's code list",
     "out_of_range": "a number is outside the field's range",
     "bad_format": "a text value does not match the field's pattern",
+    "field_too_large": "a value longer than MAX_FIELD_CHARS (a corrupt or runaway field)",
     "bad_encoding": "text with mojibake (UTF-8 read as Latin-1/CP1252) or U+FFFD",
     "future_date": "a date or time is later than the delivery date",
     "bad_coordinates": "a point that does not parse or lies outside the United Kingdom",
@@ -43,6 +44,9 @@ REASONS: dict[str, str] = {
 #: Signs of text decoded with the wrong codec somewhere upstream (UTF-8 bytes read
 #: as Latin-1 or CP1252: "Ã©", "â€™", "Â£") or replaced by U+FFFD.
 MOJIBAKE = "Ã[\u0080-\u00bf\u0152-\u017e\u2018-\u203a]|â€|Â[\u00a0-\u00bf]|\ufffd"
+
+#: Longest text value accepted; a longer one is a corrupt extract, not data.
+MAX_FIELD_CHARS = 100_000
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -150,6 +154,7 @@ def apply_contract(
             hi = np.inf if f.max is None else f.max
             num = pd.to_numeric(value, errors="coerce")
             problems[f"out_of_range:{f.name}"] = num.notna() & ~num.between(lo, hi)
+        problems[f"field_too_large:{f.name}"] = text.str.len() > MAX_FIELD_CHARS
         if f.type == "str":
             problems[f"bad_encoding:{f.name}"] = text.str.contains(MOJIBAKE, regex=True)
         if f.pattern is not None:

@@ -96,11 +96,22 @@ def _printable(text: str) -> str:
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
 
 
+#: The csv module refuses fields over 128 KiB by default, which would reject a
+#: whole file for one oversized value; read them and let the contract quarantine
+#: the row (see ``MAX_FIELD_CHARS`` in :mod:`vrdp.ingest.contract`).
+csv.field_size_limit(64 * 1024 * 1024)
+
+
 def _check_columns(path: Path, found: list[str], expected: list[str]) -> None:
     missing = [c for c in expected if c not in found]
-    if missing:
+    extra = [c for c in found if c not in expected]
+    if missing or extra:
+        # An unexpected column is schema drift: loading around it would silently
+        # drop its data, so the delivery is refused until the contract says what it is.
         raise SourceFileError(
-            path, f"missing column(s) {missing}; found {found}; expected {expected}"
+            path,
+            f"missing column(s) {missing or 'none'}; unexpected column(s) {extra or 'none'};"
+            f" expected {expected}",
         )
 
 
@@ -200,11 +211,20 @@ def _read_jsonl(path: Path, expected: list[str], source: str) -> RawBatch:
         if not isinstance(record, dict):
             bad.append((row_number, line, "invalid_json", f"line {line_no}: not an object"))
             continue
-        absent = [c for c in expected if c not in record]
-        if absent:
-            bad.append((row_number, line, "missing_field", f"line {line_no}: no {absent}"))
+        # An absent key reads as an empty value (JSON's usual meaning); the contract
+        # then quarantines the row if that field is required.
+        unexpected = sorted(k for k in record if k not in expected)
+        if unexpected:
+            bad.append(
+                (
+                    row_number,
+                    line,
+                    "unexpected_field",
+                    f"line {line_no}: {unexpected} not in the contract",
+                )
+            )
             continue
-        good.append([_as_text(record[c]) for c in expected])
+        good.append([_as_text(record.get(c)) for c in expected])
         raws.append(line)
         numbers.append(row_number)
     rows = pd.DataFrame(good, columns=expected, dtype="object")
