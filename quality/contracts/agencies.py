@@ -17,30 +17,15 @@ from functools import cache
 
 from orchestration.settings import REPO_ROOT
 from quality.contracts.base import Contract, Field
+from quality.contracts.police_uk import CRIME_TYPES
 
 __all__ = ["agency_contracts", "home_office_offence_codes", "POLICE_UK_CRIME_TYPE_CODES"]
 
-DATE = r"\d{4}-\d{2}-\d{2}"
 NAME = {"type": "str", "personal": True}
 SEX = ("M", "F", "U")
-POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]? ?\d[A-Z]{2}"
 
-POLICE_UK_CRIME_TYPE_CODES = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
+#: CAD classifies calls with the police.uk categories (one list, in the police.uk contract).
+POLICE_UK_CRIME_TYPE_CODES = tuple(sorted(CRIME_TYPES))
 NON_CRIME_INCIDENTS = (
     "Concern for welfare",
     "Road traffic collision",
