@@ -75,8 +75,13 @@ def _build(instance):
     for month in MONTHS:
         _materialize(instance, source, partition_key=month)
     # the whole dbt build (its tests span staging and marts), then the analysis
-    warehouse = dg.AssetSelection.groups("staging", "marts", "reference")
-    _materialize(instance, warehouse | dg.AssetSelection.assets(*KEYS))
+    # The hot spot assets and the dbt models they read, nothing else of the warehouse.
+    # (the harm mart too: dbt's eager indirect selection runs its relationship test
+    # whenever the harm-weight seed is built)
+    needed = dg.AssetSelection.assets(
+        *KEYS, dg.AssetKey(["marts", "fct_cell_monthly_harm"])
+    ).upstream() - dg.AssetSelection.groups("geography", "sources", "quarantine", "landing")
+    _materialize(instance, needed)
 
 
 @pytest.fixture(scope="module")
