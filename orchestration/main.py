@@ -2,13 +2,14 @@
 
 Steps, each safe to repeat:
 
-1. land the shipped data.police.uk months for the configured force into the
-   landing zone (a copy, as if the force had delivered them);
-2. register one partition per delivered month (what the file sensor does);
-3. materialize boundaries, then each month not already loaded from identical
-   content, then the warehouse, hot spots and the export, in-process against
-   the persistent Dagster instance that ``make ui`` shows;
-4. print where everything is.
+1. land the shipped data.police.uk months and the simulated world's agency
+   deliveries (:mod:`orchestration.demo_data`), as if they had been delivered;
+2. register one partition per delivered month or delivery (what the sensors do);
+3. materialize boundaries, then each month and delivery not already loaded from
+   identical content (agency deliveries in two worker processes), then
+   everything downstream, in-process against the persistent Dagster instance
+   that ``make ui`` shows;
+4. print where everything is (:mod:`orchestration.summary`).
 
 ``python -m orchestration.main``.
 """
@@ -22,92 +23,10 @@ from pathlib import Path
 
 from orchestration.settings import REPO_ROOT, Settings, settings
 
-__all__ = ["demo_deliveries", "land_demo_data", "ensure_dagster_home", "run_all", "main"]
+__all__ = ["DEMO_PSEUDONYM_SECRET", "ensure_dagster_home", "run_all", "main"]
 
 #: Pseudonym secret make run uses when none is set: clearly not a secret.
 DEMO_PSEUDONYM_SECRET = "demo-only-not-secret"
-
-#: The patrol trial's published design, read by the patrol assets (not source assets).
-TRIAL_DESIGN_DATASETS = [
-    ("patrol", "trial_units", "trial_units.csv"),
-    ("patrol", "trial_allocation", "trial_allocation.csv"),
-]
-
-#: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
-#: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
-DEMO_YEAR = "2025"
-
-
-def demo_deliveries(s: Settings) -> list[Path]:
-    """Shipped street-level files of the configured force for the demo year."""
-    folder = s.public_data / "police_uk" / s.police_uk_force.replace("-", "_") / "street"
-    files = sorted(folder.glob(f"{DEMO_YEAR}-*-{s.police_uk_force}-street.csv.gz"))
-    if not files:
-        raise SystemExit(f"no shipped data.police.uk files for {s.police_uk_force} in {folder}")
-    return files
-
-
-def land_demo_data(s: Settings) -> list[Path]:
-    """Copy the demo files into ``landing/police_uk/street`` unless already identical."""
-    from vrdp.lake import sha256_file
-
-    landing = s.landing_dir / "police_uk" / "street"
-    landing.mkdir(parents=True, exist_ok=True)
-    landed = []
-    for src in demo_deliveries(s):
-        dest = landing / src.name
-        if not dest.exists() or sha256_file(dest) != sha256_file(src):
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-        landed.append(dest)
-    return landed
-
-
-def simulated_world(s: Settings, log=print) -> Path | None:
-    """Generate the simulated world once per seed and scale; None when disabled."""
-    import json
-
-    if s.world_scale == "none":
-        return None
-    out = s.world_dir
-    meta = out / "truth" / "world.json"
-    if meta.exists():
-        recorded = json.loads(meta.read_text())
-        if recorded.get("seed") == s.world_seed and recorded.get("scale") == s.world_scale:
-            return out
-    from synthetic.config import SCALES, WorldConfig
-    from synthetic.world import generate
-
-    log(f"generating the simulated world ({s.world_scale}, seed {s.world_seed}) in {out} ...")
-    generate(WorldConfig(seed=s.world_seed, scale=SCALES[s.world_scale]), out, log=lambda *_: None)
-    return out
-
-
-def land_world(s: Settings, world: Path) -> int:
-    """Copy the world's agency deliveries into the landing zone unless already identical.
-
-    The world's data.police.uk-format files are not landed: street crime comes from
-    the real shipped releases, so the two never mix.
-    """
-    from assets.sources.agencies import LANDING_SOURCES
-    from vrdp.lake import sha256_file
-
-    copied = 0
-    datasets = [(spec.agency, spec.dataset, spec.file_glob) for spec in LANDING_SOURCES]
-    datasets += TRIAL_DESIGN_DATASETS
-    for agency, dataset, glob in datasets:
-        src_root = world / "landing" / agency / dataset
-        for src in sorted(src_root.glob(f"*/{glob}")):
-            dest = s.landing_dir / agency / dataset / src.parent.name / src.name
-            if dest.exists() and sha256_file(dest) == sha256_file(src):
-                continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
-            copied += 1
-    return copied
 
 
 def ensure_dagster_home(s: Settings) -> Path:
@@ -343,119 +262,6 @@ def run_all(
     }
 
 
-def _summary(s: Settings, outcome: dict) -> str:
-    import json
-
-    import duckdb
-    import pandas as pd
-
-    latest = s.exports_dir / "latest"
-    manifest = json.loads((latest / "manifest.json").read_text())
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
-    try:
-        loaded = con.execute(
-            "select count(*) from staging.stg_police_uk__street_crimes"
-        ).fetchone()[0]
-        reasons = con.execute(
-            "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
-            " group by 1 order by 1"
-        ).fetchall()
-    finally:
-        con.close()
-    top = pd.read_parquet(latest / "top_harm_cells.parquet").head(5)
-    lines = [
-        "",
-        f"data.police.uk {s.police_uk_force}: {len(outcome['months'])} months delivered "
-        f"({outcome['months'][0]}..{outcome['months'][-1]}), "
-        f"missing: {', '.join(outcome['missing']) or 'none'} (reported, not invented)",
-        f"  rows loaded: {loaded:,}; quarantined: "
-        + (", ".join(f"{r} {n:,}" for r, n in reasons) or "none"),
-        f"landing zone : {s.landing_dir}",
-        f"lake (Parquet): {s.lake_dir}",
-        f"warehouse    : {s.warehouse_path}  (schemas staging, marts, reference)",
-        f"export       : {latest} -> {manifest['version']}",
-    ]
-    for f in manifest["files"]:
-        lines.append(f"    {f['name']:<26} {f['rows']:>5} rows  sha256 {f['sha256'][:12]}")
-    lines.append(
-        "top hot spot cells by harm "
-        f"({manifest['parameters']['window_start']} .. {manifest['parameters']['window_end']}):"
-    )
-    for r in top.itertuples():
-        lines.append(
-            f"  {r.rank:>2}. {r.h3_cell}  {r.harm_days:>9,.0f} harm days  "
-            f"{r.events:>4} events  {r.ward_name}  [{r.main_crime_types}]"
-        )
-    lines += _analysis_lines(s, outcome)
-    lines.append("open the asset graph: make ui  (http://127.0.0.1:3000)")
-    return "\n".join(lines)
-
-
-def _analysis_lines(s: Settings, outcome: dict) -> list[str]:
-    """Agency loads, the hot spot list, forecast accuracy and risk terrain, if present."""
-    import pandas as pd
-
-    lines = []
-    if outcome.get("agencies"):
-        lines.append(f"simulated agencies (world {s.world_dir.name}): rows loaded / quarantined")
-        for source in outcome["agencies"]:
-            agency, dataset = source.split(".")
-            loaded = _lake_rows(s.lake_dir / agency / dataset)
-            quarantined = _lake_rows(s.lake_dir / "quarantine" / f"{agency}_{dataset}")
-            lines.append(f"  {source:<28} {loaded:>9,} / {quarantined:,}")
-    hot = s.lake_dir / "hotspots"
-    if (hot / "hotspot_list.parquet").exists():
-        hl = pd.read_parquet(hot / "hotspot_list.parquet")
-        chosen = hl[hl["selected"]]
-        lines.append(
-            f"hot spot list: {len(chosen)} cells selected (Gi* FDR hot spots ranked by 91-day "
-            f"harm), {int(hl['override'].notna().sum())} analyst overrides applied"
-        )
-        for r in chosen.head(3).itertuples():
-            lines.append(
-                f"  {r.rank:>2}. {r.h3_cell}  z {r.z_score:5.1f}  {r.hotspot_category}, "
-                f"forecast rank {r.forecast_rank}"
-            )
-    if (hot / "backtest.parquet").exists():
-        bt = pd.read_parquet(hot / "backtest.parquet")
-        at5 = bt[bt["area_share"] == 0.05].set_index("method")["pei"]
-        baselines = at5.drop(labels=["forecast"], errors="ignore")
-        forecast = at5.get("forecast", float("nan"))
-        lines.append(
-            f"forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
-            f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
-        )
-    effect = s.lake_dir / "patrol" / "trial_effect.parquet"
-    if effect.exists():
-        import json
-
-        est = {r.estimate: json.loads(r.value_json) for r in pd.read_parquet(effect).itertuples()}
-        if "nb_irr" in est and "irr" in est["nb_irr"]:
-            e = est["nb_irr"]
-            lines.append(
-                f"patrol trial (simulated): incident rate ratio {e['irr']:.2f} "
-                f"(95% CI {e['ci_low']:.2f}-{e['ci_high']:.2f}, NB with hot spot fixed effects)"
-            )
-    tasking = s.exports_dir / "patrol_tasking" / "latest"
-    if (tasking / "manifest.json").exists():
-        lines.append(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
-    factors = s.lake_dir / "risk_terrain" / "oxford" / "factor_table.parquet"
-    if factors.exists():
-        ft = pd.read_parquet(factors)
-        picked = "; ".join(
-            f"{r.factor} {r.operationalisation} {r.spatial_influence_m:.0f} m RRV {r.rrv:.1f}"
-            for r in ft.itertuples()
-        )
-        lines.append(f"risk terrain, central Oxford (real OSM + police.uk): {picked or 'none'}")
-    return lines
-
-
-def _lake_rows(folder: Path) -> int:
-    import pyarrow.parquet as pq
-
-    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*/part-0.parquet"))
-
-
 def main() -> None:
     """Entry point for ``make run``."""
     import warnings
@@ -472,6 +278,9 @@ def main() -> None:
         os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
         print("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
     ensure_dagster_home(s)
+    from orchestration.demo_data import land_demo_data, land_world, simulated_world
+    from orchestration.summary import summary
+
     landed = land_demo_data(s)
     print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
     world = simulated_world(s)
@@ -479,7 +288,7 @@ def main() -> None:
         print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")
     with dg.DagsterInstance.get() as instance:
         outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1))
-    print(_summary(s, outcome))
+    print(summary(s, outcome))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,104 @@
+"""The demo's data: the shipped data.police.uk months and the simulated world.
+
+``make run`` lands these in the landing zone as if the force and its partners
+had delivered them; each function is safe to repeat.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from orchestration.settings import Settings
+
+__all__ = [
+    "DEMO_YEAR",
+    "TRIAL_DESIGN_DATASETS",
+    "demo_deliveries",
+    "land_demo_data",
+    "simulated_world",
+    "land_world",
+]
+
+#: The patrol trial's published design, read by the patrol assets (not source assets).
+TRIAL_DESIGN_DATASETS = [
+    ("patrol", "trial_units", "trial_units.csv"),
+    ("patrol", "trial_allocation", "trial_allocation.csv"),
+]
+
+#: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
+#: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
+DEMO_YEAR = "2025"
+
+
+def demo_deliveries(s: Settings) -> list[Path]:
+    """Shipped street-level files of the configured force for the demo year."""
+    folder = s.public_data / "police_uk" / s.police_uk_force.replace("-", "_") / "street"
+    files = sorted(folder.glob(f"{DEMO_YEAR}-*-{s.police_uk_force}-street.csv.gz"))
+    if not files:
+        raise SystemExit(f"no shipped data.police.uk files for {s.police_uk_force} in {folder}")
+    return files
+
+
+def land_demo_data(s: Settings) -> list[Path]:
+    """Copy the demo files into ``landing/police_uk/street`` unless already identical."""
+    from vrdp.lake import sha256_file
+
+    landing = s.landing_dir / "police_uk" / "street"
+    landing.mkdir(parents=True, exist_ok=True)
+    landed = []
+    for src in demo_deliveries(s):
+        dest = landing / src.name
+        if not dest.exists() or sha256_file(dest) != sha256_file(src):
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+        landed.append(dest)
+    return landed
+
+
+def simulated_world(s: Settings, log=print) -> Path | None:
+    """Generate the simulated world once per seed and scale; None when disabled."""
+    import json
+
+    if s.world_scale == "none":
+        return None
+    out = s.world_dir
+    meta = out / "truth" / "world.json"
+    if meta.exists():
+        recorded = json.loads(meta.read_text())
+        if recorded.get("seed") == s.world_seed and recorded.get("scale") == s.world_scale:
+            return out
+    from synthetic.config import SCALES, WorldConfig
+    from synthetic.world import generate
+
+    log(f"generating the simulated world ({s.world_scale}, seed {s.world_seed}) in {out} ...")
+    generate(WorldConfig(seed=s.world_seed, scale=SCALES[s.world_scale]), out, log=lambda *_: None)
+    return out
+
+
+def land_world(s: Settings, world: Path) -> int:
+    """Copy the world's agency deliveries into the landing zone unless already identical.
+
+    The world's data.police.uk-format files are not landed: street crime comes from
+    the real shipped releases, so the two never mix.
+    """
+    from assets.sources.agencies import LANDING_SOURCES
+    from vrdp.lake import sha256_file
+
+    copied = 0
+    datasets = [(spec.agency, spec.dataset, spec.file_glob) for spec in LANDING_SOURCES]
+    datasets += TRIAL_DESIGN_DATASETS
+    for agency, dataset, glob in datasets:
+        src_root = world / "landing" / agency / dataset
+        for src in sorted(src_root.glob(f"*/{glob}")):
+            dest = s.landing_dir / agency / dataset / src.parent.name / src.name
+            if dest.exists() and sha256_file(dest) == sha256_file(src):
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(f".{dest.name}.tmp")
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dest)
+            copied += 1
+    return copied

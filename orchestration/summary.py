@@ -1,0 +1,124 @@
+"""What ``make run`` prints at the end: where everything is and what it found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestration.settings import Settings
+
+__all__ = ["summary", "analysis_lines", "lake_rows"]
+
+
+def summary(s: Settings, outcome: dict) -> str:
+    """The closing report: data delivered, where outputs are, top hot spots, analyses."""
+    import json
+
+    import duckdb
+    import pandas as pd
+
+    latest = s.exports_dir / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    con = duckdb.connect(str(s.warehouse_path), read_only=True)
+    try:
+        loaded = con.execute(
+            "select count(*) from staging.stg_police_uk__street_crimes"
+        ).fetchone()[0]
+        reasons = con.execute(
+            "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
+            " group by 1 order by 1"
+        ).fetchall()
+    finally:
+        con.close()
+    top = pd.read_parquet(latest / "top_harm_cells.parquet").head(5)
+    lines = [
+        "",
+        f"data.police.uk {s.police_uk_force}: {len(outcome['months'])} months delivered "
+        f"({outcome['months'][0]}..{outcome['months'][-1]}), "
+        f"missing: {', '.join(outcome['missing']) or 'none'} (reported, not invented)",
+        f"  rows loaded: {loaded:,}; quarantined: "
+        + (", ".join(f"{r} {n:,}" for r, n in reasons) or "none"),
+        f"landing zone : {s.landing_dir}",
+        f"lake (Parquet): {s.lake_dir}",
+        f"warehouse    : {s.warehouse_path}  (schemas staging, intermediate, linkage, marts, reference; identity is restricted)",
+        f"export       : {latest} -> {manifest['version']}",
+    ]
+    for f in manifest["files"]:
+        lines.append(f"    {f['name']:<26} {f['rows']:>5} rows  sha256 {f['sha256'][:12]}")
+    lines.append(
+        "top hot spot cells by harm "
+        f"({manifest['parameters']['window_start']} .. {manifest['parameters']['window_end']}):"
+    )
+    for r in top.itertuples():
+        lines.append(
+            f"  {r.rank:>2}. {r.h3_cell}  {r.harm_days:>9,.0f} harm days  "
+            f"{r.events:>4} events  {r.ward_name}  [{r.main_crime_types}]"
+        )
+    lines += analysis_lines(s, outcome)
+    lines.append("open the asset graph: make ui  (http://127.0.0.1:3000)")
+    return "\n".join(lines)
+
+
+def analysis_lines(s: Settings, outcome: dict) -> list[str]:
+    """Agency loads, the hot spot list, forecast accuracy and risk terrain, if present."""
+    import pandas as pd
+
+    lines = []
+    if outcome.get("agencies"):
+        lines.append(f"simulated agencies (world {s.world_dir.name}): rows loaded / quarantined")
+        for source in outcome["agencies"]:
+            agency, dataset = source.split(".")
+            loaded = lake_rows(s.lake_dir / agency / dataset)
+            quarantined = lake_rows(s.lake_dir / "quarantine" / f"{agency}_{dataset}")
+            lines.append(f"  {source:<28} {loaded:>9,} / {quarantined:,}")
+    hot = s.lake_dir / "hotspots"
+    if (hot / "hotspot_list.parquet").exists():
+        hl = pd.read_parquet(hot / "hotspot_list.parquet")
+        chosen = hl[hl["selected"]]
+        lines.append(
+            f"hot spot list: {len(chosen)} cells selected (Gi* FDR hot spots ranked by 91-day "
+            f"harm), {int(hl['override'].notna().sum())} analyst overrides applied"
+        )
+        for r in chosen.head(3).itertuples():
+            lines.append(
+                f"  {r.rank:>2}. {r.h3_cell}  z {r.z_score:5.1f}  {r.hotspot_category}, "
+                f"forecast rank {r.forecast_rank}"
+            )
+    if (hot / "backtest.parquet").exists():
+        bt = pd.read_parquet(hot / "backtest.parquet")
+        at5 = bt[bt["area_share"] == 0.05].set_index("method")["pei"]
+        baselines = at5.drop(labels=["forecast"], errors="ignore")
+        forecast = at5.get("forecast", float("nan"))
+        lines.append(
+            f"forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
+            f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
+        )
+    effect = s.lake_dir / "patrol" / "trial_effect.parquet"
+    if effect.exists():
+        import json
+
+        est = {r.estimate: json.loads(r.value_json) for r in pd.read_parquet(effect).itertuples()}
+        if "nb_irr" in est and "irr" in est["nb_irr"]:
+            e = est["nb_irr"]
+            lines.append(
+                f"patrol trial (simulated): incident rate ratio {e['irr']:.2f} "
+                f"(95% CI {e['ci_low']:.2f}-{e['ci_high']:.2f}, NB with hot spot fixed effects)"
+            )
+    tasking = s.exports_dir / "patrol_tasking" / "latest"
+    if (tasking / "manifest.json").exists():
+        lines.append(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
+    factors = s.lake_dir / "risk_terrain" / "oxford" / "factor_table.parquet"
+    if factors.exists():
+        ft = pd.read_parquet(factors)
+        picked = "; ".join(
+            f"{r.factor} {r.operationalisation} {r.spatial_influence_m:.0f} m RRV {r.rrv:.1f}"
+            for r in ft.itertuples()
+        )
+        lines.append(f"risk terrain, central Oxford (real OSM + police.uk): {picked or 'none'}")
+    return lines
+
+
+def lake_rows(folder: Path) -> int:
+    """Rows in a dataset's partition files (from Parquet footers, no data read)."""
+    import pyarrow.parquet as pq
+
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*/part-0.parquet"))
