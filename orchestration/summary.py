@@ -39,7 +39,8 @@ def summary(s: Settings, outcome: dict) -> str:
         + (", ".join(f"{r} {n:,}" for r, n in reasons) or "none"),
         f"landing zone : {s.landing_dir}",
         f"lake (Parquet): {s.lake_dir}",
-        f"warehouse    : {s.warehouse_path}  (schemas staging, intermediate, linkage, marts, reference; identity is restricted)",
+        f"warehouse    : {s.warehouse_path}",
+        "  schemas staging, intermediate, linkage, marts, reference; identity is restricted",
         f"export       : {latest} -> {manifest['version']}",
     ]
     for f in manifest["files"]:
