@@ -229,3 +229,20 @@ def test_missing_pseudonym_secret_fails_clearly(patrol_run, monkeypatch):
 
     with pytest.raises(dg.Failure, match="VRDP_PSEUDONYM_SECRET"):
         pseudonym_secret()
+
+
+def test_the_offline_map_is_written_with_each_tasking_export(patrol_run):
+    import json
+    import re
+
+    from assets.patrol.tasking import EXPORT_SUBDIR
+
+    latest = patrol_run["root"] / "exports" / EXPORT_SUBDIR / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert "map.html" in {f["name"] for f in manifest["files"]}
+    html = (latest / "map.html").read_text()
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()  # works offline
+    assert "L.map" in html or "leaflet" in html.lower()
+    data = json.loads(re.search(r'id="vrdp-data">(.*?)</script>', html, re.S).group(1))
+    tasking = pd.read_parquet(latest / "tasking.parquet")
+    assert len(tasking) > 0 and str(tasking["hotspot_id"].iloc[0]) in json.dumps(data)

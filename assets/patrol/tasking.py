@@ -210,6 +210,28 @@ def tasking_export_files(table, briefs):
     ]
 
 
+def map_export_file(day: str, rows: int):
+    """The offline map (Leaflet inlined) of the staged export, written last.
+
+    It reads the tasking files staged before it, so it shows exactly this version;
+    its title names the tasking day, not the folder, so identical content gives an
+    identical file (and the same export version).
+    """
+    from dataclasses import replace
+
+    from serving.exports import ExportFile
+
+    def write(path):
+        from serving.api.reader import load_snapshot
+        from serving.api.settings import api_settings
+        from serving.map import render_map
+
+        snap = replace(load_snapshot(path.parent), version=f"tasking {day}")
+        path.write_text(render_map(snap, api_settings(), day=day, static_prefix=None))
+
+    return ExportFile("map.html", rows, write)
+
+
 @dg.asset(
     key=TASKING_EXPORT_KEY,
     deps=[DAILY_TASKING_KEY],
@@ -236,7 +258,7 @@ def patrol_tasking_export(
         # asset check below repeats it on what was published.
         published = publish_export(
             s.exports_dir / EXPORT_SUBDIR,
-            tasking_export_files(table, briefs),
+            [*tasking_export_files(table, briefs), map_export_file(day, len(table))],
             as_of=day,
             parameters={
                 "tasking_date": day,

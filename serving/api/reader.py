@@ -237,7 +237,10 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
 
 def load_snapshot(version_dir: Path) -> Snapshot:
     """Read one export version."""
-    manifest = json.loads((version_dir / "manifest.json").read_text())
+    # A folder being staged for publication has no manifest yet (the map written
+    # into each export reads the staged files).
+    manifest_path = version_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
     if (version_dir / TASKING_FILE).is_file():
         hotspots, briefings = _tasking(version_dir)
         source = "tasking"

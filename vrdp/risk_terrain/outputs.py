@@ -54,7 +54,11 @@ def write_rtm_outputs(result: RTMResult, out_dir: Path) -> dict[str, Path]:
     if "log_exposure" in layer:
         layer["log_exposure"] = layer["log_exposure"].where(np.isfinite(layer["log_exposure"]))
     _atomic_write(paths["cells_geoparquet"], lambda p: layer.to_parquet(p, index=False))
-    _atomic_write(paths["cells_geojson"], lambda p: layer.to_file(p, driver="GeoJSON"))
+    # Name the layer: GDAL would otherwise name it after the temporary file, and
+    # the same model would give a different file on every write.
+    _atomic_write(
+        paths["cells_geojson"], lambda p: layer.to_file(p, driver="GeoJSON", layer="cells")
+    )
     _atomic_write(paths["model"], lambda p: p.write_bytes(pickle.dumps(result.model)))
     _atomic_write(
         paths["report"], lambda p: p.write_text(json.dumps(result.report, indent=2) + "\n")
