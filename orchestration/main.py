@@ -46,15 +46,14 @@ LOADER_VERSION = "2"
 
 
 def _delivery_fingerprint(folder: Path, glob: str) -> str:
-    """Loader version plus the names and hashes of a delivery's files."""
+    """Loader version plus the sensor's fingerprint of the delivery's files."""
     import hashlib
 
-    from vrdp.lake import sha256_file
+    from sensors.landing import folder_fingerprint
 
-    h = hashlib.sha256(LOADER_VERSION.encode())
-    for p in sorted(folder.glob(glob)):
-        h.update(f"{p.name}\0{sha256_file(p)}\n".encode())
-    return h.hexdigest()
+    return hashlib.sha256(
+        f"{LOADER_VERSION}\0{folder_fingerprint(folder, glob)}".encode()
+    ).hexdigest()
 
 
 class _RunState:

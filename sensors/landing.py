@@ -35,11 +35,9 @@ class FileFingerprint:
 
 def fingerprint(path: Path) -> FileFingerprint:
     """Name, size and content hash of a landing file."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return FileFingerprint(path.name, path.stat().st_size, h.hexdigest())
+    from vrdp.lake import sha256_file
+
+    return FileFingerprint(path.name, path.stat().st_size, sha256_file(path))
 
 
 def plan_file_runs(

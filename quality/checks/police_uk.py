@@ -23,17 +23,17 @@ MIN_SHARE_IN_FORCE_AREA = 0.9
 
 
 def count_csv_rows(path) -> int:
-    """Number of non-empty data rows in a (gzipped) CSV, header excluded."""
+    """Number of non-empty data rows in a (gzipped) CSV, header excluded.
+
+    Counted with a lenient CSV reader, independently of the contract's parser.
+    """
     import csv
-    import gzip
     import io
     from pathlib import Path
 
-    path = Path(path)
-    raw = path.read_bytes()
-    if path.suffix == ".gz":
-        raw = gzip.decompress(raw)
-    text = raw.decode("utf-8", errors="surrogateescape")
+    from vrdp.ingest.landing import read_text
+
+    text, _ = read_text(Path(path))
     return sum(1 for row in csv.reader(io.StringIO(text, newline="")) if row) - 1
 
 

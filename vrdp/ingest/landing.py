@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import zlib
@@ -26,6 +27,9 @@ __all__ = [
     "read_landing_file",
     "quarantine_frame",
     "reject_file",
+    "read_text",
+    "has_surrogates",
+    "printable",
 ]
 
 QUARANTINE_COLUMNS = ["source", "source_file", "row_number", "raw_row", "reason", "detail"]
@@ -75,24 +79,32 @@ def quarantine_frame(source: str, source_file: str, records: list[tuple]) -> pd.
     )
 
 
-def _text(path: Path) -> str:
+def read_text(path: Path) -> tuple[str, str]:
+    """A (gzipped) text file's content and the sha256 of its bytes as delivered.
+
+    Undecodable bytes are kept as surrogates (``surrogateescape``) so that only
+    the rows holding them are quarantined, instead of failing or mangling the file.
+    """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
+    digest = hashlib.sha256(raw).hexdigest()
     if path.suffix == ".gz":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
             raise SourceFileError(path, f"is not a valid gzip file ({exc})") from exc
-    return raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")
+    return raw.decode("utf-8", errors="surrogateescape").removeprefix("\ufeff"), digest
 
 
-def _has_surrogates(text: str) -> bool:
+def has_surrogates(text: str) -> bool:
+    """True when ``text`` holds bytes that were not valid UTF-8 (see :func:`read_text`)."""
     return any("\udc80" <= ch <= "\udcff" for ch in text)
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
+    """``text`` with undecodable bytes shown as backslash-x escapes."""
     return text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="backslashreplace")
 
 
@@ -116,7 +128,7 @@ def _check_columns(path: Path, found: list[str], expected: list[str]) -> None:
 
 
 def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
-    reader = csv.reader(io.StringIO(_text(path), newline=""), strict=True)
+    reader = csv.reader(io.StringIO(read_text(path)[0], newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -140,11 +152,11 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="").writerow(fields)
         raw = buf.getvalue()
-        if _has_surrogates(raw):
+        if has_surrogates(raw):
             bad.append(
                 (
                     row_number,
-                    _printable(raw),
+                    printable(raw),
                     "invalid_utf8",
                     f"line {line}: bytes that are not UTF-8",
                 )
@@ -189,15 +201,15 @@ def _as_text(value) -> str:
 def _read_jsonl(path: Path, expected: list[str], source: str) -> RawBatch:
     good, raws, numbers, bad = [], [], [], []
     row_number = 0
-    for line_no, line in enumerate(_text(path).splitlines(), start=1):
+    for line_no, line in enumerate(read_text(path)[0].splitlines(), start=1):
         if not line.strip():
             continue
         row_number += 1
-        if _has_surrogates(line):
+        if has_surrogates(line):
             bad.append(
                 (
                     row_number,
-                    _printable(line),
+                    printable(line),
                     "invalid_utf8",
                     f"line {line_no}: bytes that are not UTF-8",
                 )

@@ -18,10 +18,7 @@ Example
 from __future__ import annotations
 
 import csv
-import gzip
-import hashlib
 import io
-import zlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -36,6 +33,7 @@ from quality.contracts.police_uk import (
     UK_BOUNDS_WGS84,
 )
 from vrdp.errors import SourceFileError
+from vrdp.ingest.landing import has_surrogates, printable, read_text
 
 __all__ = [
     "SOURCE_NAME",
@@ -165,37 +163,11 @@ def missing_months(months: list[str] | set[str]) -> list[str]:
     return gaps
 
 
-def _read_text(path: Path) -> tuple[str, str]:
-    """Return the file's text (bad bytes kept as surrogates) and its sha256."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise SourceFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    digest = hashlib.sha256(raw).hexdigest()
-    if path.suffix == ".gz":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise SourceFileError(path, f"is not a valid gzip file ({exc})") from exc
-    # surrogateescape keeps undecodable bytes so that only the rows holding them
-    # are quarantined, instead of failing (or mangling) the whole file.
-    text = raw.decode("utf-8", errors="surrogateescape")
-    return text.removeprefix("\ufeff"), digest
-
-
-def _has_surrogates(fields: list[str]) -> bool:
-    return any(any("\udc80" <= ch <= "\udcff" for ch in f) for f in fields)
-
-
 def _raw_row(fields: list[str]) -> str:
     """Re-serialise a row as CSV; undecodable bytes appear as backslash-x escapes."""
     buf = io.StringIO()
     csv.writer(buf, lineterminator="").writerow(fields)
-    return (
-        buf.getvalue()
-        .encode("utf-8", errors="surrogateescape")
-        .decode("utf-8", errors="backslashreplace")
-    )
+    return printable(buf.getvalue())
 
 
 def _check_row(fields: list[str], month: str) -> tuple[str, str] | tuple[float, float]:
@@ -249,7 +221,7 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
     """
     path = Path(path)
     name = parse_street_file_name(path)
-    text, digest = _read_text(path)
+    text, digest = read_text(path)
     file_label = source_name or path.name
     # strict: a stray quote would otherwise swallow every following line into one
     # field, hiding those rows inside a single quarantined "row".
@@ -289,7 +261,7 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
         if not fields:
             continue  # a truly empty line is not a row (files end with one)
         row_number += 1
-        if _has_surrogates(fields):
+        if any(has_surrogates(f) for f in fields):
             bad.append(
                 [
                     row_number,

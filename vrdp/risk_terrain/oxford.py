@@ -171,34 +171,16 @@ def run_oxford(
     3-fold CV (few events), all crime types; model period January-June 2025,
     validation August-December 2025 (July 2025 is not shipped).
     """
-    cfg = config or RTMConfig(block_length_m=100.0, n_folds=3, max_shortlist=20)
-    pois = gpd.read_file(POIS)
-    features = oxford_features(pois)
-    xmin, ymin, xmax, ymax = pois.to_crs("EPSG:27700").total_bounds
-    grid = grid_from_bounds(xmin, ymin, xmax, ymax, cfg.block_length_m / 2)
 
-    def counts(months):
-        files = [street_dir / f"{m}-thames-valley-street.csv.gz" for m in months]
-        crimes = load_crimes_bng(files, crime_types)
-        return count_points_in_cells(grid, crimes["easting_m"], crimes["northing_m"])
+    def crimes(months):
+        return load_crimes_bng(
+            [street_dir / f"{m}-thames-valley-street.csv.gz" for m in months], crime_types
+        )
 
-    y = counts(model_months)
-    y_next = counts(next_months)
-    factors = [
-        RiskFactor(name, "proximity" if name == "crossing_signals" else "both") for name in features
-    ]
-    result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next)
-    result.report["data"] = {
-        "pois": str(POIS.relative_to(REPO_ROOT)),
-        "pois_per_factor": {k: len(v) for k, v in features.items()},
-        "model_months": list(model_months),
-        "next_months": list(next_months),
-        "crime_types": None if crime_types is None else list(crime_types),
-        "events_next": int(y_next.sum()),
-        "study_area_bng": [float(xmin), float(ymin), float(xmax), float(ymax)],
-        "notes": [
-            "POIs are OSM 2015, crimes police.uk 2025 (ten-year gap).",
-            "police.uk locations are snapped to anonymised map points.",
-        ],
-    }
+    result = run_oxford_frames(
+        crimes(model_months), crimes(next_months), crime_types=crime_types, config=config
+    )
+    result.report["data"].update(
+        {"model_months": list(model_months), "next_months": list(next_months)}
+    )
     return result
