@@ -95,6 +95,19 @@ class Settings:
         return self.data_root / "world" / f"{self.world_scale}-seed{self.world_seed}"
 
     @property
+    def world_truth_dir(self) -> Path | None:
+        """The simulated world's truth tables, when the demo generated one.
+
+        Only evaluation metadata (linkage quality, planted hot spot recall,
+        RTM factor recovery) reads it, and says so; no output is computed from
+        it. None when ``VRDP_WORLD_SCALE=none`` or the world is not generated.
+        """
+        if self.world_scale == "none":
+            return None
+        truth = self.world_dir / "truth"
+        return truth if (truth / "world.json").exists() else None
+
+    @property
     def dagster_home(self) -> Path:
         """Persistent Dagster instance used by ``make run`` and ``make ui``."""
         return self.data_root / "dagster_home"
