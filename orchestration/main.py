@@ -42,7 +42,7 @@ def ensure_dagster_home(s: Settings) -> Path:
 
 
 #: Bump when loading logic changes so that make run reloads every delivery.
-LOADER_VERSION = "2"
+LOADER_VERSION = "3"
 
 
 def _delivery_fingerprint(folder: Path, glob: str) -> str:

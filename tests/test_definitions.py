@@ -20,6 +20,8 @@ EXPECTED_KEYS = {
     "staging/stg_probation__cases",
     "staging/stg_nhs__safeguarding_referrals",
     "staging/stg_nhs__istv_assaults",
+    "staging/stg_places__pois",
+    "staging/stg_police_uk__stop_searches",
     "intermediate/int_person_records_unioned",
     "linkage/person_record_links",
     "identity/person_identifiers",
@@ -44,6 +46,20 @@ EXPECTED_KEYS = {
     "hotspots/forecast",
     "hotspots/backtest",
     "hotspots/hotspot_list",
+    *(
+        f"force_hotspots/{n}"
+        for n in (
+            "study_events",
+            "cell_harm_windows",
+            "gi_star",
+            "kde",
+            "classification",
+            "forecast",
+            "backtest",
+            "hotspot_list",
+        )
+    ),
+    "marts/fct_events",
     "exports/hotspot_tasking_export",
     "risk_terrain/oxford_rtm",
     "risk_terrain/simulated_world_rtm",

@@ -7,6 +7,7 @@ Distances are computed in metres in EPSG:27700; everything served is WGS84
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 import geopandas as gpd
 import h3
@@ -22,6 +23,9 @@ __all__ = [
     "h3_cell_polygons",
     "assign_area_codes",
     "locate_points",
+    "AreaLayers",
+    "LOCATION_COLUMNS",
+    "locate_optional_points",
 ]
 
 BNG = "EPSG:27700"
@@ -108,4 +112,102 @@ def locate_points(
     out["lsoa11_code"] = pd.array(assign_area_codes(lon, lat, lsoa11, "LSOA11CD"), dtype="string")
     out["ward_code"] = pd.array(assign_area_codes(lon, lat, wards, "WD25CD"), dtype="string")
     out["in_force_area"] = out["lsoa21_code"].notna().to_numpy()
+    return out
+
+
+#: Columns :func:`locate_optional_points` adds (the located-table contract).
+LOCATION_COLUMNS = (
+    "easting_m",
+    "northing_m",
+    "longitude",
+    "latitude",
+    "h3_cell",
+    "h3_resolution",
+    "lsoa21_code",
+    "lsoa11_code",
+    "ward_code",
+    "in_force_area",
+)
+
+
+class AreaLayers(NamedTuple):
+    """The three boundary layers points are coded against (read once per run)."""
+
+    lsoa21: gpd.GeoDataFrame
+    lsoa11: gpd.GeoDataFrame
+    wards: gpd.GeoDataFrame
+
+
+def locate_optional_points(
+    df: pd.DataFrame, *, h3_resolution: int, layers: AreaLayers
+) -> pd.DataFrame:
+    """:func:`locate_points` for tables where some rows have no usable point.
+
+    Rows whose ``longitude``/``latitude`` are finite get the same columns as
+    :func:`locate_points`; the others keep their row with every location column
+    null (``in_force_area`` too: unknown, not false). Delivered ``easting_m`` /
+    ``northing_m`` (e.g. BNG sources) are kept as delivered rather than
+    re-projected. ``h3_resolution`` is set on every row (a property of the table).
+
+    Parameters
+    ----------
+    df
+        Needs ``longitude`` and ``latitude`` (WGS84, NaN when unknown).
+    h3_resolution
+        H3 resolution of ``h3_cell``.
+    layers
+        LSOA 2021, LSOA 2011 and ward polygons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``df`` with :data:`LOCATION_COLUMNS` (same row order and index).
+
+    Examples
+    --------
+    >>> empty = gpd.GeoDataFrame(
+    ...     {"LSOA21CD": [], "LSOA11CD": [], "WD25CD": []}, geometry=[], crs=WGS84
+    ... )
+    >>> df = pd.DataFrame({"longitude": [-1.2577, np.nan], "latitude": [51.752, np.nan]})
+    >>> out = locate_optional_points(df, h3_resolution=9, layers=AreaLayers(empty, empty, empty))
+    >>> out["h3_cell"].tolist(), out["in_force_area"].tolist()
+    (['89195d09a13ffff', <NA>], [False, <NA>])
+    """
+    out = df.copy()
+    lon = pd.to_numeric(out["longitude"], errors="coerce").to_numpy(float)
+    lat = pd.to_numeric(out["latitude"], errors="coerce").to_numpy(float)
+    ok = np.isfinite(lon) & np.isfinite(lat)
+    n = len(out)
+    e = np.full(n, np.nan)
+    north = np.full(n, np.nan)
+    columns = {
+        name: pd.array([None] * n, dtype="string")
+        for name in ("h3_cell", "lsoa21_code", "lsoa11_code", "ward_code")
+    }
+    in_force = pd.array([None] * n, dtype="boolean")
+    if ok.any():
+        located = locate_points(
+            pd.DataFrame({"longitude": lon[ok], "latitude": lat[ok]}),
+            h3_resolution=h3_resolution,
+            lsoa21=layers.lsoa21,
+            lsoa11=layers.lsoa11,
+            wards=layers.wards,
+        )
+        e[ok] = located["easting_m"].to_numpy(float)
+        north[ok] = located["northing_m"].to_numpy(float)
+        for name in columns:
+            columns[name][ok] = located[name].to_numpy(object)
+        in_force[ok] = located["in_force_area"].to_numpy(bool)
+    if "easting_m" in out and "northing_m" in out:
+        given_e = pd.to_numeric(out["easting_m"], errors="coerce").to_numpy(float)
+        given_n = pd.to_numeric(out["northing_m"], errors="coerce").to_numpy(float)
+        keep = ok & np.isfinite(given_e) & np.isfinite(given_n)
+        e[keep], north[keep] = given_e[keep], given_n[keep]
+    out["easting_m"], out["northing_m"] = e, north
+    out["longitude"] = np.where(ok, lon, np.nan)
+    out["latitude"] = np.where(ok, lat, np.nan)
+    for name, values in columns.items():
+        out[name] = values
+    out["h3_resolution"] = np.int8(h3_resolution)
+    out["in_force_area"] = in_force
     return out

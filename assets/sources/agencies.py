@@ -9,6 +9,7 @@ asset for the delivered files so the graph starts where the data does.
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 import dagster as dg
@@ -22,6 +23,7 @@ __all__ = [
     "delivery_partitions",
     "agency_lake_paths",
     "agency_source_assets",
+    "boundary_layers",
 ]
 
 
@@ -33,6 +35,9 @@ class LandingSource:
     file_glob: str  # files of one delivery folder
     description: str
     located: bool = False  # rows carry a point (its contract has coordinates)
+    #: How rows get the located-table columns (``vrdp.ingest.locate.LOCATE_MODES``);
+    #: None for datasets without places.
+    locate: str | None = None
 
     @property
     def agency(self) -> str:
@@ -56,12 +61,14 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "pois.csv",
         "Points of interest by category (BNG and WGS84).",
         located=True,
+        locate="contract",
     ),
     LandingSource(
         "police.occurrences",
         "occurrences_*.csv",
         "Police RMS crime occurrences: offence code, time window, BNG location.",
         located=True,
+        locate="contract",
     ),
     LandingSource(
         "police.nominals",
@@ -78,11 +85,15 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "cad_incidents_*.csv",
         "CAD calls for service with grading, classification and location.",
         located=True,
+        locate="contract",
     ),
     LandingSource(
         "police.intelligence",
         "intelligence_*.jsonl",
-        "Intelligence logs (3x5x2 grading, SOC categories, subjects, locations).",
+        "Intelligence logs (3x5x2 grading, SOC categories, subjects, locations); "
+        "located at the first location's grid reference.",
+        located=True,
+        locate="first_location",
     ),
     LandingSource(
         "social_care.cin_referrals",
@@ -97,7 +108,9 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
     LandingSource(
         "nhs.istv_assaults",
         "istv_*.csv",
-        "A&E assault attendances, ISTV minimum data set (anonymised).",
+        "A&E assault attendances, ISTV minimum data set (anonymised); location text "
+        "geocoded against the gazetteer of places, with a match score.",
+        locate="gazetteer",
     ),
     LandingSource(
         "nhs.safeguarding",
@@ -146,6 +159,32 @@ def landing_folder(platform: PlatformConfig, spec: LandingSource) -> Path:
     return platform.resolve().landing_dir / spec.agency / spec.dataset
 
 
+def boundary_layers(platform: PlatformConfig):
+    """LSOA 2021/2011 and ward layers for locating rows, read once per process.
+
+    The materialized boundary assets in the lake when present, otherwise the
+    shipped files they are made from (same polygons), so a source delivery can
+    be loaded before the boundary assets have run.
+    """
+    from assets.geography.boundaries import BOUNDARIES
+
+    s = platform.resolve()
+    paths = []
+    for b in BOUNDARIES:
+        lake = s.lake_dir / "geography" / f"{b.name}_boundaries.parquet"
+        shipped = s.public_data / "boundaries" / "thames_valley" / b.file
+        path = lake if lake.exists() else shipped
+        paths.append((str(path), path.stat().st_mtime_ns))
+    return _read_layers(tuple(paths))
+
+
+@lru_cache(maxsize=2)
+def _read_layers(paths: tuple[tuple[str, int], ...]):
+    from vrdp.ingest.locate import read_area_layers
+
+    return read_area_layers(*(Path(p) for p, _ in paths))
+
+
 def _loaded_elsewhere(lake_dir: Path, spec: LandingSource, delivery: str) -> dict[str, str]:
     """sha256 -> ``<delivery>/<file>`` of files loaded by the dataset's other deliveries."""
     import json
@@ -162,6 +201,20 @@ def _loaded_elsewhere(lake_dir: Path, spec: LandingSource, delivery: str) -> dic
             if f["status"] == "loaded":
                 found[f["sha256"]] = f"{part.parent.name}/{f['name']}"
     return found
+
+
+def _location_deps(spec: LandingSource) -> list[dg.AssetKey]:
+    """Boundary layers (and, for gazetteer geocoding, the POIs) a located dataset reads."""
+    if not spec.locate:
+        return []
+    from assets.geography.boundaries import BOUNDARIES, boundary_key
+
+    return [boundary_key(b.name) for b in BOUNDARIES]
+
+
+def _gazetteer(platform: PlatformConfig, spec: LandingSource):
+    """The gazetteer of places for datasets geocoded from text (None otherwise)."""
+    return None
 
 
 def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinition]:
@@ -182,7 +235,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
                 description=spec.description,
                 group_name="sources",
                 kinds={"python", "parquet"},
-                deps=[landing_key],
+                deps=[landing_key, *_location_deps(spec)],
                 partitions_def=partitions,
             ),
             dg.AssetSpec(
@@ -196,7 +249,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             ),
         ],
         partitions_def=partitions,
-        code_version="1",
+        code_version="2",
     )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformConfig):
         from quality.contracts.agencies import agency_contracts
@@ -229,9 +282,27 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
                 f"{exc} (moved to {moved})",
                 metadata={"file": str(exc.path), "rejected_to": str(moved)},
             ) from exc
+        loaded = result.loaded
+        located_meta = {}
+        if spec.locate:
+            from vrdp.ingest.locate import locate_delivery
+
+            loaded = locate_delivery(
+                loaded,
+                spec.locate,
+                layers=boundary_layers(platform),
+                h3_resolution=s.h3_resolution,
+                area=THAMES_VALLEY_BOX,
+                gazetteer=_gazetteer(platform, spec),
+            )
+            located_meta = {
+                "h3_resolution": s.h3_resolution,
+                "rows_located": int(loaded["h3_cell"].notna().sum()),
+                "rows_in_force_area": int(loaded["in_force_area"].fillna(False).sum()),
+            }
         loaded_path, quarantine_path = agency_lake_paths(s.lake_dir, spec, delivery)
         meta = {"vrdp.files": result.files_json(), "vrdp.source": spec.source}
-        write_parquet_atomic(result.loaded, loaded_path, metadata=meta)
+        write_parquet_atomic(loaded, loaded_path, metadata=meta)
         write_parquet_atomic(result.quarantine, quarantine_path, metadata=meta)
 
         duplicates = [f.name for f in result.files if f.status != "loaded"]
@@ -241,7 +312,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             "files": len(files),
             "duplicate_files_skipped": ", ".join(duplicates) or "none",
             "rows_in": result.rows_in,
-            "rows_loaded": len(result.loaded),
+            "rows_loaded": len(loaded),
             "rows_quarantined": len(result.quarantine),
         }
         extra = {}
@@ -264,7 +335,8 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             metadata={
                 **common,
                 **extra,
-                "dagster/row_count": len(result.loaded),
+                **located_meta,
+                "dagster/row_count": len(loaded),
                 "path": dg.MetadataValue.path(str(loaded_path)),
             },
         )

@@ -13,12 +13,20 @@ final as (
         log_id,
         delivery,
         created_at,
+        h3_cell,
+        lsoa21_code,
+        lsoa11_code,
+        ward_code,
+        in_force_area,
+        cast(easting_m as double) as easting_m,
+        cast(northing_m as double) as northing_m,
+        cast(longitude as double) as longitude,
+        cast(latitude as double) as latitude,
+        cast(h3_resolution as integer) as h3_resolution,
         json_extract_string(grading, '$.source') as grading_source,
         json_extract_string(grading, '$.intelligence') as grading_intelligence,
         json_extract_string(grading, '$.handling') as grading_handling,
-        array_to_string(from_json(soc_categories, '["VARCHAR"]'), '|') as soc_categories,
-        try_cast(json_extract(locations, '$[0].easting') as double) as easting_m,
-        try_cast(json_extract(locations, '$[0].northing') as double) as northing_m
+        array_to_string(from_json(soc_categories, '["VARCHAR"]'), '|') as soc_categories
 
     from source
 

@@ -21,8 +21,13 @@ final as (
         cast(northing_m as double) as northing_m,
         cast(longitude as double) as longitude,
         cast(latitude as double) as latitude,
-        coalesce(committed_to, committed_from) as committed_to,
-        coalesce(in_area, false) as in_force_area
+        h3_cell,
+        cast(h3_resolution as integer) as h3_resolution,
+        lsoa21_code,
+        lsoa11_code,
+        ward_code,
+        in_force_area,
+        coalesce(committed_to, committed_from) as committed_to
 
     from source
 
