@@ -28,6 +28,10 @@ def defs() -> dg.Definitions:
     from assets.risk_terrain import risk_terrain_assets
     from assets.sources.agencies import agency_source_assets
     from assets.sources.police_uk import police_uk_street_crimes, street_landing_files
+    from assets.sources.police_uk_stop_search import (
+        police_uk_stop_searches,
+        stop_search_landing_files,
+    )
     from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
     from assets.warehouse.linkage import person_linkage
 
@@ -35,6 +39,8 @@ def defs() -> dg.Definitions:
         *boundary_assets(),
         street_landing_files,
         police_uk_street_crimes,
+        stop_search_landing_files,
+        police_uk_stop_searches,
         *agency_source_assets(),
     ]
     # Everything downstream of the sources updates itself when its inputs change

@@ -81,8 +81,10 @@ def simulated_world(s: Settings, log=print) -> Path | None:
 def land_world(s: Settings, world: Path) -> int:
     """Copy the world's agency deliveries into the landing zone unless already identical.
 
-    The world's data.police.uk-format files are not landed: street crime comes from
-    the real shipped releases, so the two never mix.
+    The world's data.police.uk street files are not landed: street crime comes from
+    the real shipped releases, so the two never mix. Its stop and search files are
+    landed (the shipped real data is only a 40-row sample), with a provenance file
+    saying they are simulated.
     """
     from assets.sources.agencies import LANDING_SOURCES
     from vrdp.lake import sha256_file
@@ -101,4 +103,35 @@ def land_world(s: Settings, world: Path) -> int:
             shutil.copyfile(src, tmp)
             os.replace(tmp, dest)
             copied += 1
+    return copied + _land_world_stop_search(s, world)
+
+
+def _land_world_stop_search(s: Settings, world: Path) -> int:
+    """Land the world's data.police.uk stop and search files, marked as simulated."""
+    import json
+
+    from assets.sources.police_uk_stop_search import PROVENANCE_FILE
+    from vrdp.lake import sha256_file
+
+    src_root = world / "landing" / "police_uk" / "stop_and_search"
+    landing = s.landing_dir / "police_uk" / "stop_and_search"
+    files = sorted(src_root.glob(f"*-{s.police_uk_force}-stop-and-search.csv"))
+    if not files:
+        return 0
+    landing.mkdir(parents=True, exist_ok=True)
+    record = landing / PROVENANCE_FILE
+    origin = json.loads(record.read_text()) if record.exists() else {}
+    copied = 0
+    for src in files:
+        dest = landing / src.name
+        origin[src.name] = f"simulated world ({world.name}), not real data"
+        if dest.exists() and sha256_file(dest) == sha256_file(src):
+            continue
+        tmp = dest.with_name(f".{dest.name}.tmp")
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, dest)
+        copied += 1
+    tmp = record.with_name(f".{record.name}.tmp")
+    tmp.write_text(json.dumps(origin, indent=1, sort_keys=True))
+    os.replace(tmp, record)
     return copied

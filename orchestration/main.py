@@ -187,6 +187,39 @@ def _loaded_hash(instance, key, month: str) -> str | None:
     return value.value if value is not None else None
 
 
+def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
+    """Register and materialize each stop and search month not loaded from identical content."""
+    import dagster as dg
+
+    from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_MONTHS,
+        STOP_SEARCH_QUARANTINE_KEY,
+        STOP_SEARCHES_KEY,
+        stop_search_lake_paths,
+    )
+    from vrdp.ingest.stop_search import find_stop_search_files
+    from vrdp.lake import sha256_file
+
+    files = find_stop_search_files(
+        s.landing_dir / "police_uk" / "stop_and_search", s.police_uk_force
+    )
+    months = sorted(files)
+    known = set(instance.get_dynamic_partitions(STOP_SEARCH_MONTHS.name))
+    if new := [m for m in months if m not in known]:
+        instance.add_dynamic_partitions(STOP_SEARCH_MONTHS.name, new)
+    selection = dg.AssetSelection.assets(STOP_SEARCHES_KEY, STOP_SEARCH_QUARANTINE_KEY)
+    todo = [
+        m
+        for m in months
+        if not stop_search_lake_paths(s.lake_dir, m)[0].exists()
+        or _loaded_hash(instance, STOP_SEARCHES_KEY, m) != sha256_file(files[m])
+    ]
+    log(f"police_uk.stop_searches: {len(months)} months, {len(todo)} to load")
+    for month in todo:
+        run(selection, partition_key=month)
+    return {"months": len(months), "loaded_now": len(todo)}
+
+
 def run_all(
     instance, s: Settings, *, log=print, log_level: str = "WARNING", workers: int = 1
 ) -> dict:
@@ -248,6 +281,7 @@ def run_all(
         run(source, partition_key=month)
     if skipped:
         log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
+    stop_search = _load_stop_search_months(instance, s, run, log)
     agencies = _load_agency_deliveries(instance, s, run, log, workers)
     log("building the warehouse (dbt), hot spots and the export ...")
     from assets import DOWNSTREAM_SELECTION
@@ -258,6 +292,7 @@ def run_all(
         "missing": missing_months(set(months)),
         "skipped": skipped,
         "agencies": agencies,
+        "stop_search": stop_search,
     }
 
 

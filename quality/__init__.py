@@ -11,5 +11,12 @@ def defs() -> dg.Definitions:
     """Asset checks on every batch a source delivers."""
     from quality.checks.agencies import agency_source_checks
     from quality.checks.police_uk import police_uk_street_checks
+    from quality.checks.stop_search import police_uk_stop_search_checks
 
-    return dg.Definitions(asset_checks=[*police_uk_street_checks(), *agency_source_checks()])
+    return dg.Definitions(
+        asset_checks=[
+            *police_uk_street_checks(),
+            *police_uk_stop_search_checks(),
+            *agency_source_checks(),
+        ]
+    )

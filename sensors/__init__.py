@@ -11,7 +11,11 @@ def defs() -> dg.Definitions:
     """One file-arrival sensor per landing source, and the nightly refresh."""
     from assets import DOWNSTREAM_SELECTION
     from assets.sources.agencies import LANDING_SOURCES
-    from sensors.landing import delivery_sensor, police_uk_street_sensor
+    from sensors.landing import (
+        delivery_sensor,
+        police_uk_stop_search_sensor,
+        police_uk_street_sensor,
+    )
 
     nightly = dg.ScheduleDefinition(
         name="nightly_refresh",
@@ -22,6 +26,10 @@ def defs() -> dg.Definitions:
         default_status=dg.DefaultScheduleStatus.STOPPED,
     )
     return dg.Definitions(
-        sensors=[police_uk_street_sensor(), *(delivery_sensor(s) for s in LANDING_SOURCES)],
+        sensors=[
+            police_uk_street_sensor(),
+            police_uk_stop_search_sensor(),
+            *(delivery_sensor(s) for s in LANDING_SOURCES),
+        ],
         schedules=[nightly],
     )

@@ -20,6 +20,7 @@ __all__ = [
     "plan_file_runs",
     "plan_delivery_runs",
     "police_uk_street_sensor",
+    "police_uk_stop_search_sensor",
     "delivery_sensor",
 ]
 
@@ -104,6 +105,47 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
         )
 
     return police_uk_street_files
+
+
+def police_uk_stop_search_sensor() -> dg.SensorDefinition:
+    """Request a run of ``police_uk/stop_searches`` for each new or changed month file."""
+    from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_MONTHS,
+        STOP_SEARCH_QUARANTINE_KEY,
+        STOP_SEARCHES_KEY,
+        stop_search_landing_dir,
+    )
+
+    @dg.sensor(
+        name="police_uk_stop_search_files",
+        description="Watches landing/police_uk/stop_and_search for data.police.uk monthly files.",
+        asset_selection=dg.AssetSelection.assets(STOP_SEARCHES_KEY, STOP_SEARCH_QUARANTINE_KEY),
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.STOPPED,
+    )
+    def police_uk_stop_search_files(context: dg.SensorEvaluationContext, platform: PlatformConfig):
+        from vrdp.ingest.stop_search import find_stop_search_files
+
+        files = find_stop_search_files(
+            stop_search_landing_dir(platform), platform.resolve().police_uk_force
+        )
+        changed, new_cursor = plan_file_runs(files, json.loads(context.cursor or "{}"))
+        existing = set(context.instance.get_dynamic_partitions(STOP_SEARCH_MONTHS.name))
+        new_months = sorted({month for month, _ in changed} - existing)
+        return dg.SensorResult(
+            run_requests=[
+                dg.RunRequest(
+                    partition_key=month, run_key=f"police_uk_stop_search:{month}:{fp.sha256}"
+                )
+                for month, fp in changed
+            ],
+            dynamic_partitions_requests=(
+                [STOP_SEARCH_MONTHS.build_add_request(new_months)] if new_months else []
+            ),
+            cursor=json.dumps(new_cursor, sort_keys=True),
+        )
+
+    return police_uk_stop_search_files
 
 
 def folder_fingerprint(folder: Path, glob: str) -> str:

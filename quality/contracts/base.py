@@ -13,7 +13,9 @@ from typing import Literal
 
 __all__ = ["FieldType", "Field", "Contract", "Expectation"]
 
-FieldType = Literal["str", "int", "float", "date", "datetime", "bool"]
+#: ``datetime_tz``: ISO 8601 with a UTC offset (``2024-07-01T14:00:00+01:00``),
+#: stored as naive UTC; a time without an offset is a ``bad_type`` fault.
+FieldType = Literal["str", "int", "float", "date", "datetime", "datetime_tz", "bool"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,10 @@ class Contract:
         rows, two faults say nothing about the extract).
     min_rows_for_share
         Smallest batch the share rule applies to.
+    keep_duplicate_rows
+        Exact repeats of a row are separate records, not re-sent rows (data.police.uk
+        stop and search: a group searched together gives identical rows), so they
+        are loaded, not quarantined.
     """
 
     source: str
@@ -94,6 +100,7 @@ class Contract:
     location_required: bool = False
     max_quarantine_share: float = 0.2
     min_rows_for_share: int = 50
+    keep_duplicate_rows: bool = False
 
     @property
     def names(self) -> list[str]:

@@ -48,6 +48,9 @@ MOJIBAKE = "Ã[\u0080-\u00bf\u0152-\u017e\u2018-\u203a]|â€|Â[\u00a0-\u00bf]|
 #: Longest text value accepted; a longer one is a corrupt extract, not data.
 MAX_FIELD_CHARS = 100_000
 
+#: A UTC offset at the end of an ISO 8601 time (``+01:00``, ``-0500``, ``Z``).
+_OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -79,6 +82,13 @@ def _parse(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
         value[low.isin(_TRUE)] = True
         value[low.isin(_FALSE)] = False
         return value, value.isna() & ~empty
+    if f.type == "datetime_tz":
+        has_offset = text.str.contains(_OFFSET, regex=True)
+        parsed = pd.to_datetime(
+            text.where(~empty & has_offset, None), format="ISO8601", utc=True, errors="coerce"
+        )
+        bad = parsed.isna() & ~empty
+        return parsed.dt.tz_localize(None).astype("datetime64[ms]"), bad
     fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
     parsed = pd.to_datetime(text.where(~empty, None), format=fmt, errors="coerce")
     bad = parsed.isna() & ~empty
@@ -159,7 +169,7 @@ def apply_contract(
             problems[f"bad_encoding:{f.name}"] = text.str.contains(MOJIBAKE, regex=True)
         if f.pattern is not None:
             problems[f"bad_format:{f.name}"] = text.ne("") & ~text.str.fullmatch(f.pattern)
-        if f.not_future and f.type in ("date", "datetime"):
+        if f.not_future and f.type in ("date", "datetime", "datetime_tz"):
             limit = pd.Timestamp(delivered_on) + pd.Timedelta(days=1)
             when = pd.to_datetime(pd.Series(value, index=idx), errors="coerce")
             problems[f"future_date:{f.name}"] = when.notna() & (when >= limit)
@@ -178,7 +188,10 @@ def apply_contract(
 
     # An exact repeat of a row is a re-sent row; the same id with other content is
     # a conflict an operator must resolve.
-    problems["duplicate_row"] = rows.drop(columns="row_number").duplicated(keep="first")
+    if contract.keep_duplicate_rows:
+        problems["duplicate_row"] = pd.Series(False, index=idx)
+    else:
+        problems["duplicate_row"] = rows.drop(columns="row_number").duplicated(keep="first")
     if contract.key:
         key = rows[contract.key].astype(str)
         problems[f"duplicate_key:{contract.key}"] = (
