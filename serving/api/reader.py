@@ -4,12 +4,19 @@ The API never reads the warehouse. Each request resolves ``<exports>/latest``
 once (a symlink swapped atomically by :func:`serving.exports.publish_export`)
 and uses the :class:`Snapshot` of that version for the whole request, so a
 new export version is picked up by the next request and no request ever mixes
-two versions. Versions are immutable, so loaded snapshots are cached by path.
+two versions. Versions are immutable, so loaded snapshots are cached by the
+link's target.
 
-When the tasking files (``tasking.parquet`` + ``briefings.json``) are absent,
-every cell of the hot spot export (``top_harm_cells.parquet``) is treated as
-tasked, with a briefing generated from its row; responses say so through
+Officers' endpoints serve the patrol tasking export
+(``<exports>/patrol_tasking/latest``: ``tasking.parquet`` + ``briefings.json``)
+when one is published. Otherwise every cell of the hot spot export
+(``<exports>/latest``, ``top_harm_cells.parquet``) is treated as tasked, with a
+briefing generated from its row; responses say so through
 ``Snapshot.tasking_source``.
+
+Each snapshot precomputes what ``/v1/hotspots/nearby`` needs: per-cell
+candidate lists (:class:`serving.api.geo.CandidateIndex`) and each hot spot's
+JSON-ready fields, so a request does one H3 lookup and a few distances.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from pathlib import Path
 
 import h3
 
+from serving.api import geo
+
 __all__ = [
     "HOTSPOT_CELLS_FILE",
     "TASKING_FILE",
@@ -31,6 +40,7 @@ __all__ = [
     "PERSONS_FILE",
     "RISK_TERRAIN_FILE",
     "MAP_FILE",
+    "TASKING_EXPORT_SUBDIR",
     "Hotspot",
     "Snapshot",
     "NoExportError",
@@ -43,6 +53,8 @@ BRIEFINGS_FILE = "briefings.json"
 PERSONS_FILE = "persons.parquet"
 RISK_TERRAIN_FILE = "risk_terrain.geojson"
 MAP_FILE = "map.html"
+#: sub-folder of the exports holding the patrol tasking export's versions
+TASKING_EXPORT_SUBDIR = "patrol_tasking"
 
 FALLBACK_NOTE = (
     "tasking export absent: every hot spot of top_harm_cells is treated as tasked "
@@ -134,13 +146,55 @@ class Snapshot:
     hotspots: list[Hotspot]
     briefings: dict[str, dict]
     resolution: int
-    by_cell: dict[str, list[Hotspot]] = field(default_factory=dict)
-    by_id: dict[str, Hotspot] = field(default_factory=dict)
+    by_cell: dict[str, list[Hotspot]] = field(init=False)
+    by_id: dict[str, Hotspot] = field(init=False)
+    meta: dict = field(init=False)
+    _indexes: dict = field(init=False, repr=False)
+    _public: dict = field(init=False, repr=False)
+    _tasked: list = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        self.by_cell, self.by_id = {}, {}
         for h in self.hotspots:
             self.by_cell.setdefault(h.h3_cell, []).append(h)
             self.by_id.setdefault(h.id, h)
+        self.meta = {"export_version": self.version, "tasking_source": self.tasking_source}
+        if self.note:
+            self.meta["note"] = self.note
+        # nearby serves tasked hot spots only: control-arm cells are never sent
+        self._tasked = [h for h in self.hotspots if h.arm is None or h.arm == "patrol"]
+        self._public = {id(h): h.public() for h in self._tasked}
+        self._indexes = {}
+
+    def _index(self, radius_m: float) -> geo.CandidateIndex:
+        bucket = next((b for b in geo.RADIUS_BUCKETS_M if b >= radius_m), None)
+        bucket = bucket or float(math.ceil(radius_m))
+        index = self._indexes.get(bucket)
+        if index is None:  # built once per bucket; a racing duplicate build is harmless
+            points = [(h.latitude, h.longitude) for h in self._tasked]
+            index = self._indexes[bucket] = geo.CandidateIndex(points, bucket)
+        return index
+
+    def nearby(self, lat: float, lon: float, radius_m: float, limit: int) -> list[dict]:
+        """Tasked hot spots within ``radius_m`` of the point, nearest first (ties by id).
+
+        Each item is the hot spot's public fields plus ``distance_m``,
+        ``bearing_deg`` and ``compass``.
+        """
+        found = []
+        for i, d in self._index(radius_m).within(lat, lon, radius_m):
+            h = self._tasked[i]
+            found.append((d, h.id, h))
+        found.sort(key=lambda t: (t[0], t[1]))
+        items = []
+        for d, _, h in found[:limit]:
+            b = geo.bearing_deg(lat, lon, h.latitude, h.longitude)
+            item = dict(self._public[id(h)])
+            item["distance_m"] = round(d, 1)
+            item["bearing_deg"] = round(b, 1)
+            item["compass"] = geo.compass(b)
+            items.append(item)
+        return items
 
     @property
     def note(self) -> str | None:
@@ -200,8 +254,8 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
     hotspots = []
     for row in df.to_dict("records"):
         cell = str(row["h3_cell"])
-        lat = _first(row, "latitude", "lat")
-        lon = _first(row, "longitude", "lon")
+        lat = _first(row, "latitude", "centre_latitude", "lat")
+        lon = _first(row, "longitude", "centre_longitude", "lon")
         if lat is None or lon is None:
             lat, lon = h3.cell_to_latlng(cell)
         hotspots.append(
@@ -260,29 +314,52 @@ def load_snapshot(version_dir: Path) -> Snapshot:
 
 
 class SnapshotReader:
-    """Resolves ``latest`` on every call and caches loaded versions by path."""
+    """Resolves ``latest`` on every call and caches loaded versions by link target.
+
+    The tasking export (``<exports>/patrol_tasking/latest``) wins over the hot
+    spot export (``<exports>/latest``) when both are published.
+    """
 
     def __init__(self, exports_dir: Path, keep: int = 3) -> None:
         self.exports_dir = Path(exports_dir)
-        self._cache: OrderedDict[Path, Snapshot] = OrderedDict()
+        tasking = self.exports_dir / TASKING_EXPORT_SUBDIR
+        self._links = [
+            (tasking, tasking / "latest"),
+            (self.exports_dir, self.exports_dir / "latest"),
+        ]
+        self._cache: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
         self._lock = threading.Lock()
         self._keep = keep
 
+    def _target(self) -> tuple[Path, str]:
+        for folder, link in self._links:
+            try:
+                return folder, os.readlink(link)
+            except OSError:
+                continue
+        raise NoExportError(f"no published export under {self.exports_dir}")
+
+    def cached(self) -> Snapshot | None:
+        """The current snapshot if already loaded (two ``readlink`` calls, no I/O else)."""
+        folder, name = self._target()
+        return self._cache.get((str(folder), name))
+
     def current(self) -> Snapshot:
-        """The snapshot ``latest`` points to now."""
-        link = self.exports_dir / "latest"
-        try:
-            target = (self.exports_dir / os.readlink(link)).resolve(strict=True)
-        except OSError as exc:
-            raise NoExportError(f"no published export under {self.exports_dir}") from exc
+        """The snapshot ``latest`` points to now (loaded on first use of a version)."""
+        folder, name = self._target()
+        key = (str(folder), name)
         with self._lock:
-            snap = self._cache.get(target)
+            snap = self._cache.get(key)
             if snap is not None:
-                self._cache.move_to_end(target)
+                self._cache.move_to_end(key)
                 return snap
+        try:
+            target = (folder / name).resolve(strict=True)
+        except OSError as exc:
+            raise NoExportError(f"export {folder / name} is missing") from exc
         snap = load_snapshot(target)  # immutable version: safe to load outside the lock
         with self._lock:
-            self._cache[target] = snap
+            self._cache[key] = snap
             while len(self._cache) > self._keep:
                 self._cache.popitem(last=False)
         return snap

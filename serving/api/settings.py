@@ -10,6 +10,8 @@
 | ``VRDP_API_MAX_ACTIVITIES`` | ``200`` | activities per visit (413 above) |
 | ``VRDP_API_MAX_RADIUS_M`` | ``5000`` | largest ``radius_m`` of ``/v1/hotspots/nearby`` |
 | ``VRDP_API_TODAY`` | (today, Europe/London) | fixes "today" (tests, replays) |
+| ``VRDP_API_ACCESS_LOG`` | ``1`` | ``0`` turns uvicorn's per-request access log off |
+| ``VRDP_API_FAST_PATH`` | ``1`` | ``0`` sends nearby through FastAPI's route only (tests) |
 
 Paths come from :func:`orchestration.settings.settings` (``VRDP_DATA_ROOT``).
 """
@@ -54,6 +56,8 @@ class ApiSettings:
     max_activities: int
     max_radius_m: int
     today: str | None
+    access_log: bool = True
+    fast_path: bool = True
 
     @property
     def audit_log(self) -> Path:
@@ -115,4 +119,6 @@ def api_settings() -> ApiSettings:
         max_activities=_int("VRDP_API_MAX_ACTIVITIES", 200),
         max_radius_m=_int("VRDP_API_MAX_RADIUS_M", 5000),
         today=os.environ.get("VRDP_API_TODAY", "").strip() or None,
+        access_log=os.environ.get("VRDP_API_ACCESS_LOG", "1").strip() != "0",
+        fast_path=os.environ.get("VRDP_API_FAST_PATH", "1").strip() != "0",
     )

@@ -112,3 +112,75 @@ def test_health_version_openapi(server):
         ]:
             assert p in paths
     assert "tok-" not in server.log.read_text()  # tokens never logged
+
+
+def nearby_queries():
+    """Plain queries (the fast path) and unusual ones (FastAPI's route), seeded."""
+    import random
+
+    rng = random.Random(11)
+    plain = [
+        {
+            "lat": f"{ORIGIN[0] + rng.uniform(-0.012, 0.012):.6f}",
+            "lon": f"{ORIGIN[1] + rng.uniform(-0.012, 0.012):.6f}",
+            "radius_m": rng.choice(["1", "50", "250", "999.5", "1000", "2500", "5000"]),
+            "limit": rng.choice(["1", "2", "20", "100"]),
+        }
+        for _ in range(60)
+    ]
+    lat, lon = str(ORIGIN[0]), str(ORIGIN[1])
+    odd = [
+        {"lat": lat, "lon": lon},
+        {"lat": "90", "lon": "-180"},
+        {"lat": lat, "lon": lon, "radius_m": "1e3"},
+        {"lat": "+51.752", "lon": lon},
+        {"lat": lat},
+        {"lat": lat, "lon": lon, "radius_m": "0"},
+        {"lat": lat, "lon": lon, "radius_m": "5001"},
+        {"lat": lat, "lon": lon, "limit": "0"},
+        {"lat": lat, "lon": lon, "limit": "101"},
+        {"lat": lat, "lon": lon, "limit": "2.5"},
+        {"lat": lat, "lon": lon, "other": "x"},
+        {"lat": "nan", "lon": lon},
+        {"lat": "90.0001", "lon": lon},
+        [("lat", lat), ("lat", "10"), ("lon", lon)],
+    ]
+    return plain + odd
+
+
+def test_nearby_fast_path_answers_exactly_like_the_fastapi_route(server, start_server):
+    """The nearby fast path and FastAPI's route give byte-identical answers."""
+    ref = start_server(server.data_root, VRDP_API_FAST_PATH="0")
+    headers_sets = [
+        {"Authorization": "Bearer tok-officer-0000000001"},
+        {"Authorization": "bearer tok-analyst-0000000001"},
+        {"Authorization": "Bearer not-a-token"},
+        {},
+    ]
+    compared = 0
+    with httpx_client(server.url) as fast, httpx_client(ref.url) as slow:
+        for i, q in enumerate(nearby_queries()):
+            for j, h in enumerate(headers_sets if i % 10 == 0 else headers_sets[:1]):
+                h = {**h, "X-Request-ID": f"cmp-{i}-{j}"}
+                a = fast.get("/v1/hotspots/nearby", params=q, headers=h)
+                b = slow.get("/v1/hotspots/nearby", params=q, headers=h)
+                assert a.status_code == b.status_code, (q, h, a.text, b.text)
+                assert a.headers["content-type"] == b.headers["content-type"]
+                assert a.headers["x-request-id"] == b.headers["x-request-id"] == h["X-Request-ID"]
+                assert a.json() == b.json(), (q, h)
+                compared += 1
+    assert compared > 80
+    # the plain queries found hot spots (the comparison is not over empty lists)
+    with httpx_client(server.url) as c:
+        h = {"Authorization": "Bearer tok-officer-0000000001"}
+        counts = [
+            c.get("/v1/hotspots/nearby", params=q, headers=h).json()["count"]
+            for q in nearby_queries()[:60]
+        ]
+    assert sum(n > 0 for n in counts) > 20 and max(counts) >= 3
+
+
+def httpx_client(url):
+    import httpx
+
+    return httpx.Client(base_url=url, timeout=10)
