@@ -22,3 +22,35 @@ def valid_nhs_number(column):
 def valid_pnc_id(column):
     """Render vrdp.valid_pnc_id."""
     return column
+
+
+def event_key(source_system, source_ref):
+    """Render vrdp.event_key."""
+    return f"md5({source_system} || ':' || {source_ref})"
+
+
+_LOCATION = (
+    "easting_m",
+    "northing_m",
+    "longitude",
+    "latitude",
+    "h3_cell",
+    "h3_resolution",
+    "lsoa21_code",
+    "ward_code",
+    "in_force_area",
+    "is_located",
+    "geocode_score",
+)
+
+
+def event_location_columns(alias, geocode_score=None, is_located=None):
+    """Render vrdp.event_location_columns."""
+    return ",\n        ".join(
+        f"{alias}.{c}" if c != "is_located" else f"true as {c}" for c in _LOCATION
+    )
+
+
+def no_event_location():
+    """Render vrdp.no_event_location."""
+    return ",\n        ".join(f"null as {c}" for c in _LOCATION)
