@@ -22,7 +22,7 @@ DOWNSTREAM_SELECTION = (
 def defs() -> dg.Definitions:
     """Every asset of the platform's analytics chain (built lazily, no I/O)."""
     from assets.geography.boundaries import boundary_assets
-    from assets.hotspots.analysis import hotspot_analysis_assets
+    from assets.hotspots.analysis import force_hotspot_assets, hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
@@ -53,6 +53,7 @@ def defs() -> dg.Definitions:
             warehouse_linked_dbt_assets(),
             top_harm_cells,
             *hotspot_analysis_assets(),
+            *force_hotspot_assets(),
             *risk_terrain_assets(),
             *patrol_assets(),
         ],

@@ -1,11 +1,28 @@
 """Hot spot analysis: harm windows, Gi*, KDE, classification, forecast, backtest and the list.
 
-Thin wrappers: the logic lives in :mod:`vrdp.hotspots.pipeline` and the
-algorithms under it. Each asset writes one table to
-``data/lake/hotspots/<name>.parquet``; downstream assets read those files.
-Only ``hotspots/study_events`` + ``hotspots/cell_harm_windows`` (one step)
+Two families of the same assets, built by one factory:
+
+* ``hotspots/*``: the public data.police.uk street crimes (months only,
+  snapped locations);
+* ``force_hotspots/*``: the force's and partners' own records
+  (``marts.fct_events``: crimes, calls, A&E assaults) with real times, so the
+  harm windows count by timestamp, the hot spots get hour-of-week patrol
+  windows, the forecast uses the risk terrain layer when one is built, and on
+  the simulated world the list reports recall of the planted hot spots. Until
+  ``marts.fct_events`` holds located events the family materializes as
+  ``skipped`` (and removes stale outputs), so the tasking falls back to the
+  police.uk list.
+
+Thin wrappers: the logic lives in :mod:`vrdp.hotspots.pipeline`,
+:mod:`vrdp.hotspots.force_events` and the algorithms under them. Each asset
+writes one table to ``data/lake/<family>/<name>.parquet``; downstream assets
+read those files. Only ``study_events`` + ``cell_harm_windows`` (one step)
 open the warehouse, so only they run in the warehouse pool.
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import dagster as dg
 
@@ -21,9 +38,23 @@ __all__ = [
     "FORECAST_KEY",
     "BACKTEST_KEY",
     "HOTSPOT_LIST_KEY",
+    "FORCE_PREFIX",
+    "FORCE_HOTSPOT_LIST_KEY",
+    "force_key",
     "hotspot_analysis_assets",
+    "force_hotspot_assets",
 ]
 
+NAMES = (
+    "study_events",
+    "cell_harm_windows",
+    "gi_star",
+    "kde",
+    "classification",
+    "forecast",
+    "backtest",
+    "hotspot_list",
+)
 STUDY_EVENTS_KEY = dg.AssetKey(["hotspots", "study_events"])
 CELL_HARM_WINDOWS_KEY = dg.AssetKey(["hotspots", "cell_harm_windows"])
 GI_STAR_KEY = dg.AssetKey(["hotspots", "gi_star"])
@@ -33,34 +64,22 @@ FORECAST_KEY = dg.AssetKey(["hotspots", "forecast"])
 BACKTEST_KEY = dg.AssetKey(["hotspots", "backtest"])
 HOTSPOT_LIST_KEY = dg.AssetKey(["hotspots", "hotspot_list"])
 
-_WAREHOUSE_DEPS = [
-    dg.AssetKey(["staging", "stg_police_uk__street_crimes"]),
-    dg.AssetKey(["reference", "cchi_harm_weights"]),
-    dg.AssetKey(["reference", "police_uk_crime_types"]),
-    boundary_key("lsoa21"),
-]
+#: Key prefix, group and lake folder of the force-data family.
+FORCE_PREFIX = "force_hotspots"
+FCT_EVENTS_KEY = dg.AssetKey(["marts", "fct_events"])
 
 
-def _lake(platform: PlatformConfig, key: dg.AssetKey):
-    return platform.resolve().lake_dir / "hotspots" / f"{key.path[-1]}.parquet"
+def force_key(name: str) -> dg.AssetKey:
+    """``force_hotspots/<name>``, e.g. ``force_key("hotspot_list")``."""
+    return dg.AssetKey([FORCE_PREFIX, name])
 
 
-def _read(platform: PlatformConfig, key: dg.AssetKey):
-    import pandas as pd
-
-    path = _lake(platform, key)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: materialize {key.to_user_string()} first")
-    return pd.read_parquet(path)
+FORCE_HOTSPOT_LIST_KEY = force_key("hotspot_list")
+#: Where the force family finds the simulated world's risk terrain model, if built.
+RTM_MODEL = ("risk_terrain", "simulated_world", "model.pkl")
 
 
-def _inputs(platform: PlatformConfig):
-    """Study events, the grid (cells) and the month span, from the lake."""
-    from vrdp.hotspots.pipeline import month_span
-
-    events = _read(platform, STUDY_EVENTS_KEY)
-    harm = _read(platform, CELL_HARM_WINDOWS_KEY)
-    return events, harm, harm["h3_cell"].to_numpy(dtype=object), month_span(events["month"])
+# --------------------------------------------------------------------------- configs
 
 
 class HarmWindowsConfig(dg.Config):
@@ -70,44 +89,84 @@ class HarmWindowsConfig(dg.Config):
     windows_days: list[int] = [28, 91, 365]  # noqa: RUF012 (pydantic copies defaults)
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            STUDY_EVENTS_KEY,
-            description=(
-                "Street crimes on the hot spot grid: cell, harm weight and the feedback-guard flag."
-            ),
-            group_name="hotspots",
-            kinds={"python", "duckdb", "parquet"},
-            deps=_WAREHOUSE_DEPS,
-            code_version="1",
-        ),
-        dg.AssetSpec(
-            CELL_HARM_WINDOWS_KEY,
-            description=(
-                "Harm-weighted counts per H3 cell over 28/91/365 days to the latest month's end."
-            ),
-            group_name="hotspots",
-            kinds={"python", "duckdb", "parquet"},
-            deps=[*_WAREHOUSE_DEPS, STUDY_EVENTS_KEY],
-            code_version="1",
-        ),
-    ],
-    pool=WAREHOUSE_POOL,
-)
-def cell_harm_windows(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: HarmWindowsConfig
-):
-    """Read events and seeds from the warehouse, build the study grid and harm windows."""
-    from vrdp.hotspots.grid import study_cells
-    from vrdp.hotspots.pipeline import (
-        cell_harm_windows_table,
-        choose_region,
-        md_table,
-        month_span,
-        prepare_study_events,
-    )
-    from vrdp.lake import write_parquet_atomic
+class ForceHarmWindowsConfig(HarmWindowsConfig):
+    """Also: which ``fct_events`` event types count and the harm multiplier of calls."""
+
+    event_types: list[str] = ["crime", "incident", "ae_assault"]  # noqa: RUF012
+    incident_harm_weight: float = 0.5
+    ae_assault_harm_weight: float = 1.0
+
+
+class GiStarConfig(dg.Config):
+    """Gi* options: multiple-comparison correction, significance level and window."""
+
+    correction: str | None = "fdr_bh"
+    alpha: float = 0.05
+    window_days: int = 91
+
+
+class KdeConfig(dg.Config):
+    """KDE options: kernel radius in metres (``None``: Silverman's rule on the window's events).
+
+    400 m by default, as the forecast's kernel and ``bench/hotspots_backtest.py``:
+    Silverman's rule over a whole force area gives kilometres (9.4 km for Thames
+    Valley), far too smooth for street-level hot spots.
+    """
+
+    bandwidth_m: float | None = 400.0
+    window_days: int = 91
+
+
+class ForecastConfig(dg.Config):
+    """Forecast options: the quartic kernel radius of the density feature."""
+
+    kernel_bandwidth_m: float = 400.0
+
+
+class ForceForecastConfig(ForecastConfig):
+    """Also: what is forecast (recorded crime by default) and whether to use risk terrain."""
+
+    target_event_types: list[str] = ["crime"]  # noqa: RUF012
+    violence_only: bool = False
+    use_risk_terrain: bool = True
+
+
+class HotspotListConfig(dg.Config):
+    """How many Gi* hot cells the list keeps (default ``VRDP_HOTSPOT_TOP_N``)."""
+
+    top_n: int | None = None
+    window_days: int = 91
+
+
+# --------------------------------------------------------------------------- families
+
+
+@dataclass(frozen=True)
+class Family:
+    """One family of hot spot assets: its keys, where its events come from, what it adds."""
+
+    prefix: str
+    events_text: str
+    deps: tuple[dg.AssetKey, ...]
+    harm_config: type
+    forecast_config: type
+    #: (context, platform, config) -> (study events, guard record, located share) or None
+    load: Callable[..., Any]
+    #: (events, cells, span, config) -> (counts, auxiliary series, target text)
+    series: Callable[..., Any]
+    #: months of the events -> (MonthSpan of the monthly series, partial months left out)
+    span: Callable[..., Any]
+    force_data: bool
+
+    def key(self, name: str) -> dg.AssetKey:
+        return dg.AssetKey([self.prefix, name])
+
+    def lake(self, platform: PlatformConfig, name: str):
+        return platform.resolve().lake_dir / self.prefix / f"{name}.parquet"
+
+
+def _load_police_uk(context, platform: PlatformConfig, config):
+    from vrdp.hotspots.pipeline import prepare_study_events
 
     s = platform.resolve()
     with platform.warehouse(read_only=True) as con:
@@ -124,434 +183,714 @@ def cell_harm_windows(
         resolution=s.h3_resolution,
         exclude_police_generated=config.exclude_police_generated,
     )
-    span = month_span(study["month"])
     located = float(events["lsoa21_code"].notna().mean()) if len(events) else 0.0
-    region, rule = choose_region(located, read_boundaries(platform, "lsoa21"), events=study)
-    if region is None:
-        context.log.warning(f"no shipped boundaries cover these events: grid is the {rule}")
-    cells = study_cells(
-        study["latitude"].to_numpy(),
-        study["longitude"].to_numpy(),
-        resolution=s.h3_resolution,
-        region=region,
-    )
-    study["exclude_police_generated"] = config.exclude_police_generated
-    table = cell_harm_windows_table(
-        study, weights, cells, as_of=span.as_of, windows_days=config.windows_days
-    )
-    table["as_of"] = span.as_of
-    table["h3_resolution"] = s.h3_resolution
-    table["exclude_police_generated"] = config.exclude_police_generated
-    table["grid_rule"] = rule
-
-    events_out = write_parquet_atomic(study, _lake(platform, STUDY_EVENTS_KEY))
-    table_out = write_parquet_atomic(table, _lake(platform, CELL_HARM_WINDOWS_KEY))
-    guard_meta = {
-        "exclude_police_generated": guard["exclude_police_generated"],
-        "police_generated_crime_types": ", ".join(guard["police_generated_crime_types"]),
-        "events_excluded_by_guard": guard["events_excluded"],
-    }
-    yield dg.MaterializeResult(
-        asset_key=STUDY_EVENTS_KEY,
-        metadata={
-            "dagster/row_count": len(study),
-            "months": span.describe(),
-            "months_missing": ", ".join(span.missing) or "none",
-            "cells_with_events": int(study["h3_cell"].nunique()),
-            **guard_meta,
-            "path": dg.MetadataValue.path(str(events_out)),
-        },
-    )
-    meta = {
-        "dagster/row_count": len(table),
-        "grid_cells": len(cells),
-        "h3_resolution": s.h3_resolution,
-        "grid_rule": rule,
-        "as_of": str(span.as_of.date()),
-        "months": span.describe(),
-        "windows_days": ", ".join(str(d) for d in config.windows_days),
-        **guard_meta,
-        "time_basis": str(table["time_basis"].iloc[0]) if len(table) else "none",
-    }
-    for d in config.windows_days:
-        meta[f"events_{d}d"] = round(float(table[f"events_{d}d"].sum()), 2)
-        meta[f"harm_days_{d}d"] = round(float(table[f"harm_days_{d}d"].sum()), 2)
-        meta[f"cells_with_harm_{d}d"] = int((table[f"harm_days_{d}d"] > 0).sum())
-    sort_col = f"harm_days_{config.windows_days[min(1, len(config.windows_days) - 1)]}d"
-    preview = table.sort_values(sort_col, ascending=False)
-    meta["preview"] = dg.MetadataValue.md(
-        md_table(preview[["h3_cell", *[c for c in table.columns if c.startswith(("ev", "ha"))]]])
-    )
-    meta["path"] = dg.MetadataValue.path(str(table_out))
-    yield dg.MaterializeResult(asset_key=CELL_HARM_WINDOWS_KEY, metadata=meta)
+    return study, weights, guard, located
 
 
-class GiStarConfig(dg.Config):
-    """Gi* options: multiple-comparison correction, significance level and window."""
-
-    correction: str | None = "fdr_bh"
-    alpha: float = 0.05
-    window_days: int = 91
-
-
-@dg.asset(
-    key=GI_STAR_KEY,
-    deps=[CELL_HARM_WINDOWS_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def gi_star(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: GiStarConfig
-) -> dg.MaterializeResult:
-    """Getis-Ord Gi* z and p per cell on the 91-day harm, FDR-corrected by default."""
-    from vrdp.hotspots.grid import neighbour_matrix
-    from vrdp.hotspots.pipeline import gi_star_table, md_table
-    from vrdp.lake import write_parquet_atomic
-
-    harm = _read(platform, CELL_HARM_WINDOWS_KEY)
-    cells = harm["h3_cell"].to_numpy(dtype=object)
-    col = f"harm_days_{config.window_days}d"
-    if col not in harm:
-        raise ValueError(f"cell_harm_windows has no {config.window_days}-day window")
-    table = gi_star_table(
-        cells,
-        harm[col].to_numpy(float),
-        neighbour_matrix(cells),
-        correction=config.correction,
-        alpha=config.alpha,
-    )
-    table["window_days"] = config.window_days
-    out = write_parquet_atomic(table, _lake(platform, GI_STAR_KEY))
-    hot = table[table["hot_spot"]].sort_values("z_score", ascending=False)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "value": f"harm days over {config.window_days} days",
-            "correction": config.correction or "none",
-            "alpha": config.alpha,
-            "significant_hot_cells": int(table["hot_spot"].sum()),
-            "significant_cold_cells": int(table["cold_spot"].sum()),
-            "max_z": float(table["z_score"].max()),
-            "preview": dg.MetadataValue.md(
-                md_table(hot[["h3_cell", "value", "z_score", "p_value", "p_adjusted"]])
-            ),
-            "path": dg.MetadataValue.path(str(out)),
-        }
-    )
-
-
-class KdeConfig(dg.Config):
-    """KDE options: kernel radius in metres (``None``: Silverman's rule on the window's events).
-
-    400 m by default, as the forecast's kernel and ``bench/hotspots_backtest.py``:
-    Silverman's rule over a whole force area gives kilometres (9.4 km for Thames
-    Valley), far too smooth for street-level hot spots.
-    """
-
-    bandwidth_m: float | None = 400.0
-    window_days: int = 91
-
-
-@dg.asset(
-    key=KDE_KEY,
-    deps=[STUDY_EVENTS_KEY, CELL_HARM_WINDOWS_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def kde(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: KdeConfig
-) -> dg.MaterializeResult:
-    """Quartic kernel density (per km², metres on BNG) of events and harm at each cell centre."""
-    from vrdp.hotspots.kde import cell_spacing_m
-    from vrdp.hotspots.pipeline import kde_table, md_table
-    from vrdp.lake import write_parquet_atomic
+def _load_force(context, platform: PlatformConfig, config):
+    from vrdp.hotspots.force_events import FCT_EVENTS_COLUMNS, prepare_force_events
 
     s = platform.resolve()
-    events, _harm, cells, span = _inputs(platform)
-    spacing = cell_spacing_m(s.h3_resolution)
-    table, h, warning = kde_table(
+    with platform.warehouse(read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables"
+            " where table_schema = 'marts' and table_name = 'fct_events'"
+        ).fetchone()[0]
+        if not exists:
+            return None
+        cols = ", ".join([*FCT_EVENTS_COLUMNS, "lsoa21_code"])
+        events = con.execute(f"select {cols} from marts.fct_events order by event_key").df()
+        weights = con.execute("select * from reference.cchi_harm_weights").df()
+    study, guard = prepare_force_events(
         events,
-        cells,
-        as_of=span.as_of,
-        window_days=config.window_days,
-        bandwidth_m=config.bandwidth_m,
-        cell_size_m=spacing,
+        weights,
+        resolution=s.h3_resolution,
+        event_types=config.event_types,
+        exclude_police_generated=config.exclude_police_generated,
+        type_harm_weights={
+            "incident": config.incident_harm_weight,
+            "ae_assault": config.ae_assault_harm_weight,
+        },
     )
-    if warning:
-        context.log.warning(warning)
-    out = write_parquet_atomic(table, _lake(platform, KDE_KEY))
-    top = table.sort_values("kde_rank")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "bandwidth_m": round(h, 1),
-            "bandwidth_rule": (
-                "configured" if config.bandwidth_m else "Silverman's rule (quartic radius)"
-            ),
-            "cell_spacing_m": round(spacing, 1),
-            "bandwidth_warning": warning or "none",
-            "window_days": config.window_days,
-            "max_harm_days_per_km2": float(table["kde_harm_days_per_km2"].max()),
-            "preview": dg.MetadataValue.md(
-                md_table(
-                    top[["kde_rank", "h3_cell", "kde_harm_days_per_km2", "kde_events_per_km2"]]
-                )
-            ),
-            "path": dg.MetadataValue.path(str(out)),
-        }
-    )
+    if not len(study):
+        return None
+    ok = study["event_id"].isin(events.loc[events["lsoa21_code"].notna(), "event_key"])
+    return study, weights, guard, float(ok.mean())
 
 
-@dg.asset(
-    key=CLASSIFICATION_KEY,
-    deps=[STUDY_EVENTS_KEY, CELL_HARM_WINDOWS_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def classification(
-    context: dg.AssetExecutionContext, platform: PlatformConfig
-) -> dg.MaterializeResult:
-    """Persistent, emerging, former or intermittent hot spot per cell, with Mann-Kendall trend."""
-    from vrdp.hotspots.grid import neighbour_matrix
-    from vrdp.hotspots.pipeline import classification_table, md_table, monthly_matrix
-    from vrdp.lake import write_parquet_atomic
+def _span_police_uk(month):
+    from vrdp.hotspots.pipeline import month_span
 
-    events, _harm, cells, span = _inputs(platform)
-    counts = monthly_matrix(events, cells, span)
-    table = classification_table(counts, cells, span, neighbour_matrix(cells))
-    used, excluded = table.attrs["periods_used"], table.attrs["periods_excluded"]
-    if span.missing:
-        context.log.warning(f"months missing from the series (not invented): {span.missing}")
-    out = write_parquet_atomic(table, _lake(platform, CLASSIFICATION_KEY))
-    classes = table["hotspot_category"].value_counts()
-    hot = table[table["hotspot_category"].str.endswith("hotspot")]
-    hot = hot.sort_values(["prop_hot", "events_in_series"], ascending=False)
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "months": span.describe(),
-            "months_missing": ", ".join(span.missing) or "none",
-            "months_used": len(used),
-            "months_excluded": ", ".join(excluded) or "none",
-            "recent_months": int(table.attrs["recent_periods"]),
-            "classes": dg.MetadataValue.json({str(k): int(v) for k, v in classes.items()}),
-            "trend_increasing": int((table["trend"] == "increasing").sum()),
-            "trend_decreasing": int((table["trend"] == "decreasing").sum()),
-            "preview": dg.MetadataValue.md(
-                md_table(hot[["h3_cell", "hotspot_category", "hot_periods", "trend", "mk_p"]])
-            ),
-            "path": dg.MetadataValue.path(str(out)),
-        }
-    )
+    return month_span(month), []
 
 
-class ForecastConfig(dg.Config):
-    """Forecast options: the quartic kernel radius of the density feature."""
+def _span_force(month):
+    from vrdp.hotspots.force_events import series_span
 
-    kernel_bandwidth_m: float = 400.0
+    return series_span(month)
 
 
-def _forecast_inputs(platform: PlatformConfig, bandwidth_m: float):
-    from vrdp.hotspots.grid import cell_centres_bng, neighbour_matrix
-    from vrdp.hotspots.kde import quartic_kernel_matrix
+def _series_police_uk(events, cells, span, config):
     from vrdp.hotspots.pipeline import monthly_matrix, type_matrices
 
-    events, _harm, cells, span = _inputs(platform)
+    counts = monthly_matrix(events, cells, span)
+    return counts, type_matrices(events, cells, span), "street crimes (guarded), per month"
+
+
+def _series_force(events, cells, span, config):
+    from vrdp.hotspots.force_events import force_series
+
+    counts, aux = force_series(
+        events,
+        cells,
+        span,
+        target_event_types=config.target_event_types,
+        violence_only=config.violence_only,
+    )
+    what = "violence in " if config.violence_only else ""
+    return counts, aux, f"{what}{'+'.join(config.target_event_types)} events (guarded), per month"
+
+
+POLICE_UK = Family(
+    prefix="hotspots",
+    events_text="Street crimes (data.police.uk)",
+    deps=(
+        dg.AssetKey(["staging", "stg_police_uk__street_crimes"]),
+        dg.AssetKey(["reference", "cchi_harm_weights"]),
+        dg.AssetKey(["reference", "police_uk_crime_types"]),
+        boundary_key("lsoa21"),
+    ),
+    harm_config=HarmWindowsConfig,
+    forecast_config=ForecastConfig,
+    load=_load_police_uk,
+    series=_series_police_uk,
+    span=_span_police_uk,
+    force_data=False,
+)
+FORCE = Family(
+    prefix=FORCE_PREFIX,
+    events_text="Force records (marts.fct_events: crimes, calls, A&E assaults)",
+    deps=(FCT_EVENTS_KEY, dg.AssetKey(["reference", "cchi_harm_weights"]), boundary_key("lsoa21")),
+    harm_config=ForceHarmWindowsConfig,
+    forecast_config=ForceForecastConfig,
+    load=_load_force,
+    series=_series_force,
+    span=_span_force,
+    force_data=True,
+)
+
+
+def _read(platform: PlatformConfig, fam: Family, name: str):
+    import pandas as pd
+
+    path = fam.lake(platform, name)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: materialize {fam.key(name).to_user_string()} first")
+    return pd.read_parquet(path)
+
+
+def _skipped(platform: PlatformConfig, fam: Family) -> dg.MaterializeResult | None:
+    """For the force family without study events: the result saying why nothing was made."""
+    if not fam.force_data or fam.lake(platform, "study_events").exists():
+        return None
+    return dg.MaterializeResult(
+        metadata={
+            "skipped": True,
+            "note": "no located force events: marts.fct_events is not built or holds no "
+            f"crimes, calls or A&E assaults (materialize {fam.key('cell_harm_windows')})",
+        }
+    )
+
+
+def _inputs(platform: PlatformConfig, fam: Family):
+    """Study events, the harm table, the grid (cells) and the month span, from the lake."""
+    events = _read(platform, fam, "study_events")
+    harm = _read(platform, fam, "cell_harm_windows")
+    return events, harm, harm["h3_cell"].to_numpy(dtype=object), fam.span(events["month"])[0]
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _harm_windows_asset(fam: Family) -> dg.AssetsDefinition:
+    study_key, harm_key = fam.key("study_events"), fam.key("cell_harm_windows")
+    config_cls = fam.harm_config
+
+    @dg.multi_asset(
+        # the police.uk op keeps its first name (run configs name it)
+        name="cell_harm_windows" if fam is POLICE_UK else f"{fam.prefix}__cell_harm_windows",
+        specs=[
+            dg.AssetSpec(
+                study_key,
+                description=(
+                    f"{fam.events_text} on the hot spot grid: cell, harm weight and the "
+                    "feedback-guard flag."
+                ),
+                group_name=fam.prefix,
+                kinds={"python", "duckdb", "parquet"},
+                deps=list(fam.deps),
+                code_version="2",
+            ),
+            dg.AssetSpec(
+                harm_key,
+                description=(
+                    f"Harm-weighted counts per H3 cell over 28/91/365 days ({fam.events_text})."
+                ),
+                group_name=fam.prefix,
+                kinds={"python", "duckdb", "parquet"},
+                deps=[*fam.deps, study_key],
+                code_version="2",
+            ),
+        ],
+        pool=WAREHOUSE_POOL,
+    )
+    def cell_harm_windows(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: config_cls
+    ):
+        """Read events and seeds from the warehouse, build the study grid and harm windows."""
+        from vrdp.hotspots.grid import study_cells
+        from vrdp.hotspots.pipeline import cell_harm_windows_table, choose_region, md_table
+        from vrdp.lake import write_parquet_atomic
+
+        s = platform.resolve()
+        loaded = fam.load(context, platform, config)
+        if loaded is None:
+            for name in NAMES:
+                fam.lake(platform, name).unlink(missing_ok=True)
+            fam.lake(platform, "backtest_folds").unlink(missing_ok=True)
+            skipped = _skipped(platform, fam)
+            context.log.warning(skipped.metadata["note"])
+            for key in (study_key, harm_key):
+                yield dg.MaterializeResult(asset_key=key, metadata=skipped.metadata)
+            return
+        study, weights, guard, located = loaded
+        span, partial = fam.span(study["month"])
+        region, rule = choose_region(located, read_boundaries(platform, "lsoa21"), events=study)
+        if region is None:
+            context.log.warning(f"no shipped boundaries cover these events: grid is the {rule}")
+        cells = study_cells(
+            study["latitude"].to_numpy(),
+            study["longitude"].to_numpy(),
+            resolution=s.h3_resolution,
+            region=region,
+        )
+        study["exclude_police_generated"] = config.exclude_police_generated
+        table = cell_harm_windows_table(
+            study, weights, cells, as_of=span.as_of, windows_days=config.windows_days
+        )
+        table["as_of"] = span.as_of
+        table["h3_resolution"] = s.h3_resolution
+        table["exclude_police_generated"] = config.exclude_police_generated
+        table["grid_rule"] = rule
+
+        events_out = write_parquet_atomic(study, fam.lake(platform, "study_events"))
+        table_out = write_parquet_atomic(table, fam.lake(platform, "cell_harm_windows"))
+        guard_meta = {
+            "exclude_police_generated": guard["exclude_police_generated"],
+            "police_generated_crime_types": ", ".join(guard["police_generated_crime_types"]),
+            "events_excluded_by_guard": guard["events_excluded"],
+        }
+        extra = {}
+        if fam.force_data:
+            guard_meta["guard_rule"] = guard["guard_rule"]
+            extra = {
+                "rows_in_fct_events": guard["rows_in"],
+                "rows_other_event_types": guard["not_selected_type"],
+                "rows_not_located": guard["not_located"],
+                "rows_without_time": guard["no_time"],
+                "event_types": ", ".join(guard["event_types"]),
+                "harm_weight_by_event_type": dg.MetadataValue.json(guard["type_harm_weights"]),
+                "by_event_type": dg.MetadataValue.json(guard["by_event_type"]),
+            }
+        yield dg.MaterializeResult(
+            asset_key=study_key,
+            metadata={
+                "dagster/row_count": len(study),
+                "months": span.describe(),
+                "months_missing": ", ".join(span.missing) or "none",
+                "partial_months_outside_series": ", ".join(partial) or "none",
+                "cells_with_events": int(study["h3_cell"].nunique()),
+                **guard_meta,
+                **extra,
+                "path": dg.MetadataValue.path(str(events_out)),
+            },
+        )
+        meta = {
+            "dagster/row_count": len(table),
+            "grid_cells": len(cells),
+            "h3_resolution": s.h3_resolution,
+            "grid_rule": rule,
+            "as_of": str(span.as_of.date()),
+            "months": span.describe(),
+            "windows_days": ", ".join(str(d) for d in config.windows_days),
+            **guard_meta,
+            "time_basis": str(table["time_basis"].iloc[0]) if len(table) else "none",
+        }
+        for d in config.windows_days:
+            meta[f"events_{d}d"] = round(float(table[f"events_{d}d"].sum()), 2)
+            meta[f"harm_days_{d}d"] = round(float(table[f"harm_days_{d}d"].sum()), 2)
+            meta[f"cells_with_harm_{d}d"] = int((table[f"harm_days_{d}d"] > 0).sum())
+        sort_col = f"harm_days_{config.windows_days[min(1, len(config.windows_days) - 1)]}d"
+        preview = table.sort_values(sort_col, ascending=False)
+        cols = [c for c in table.columns if c.startswith(("ev", "ha"))]
+        meta["preview"] = dg.MetadataValue.md(md_table(preview[["h3_cell", *cols]]))
+        meta["path"] = dg.MetadataValue.path(str(table_out))
+        yield dg.MaterializeResult(asset_key=harm_key, metadata=meta)
+
+    return cell_harm_windows
+
+
+def _gi_star_asset(fam: Family) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=fam.key("gi_star"),
+        deps=[fam.key("cell_harm_windows")],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="1",
+    )
+    def gi_star(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: GiStarConfig
+    ) -> dg.MaterializeResult:
+        """Getis-Ord Gi* z and p per cell on the 91-day harm, FDR-corrected by default."""
+        from vrdp.hotspots.grid import neighbour_matrix
+        from vrdp.hotspots.pipeline import gi_star_table, md_table
+        from vrdp.lake import write_parquet_atomic
+
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        harm = _read(platform, fam, "cell_harm_windows")
+        cells = harm["h3_cell"].to_numpy(dtype=object)
+        col = f"harm_days_{config.window_days}d"
+        if col not in harm:
+            raise ValueError(f"cell_harm_windows has no {config.window_days}-day window")
+        table = gi_star_table(
+            cells,
+            harm[col].to_numpy(float),
+            neighbour_matrix(cells),
+            correction=config.correction,
+            alpha=config.alpha,
+        )
+        table["window_days"] = config.window_days
+        out = write_parquet_atomic(table, fam.lake(platform, "gi_star"))
+        hot = table[table["hot_spot"]].sort_values("z_score", ascending=False)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(table),
+                "value": f"harm days over {config.window_days} days",
+                "correction": config.correction or "none",
+                "alpha": config.alpha,
+                "significant_hot_cells": int(table["hot_spot"].sum()),
+                "significant_cold_cells": int(table["cold_spot"].sum()),
+                "max_z": float(table["z_score"].max()),
+                "preview": dg.MetadataValue.md(
+                    md_table(hot[["h3_cell", "value", "z_score", "p_value", "p_adjusted"]])
+                ),
+                "path": dg.MetadataValue.path(str(out)),
+            }
+        )
+
+    return gi_star
+
+
+def _kde_asset(fam: Family) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=fam.key("kde"),
+        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="2",
+    )
+    def kde(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: KdeConfig
+    ) -> dg.MaterializeResult:
+        """Quartic kernel density (per km², metres on BNG) of events and harm at cell centres."""
+        from vrdp.hotspots.kde import cell_spacing_m
+        from vrdp.hotspots.pipeline import kde_table, md_table
+        from vrdp.lake import write_parquet_atomic
+
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        s = platform.resolve()
+        events, _harm, cells, span = _inputs(platform, fam)
+        spacing = cell_spacing_m(s.h3_resolution)
+        table, h, warning = kde_table(
+            events,
+            cells,
+            as_of=span.as_of,
+            window_days=config.window_days,
+            bandwidth_m=config.bandwidth_m,
+            cell_size_m=spacing,
+        )
+        if warning:
+            context.log.warning(warning)
+        out = write_parquet_atomic(table, fam.lake(platform, "kde"))
+        top = table.sort_values("kde_rank")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(table),
+                "bandwidth_m": round(h, 1),
+                "bandwidth_rule": (
+                    "configured" if config.bandwidth_m else "Silverman's rule (quartic radius)"
+                ),
+                "cell_spacing_m": round(spacing, 1),
+                "bandwidth_warning": warning or "none",
+                "window_days": config.window_days,
+                "max_harm_days_per_km2": float(table["kde_harm_days_per_km2"].max()),
+                "preview": dg.MetadataValue.md(
+                    md_table(
+                        top[["kde_rank", "h3_cell", "kde_harm_days_per_km2", "kde_events_per_km2"]]
+                    )
+                ),
+                "path": dg.MetadataValue.path(str(out)),
+            }
+        )
+
+    return kde
+
+
+def _classification_asset(fam: Family) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=fam.key("classification"),
+        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="1",
+    )
+    def classification(
+        context: dg.AssetExecutionContext, platform: PlatformConfig
+    ) -> dg.MaterializeResult:
+        """Persistent, emerging, former or intermittent hot spot per cell, with Mann-Kendall."""
+        from vrdp.hotspots.grid import neighbour_matrix
+        from vrdp.hotspots.pipeline import classification_table, md_table, monthly_matrix
+        from vrdp.lake import write_parquet_atomic
+
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        events, _harm, cells, span = _inputs(platform, fam)
+        counts = monthly_matrix(events, cells, span)
+        table = classification_table(counts, cells, span, neighbour_matrix(cells))
+        used, excluded = table.attrs["periods_used"], table.attrs["periods_excluded"]
+        if span.missing:
+            context.log.warning(f"months missing from the series (not invented): {span.missing}")
+        out = write_parquet_atomic(table, fam.lake(platform, "classification"))
+        classes = table["hotspot_category"].value_counts()
+        hot = table[table["hotspot_category"].str.endswith("hotspot")]
+        hot = hot.sort_values(["prop_hot", "events_in_series"], ascending=False)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(table),
+                "months": span.describe(),
+                "months_missing": ", ".join(span.missing) or "none",
+                "months_used": len(used),
+                "months_excluded": ", ".join(excluded) or "none",
+                "recent_months": int(table.attrs["recent_periods"]),
+                "classes": dg.MetadataValue.json({str(k): int(v) for k, v in classes.items()}),
+                "trend_increasing": int((table["trend"] == "increasing").sum()),
+                "trend_decreasing": int((table["trend"] == "decreasing").sum()),
+                "preview": dg.MetadataValue.md(
+                    md_table(hot[["h3_cell", "hotspot_category", "hot_periods", "trend", "mk_p"]])
+                ),
+                "path": dg.MetadataValue.path(str(out)),
+            }
+        )
+
+    return classification
+
+
+def _risk_terrain_covariate(context, platform: PlatformConfig, fam: Family, config, cells):
+    """The risk terrain score per cell (force family, when the model is built), and a note."""
+    if not fam.force_data or not getattr(config, "use_risk_terrain", False):
+        return None, "not used"
+    path = platform.resolve().lake_dir.joinpath(*RTM_MODEL)
+    if not path.exists():
+        return None, f"not available ({path.name} not built)"
+    from vrdp.risk_terrain.model import risk_score_for_h3
+    from vrdp.risk_terrain.outputs import load_risk_terrain_model
+
+    try:
+        score = risk_score_for_h3(load_risk_terrain_model(path), list(cells)).to_numpy(float)
+    except Exception as exc:  # another team's model format may move; the forecast runs without
+        context.log.warning(f"risk terrain layer not used: {exc}")
+        return None, f"not used ({type(exc).__name__})"
+    return score, f"simulated-world RRS at cell centres ({path})"
+
+
+def _forecast_inputs(context, platform: PlatformConfig, fam: Family, config):
+    from vrdp.hotspots.grid import cell_centres_bng, neighbour_matrix
+    from vrdp.hotspots.kde import quartic_kernel_matrix
+
+    events, _harm, cells, span = _inputs(platform, fam)
+    counts, aux, target = fam.series(events, cells, span, config)
     ex, ny = cell_centres_bng(cells)
+    covariate, rtm_note = _risk_terrain_covariate(context, platform, fam, config, cells)
     return {
         "cells": cells,
         "span": span,
-        "counts": monthly_matrix(events, cells, span),
-        "aux": type_matrices(events, cells, span),
+        "counts": counts,
+        "aux": aux,
+        "target": target,
+        "covariate": covariate,
+        "risk_terrain": rtm_note,
         "w": neighbour_matrix(cells),
-        "kernel": quartic_kernel_matrix(ex, ny, bandwidth_m=bandwidth_m),
+        "kernel": quartic_kernel_matrix(ex, ny, bandwidth_m=config.kernel_bandwidth_m),
     }
 
 
-@dg.asset(
-    key=FORECAST_KEY,
-    deps=[STUDY_EVENTS_KEY, CELL_HARM_WINDOWS_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def forecast(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: ForecastConfig
-) -> dg.MaterializeResult:
-    """Next-month crime risk per cell from past months, neighbours, density and crime types."""
-    from vrdp.hotspots.pipeline import forecast_table, md_table
-    from vrdp.lake import write_parquet_atomic
+def _forecast_asset(fam: Family) -> dg.AssetsDefinition:
+    config_cls = fam.forecast_config
 
-    x = _forecast_inputs(platform, config.kernel_bandwidth_m)
-    table, info = forecast_table(
-        x["counts"],
-        x["cells"],
-        neighbours=x["w"],
-        kernel=x["kernel"],
-        auxiliary=x["aux"],
-        forecast_month=x["span"].next_month,
+    @dg.asset(
+        key=fam.key("forecast"),
+        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="2",
     )
-    out = write_parquet_atomic(table, _lake(platform, FORECAST_KEY))
-    top = table.sort_values("forecast_rank")
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "forecast_month": x["span"].next_month,
-            "trained_on": x["span"].describe(),
-            "fitted": info["fitted"],
-            "transitions": info["transitions"],
-            "kernel_bandwidth_m": config.kernel_bandwidth_m,
-            "coefficients": dg.MetadataValue.json(info["coefficients"]),
-            "preview": dg.MetadataValue.md(
-                md_table(top[["forecast_rank", "h3_cell", "risk_score"]])
-            ),
-            "path": dg.MetadataValue.path(str(out)),
-        }
-    )
+    def forecast(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: config_cls
+    ) -> dg.MaterializeResult:
+        """Next-month risk per cell from past months, neighbours, density and related series."""
+        from vrdp.hotspots.pipeline import forecast_table, md_table
+        from vrdp.lake import write_parquet_atomic
 
-
-@dg.asset(
-    key=BACKTEST_KEY,
-    deps=[STUDY_EVENTS_KEY, CELL_HARM_WINDOWS_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def backtest(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: ForecastConfig
-) -> dg.MaterializeResult:
-    """Rolling-origin backtest: hit rate, PAI, PEI and RRI at 1/5/10% for forecast and baselines."""
-    from vrdp.hotspots.grid import cell_areas_m2
-    from vrdp.hotspots.pipeline import (
-        AREA_SHARES,
-        backtest_figures,
-        backtest_tables,
-        make_forecaster,
-    )
-    from vrdp.lake import write_parquet_atomic
-
-    x = _forecast_inputs(platform, config.kernel_bandwidth_m)
-    folds, summary = backtest_tables(
-        x["counts"],
-        x["span"],
-        forecaster=make_forecaster(x["aux"], x["w"], x["kernel"]),
-        kernel=x["kernel"],
-        area=cell_areas_m2(x["cells"]),
-        area_shares=AREA_SHARES,
-    )
-    out = write_parquet_atomic(summary, _lake(platform, BACKTEST_KEY))
-    folds_out = write_parquet_atomic(
-        folds, _lake(platform, BACKTEST_KEY).with_name("backtest_folds.parquet")
-    )
-    gap = sorted(set(folds.loc[folds["gap_before_test"], "test_period"]))
-    pivot = summary.pivot(index="method", columns="area_share", values="pei").round(3)
-    pivot.columns = [f"PEI@{c:.0%}" for c in pivot.columns]
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(summary),
-            "folds": int(folds["test_period"].nunique()),
-            "test_months": ", ".join(sorted(set(folds["test_period"]))),
-            "folds_after_missing_month": ", ".join(gap) or "none",
-            "months_missing": ", ".join(x["span"].missing) or "none",
-            "methods": ", ".join(sorted(summary["method"].unique())),
-            **backtest_figures(summary),
-            "pei_table": dg.MetadataValue.md(pivot.reset_index().to_markdown(index=False)),
-            "path": dg.MetadataValue.path(str(out)),
-            "folds_path": dg.MetadataValue.path(str(folds_out)),
-        }
-    )
-
-
-class HotspotListConfig(dg.Config):
-    """How many Gi* hot cells the list keeps (default ``VRDP_HOTSPOT_TOP_N``)."""
-
-    top_n: int | None = None
-    window_days: int = 91
-
-
-@dg.asset(
-    key=HOTSPOT_LIST_KEY,
-    deps=[STUDY_EVENTS_KEY, CELL_HARM_WINDOWS_KEY, GI_STAR_KEY, CLASSIFICATION_KEY, FORECAST_KEY],
-    group_name="hotspots",
-    kinds={"python", "parquet"},
-    code_version="1",
-)
-def hotspot_list(
-    context: dg.AssetExecutionContext, platform: PlatformConfig, config: HotspotListConfig
-) -> dg.MaterializeResult:
-    """Gi*-significant hot cells ranked by harm, with class, forecast, patrol windows, overrides."""
-    import h3
-
-    from orchestration.overrides import overrides_path, read_overrides
-    from vrdp.hotspots.pipeline import md_table, patrol_summary, select_hotspots
-    from vrdp.lake import write_parquet_atomic
-
-    s = platform.resolve()
-    top_n = config.top_n or s.hotspot_top_n
-    events, harm, _cells, span = _inputs(platform)
-    gi = _read(platform, GI_STAR_KEY)
-    cls = _read(platform, CLASSIFICATION_KEY)
-    fc = _read(platform, FORECAST_KEY)
-    ov_path = overrides_path(s)
-    overrides = read_overrides(ov_path)
-    cand = set(gi.loc[gi["hot_spot"], "h3_cell"]) | set(overrides["h3_cell"])
-    patrol = patrol_summary(events[events["h3_cell"].isin(cand)], sorted(cand))
-    table = select_hotspots(
-        gi, harm, cls, fc, patrol, overrides, top_n=top_n, window_days=config.window_days
-    )
-    latlng = [h3.cell_to_latlng(c) for c in table["h3_cell"]]
-    table["latitude"] = [p[0] for p in latlng]
-    table["longitude"] = [p[1] for p in latlng]
-    table["as_of"] = span.as_of
-    table["exclude_police_generated"] = bool(harm["exclude_police_generated"].iloc[0])
-    out = write_parquet_atomic(table, _lake(platform, HOTSPOT_LIST_KEY))
-
-    applied = table[table["override"].notna()]
-    listed = set(table["h3_cell"])
-    not_applied = overrides[~overrides["h3_cell"].isin(listed)]
-    if len(not_applied):
-        context.log.warning(
-            f"{len(not_applied)} override(s) for cells not on the list (suppress of an unlisted "
-            f"cell, or superseded): {sorted(set(not_applied['h3_cell']))}"
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        x = _forecast_inputs(context, platform, fam, config)
+        table, info = forecast_table(
+            x["counts"],
+            x["cells"],
+            neighbours=x["w"],
+            kernel=x["kernel"],
+            auxiliary=x["aux"],
+            forecast_month=x["span"].next_month,
+            covariate=x["covariate"],
         )
-    sel = table[table["selected"]]
-    month_only = bool((table["time_basis"] == "month_only").all()) if len(table) else False
-    cols = ["rank", "h3_cell", "harm_days", "z_score", "hotspot_category", "forecast_rank"]
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": len(table),
-            "selected": len(sel),
-            "top_n": top_n,
-            "gi_star_hot_cells": int(gi["hot_spot"].sum()),
-            "harm_window_days": config.window_days,
-            "as_of": str(span.as_of.date()),
-            "overrides_in_audit_table": len(overrides),
-            "overrides_applied": len(applied),
-            "overrides_not_on_list": len(not_applied),
-            "overrides_path": dg.MetadataValue.path(str(ov_path)),
-            "overrides": dg.MetadataValue.md(
-                md_table(
-                    applied[["h3_cell", "override", "override_reason", "override_by", "rank"]],
-                    max_rows=50,
-                )
-            ),
-            "classes_selected": dg.MetadataValue.json(
-                {str(k): int(v) for k, v in sel["hotspot_category"].value_counts().items()}
-            ),
-            "patrol_windows": (
-                "police.uk gives months only: no patrol windows (time_basis month_only)"
-                if month_only
-                else "from event times"
-            ),
-            "preview": dg.MetadataValue.md(md_table(sel[[*cols, "patrol_windows"]])),
-            "path": dg.MetadataValue.path(str(out)),
-        }
+        out = write_parquet_atomic(table, fam.lake(platform, "forecast"))
+        top = table.sort_values("forecast_rank")
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(table),
+                "forecast_month": x["span"].next_month,
+                "target": x["target"],
+                "trained_on": x["span"].describe(),
+                "fitted": info["fitted"],
+                "transitions": info["transitions"],
+                "kernel_bandwidth_m": config.kernel_bandwidth_m,
+                "risk_terrain": x["risk_terrain"],
+                "coefficients": dg.MetadataValue.json(info["coefficients"]),
+                "preview": dg.MetadataValue.md(
+                    md_table(top[["forecast_rank", "h3_cell", "risk_score"]])
+                ),
+                "path": dg.MetadataValue.path(str(out)),
+            }
+        )
+
+    return forecast
+
+
+def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
+    config_cls = fam.forecast_config
+
+    @dg.asset(
+        key=fam.key("backtest"),
+        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="2",
     )
+    def backtest(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: config_cls
+    ) -> dg.MaterializeResult:
+        """Rolling-origin backtest: hit rate, PAI, PEI, RRI at 1/5/10%, forecast and baselines."""
+        from vrdp.hotspots.grid import cell_areas_m2
+        from vrdp.hotspots.pipeline import (
+            AREA_SHARES,
+            backtest_figures,
+            backtest_tables,
+            make_forecaster,
+        )
+        from vrdp.lake import write_parquet_atomic
+
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        x = _forecast_inputs(context, platform, fam, config)
+        folds, summary = backtest_tables(
+            x["counts"],
+            x["span"],
+            forecaster=make_forecaster(x["aux"], x["w"], x["kernel"], x["covariate"]),
+            kernel=x["kernel"],
+            area=cell_areas_m2(x["cells"]),
+            area_shares=AREA_SHARES,
+        )
+        out = write_parquet_atomic(summary, fam.lake(platform, "backtest"))
+        folds_out = write_parquet_atomic(folds, fam.lake(platform, "backtest_folds"))
+        gap = sorted(set(folds.loc[folds["gap_before_test"], "test_period"]))
+        pivot = summary.pivot(index="method", columns="area_share", values="pei").round(3)
+        pivot.columns = [f"PEI@{c:.0%}" for c in pivot.columns]
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(summary),
+                "target": x["target"],
+                "risk_terrain": x["risk_terrain"],
+                "folds": int(folds["test_period"].nunique()),
+                "test_months": ", ".join(sorted(set(folds["test_period"]))),
+                "folds_after_missing_month": ", ".join(gap) or "none",
+                "months_missing": ", ".join(x["span"].missing) or "none",
+                "methods": ", ".join(sorted(summary["method"].unique())),
+                **backtest_figures(summary),
+                "pei_table": dg.MetadataValue.md(pivot.reset_index().to_markdown(index=False)),
+                "path": dg.MetadataValue.path(str(out)),
+                "folds_path": dg.MetadataValue.path(str(folds_out)),
+            }
+        )
+
+    return backtest
+
+
+def _planted_recall(context, platform: PlatformConfig, selected, as_of, window_days):
+    """Recall of the simulated world's planted hot spots (evaluation metadata only)."""
+    import pandas as pd
+
+    from vrdp.hotspots.force_events import planted_hotspot_recall
+
+    truth_dir = platform.resolve().world_truth_dir
+    if truth_dir is None or not (truth_dir / "hotspots.parquet").exists():
+        return {"planted_hotspot_recall": "no simulated world truth (Settings.world_truth_dir)"}
+    r = planted_hotspot_recall(
+        pd.read_parquet(truth_dir / "hotspots.parquet"),
+        list(selected),
+        as_of=as_of,
+        window_days=window_days,
+        tolerance_k=1,
+    )
+    context.log.info(f"planted hot spot recall {r['recall']:.2f} ({r['found']}/{r['truth_cells']})")
+    return {
+        "planted_hotspot_recall": round(float(r["recall"]), 4),
+        "planted_hotspot_precision": round(float(r["precision"]), 4),
+        "planted_hotspots_found": f"{r['found']}/{r['truth_cells']}",
+        "planted_hotspots_by_kind": dg.MetadataValue.json(r["by_kind"]),
+        "planted_hotspots_missed": ", ".join(r["missed_cells"]) or "none",
+        "planted_recall_rule": (
+            f"planted hot spots active in {r['window']}; found = a selected cell within "
+            f"{r['tolerance_k']} H3 ring; truth from {truth_dir} (evaluation only)"
+        ),
+    }
+
+
+def _hotspot_list_asset(fam: Family) -> dg.AssetsDefinition:
+    names = ("study_events", "cell_harm_windows", "gi_star", "classification", "forecast")
+
+    @dg.asset(
+        key=fam.key("hotspot_list"),
+        deps=[fam.key(n) for n in names],
+        group_name=fam.prefix,
+        kinds={"python", "parquet"},
+        code_version="2",
+    )
+    def hotspot_list(
+        context: dg.AssetExecutionContext, platform: PlatformConfig, config: HotspotListConfig
+    ) -> dg.MaterializeResult:
+        """Gi*-significant hot cells ranked by harm, with class, forecast, windows, overrides."""
+        import h3
+
+        from orchestration.overrides import overrides_path, read_overrides
+        from vrdp.hotspots.pipeline import md_table, patrol_summary, select_hotspots
+        from vrdp.lake import write_parquet_atomic
+
+        if (skipped := _skipped(platform, fam)) is not None:
+            return skipped
+        s = platform.resolve()
+        top_n = config.top_n or s.hotspot_top_n
+        events, harm, _cells, span = _inputs(platform, fam)
+        gi = _read(platform, fam, "gi_star")
+        cls = _read(platform, fam, "classification")
+        fc = _read(platform, fam, "forecast")
+        ov_path = overrides_path(s)
+        overrides = read_overrides(ov_path)
+        cand = set(gi.loc[gi["hot_spot"], "h3_cell"]) | set(overrides["h3_cell"])
+        # patrol windows from the events that count (the guard's exclusions left out)
+        counted = events[~events["excluded_by_guard"] & events["h3_cell"].isin(cand)]
+        patrol = patrol_summary(counted, sorted(cand))
+        table = select_hotspots(
+            gi, harm, cls, fc, patrol, overrides, top_n=top_n, window_days=config.window_days
+        )
+        latlng = [h3.cell_to_latlng(c) for c in table["h3_cell"]]
+        table["latitude"] = [p[0] for p in latlng]
+        table["longitude"] = [p[1] for p in latlng]
+        table["as_of"] = span.as_of
+        table["exclude_police_generated"] = bool(harm["exclude_police_generated"].iloc[0])
+        table["hotspot_family"] = fam.prefix
+        out = write_parquet_atomic(table, fam.lake(platform, "hotspot_list"))
+
+        applied = table[table["override"].notna()]
+        listed = set(table["h3_cell"])
+        not_applied = overrides[~overrides["h3_cell"].isin(listed)]
+        if len(not_applied):
+            context.log.warning(
+                f"{len(not_applied)} override(s) for cells not on the list (suppress of an "
+                f"unlisted cell, or superseded): {sorted(set(not_applied['h3_cell']))}"
+            )
+        sel = table[table["selected"]]
+        month_only = bool((table["time_basis"] == "month_only").all()) if len(table) else False
+        cols = ["rank", "h3_cell", "harm_days", "z_score", "hotspot_category", "forecast_rank"]
+        recall = (
+            _planted_recall(context, platform, sel["h3_cell"], span.as_of, config.window_days)
+            if fam.force_data
+            else {}
+        )
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": len(table),
+                "selected": len(sel),
+                "top_n": top_n,
+                "gi_star_hot_cells": int(gi["hot_spot"].sum()),
+                "harm_window_days": config.window_days,
+                "as_of": str(span.as_of.date()),
+                "exclude_police_generated": bool(harm["exclude_police_generated"].iloc[0]),
+                "overrides_in_audit_table": len(overrides),
+                "overrides_applied": len(applied),
+                "overrides_not_on_list": len(not_applied),
+                "overrides_path": dg.MetadataValue.path(str(ov_path)),
+                "overrides": dg.MetadataValue.md(
+                    md_table(
+                        applied[["h3_cell", "override", "override_reason", "override_by", "rank"]],
+                        max_rows=50,
+                    )
+                ),
+                "classes_selected": dg.MetadataValue.json(
+                    {str(k): int(v) for k, v in sel["hotspot_category"].value_counts().items()}
+                ),
+                "patrol_windows": (
+                    "police.uk gives months only: no patrol windows (time_basis month_only)"
+                    if month_only
+                    else "from event times (hour of week, 3-hour windows)"
+                ),
+                **recall,
+                "preview": dg.MetadataValue.md(md_table(sel[[*cols, "patrol_windows"]])),
+                "path": dg.MetadataValue.path(str(out)),
+            }
+        )
+
+    return hotspot_list
+
+
+def _family_assets(fam: Family) -> list[dg.AssetsDefinition]:
+    return [
+        _harm_windows_asset(fam),
+        _gi_star_asset(fam),
+        _kde_asset(fam),
+        _classification_asset(fam),
+        _forecast_asset(fam),
+        _backtest_asset(fam),
+        _hotspot_list_asset(fam),
+    ]
 
 
 def hotspot_analysis_assets() -> list[dg.AssetsDefinition]:
-    """Every asset of this module, in dependency order."""
-    return [cell_harm_windows, gi_star, kde, classification, forecast, backtest, hotspot_list]
+    """The police.uk family (``hotspots/*``), in dependency order."""
+    return _family_assets(POLICE_UK)
+
+
+def force_hotspot_assets() -> list[dg.AssetsDefinition]:
+    """The force-data family (``force_hotspots/*``, from ``marts.fct_events``), in order."""
+    return _family_assets(FORCE)

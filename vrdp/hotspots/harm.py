@@ -49,7 +49,8 @@ def harm_weighted_counts(
     events
         ``h3_cell``, ``crime_type`` and either ``occurred_at`` (timestamp; NaT
         allowed where ``month`` is given) or ``month`` (first of the month).
-        Optional ``source`` (default ``"crime"``).
+        Optional ``source`` (default ``"crime"``) and ``harm_weight_days`` (an
+        event's own harm, used instead of its crime type's seed weight where set).
     harm_weights
         ``crime_type``, ``harm_weight_days`` (the CCHI seed).
     as_of
@@ -85,12 +86,18 @@ def harm_weighted_counts(
     as_of = pd.Timestamp(as_of)
     df = events
     weights = harm_weights.set_index("crime_type")["harm_weight_days"].astype(float)
-    unknown = sorted(set(df["crime_type"].dropna()) - set(weights.index))
+    own = (
+        pd.to_numeric(df["harm_weight_days"], errors="coerce")
+        if "harm_weight_days" in df
+        else pd.Series(np.nan, index=df.index)
+    )
+    needs_seed = own.isna()
+    unknown = sorted(set(df.loc[needs_seed, "crime_type"].dropna()) - set(weights.index))
     if unknown:
         raise ValueError(f"no harm weight for crime types: {unknown}")
     source = df["source"] if "source" in df else pd.Series("crime", index=df.index)
     mult = source.map(lambda s: (source_weights or {}).get(s, 1.0)).to_numpy(float)
-    harm = df["crime_type"].map(weights).to_numpy(float) * mult
+    harm = own.fillna(df["crime_type"].map(weights)).to_numpy(float) * mult
 
     if "occurred_at" in df:
         ts = pd.to_datetime(df["occurred_at"])

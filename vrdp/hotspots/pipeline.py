@@ -236,6 +236,8 @@ def cell_harm_windows_table(
     """One row per study cell: ``events_<d>d`` and ``harm_days_<d>d`` for each window.
 
     Events excluded by the guard are left out; cells without events get 0.
+    An event's own ``harm_weight_days`` is used when the table has that column
+    (force data: calls and A&E assaults weighted per event type).
 
     >>> ev = pd.DataFrame({"h3_cell": ["a", "a"], "crime_type": ["Robbery"] * 2,
     ...     "month": pd.to_datetime(["2025-12-01", "2025-11-01"]), "excluded_by_guard": False})
@@ -248,7 +250,8 @@ def cell_harm_windows_table(
     from vrdp.hotspots.harm import harm_weighted_counts
 
     kept = study_events[~study_events["excluded_by_guard"]]
-    cols = ["h3_cell", "crime_type", "month"] + (["occurred_at"] if "occurred_at" in kept else [])
+    optional = ("occurred_at", "harm_weight_days", "source")
+    cols = ["h3_cell", "crime_type", "month"] + [c for c in optional if c in kept]
     long = harm_weighted_counts(
         kept[cols], harm_weights, as_of=as_of, windows_days=tuple(windows_days)
     )
@@ -346,8 +349,9 @@ def kde_table(
 ) -> tuple[pd.DataFrame, float, str | None]:
     """Quartic KDE (per km²) of events and of harm in the window, at every cell centre.
 
-    Month-only events are weighted by the share of their month inside the
-    window (as the harm windows are). Returns the table (``kde_rank`` by harm
+    Timed events (``occurred_at``) count when inside the window; month-only
+    events are weighted by the share of their month inside the window (as the
+    harm windows are). Returns the table (``kde_rank`` by harm
     density), the bandwidth used (m) and the bandwidth warning, if any.
     """
     import warnings
@@ -358,6 +362,11 @@ def kde_table(
 
     ev = study_events[~study_events["excluded_by_guard"]]
     share = window_share(ev["month"], as_of=as_of, days=window_days)
+    if "occurred_at" in ev:  # timed events: in the window or not
+        at = pd.to_datetime(ev["occurred_at"])
+        lo = as_of - pd.Timedelta(days=int(window_days))
+        timed = at.notna().to_numpy()
+        share[timed] = ((at > lo) & (at <= as_of)).to_numpy(float)[timed]
     ev, share = ev[share > 0], share[share > 0]
     x, y = ev["easting_m"].to_numpy(float), ev["northing_m"].to_numpy(float)
     if bandwidth_m is None:
@@ -408,18 +417,21 @@ def classification_table(
     return out
 
 
-def make_forecaster(auxiliary: dict[str, np.ndarray], neighbours, kernel):
+def make_forecaster(auxiliary: dict[str, np.ndarray], neighbours, kernel, covariate=None):
     """The forecast as a backtest forecaster: the training columns -> a score per cell.
 
     Each crime type's series, cut to the same training columns, is an auxiliary
-    input (so a cell borrows strength from where other crime happens).
+    input (so a cell borrows strength from where other crime happens). A static
+    ``covariate`` (e.g. the risk terrain score per cell) is used when given.
     """
     from vrdp.hotspots.forecast import forecast_risk
 
     def forecast(train: np.ndarray) -> np.ndarray:
         t = train.shape[1]
         aux = {name: m[:, :t] for name, m in auxiliary.items()}
-        return forecast_risk(train, neighbours=neighbours, kernel=kernel, auxiliary=aux).score
+        return forecast_risk(
+            train, neighbours=neighbours, kernel=kernel, auxiliary=aux, covariate=covariate
+        ).score
 
     return forecast
 
@@ -432,12 +444,15 @@ def forecast_table(
     kernel,
     auxiliary: dict[str, np.ndarray],
     forecast_month: str,
+    covariate: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Next-month risk per cell (``forecast_rank`` 1 = riskiest) and how it was made."""
     from vrdp.hotspots.forecast import forecast_risk
     from vrdp.hotspots.metrics import rank_cells
 
-    fc = forecast_risk(counts, neighbours=neighbours, kernel=kernel, auxiliary=auxiliary)
+    fc = forecast_risk(
+        counts, neighbours=neighbours, kernel=kernel, auxiliary=auxiliary, covariate=covariate
+    )
     score = np.asarray(fc.score, float)
     rank = np.empty(len(cells), int)
     rank[rank_cells(score)] = np.arange(1, len(cells) + 1)
