@@ -3,6 +3,7 @@
 import csv
 import hashlib
 
+import pytest
 import yaml
 from support import PUBLIC, REPO
 
@@ -53,3 +54,47 @@ def test_quarantine_reasons_accepted_by_dbt_are_the_contracts():
     (reason,) = [c for c in quarantine["columns"] if c["name"] == "reason"]
     accepted = reason["data_tests"][1]["accepted_values"]["arguments"]["values"]
     assert set(accepted) == set(QUARANTINE_REASONS)
+
+
+def _seed_meta(name):
+    seeds = yaml.safe_load((DBT / "seeds" / "_seeds.yml").read_text())["seeds"]
+    (meta,) = [s for s in seeds if s["name"] == name]
+    return meta
+
+
+@pytest.mark.parametrize("name", ["home_office_offence_codes", "ons_wards_2025"])
+def test_reference_seeds_carry_source_licence_and_their_hash(name):
+    meta = _seed_meta(name)["meta"]
+    digest = hashlib.sha256((DBT / "seeds" / f"{name}.csv").read_bytes()).hexdigest()
+    assert meta["sha256"] == digest, f"{name} changed: bump version and sha256"
+    assert meta["licence"].strip() and meta["source"].strip()
+
+
+def test_offence_code_seed_is_the_shipped_reference_with_police_uk_spelling():
+    with open(PUBLIC / "reference" / "home_office_offence_codes_to_police_uk_category.csv") as f:
+        shipped = list(csv.DictReader(f))
+    seed = _seed("home_office_offence_codes")
+    assert [{k: r[k] for k in shipped[0]} for r in seed] == shipped  # nothing added or dropped
+    assert {r["crime_type"] for r in seed} <= CRIME_TYPES
+    for r in seed:  # the category, spelled as police.uk publishes it
+        shipped_name = (
+            r["police_uk_category"].lower().replace("public order offences", "public order")
+        )
+        if shipped_name != "miscellaneous crimes":
+            assert r["crime_type"].lower() == shipped_name, r
+        else:
+            assert r["crime_type"] == "Other crime"
+    by_code = {r["offence_code"]: r["crime_type"] for r in seed}
+    assert by_code["8N"] == "Violence and sexual offences"  # assault with injury
+    assert by_code["28E"] == "Burglary"
+
+
+def test_ward_seed_names_every_ward_of_the_shipped_boundaries():
+    import json
+
+    geo = json.loads(
+        (PUBLIC / "boundaries" / "thames_valley" / "thames_valley_wards_2025.geojson").read_text()
+    )
+    shipped = {f["properties"]["WD25CD"]: f["properties"]["WD25NM"] for f in geo["features"]}
+    seed = {r["ward_code"]: r["ward_name"] for r in _seed("ons_wards_2025")}
+    assert seed == shipped

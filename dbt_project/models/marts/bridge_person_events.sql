@@ -10,6 +10,12 @@ links as (
 
 ),
 
+records as (
+
+    select * from {{ ref('int_person_records_unioned') }}
+
+),
+
 occurrence_nominals as (
 
     select * from {{ ref('stg_police__occurrence_nominals') }}
@@ -102,12 +108,14 @@ linked as (
 
     select
         links.person_key,
-        {{ vrdp.event_key('roles.source_system', 'roles.source_ref') }} as event_key,
         roles.role,  -- noqa: RF04
         roles.source_system,
-        roles.role_recorded_at
+        roles.role_recorded_at,
+        records.date_of_birth,
+        {{ vrdp.event_key('roles.source_system', 'roles.source_ref') }} as event_key
     from roles
     inner join links on roles.record_uid = links.record_uid
+    left join records on roles.record_uid = records.record_uid
 
 ),
 
@@ -121,7 +129,11 @@ final as (
         linked.source_system as source,  -- noqa: RF04
         cast(count(*) as integer) as records,
         md5(linked.person_key || '|' || linked.event_key || '|' || linked.role) as person_event_key,
-        min(linked.role_recorded_at) as role_recorded_at
+        min(linked.role_recorded_at) as role_recorded_at,
+        -- under 18 on the day of the event, by the record's own date of birth
+        -- (the date itself stays in the identity schema)
+        bool_or(events.occurred_on < {{ dbt.dateadd('year', 18, 'linked.date_of_birth') }})
+            as is_child_at_event
     from linked
     inner join events on linked.event_key = events.event_key
     group by linked.person_key, linked.event_key, linked.role, linked.source_system

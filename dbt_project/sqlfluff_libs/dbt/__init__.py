@@ -22,3 +22,8 @@ def type_string():
 def type_bigint():
     """Render dbt.type_bigint."""
     return "bigint"
+
+
+def dateadd(datepart, interval, from_date_or_timestamp):
+    """Render dbt.dateadd."""
+    return f"({from_date_or_timestamp} + interval {interval} {datepart})"
