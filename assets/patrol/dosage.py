@@ -31,6 +31,8 @@ class VisitsConfig(dg.Config):
     foot_max_speed_mps: float = 3.0
     station_exclusion_m: float = 60.0
     day_start: str = "06:00"
+    #: zone of the wall clock in the GPS and activity files (they carry no offset)
+    time_zone: str = "Europe/London"
 
 
 def geofence_units(lake_dir):
@@ -66,13 +68,17 @@ def patrol_visits(
 
     from assets.patrol.common import pseudonym_secret, read_lake_dataset
     from vrdp.dosage import (
+        app_checkins,
         clean_pings,
+        confirm_visits,
         geofences_from_h3,
         geofences_from_points,
         join_activity,
         koper_share,
+        local_to_utc,
         pings_to_visits,
         pseudonymise,
+        tasking_date,
     )
     from vrdp.lake import write_parquet_atomic
 
@@ -80,8 +86,13 @@ def patrol_visits(
     s = platform.resolve()
     units, fence_source = geofence_units(s.lake_dir)
     raw = read_lake_dataset(
-        s.lake_dir, "patrol", "gps", ["ts", "officer_id", "latitude", "longitude", "speed_mps"]
+        s.lake_dir,
+        "patrol",
+        "gps",
+        ["ts", "officer_id", "device_id", "latitude", "longitude", "speed_mps"],
     ).rename(columns={"latitude": "lat", "longitude": "lon"})
+    # Local wall clock -> UTC per device, in file order (the fall-back hour repeats).
+    raw["ts"], gps_clock = local_to_utc(raw["ts"], config.time_zone, groups=raw["device_id"])
     pings = clean_pings(raw) if len(raw) else raw
     pois = read_lake_dataset(
         s.lake_dir, "places", "pois", ["poi_id", "category", "easting_m", "northing_m"]
@@ -95,6 +106,7 @@ def patrol_visits(
         id_col="poi_id",
     )
     visits = pd.DataFrame()
+    activity_clock = checkins = None
     if len(pings) and len(units):
         visits = pings_to_visits(
             pings,
@@ -103,13 +115,22 @@ def patrol_visits(
             min_dwell_seconds=config.min_dwell_seconds,
             foot_max_speed_mps=config.foot_max_speed_mps,
             day_start=config.day_start,
+            tz=config.time_zone,
             exclude=exclude,
         )
     if len(visits):
         activity = read_lake_dataset(
-            s.lake_dir, "patrol", "activity", ["ts", "officer_id", "event", "unit_id"]
+            s.lake_dir, "patrol", "activity", ["ts", "officer_id", "device_id", "event", "unit_id"]
         )
-        visits = join_activity(visits, activity) if len(activity) else visits
+        activity["ts"], activity_clock = local_to_utc(
+            activity["ts"], config.time_zone, groups=activity["device_id"]
+        )
+        if len(activity):
+            visits = join_activity(visits, activity)
+            checkins = app_checkins(activity)
+            visits = confirm_visits(visits, checkins)
+        else:
+            visits = visits.assign(n_activity=0, n_checkins=0, confirmed_minutes=0.0)
         visits["officer"] = pseudonymise(visits["officer"], key)
     else:
         visits = pd.DataFrame(
@@ -119,12 +140,16 @@ def patrol_visits(
                 "date",
                 "arrive",
                 "depart",
+                "arrive_local",
+                "depart_local",
                 "dwell_minutes",
                 "n_pings",
                 "mode",
                 "kind",
                 "in_koper_band",
                 "n_activity",
+                "n_checkins",
+                "confirmed_minutes",
             ]
         )
     out = s.lake_dir / "patrol" / "visits.parquet"
@@ -137,10 +162,22 @@ def patrol_visits(
             "police_stations_excluded": len(stations),
             "pings_read": len(raw),
             "pings_dropped": dg.MetadataValue.json({k: int(v) for k, v in dropped.items()}),
-            "gps_days": int(pd.to_datetime(raw["ts"]).dt.normalize().nunique()) if len(raw) else 0,
+            "gps_days": (
+                int(tasking_date(pings["ts"], config.day_start, config.time_zone).nunique())
+                if len(pings)
+                else 0
+            ),
+            "time_zone": config.time_zone,
+            "gps_clock": dg.MetadataValue.json(gps_clock.as_dict()),
+            "activity_clock": dg.MetadataValue.json(
+                activity_clock.as_dict() if activity_clock else {}
+            ),
             "visits": len(real),
             "passes": int((visits["kind"] == "pass").sum()),
             "dosage_minutes": round(float(real["dwell_minutes"].sum()), 1),
+            "confirmed_minutes": round(float(visits["confirmed_minutes"].sum()), 1),
+            "checkins_confirmed": int(visits["n_checkins"].sum()),
+            "checkins_paired": len(checkins) if checkins is not None else 0,
             "koper_band_share": round(koper_share(visits), 4) if len(real) else None,
             "foot_visits": int((real["mode"] == "foot").sum()),
             "vehicle_visits": int((real["mode"] == "vehicle").sum()),
@@ -162,7 +199,7 @@ def patrol_visits(
 def patrol_daily_dosage(
     context: dg.AssetExecutionContext, platform: PlatformConfig
 ) -> dg.MaterializeResult:
-    """Patrol minutes, visits and Koper-band share per hot spot, day and (pseudonymised) officer."""
+    """Presence and confirmed patrol minutes, visits and Koper share per hot spot, day, officer."""
     import pandas as pd
 
     from assets.patrol.design import trial_design_dir
@@ -183,6 +220,8 @@ def patrol_daily_dosage(
                 "n_passes",
                 "dosage_minutes",
                 "koper_visits",
+                "confirmed_minutes",
+                "n_checkins",
                 "koper_share",
             ]
         )
@@ -209,6 +248,11 @@ def patrol_daily_dosage(
             "hotspot_days": int(dosage[["hotspot_id", "date"]].drop_duplicates().shape[0]),
             "visits": visits_n,
             "dosage_minutes": round(float(dosage["dosage_minutes"].sum()), 1),
+            "confirmed_minutes": (
+                round(float(dosage["confirmed_minutes"].sum()), 1)
+                if "confirmed_minutes" in dosage
+                else None
+            ),
             "koper_band_share": round(koper / visits_n, 4) if visits_n else None,
             "minutes_by_mode": dg.MetadataValue.json({k: float(v) for k, v in by_mode.items()}),
             "dagster/row_count": len(dosage),

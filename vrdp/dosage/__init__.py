@@ -1,6 +1,7 @@
 """Patrol dosage: GPS pings to hot spot visits, activity joins and compliance."""
 
-from vrdp.dosage.activity import compliance_table, join_activity
+from vrdp.dosage.activity import app_checkins, compliance_table, confirm_visits, join_activity
+from vrdp.dosage.localtime import LONDON, local_to_utc, utc_to_local
 from vrdp.dosage.pseudonym import pseudonymise
 from vrdp.dosage.visits import (
     baseline_presence,
@@ -14,6 +15,11 @@ from vrdp.dosage.visits import (
 )
 
 __all__ = [
+    "app_checkins",
+    "confirm_visits",
+    "LONDON",
+    "local_to_utc",
+    "utc_to_local",
     "baseline_presence",
     "clean_pings",
     "compliance_table",

@@ -6,6 +6,12 @@ depart + tolerance]`` interval contains the record's time; when the record
 names a hot spot (``unit_id``) it must be the visit's hot spot. Compliance
 compares delivered dosage with the tasked target per hot spot-day and can be
 rolled up by officer, team, hot spot or day.
+
+The app also records the officer's own check-in and check-out at a hot spot
+(``hotspot_arrive``/``hotspot_depart``). :func:`app_checkins` pairs them and
+:func:`confirm_visits` keeps the part of each check-in that GPS places inside
+the hot spot's polygon: the *confirmed* patrol visit, as opposed to *presence*
+(all GPS time inside the polygon, walking in and out included).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["join_activity", "compliance_table"]
+__all__ = ["join_activity", "compliance_table", "app_checkins", "confirm_visits"]
 
 DEFAULT_ACTIVITY_EVENTS = ("stop_search", "engagement", "stop", "search", "incident_attend")
 
@@ -164,3 +170,103 @@ def compliance_table(
     out["compliance_rate"] = out["days_met"] / out["tasked_days"]
     out["koper_share"] = out["koper_visits"] / out["n_visits"].where(out["n_visits"] > 0)
     return out.reset_index()
+
+
+def app_checkins(
+    activity: pd.DataFrame,
+    *,
+    officer_col: str = "officer_id",
+    unit_col: str = "unit_id",
+    arrive_event: str = "hotspot_arrive",
+    depart_event: str = "hotspot_depart",
+) -> pd.DataFrame:
+    """Pair the app's hot spot check-ins and check-outs into intervals.
+
+    Per officer in time order, an arrival is paired with the officer's next
+    check-in event when that is a departure from the same hot spot; an arrival
+    followed by another arrival (or nothing), and a departure with no arrival,
+    are left unpaired and counted in ``out.attrs``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``officer`` (the ids of ``officer_col``), ``hotspot_id``, ``checkin``, ``checkout``;
+        ``attrs["unpaired_arrivals"]`` and ``attrs["unpaired_departures"]``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"officer_id": ["o"] * 5, "unit_id": ["A", "A", "B", "B", "A"],
+    ...     "event": ["hotspot_arrive", "hotspot_depart", "hotspot_arrive",
+    ...               "hotspot_arrive", "hotspot_depart"],
+    ...     "ts": pd.to_datetime(["2025-10-03 20:00", "2025-10-03 20:14", "2025-10-03 21:00",
+    ...                           "2025-10-03 21:30", "2025-10-03 21:45"])})
+    >>> c = app_checkins(a)
+    >>> c[["hotspot_id", "checkin", "checkout"]].astype(str).values.tolist(), c.attrs
+    ([['A', '2025-10-03 20:00:00', '2025-10-03 20:14:00']], \
+{'unpaired_arrivals': 2, 'unpaired_departures': 1})
+    """
+    ev = activity[activity["event"].isin([arrive_event, depart_event])]
+    ev = ev.assign(ts=pd.to_datetime(ev["ts"]), _unit=ev[unit_col].fillna("").astype(str))
+    ev = ev.sort_values([officer_col, "ts"], kind="stable").reset_index(drop=True)
+    same_off = ev[officer_col].shift(-1) == ev[officer_col]
+    pair = (
+        (ev["event"] == arrive_event)
+        & same_off
+        & (ev["event"].shift(-1) == depart_event)
+        & (ev["_unit"].shift(-1) == ev["_unit"])
+    )
+    arr = ev[pair]
+    dep = ev.shift(-1)[pair]
+    out = pd.DataFrame(
+        {
+            "officer": arr[officer_col].to_numpy(),
+            "hotspot_id": arr["_unit"].to_numpy(),
+            "checkin": arr["ts"].reset_index(drop=True),
+            "checkout": dep["ts"].reset_index(drop=True),
+        }
+    )
+    out.attrs["unpaired_arrivals"] = int((ev["event"] == arrive_event).sum() - len(arr))
+    out.attrs["unpaired_departures"] = int((ev["event"] == depart_event).sum() - len(arr))
+    return out
+
+
+def confirm_visits(visits: pd.DataFrame, checkins: pd.DataFrame) -> pd.DataFrame:
+    """Confirmed minutes of each GPS run: its overlap with the officer's check-ins there.
+
+    Parameters
+    ----------
+    visits
+        :func:`vrdp.dosage.pings_to_visits` output (``officer``, ``hotspot_id``,
+        ``arrive``, ``depart``), officers as in ``checkins``.
+    checkins
+        :func:`app_checkins` output (same time zone handling as ``visits``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``visits`` plus ``n_checkins`` (check-ins overlapping the run) and
+        ``confirmed_minutes`` (time both checked in and inside the polygon). A
+        check-in with no GPS presence at that hot spot confirms nothing.
+
+    Examples
+    --------
+    >>> v = pd.DataFrame({"officer": ["o", "o"], "hotspot_id": ["A", "B"],
+    ...     "arrive": pd.to_datetime(["2025-10-03 19:59", "2025-10-03 22:00"]),
+    ...     "depart": pd.to_datetime(["2025-10-03 20:20", "2025-10-03 22:05"])})
+    >>> c = pd.DataFrame({"officer": ["o", "o"], "hotspot_id": ["A", "C"],
+    ...     "checkin": pd.to_datetime(["2025-10-03 20:00", "2025-10-03 22:00"]),
+    ...     "checkout": pd.to_datetime(["2025-10-03 20:14", "2025-10-03 22:10"])})
+    >>> confirm_visits(v, c)[["hotspot_id", "n_checkins", "confirmed_minutes"]].values.tolist()
+    [['A', 1, 14.0], ['B', 0, 0.0]]
+    """
+    out = visits.reset_index(drop=True).copy()
+    v = out[["officer", "hotspot_id", "arrive", "depart"]].assign(_vid=np.arange(len(out)))
+    m = v.merge(checkins, on=["officer", "hotspot_id"], how="inner")
+    lo = m[["arrive", "checkin"]].max(axis=1)
+    hi = m[["depart", "checkout"]].min(axis=1)
+    m = m.assign(_sec=(hi - lo).dt.total_seconds())
+    m = m[m["_sec"] > 0]
+    per = m.groupby("_vid")["_sec"].agg(["size", "sum"])
+    out["n_checkins"] = per["size"].reindex(range(len(out)), fill_value=0).to_numpy(np.int64)
+    out["confirmed_minutes"] = per["sum"].reindex(range(len(out)), fill_value=0.0).to_numpy() / 60
+    return out

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from vrdp.dosage.localtime import LONDON, utc_to_local
 from vrdp.dosage.pseudonym import pseudonymise
 from vrdp.geo import BNG, h3_cell_polygons, to_bng
 
@@ -54,14 +55,25 @@ def _offset(day_start: str) -> pd.Timedelta:
     return pd.Timedelta(hours=hh, minutes=mm)
 
 
-def tasking_date(ts: pd.Series | pd.DatetimeIndex, day_start: str = "06:00") -> pd.Series:
+def tasking_date(
+    ts: pd.Series | pd.DatetimeIndex, day_start: str = "06:00", tz: str = LONDON
+) -> pd.Series:
     """The tasking day a timestamp belongs to (a day runs from ``day_start`` to just before it).
+
+    The day is read on the local wall clock: tz-aware times (e.g. UTC) are converted
+    to ``tz`` first, so 06:30 BST on the day the clocks go forward is that day, not
+    the day before. Naive times are taken as local already.
 
     >>> t = pd.Series(pd.to_datetime(["2025-10-03 05:59", "2025-10-03 06:00", "2025-10-04 02:00"]))
     >>> tasking_date(t).dt.strftime("%Y-%m-%d").tolist()
     ['2025-10-02', '2025-10-03', '2025-10-03']
+    >>> utc = pd.Series(pd.to_datetime(["2025-03-30 05:30", "2025-06-30 04:59"], utc=True))
+    >>> tasking_date(utc).dt.strftime("%Y-%m-%d").tolist()      # 06:30 BST, 05:59 BST
+    ['2025-03-30', '2025-06-29']
     """
     t = pd.Series(pd.to_datetime(ts))
+    if t.dt.tz is not None:
+        t = t.dt.tz_convert(tz).dt.tz_localize(None)
     return (t - _offset(day_start)).dt.normalize()
 
 
@@ -160,6 +172,7 @@ def pings_to_visits(
     stationary_max_speed_mps: float = 0.5,
     koper_band_minutes: tuple[float, float] = KOPER_BAND_MINUTES,
     day_start: str = "06:00",
+    tz: str = LONDON,
     officer_key: bytes | str | None = None,
     exclude: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
 ) -> pd.DataFrame:
@@ -182,7 +195,12 @@ def pings_to_visits(
     koper_band_minutes
         Dwell band flagged by ``in_koper_band`` (inclusive).
     day_start
-        Start of the tasking day (``date`` column).
+        Start of the tasking day (``date`` column), on the local wall clock.
+    tz
+        Zone of the local wall clock for ``date``, ``arrive_local`` and ``depart_local``.
+        Give ``ts`` tz-aware (see :func:`vrdp.dosage.localtime.local_to_utc`) so that
+        dwell is measured in UTC across clock changes; naive ``ts`` is taken as local
+        time and ``arrive``/``depart`` stay naive.
     officer_key
         When given, ``officer`` holds HMAC-SHA256 pseudonyms and raw ids are
         dropped; otherwise ``officer`` is the raw id (internal use only).
@@ -193,8 +211,9 @@ def pings_to_visits(
     Returns
     -------
     pandas.DataFrame
-        One row per run: ``officer``, ``hotspot_id``, ``date``, ``arrive``,
-        ``depart``, ``dwell_seconds``, ``dwell_minutes``, ``n_pings``,
+        One row per run: ``officer``, ``hotspot_id``, ``date`` (local tasking day),
+        ``arrive``, ``depart`` (UTC when ``ts`` is tz-aware), ``arrive_local``,
+        ``depart_local`` (``tz``), ``dwell_seconds``, ``dwell_minutes``, ``n_pings``,
         ``speed_p90_mps``, ``approach_speed_mps``, ``mode`` (``foot``/``vehicle``),
         ``stationary_share``, ``stationary_minutes``, ``kind`` (``visit``/``pass``)
         and ``in_koper_band``.
@@ -215,7 +234,8 @@ def pings_to_visits(
     [['HS1', 10.0, 'visit', 'foot', True]]
     """
     cols = [
-        "officer", "hotspot_id", "date", "arrive", "depart", "dwell_seconds", "dwell_minutes",
+        "officer", "hotspot_id", "date", "arrive", "depart", "arrive_local", "depart_local",
+        "dwell_seconds", "dwell_minutes",
         "n_pings", "speed_p90_mps", "approach_speed_mps", "mode", "stationary_share",
         "stationary_minutes", "kind", "in_koper_band",
     ]  # fmt: skip
@@ -223,7 +243,12 @@ def pings_to_visits(
     n_all = len(p)
     if n_all == 0:
         return pd.DataFrame(columns=cols)
-    ts = pd.to_datetime(p["ts"]).to_numpy("datetime64[ns]")
+    t_all = pd.to_datetime(p["ts"])
+    zoned = t_all.dt.tz is not None
+    # Arithmetic on UTC instants: a visit across a clock change keeps its true length.
+    ts = (t_all.dt.tz_convert("UTC").dt.tz_localize(None) if zoned else t_all).to_numpy(
+        "datetime64[ns]"
+    )
     tsec = (ts - ts.min()) / np.timedelta64(1, "s")
     off_codes, off_uniques = pd.factorize(p["officer_id"], sort=False)
     e, n = to_bng(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
@@ -274,7 +299,9 @@ def pings_to_visits(
             approach[has] = np.nanmedian(sp_side[has], axis=1)
     mode_speed = np.fmax(p90, approach)
     dwell = tsec[last] - tsec[first]
-    arrive = pd.Series(ts[first])
+    arrive, depart = pd.Series(ts[first]), pd.Series(ts[last])
+    if zoned:
+        arrive, depart = arrive.dt.tz_localize("UTC"), depart.dt.tz_localize("UTC")
     officer = pd.Series(off_uniques.to_numpy()[off_codes[first]], dtype=object)
     if officer_key is not None:
         officer = pseudonymise(officer, officer_key)
@@ -285,9 +312,11 @@ def pings_to_visits(
         {
             "officer": officer,
             "hotspot_id": geofences["hotspot_id"].to_numpy()[f_in[starts]],
-            "date": tasking_date(arrive, day_start),
+            "date": tasking_date(arrive, day_start, tz),
             "arrive": arrive,
-            "depart": pd.Series(ts[last]),
+            "depart": depart,
+            "arrive_local": utc_to_local(arrive, tz) if zoned else arrive,
+            "depart_local": utc_to_local(depart, tz) if zoned else depart,
             "dwell_seconds": dwell,
             "dwell_minutes": dwell_min,
             "n_pings": n_pings,
@@ -308,8 +337,13 @@ def daily_dosage(
 ) -> pd.DataFrame:
     """Minutes of presence per hot spot, day and officer (or any grouping).
 
-    Only ``kind == "visit"`` rows count towards ``dosage_minutes``; passes are counted
-    separately.
+    Only ``kind == "visit"`` rows count towards ``dosage_minutes`` (presence: GPS
+    time inside the polygon); passes are counted separately. When ``visits`` carries
+    :func:`vrdp.dosage.confirm_visits` columns, ``confirmed_minutes`` (checked in on
+    the app and inside the polygon, passes included) and ``n_checkins`` are summed
+    too: confirmed minutes are a lower bound of the patrol visits delivered (the app
+    misses some check-ins, GPS drops out), presence an upper bound (it includes
+    walking in and out and other duties inside the hot spot).
 
     >>> v = pd.DataFrame({"hotspot_id": ["a", "a", "a"], "date": ["d"] * 3,
     ...     "officer": ["o"] * 3, "dwell_minutes": [12.0, 0.5, 20.0],
@@ -324,12 +358,16 @@ def daily_dosage(
         _min=visits["dwell_minutes"].where(visits["kind"] == "visit", 0.0),
         _kop=visits["in_koper_band"].astype(int),
     )
-    out = v.groupby(list(by), sort=True, dropna=False).agg(
-        n_visits=("_visit", "sum"),
-        n_passes=("_pass", "sum"),
-        dosage_minutes=("_min", "sum"),
-        koper_visits=("_kop", "sum"),
-    )
+    aggs = {
+        "n_visits": ("_visit", "sum"),
+        "n_passes": ("_pass", "sum"),
+        "dosage_minutes": ("_min", "sum"),
+        "koper_visits": ("_kop", "sum"),
+    }
+    if "confirmed_minutes" in v:
+        aggs["confirmed_minutes"] = ("confirmed_minutes", "sum")
+        aggs["n_checkins"] = ("n_checkins", "sum")
+    out = v.groupby(list(by), sort=True, dropna=False).agg(**aggs)
     out["koper_share"] = np.where(
         out["n_visits"] > 0, out["koper_visits"] / out["n_visits"].clip(lower=1), np.nan
     )

@@ -98,8 +98,8 @@ def itt_table(
         :func:`events_to_unit_days` output (``unit_id``, ``date``, ``crimes``, ``harm``).
     dosage
         Optional delivered dosage: ``hotspot_id`` (= ``unit_id``), ``date``,
-        ``dosage_minutes`` (summed over officers), e.g. from
-        :func:`vrdp.dosage.daily_dosage`.
+        ``dosage_minutes`` (summed over officers) and optionally ``confirmed_minutes``,
+        e.g. from :func:`vrdp.dosage.daily_dosage`.
     pre_period
         Optional ``(first, last)`` dates of a pre-trial baseline; those unit-days are
         added with ``arm = "pre"`` and ``period = "pre"`` (for difference in differences).
@@ -108,7 +108,8 @@ def itt_table(
     -------
     pandas.DataFrame
         ``unit_id``, ``date``, ``period`` (``pre``/``trial``), ``arm``, ``treated``
-        (1 on patrol days), ``dosage_minutes``, ``crimes``, ``harm``.
+        (1 on patrol days), ``dosage_minutes`` (and ``confirmed_minutes`` when the
+        dosage has it), ``crimes``, ``harm``.
 
     Examples
     --------
@@ -133,14 +134,17 @@ def itt_table(
     t = a.merge(o, on=["unit_id", "date"], how="left")
     t["crimes"] = t["crimes"].fillna(0).astype(np.int64)
     t["harm"] = t["harm"].fillna(0.0).astype(float)
+    minutes = ["dosage_minutes"]
+    if dosage is not None and "confirmed_minutes" in dosage:
+        minutes.append("confirmed_minutes")
     if dosage is not None:
-        d = dosage.groupby(["hotspot_id", "date"], as_index=False)["dosage_minutes"].sum()
+        d = dosage.groupby(["hotspot_id", "date"], as_index=False)[minutes].sum()
         d = d.rename(columns={"hotspot_id": "unit_id"})
         d["date"] = pd.to_datetime(d["date"]).astype("datetime64[ns]")
         t = t.merge(d, on=["unit_id", "date"], how="left")
     else:
         t["dosage_minutes"] = np.nan
-    t["dosage_minutes"] = t["dosage_minutes"].fillna(0.0)
+    t[minutes] = t[minutes].fillna(0.0)
     t["treated"] = (t["arm"] == "patrol").astype(int)
-    cols = ["unit_id", "date", "period", "arm", "treated", "dosage_minutes", "crimes", "harm"]
+    cols = ["unit_id", "date", "period", "arm", "treated", *minutes, "crimes", "harm"]
     return t[cols].sort_values(["unit_id", "date"], kind="stable").reset_index(drop=True)
