@@ -191,6 +191,8 @@ def _load_force(context, platform: PlatformConfig, config):
     from vrdp.hotspots.force_events import FCT_EVENTS_COLUMNS, prepare_force_events
 
     s = platform.resolve()
+    if not s.warehouse_path.exists():
+        return None
     with platform.warehouse(read_only=True) as con:
         exists = con.execute(
             "select count(*) from information_schema.tables"

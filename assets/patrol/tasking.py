@@ -4,6 +4,7 @@ from typing import Optional
 
 import dagster as dg
 
+from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY, FORCE_PREFIX
 from assets.patrol.common import (
     DAILY_DOSAGE_KEY,
     DAILY_TASKING_KEY,
@@ -15,7 +16,13 @@ from assets.patrol.common import (
 )
 from orchestration.resources import PlatformConfig
 
-__all__ = ["TaskingConfig", "daily_tasking_asset", "patrol_tasking_export", "tasking_pii_check"]
+__all__ = [
+    "TaskingConfig",
+    "read_hotspot_list",
+    "daily_tasking_asset",
+    "patrol_tasking_export",
+    "tasking_pii_check",
+]
 
 EXPORT_SUBDIR = "patrol_tasking"
 
@@ -27,6 +34,23 @@ class TaskingConfig(dg.Config):
     visit_minutes: float = 15.0
     visits_per_shift: int = 2
     patrol_cap_visits: Optional[int] = None  # noqa: UP045
+
+
+def read_hotspot_list(lake_dir):
+    """The hot spot list the tasking uses, which family it came from, and its path.
+
+    The force-data list (``force_hotspots/hotspot_list``: the force's own crimes,
+    calls and A&E assaults with real times, the same events as the trial and its
+    patrol windows) when it has been built; otherwise the data.police.uk list
+    (``hotspots/hotspot_list``); an empty list (source ``"none"``) when neither exists.
+    """
+    import pandas as pd
+
+    for family in (FORCE_PREFIX, "hotspots"):
+        path = lake_dir / family / "hotspot_list.parquet"
+        if path.exists():
+            return pd.read_parquet(path), family, path
+    return pd.DataFrame(columns=["h3_cell"]), "none", None
 
 
 def _default_date(lake_dir):
@@ -41,7 +65,13 @@ def _default_date(lake_dir):
 
 @dg.asset(
     key=DAILY_TASKING_KEY,
-    deps=[HOTSPOT_LIST_KEY, TRIAL_ALLOCATION_KEY, TRIAL_UNITS_KEY, DAILY_DOSAGE_KEY],
+    deps=[
+        FORCE_HOTSPOT_LIST_KEY,
+        HOTSPOT_LIST_KEY,
+        TRIAL_ALLOCATION_KEY,
+        TRIAL_UNITS_KEY,
+        DAILY_DOSAGE_KEY,
+    ],
     group_name=GROUP,
     kinds={"python", "parquet"},
     code_version="1",
@@ -71,8 +101,7 @@ def daily_tasking_asset(
     alloc_path = design / "trial_allocation.parquet"
     alloc = pd.read_parquet(alloc_path) if alloc_path.exists() else pd.DataFrame()
     today = alloc[pd.to_datetime(alloc["date"]) == day] if len(alloc) else alloc
-    hl_path = s.lake_dir / "hotspots" / "hotspot_list.parquet"
-    hl = pd.read_parquet(hl_path) if hl_path.exists() else pd.DataFrame(columns=["h3_cell"])
+    hl, hl_source, hl_path = read_hotspot_list(s.lake_dir)
     if "selected" in hl:
         hl = hl[hl["selected"]]
     if len(today):
@@ -118,6 +147,7 @@ def daily_tasking_asset(
         dict(zip(units["unit_id"], units["h3_cell"], strict=True))
     )
     table["tasking_source"] = source
+    table["hotspot_list_source"] = hl_source
     weights = harm_weights()
     briefs = []
     for hid, cell in zip(table["hotspot_id"], table["h3_cell"], strict=True):
@@ -139,6 +169,8 @@ def daily_tasking_asset(
             "tasking_date": str(day.date()),
             "date_basis": basis,
             "source": source,
+            "hotspot_list_source": hl_source,
+            "hotspot_list_path": str(hl_path) if hl_path else "none",
             "hotspots_tasked": int(table["tasked"].sum()),
             "hotspots_listed": len(table),
             "target_minutes_per_hotspot": float(table["target_minutes"].max())
@@ -263,6 +295,7 @@ def patrol_tasking_export(
             parameters={
                 "tasking_date": day,
                 "source": sorted(set(table.get("tasking_source", []))),
+                "hotspot_list_source": sorted(set(table.get("hotspot_list_source", []))),
             },
             check=scan_export,
         )
@@ -273,6 +306,8 @@ def patrol_tasking_export(
             "version": published.version,
             "created_new_version": published.created,
             "tasking_date": day,
+            "hotspot_list_source": ", ".join(sorted(set(table.get("hotspot_list_source", []))))
+            or "none",
             "path": dg.MetadataValue.path(str(published.path)),
             "latest": dg.MetadataValue.path(str(s.exports_dir / EXPORT_SUBDIR / "latest")),
             "files": dg.MetadataValue.json(published.manifest["files"]),
