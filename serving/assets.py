@@ -5,7 +5,7 @@ import dagster as dg
 from assets.hotspots.top_cells import TOP_HARM_CELLS_KEY
 from orchestration.resources import PlatformConfig
 
-__all__ = ["hotspot_tasking_export"]
+__all__ = ["hotspot_tasking_export", "persons_analyst_export", "persons_safeguarding_export"]
 
 
 @dg.asset(
@@ -54,3 +54,84 @@ def hotspot_tasking_export(
             "dagster/row_count": len(ranked),
         }
     )
+
+
+def _person_asset_kwargs(name: str, dep: dg.AssetKey, description: str) -> dict:
+    from assets import DOWNSTREAM_AUTOMATION
+    from orchestration.resources import WAREHOUSE_POOL
+
+    return {
+        "key": dg.AssetKey(["exports", name]),
+        "deps": [dep],
+        "group_name": "serving",
+        "kinds": {"python", "duckdb", "parquet"},
+        "pool": WAREHOUSE_POOL,
+        "code_version": "1",
+        "automation_condition": DOWNSTREAM_AUTOMATION,
+        "description": description,
+    }
+
+
+def _published_metadata(published, latest) -> dict:
+    return {
+        "version": published.version,
+        "created_new_version": published.created,
+        "path": dg.MetadataValue.path(str(published.path)),
+        "latest": dg.MetadataValue.path(str(latest)),
+        "files": dg.MetadataValue.json(published.manifest["files"]),
+        "dagster/row_count": sum(f["rows"] for f in published.manifest["files"]),
+    }
+
+
+@dg.asset(
+    **_person_asset_kwargs(
+        "persons_analyst_export",
+        dg.AssetKey(["marts", "dim_persons"]),
+        "Pseudonymised person view for analysts (dim_persons and, when built, the person "
+        "bridges), versioned; publication blocked if it holds direct identifiers.",
+    )
+)
+def persons_analyst_export(
+    context: dg.AssetExecutionContext, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Publish ``exports/persons_analyst/<version>`` (read by the API's analyst view)."""
+    from serving.exports import ExportRejected
+    from serving.person_export import ANALYST_SUBDIR, publish_analyst_view, read_analyst_view
+
+    s = platform.resolve()
+    with platform.warehouse(read_only=True) as con:
+        tables = read_analyst_view(con)
+    try:
+        published = publish_analyst_view(s.exports_dir, tables)
+    except ExportRejected as exc:
+        raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
+    context.log.info(f"analyst person export {published.version} ({sorted(tables)})")
+    out = s.exports_dir / ANALYST_SUBDIR
+    return dg.MaterializeResult(metadata=_published_metadata(published, out / "latest"))
+
+
+@dg.asset(
+    **_person_asset_kwargs(
+        "persons_safeguarding_export",
+        dg.AssetKey(["identity", "person_identifiers"]),
+        "Identified person view for safeguarding (the restricted identity schema), "
+        "versioned under exports/restricted/ (owner-only permissions).",
+    )
+)
+def persons_safeguarding_export(
+    context: dg.AssetExecutionContext, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Publish ``exports/restricted/persons_safeguarding/<version>`` (mode 0700)."""
+    from serving.person_export import (
+        SAFEGUARDING_SUBDIR,
+        publish_safeguarding_view,
+        read_safeguarding_view,
+    )
+
+    s = platform.resolve()
+    with platform.warehouse(read_only=True) as con:
+        identities = read_safeguarding_view(con)
+    published = publish_safeguarding_view(s.exports_dir, identities)
+    out = s.exports_dir / SAFEGUARDING_SUBDIR
+    context.log.info(f"safeguarding person export {published.version} (restricted)")
+    return dg.MaterializeResult(metadata=_published_metadata(published, out / "latest"))

@@ -83,6 +83,7 @@ def publish_export(
     parameters: Mapping[str, object],
     now: datetime | None = None,
     check: Callable[[Path], list[str]] | None = None,
+    restricted: bool = False,
 ) -> PublishedExport:
     """Write ``files`` as a new export version (or reuse an identical one).
 
@@ -102,9 +103,14 @@ def publish_export(
         Called with the staged folder before anything is published; any finding
         it returns aborts publication with :class:`ExportRejected` (for example
         the personal-data scan of officer-facing exports).
+    restricted
+        Readable by the owning account only: ``exports_dir`` and each version
+        folder get mode 0700 and the files 0600 (for identities).
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
+    if restricted:
+        os.chmod(exports_dir, 0o700)
     names = [f.name for f in files]
     if len(set(names)) != len(names) or any("/" in n or n == MANIFEST_NAME for n in names):
         raise ValueError(f"export file names must be unique plain names, got {names}")
@@ -143,7 +149,10 @@ def publish_export(
             "files": entries,
         }
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        os.chmod(staging, 0o755)
+        if restricted:
+            for p in staging.iterdir():
+                os.chmod(p, 0o600)
+        os.chmod(staging, 0o700 if restricted else 0o755)
         os.rename(staging, target)
         _swap_latest(exports_dir, version)
         return PublishedExport(version, target, manifest, created=True)

@@ -61,6 +61,8 @@ EXPECTED_KEYS = {
     ),
     "marts/fct_events",
     "exports/hotspot_tasking_export",
+    "exports/persons_analyst_export",
+    "exports/persons_safeguarding_export",
     "risk_terrain/oxford_rtm",
     "risk_terrain/simulated_world_rtm",
     "patrol/trial_units",

@@ -22,9 +22,16 @@ from serving.api import geo
 from serving.api.audit import append_audit
 from serving.api.auth import Principal, authenticate, require
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
+from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
 from serving.api.problems import Problem, install_problem_handlers, problem_response
-from serving.api.reader import PERSONS_FILE, NoExportError, Snapshot, SnapshotReader
+from serving.api.reader import NoExportError, Snapshot, SnapshotReader
 from serving.api.settings import ApiSettings, api_settings
+from serving.person_export import (
+    IDENTITIES_FILE,
+    PERSON_EVENTS_FILE,
+    PERSON_PLACES_FILE,
+    PERSONS_FILE,
+)
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -35,24 +42,8 @@ log = logging.getLogger("serving.api")
 ALL_ROLES = ("officer", "analyst", "safeguarding", "admin")
 PATROL_WRITERS = ("officer", "admin")
 PERSON_ROLES = ("analyst", "safeguarding")
-#: columns only safeguarding may see; analysts get the pseudonymised rest
-IDENTITY_COLUMNS = {
-    "name",
-    "forename",
-    "surname",
-    "first_name",
-    "last_name",
-    "full_name",
-    "date_of_birth",
-    "dob",
-    "nhs_number",
-    "pnc_id",
-    "address",
-    "address_text",
-    "postcode",
-    "upn",
-    "crn",
-}
+#: the analyst view's files (pseudonymised marts)
+ANALYST_FILES = (PERSONS_FILE, PERSON_EVENTS_FILE, PERSON_PLACES_FILE)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 
@@ -569,54 +560,144 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise Problem(409, f"Idempotency-Key {exc} was used with a different body") from exc
         return _stored(landed, "gps")
 
-    @app.get("/v1/persons/{person_key}", tags=["person-level"])
-    def person(
-        person_key: str,
-        request: Request,
-        snap: Snap,
-        x_purpose: Annotated[str | None, Header()] = None,
-    ) -> dict:
-        """One person (analyst: pseudonymised; safeguarding: identities). Every call audited."""
-        p = authenticate(request)
+    persons = PersonStore(s.exports_dir)
+    app.state.persons = persons
+
+    def _person_call(request: Request, purpose: str | None, query: dict) -> tuple:
+        """Authenticate, check role and purpose; every outcome is audited.
+
+        Returns the principal, the audit row so far and the view to read.
+        """
         row = {
-            "user": p.user,
-            "role": p.role,
-            "purpose": x_purpose,
+            "user": None,
+            "role": None,
+            "purpose": purpose,
             "method": request.method,
             "path": request.url.path,
-            "query": {"person_key": person_key, **dict(request.query_params)},
+            "query": query,
             "request_id": request.state.request_id,
-            "export_version": snap.version,
+            "export_version": None,
             "record_ids": [],
+            "row_ids": {},
         }
+        try:
+            p = authenticate(request)
+        except Problem as exc:
+            append_audit(s.audit_log, {**row, "outcome": exc.status})
+            raise
+        row |= {"user": p.user, "role": p.role}
         if p.role not in PERSON_ROLES:
             append_audit(s.audit_log, {**row, "outcome": 403})
             raise Problem(403, f"role {p.role!r} may not read person-level data")
-        if not x_purpose or len(x_purpose.strip()) < 5:
+        if not purpose or len(purpose.strip()) < 5:
             append_audit(s.audit_log, {**row, "outcome": 422})
             raise Problem(422, "X-Purpose header required: state why you need this record")
-        path = snap.file(PERSONS_FILE)
-        records = []
-        if path is not None:
-            import pandas as pd
+        view = "analyst" if p.role == "analyst" else "safeguarding"
+        try:
+            snap = persons.current(view)
+        except NoPersonExportError as exc:
+            append_audit(s.audit_log, {**row, "outcome": 503})
+            raise Problem(503, f"{exc}; materialize exports/persons_{view}_export") from exc
+        return p, row | {"export_version": snap.version}, view, snap
 
-            df = pd.read_parquet(path, filters=[("person_key", "==", person_key)])
-            if p.role == "analyst":
-                df = df[[c for c in df.columns if c.lower() not in IDENTITY_COLUMNS]]
-            records = df.astype(object).where(df.notna(), None).to_dict("records")
+    def _row_ids(found: dict[str, list[dict]]) -> dict[str, list]:
+        return {
+            name: [r.get(ROW_ID_COLUMNS.get(name, "person_key")) for r in rows]
+            for name, rows in found.items()
+            if rows
+        }
+
+    @app.get("/v1/persons/{person_key}", tags=["person-level"], response_class=JSON)
+    def person(
+        person_key: str,
+        request: Request,
+        x_purpose: Annotated[str | None, Header()] = None,
+    ) -> JSON:
+        """One person, by role: analysts pseudonymised, safeguarding identified.
+
+        Analysts read the pseudonymised export (the person, their events and
+        places); safeguarding reads the restricted identities export. Every call,
+        refused or not, writes an audit row (user, role, purpose, query, ids returned).
+        """
+        query = {"person_key": person_key, **dict(request.query_params)}
+        _p, row, view, snap = _person_call(request, x_purpose, query)
+        main = PERSONS_FILE if view == "analyst" else IDENTITIES_FILE
+        names = ANALYST_FILES if view == "analyst" else (IDENTITIES_FILE,)
+        found = {n: r for n in names if (r := snap.rows(n, person_key)) is not None}
+        records = found.get(main) or []
         append_audit(
             s.audit_log,
-            {**row, "outcome": 200 if records else 404, "record_ids": [person_key] * bool(records)},
+            {
+                **row,
+                "outcome": 200 if records else 404,
+                "record_ids": [person_key] if records else [],
+                "row_ids": _row_ids(found) if records else {},
+            },
         )
         if not records:
-            why = "not in this export" if path is not None else "no person-level data exported"
-            raise Problem(404, f"person {person_key!r}: {why}")
-        return {
+            raise Problem(404, f"person {person_key!r}: not in {view} export {snap.version}")
+        body = {
             "person_key": person_key,
-            "view": "identified" if p.role == "safeguarding" else "pseudonymised",
+            "view": "pseudonymised" if view == "analyst" else "identified",
             "records": records,
             "export_version": snap.version,
         }
+        if view == "analyst":
+            body["events"] = found.get(PERSON_EVENTS_FILE)
+            body["places"] = found.get(PERSON_PLACES_FILE)
+        return JSON(body)
+
+    @app.get("/v1/persons", tags=["person-level"], response_class=JSON)
+    def person_search(
+        request: Request,
+        x_purpose: Annotated[str | None, Header()] = None,
+        surname: Annotated[str | None, Query(max_length=80)] = None,
+        forename: Annotated[str | None, Query(max_length=80)] = None,
+        date_of_birth: Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}-\d{2}$")] = None,
+        postcode: Annotated[str | None, Query(max_length=10)] = None,
+        nhs_number: Annotated[str | None, Query(pattern=r"^\d{10}$")] = None,
+        pnc_id: Annotated[str | None, Query(max_length=20)] = None,
+    ) -> JSON:
+        """Find people by identifiers (safeguarding only; audited like every person call).
+
+        Give an NHS number or PNC id, or at least two of surname, forename, date of
+        birth and postcode; at most 50 people are returned with their identity rows.
+        """
+        given = {
+            k: v.strip()
+            for k, v in {
+                "surname": surname,
+                "forename": forename,
+                "date_of_birth": date_of_birth,
+                "postcode": postcode,
+                "nhs_number": nhs_number,
+                "pnc_id": pnc_id,
+            }.items()
+            if v and v.strip()
+        }
+        p, row, view, snap = _person_call(request, x_purpose, given)
+        if view != "safeguarding":
+            append_audit(s.audit_log, {**row, "outcome": 403})
+            raise Problem(403, f"role {p.role!r} may not search identities")
+        strong = {"nhs_number", "pnc_id"} & set(given)
+        if not strong and len(given) < 2:
+            append_audit(s.audit_log, {**row, "outcome": 422})
+            raise Problem(422, "give an NHS number or PNC id, or at least two identifiers")
+        keys = snap.search(IDENTITIES_FILE, given)[:50]
+        matches = [{"person_key": k, "records": snap.rows(IDENTITIES_FILE, k)} for k in keys]
+        found = {IDENTITIES_FILE: [r for m in matches for r in m["records"]]}
+        append_audit(
+            s.audit_log,
+            {**row, "outcome": 200, "record_ids": keys, "row_ids": _row_ids(found)},
+        )
+        return JSON(
+            {
+                "view": "identified",
+                "matches": matches,
+                "count": len(matches),
+                "export_version": snap.version,
+            }
+        )
 
     from serving.map import STATIC_DIR, render_map
 

@@ -37,7 +37,6 @@ __all__ = [
     "HOTSPOT_CELLS_FILE",
     "TASKING_FILE",
     "BRIEFINGS_FILE",
-    "PERSONS_FILE",
     "RISK_TERRAIN_FILE",
     "MAP_FILE",
     "TASKING_EXPORT_SUBDIR",
@@ -50,7 +49,6 @@ __all__ = [
 HOTSPOT_CELLS_FILE = "top_harm_cells.parquet"
 TASKING_FILE = "tasking.parquet"
 BRIEFINGS_FILE = "briefings.json"
-PERSONS_FILE = "persons.parquet"
 RISK_TERRAIN_FILE = "risk_terrain.geojson"
 MAP_FILE = "map.html"
 #: sub-folder of the exports holding the patrol tasking export's versions

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -80,16 +81,51 @@ def risk_file() -> ExportFile:
     return ExportFile("risk_terrain.geojson", 3, lambda p: p.write_text(json.dumps(doc)))
 
 
-def persons_file() -> ExportFile:
-    df = pd.DataFrame(
+#: keyed pseudonyms as the warehouse writes them (hex digests)
+PERSON_1 = hashlib.sha256(b"person one").hexdigest()
+PERSON_2 = hashlib.sha256(b"person two").hexdigest()
+
+
+def publish_person_exports(exports_dir: Path):
+    """The analyst and safeguarding person exports, published as the assets do."""
+    from serving.person_export import publish_analyst_view, publish_safeguarding_view
+
+    persons = pd.DataFrame(
         {
-            "person_key": ["PK001", "PK002"],
-            "name": ["Alex Example", "Sam Sample"],
-            "date_of_birth": ["1990-01-01", "2001-02-03"],
-            "risk_band": ["high", "low"],
+            "person_key": [PERSON_1, PERSON_2],
+            "agencies_known_to": ["police|social_care", "nhs"],
+            "agency_count": [2, 1],
+            "is_known_to_nhs": [False, True],
+            "has_safeguarding_concern": [True, False],
+            "last_seen_on": pd.to_datetime(["2025-11-20", "2025-10-02"]),
         }
     )
-    return ExportFile("persons.parquet", 2, lambda p: df.to_parquet(p, index=False))
+    events = pd.DataFrame(
+        {
+            "person_key": [PERSON_1, PERSON_1, PERSON_2],
+            "event_key": [hashlib.md5(f"e{i}".encode()).hexdigest() for i in range(3)],
+            "role": ["victim", "suspect", "patient"],
+            "source": ["police_rms", "police_rms", "nhs_istv"],
+            "person_event_key": [hashlib.md5(f"pe{i}".encode()).hexdigest() for i in range(3)],
+        }
+    )
+    identities = pd.DataFrame(
+        {
+            "person_key": [PERSON_1, PERSON_1, PERSON_2],
+            "record_uid": ["police:N1", "social_care:C7", "nhs:S3"],
+            "agency": ["police", "social_care", "nhs"],
+            "forename": ["Alex", "Alex", "Sam"],
+            "surname": ["Example", "Example", "Sample"],
+            "date_of_birth": pd.to_datetime(["1990-01-01", "1990-01-01", "2001-02-03"]),
+            "postcode": ["OX1 1AA", "OX1 1AA", "RG1 2BB"],
+            "nhs_number": [None, None, "9434765919"],
+        }
+    )
+    analyst = publish_analyst_view(
+        exports_dir, {"persons.parquet": persons, "person_events.parquet": events}
+    )
+    safeguarding = publish_safeguarding_view(exports_dir, identities)
+    return analyst, safeguarding
 
 
 def free_port() -> int:
@@ -149,7 +185,8 @@ class Server:
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("api") / "data"
-    publish(root / "exports", hotspot_rows(OFFSETS), extra=[risk_file(), persons_file()])
+    publish(root / "exports", hotspot_rows(OFFSETS), extra=[risk_file()])
+    publish_person_exports(root / "exports")
     srv = Server(root)
     yield srv
     srv.stop()

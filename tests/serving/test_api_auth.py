@@ -1,5 +1,5 @@
 import pytest
-from conftest import ORIGIN
+from conftest import ORIGIN, PERSON_1, PERSON_2
 
 from serving.api.audit import read_audit
 
@@ -29,9 +29,18 @@ ENDPOINTS = [
     ("POST", "/v1/patrols/gps", {"json": GPS}, {"officer", "admin"}),
     (
         "GET",
-        "/v1/persons/PK001",
+        f"/v1/persons/{PERSON_1}",
         {"headers": {"X-Purpose": "safeguarding review 42"}},
         {"analyst", "safeguarding"},
+    ),
+    (
+        "GET",
+        "/v1/persons",
+        {
+            "headers": {"X-Purpose": "safeguarding review 42"},
+            "params": {"surname": "example", "date_of_birth": "1990-01-01"},
+        },
+        {"safeguarding"},
     ),
     ("POST", "/v1/map/ticket", {}, ALL),
     ("GET", "/map", {}, ALL),
@@ -67,31 +76,76 @@ def test_person_views_and_audit(server):
     audit = server.data_root / "audit" / "api_audit.jsonl"
     before = len(read_audit(audit))
     purpose = {"X-Purpose": "MASH strategy meeting 2025-12-01"}
+    missing = "f" * 64
     with server.client("analyst") as c:
-        a = c.get("/v1/persons/PK001", headers=purpose).json()
-        assert a["view"] == "pseudonymised" and "name" not in a["records"][0]
-        assert a["records"][0]["risk_band"] == "high"
-        assert c.get("/v1/persons/PK999", headers=purpose).status_code == 404
-        assert c.get("/v1/persons/PK001").status_code == 422  # no stated purpose
+        a = c.get(f"/v1/persons/{PERSON_1}", headers=purpose).json()
+        assert a["view"] == "pseudonymised" and a["records"][0]["agency_count"] == 2
+        assert not {"forename", "surname", "date_of_birth", "postcode"} & set(a["records"][0])
+        assert sorted(e["role"] for e in a["events"]) == ["suspect", "victim"]
+        assert a["places"] is None  # the bridge was not exported
+        assert c.get(f"/v1/persons/{missing}", headers=purpose).status_code == 404
+        assert c.get(f"/v1/persons/{PERSON_1}").status_code == 422  # no stated purpose
+        search = c.get("/v1/persons", params={"surname": "Sample"}, headers=purpose)
+        assert search.status_code == 403  # analysts never search identities
     with server.client("safeguarding") as c:
-        s = c.get("/v1/persons/PK002", headers=purpose).json()
-        assert s["view"] == "identified" and s["records"][0]["name"] == "Sam Sample"
+        s = c.get(f"/v1/persons/{PERSON_2}", headers=purpose).json()
+        assert s["view"] == "identified" and s["records"][0]["surname"] == "Sample"
+        assert s["records"][0]["nhs_number"] == "9434765919"
+        found = c.get(
+            "/v1/persons",
+            params={"surname": " sample ", "forename": "SAM"},
+            headers=purpose,
+        ).json()
+        assert [m["person_key"] for m in found["matches"]] == [PERSON_2]
+        one = c.get("/v1/persons", params={"surname": "Example"}, headers=purpose)
+        assert one.status_code == 422  # one weak identifier is a fishing trip
+        nhs = c.get("/v1/persons", params={"nhs_number": "9434765919"}, headers=purpose)
+        assert nhs.json()["count"] == 1
     with server.client("officer") as c:
-        assert c.get("/v1/persons/PK001", headers=purpose).status_code == 403
+        assert c.get(f"/v1/persons/{PERSON_1}", headers=purpose).status_code == 403
         # officer endpoints are not audited
         c.get("/v1/taskings/today")
         c.get("/v1/hotspots/nearby", params={"lat": ORIGIN[0], "lon": ORIGIN[1]})
+    with server.client() as c:
+        assert c.get(f"/v1/persons/{PERSON_1}", headers=purpose).status_code == 401
     rows = read_audit(audit)[before:]
-    assert [(r["user"], r["role"], r["outcome"], r["record_ids"]) for r in rows] == [
-        ("an.one", "analyst", 200, ["PK001"]),
+    got = [(r["user"], r["role"], r["outcome"], r["record_ids"]) for r in rows]
+    assert got == [
+        ("an.one", "analyst", 200, [PERSON_1]),
         ("an.one", "analyst", 404, []),
         ("an.one", "analyst", 422, []),
-        ("sg.one", "safeguarding", 200, ["PK002"]),
+        ("an.one", "analyst", 403, []),
+        ("sg.one", "safeguarding", 200, [PERSON_2]),
+        ("sg.one", "safeguarding", 200, [PERSON_2]),
+        ("sg.one", "safeguarding", 422, []),
+        ("sg.one", "safeguarding", 200, [PERSON_2]),
         ("pc.one", "officer", 403, []),
+        (None, None, 401, []),
     ]
-    assert all(r["path"].startswith("/v1/persons/") for r in read_audit(audit))
-    assert rows[0]["purpose"] == purpose["X-Purpose"] and rows[0]["query"]["person_key"] == "PK001"
-    assert rows[0]["time"] and rows[0]["request_id"]
+    assert all(r["path"].startswith("/v1/persons") for r in read_audit(audit))
+    first = rows[0]
+    assert first["purpose"] == purpose["X-Purpose"] and first["query"]["person_key"] == PERSON_1
+    assert first["time"] and first["request_id"] and first["export_version"]
+    # the rows returned are named: the analyst's events, the safeguarding identity records
+    assert len(first["row_ids"]["person_events.parquet"]) == 2
+    assert rows[4]["row_ids"] == {"identities.parquet": ["nhs:S3"]}
+    assert rows[5]["query"] == {"surname": "sample", "forename": "SAM"}
+    # append-only: earlier rows are unchanged by later calls
+    assert read_audit(audit)[: before + len(rows)][before:] == rows
+
+
+def test_person_exports_are_separate_and_the_safeguarding_one_restricted(server):
+    import stat
+
+    exports = server.data_root / "exports"
+    analyst = (exports / "persons_analyst" / "latest").resolve()
+    restricted = (exports / "restricted" / "persons_safeguarding" / "latest").resolve()
+    names = {p.name for p in analyst.iterdir()}
+    assert names == {"manifest.json", "persons.parquet", "person_events.parquet"}
+    assert {p.name for p in restricted.iterdir()} == {"manifest.json", "identities.parquet"}
+    for d in (exports / "restricted", restricted):
+        assert stat.S_IMODE(d.stat().st_mode) == 0o700
+    assert stat.S_IMODE((restricted / "identities.parquet").stat().st_mode) == 0o600
 
 
 def test_demo_tokens_only_when_enabled(tmp_path, start_server):
