@@ -16,7 +16,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null)
 
-.PHONY: help install prepare run test ui serve lint clean
+.PHONY: help install prepare run test ui serve lint docs clean
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -52,6 +52,10 @@ lint: $(STAMP)  ## ruff and sqlfluff
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models
+
+docs: prepare  ## dbt docs (models, columns, tests, lineage) in dbt_project/target/index.html; after make run
+	mkdir -p $(VRDP_DATA_ROOT)/warehouse
+	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --quiet
 
 clean:  ## remove generated data (not the venv)
 	rm -rf $(VRDP_DATA_ROOT) dbt_project/target dbt_project/logs

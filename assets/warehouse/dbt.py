@@ -35,6 +35,13 @@ LINKED_SELECTION = "source:linkage+"
 
 DBT_DIR = REPO_ROOT / "dbt_project"
 
+#: dbt's indirect test selection for every build: "buildable" runs a test when
+#: each of its parents is selected or upstream of the selection (dbt's default,
+#: "eager", would run bridge_person_events' relationships tests with fct_events,
+#: in the build before the bridge exists).
+INDIRECT_SELECTION_ENV = "DBT_INDIRECT_SELECTION"
+INDIRECT_SELECTION = "buildable"
+
 
 @cache
 def dbt_project() -> DbtProject:
@@ -100,6 +107,9 @@ def _dbt_assets(name: str, select: str, exclude: str | None) -> dg.AssetsDefinit
         # dbt (a subprocess) inherits this environment; pin the resolved absolute
         # root so the views it creates over the lake work from any directory.
         os.environ["VRDP_DATA_ROOT"] = str(s.data_root)
+        # A test between models of the two dbt assets (bridge -> fct_events) runs
+        # with the asset that builds its last parent, never before that parent exists.
+        os.environ[INDIRECT_SELECTION_ENV] = INDIRECT_SELECTION
         yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
 
     return _assets

@@ -1,0 +1,98 @@
+"""One small-world warehouse for the warehouse tests, built in-process once per session.
+
+Lands every agency dataset (all but its last delivery), materializes the source
+assets, the dbt warehouse (staging, intermediate, marts), Splink linkage and the
+linked marts; then lands each dataset's last delivery and runs again, so tests
+can check that people keep their keys.
+"""
+
+import shutil
+import time
+
+import dagster as dg
+import pytest
+from warehouse_support import read_warehouse
+
+from assets.sources.agencies import LANDING_SOURCES, agency_source_assets, source_keys
+from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
+from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
+from orchestration.definitions import build_defs
+
+#: deliveries per dataset in the first run (the next one arrives in the second run)
+FIRST = 5
+#: the marts every run builds (with everything upstream of them but the sources)
+MART_KEYS = [
+    dg.AssetKey(["marts", name])
+    for name in ("fct_events", "dim_places", "bridge_person_events", "bridge_person_places")
+]
+
+
+def _land_and_load(root, instance, defs, spec, folders):
+    for folder in folders:
+        shutil.copytree(folder, root / "landing" / spec.agency / spec.dataset / folder.name)
+    instance.add_dynamic_partitions(f"{spec.slug}_deliveries", [f.name for f in folders])
+    for folder in folders:
+        assert dg.materialize(
+            defs["everything"],
+            selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+            partition_key=folder.name,
+            instance=instance,
+            resources=defs["resources"],
+        ).success
+
+
+def _warehouse_run(instance, defs):
+    upstream = dg.AssetSelection.assets(*MART_KEYS).upstream() - dg.AssetSelection.groups(
+        "sources", "quarantine", "landing", "geography"
+    )
+    selection = upstream | dg.AssetSelection.assets(PERSON_LINKS_KEY).downstream()
+    result = dg.materialize(
+        defs["everything"], selection=selection, instance=instance, resources=defs["resources"]
+    )
+    assert result.success
+
+
+@pytest.fixture(scope="session")
+def warehouse(small_world, tmp_path_factory):
+    """The small world's warehouse after two runs; root, first links, instance, timings."""
+    mp = pytest.MonkeyPatch()
+    root = tmp_path_factory.mktemp("warehouse") / "data"
+    mp.setenv("VRDP_DATA_ROOT", str(root))
+    mp.setenv("HOME", str(root.parent / "home"))
+    mp.setenv("VRDP_PSEUDONYM_SECRET", "test-secret")
+    mp.delenv("DAGSTER_HOME", raising=False)
+    specs = [s for s in LANDING_SOURCES if s.agency != "patrol"]
+    full = build_defs()
+    defs = {
+        "everything": [
+            *agency_source_assets(),
+            warehouse_dbt_assets(),
+            person_linkage,
+            warehouse_linked_dbt_assets(),
+            *full.asset_checks,
+        ],
+        "resources": full.resources,
+    }
+    instance = dg.DagsterInstance.ephemeral()
+    later = {}
+    t0 = time.perf_counter()
+    for spec in specs:
+        src = small_world / "landing" / spec.agency / spec.dataset
+        folders = sorted(p for p in src.iterdir() if p.is_dir())
+        first, later[spec.source] = folders[-FIRST - 1 : -1], folders[-1]
+        _land_and_load(root, instance, defs, spec, first)
+    _warehouse_run(instance, defs)
+    first_links = read_warehouse(root, "select * from linkage.person_record_links")
+    t1 = time.perf_counter()
+    for spec in specs:
+        _land_and_load(root, instance, defs, spec, [later[spec.source]])
+    _warehouse_run(instance, defs)
+    t2 = time.perf_counter()
+    yield {
+        "root": root,
+        "first_links": first_links,
+        "instance": instance,
+        "timings": {"first_s": t1 - t0, "second_s": t2 - t1},
+        "world": small_world,
+    }
+    mp.undo()

@@ -1,0 +1,1 @@
+"""Helpers for people who query the warehouse (analysts)."""
