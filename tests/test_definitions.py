@@ -60,6 +60,16 @@ EXPECTED_KEYS = {
         )
     ),
     "marts/fct_events",
+    "reference/home_office_offence_codes",
+    "reference/ons_wards_2025",
+    "intermediate/int_events_unioned",
+    "intermediate/int_person_addresses",
+    "intermediate/int_address_places",
+    "intermediate/int_address_locations",
+    "identity/address_places",
+    "marts/dim_places",
+    "marts/bridge_person_events",
+    "marts/bridge_person_places",
     "exports/hotspot_tasking_export",
     "exports/persons_analyst_export",
     "exports/persons_safeguarding_export",
@@ -113,6 +123,8 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "landing/police_uk_street_files",
         "reference/cchi_harm_weights",
         "reference/police_uk_crime_types",
+        "reference/home_office_offence_codes",
+        "reference/ons_wards_2025",
         "patrol/trial_units",
     }
 
