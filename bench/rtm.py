@@ -2,17 +2,21 @@
 
 ``python -m bench.rtm`` writes ``bench/results/rtm.json`` with
 
-* **world_medium**: the project's simulated world (``synthetic``, seed 7, medium scale,
-  generated into a temp dir; generation time is recorded but not counted) at 25 m
-  cells over the settled area (cells within 75 m of a candidate event location:
-  >= 100,000 cells; cells holding no location get an exposure floor of 1e-6 of the
-  mean cell exposure), POI categories as factors (licensed premises = pub + bar +
-  nightclub; 23 factors, 276 candidate variables), one RTM per planted factor on the
-  crimes of its types, with the exposure offset ``log(sum of N_c * p0_c)`` of the
-  truth's candidate locations (planted hot spot H3 cells left out); planted versus
-  recovered RRVs and seconds per run. The small world (tests) has too few events
-  for the low-volume factors (off-licence, bus stop, ATM), hence the medium world;
-
+* **world_medium** and **world_large**: the project's simulated world (``synthetic``,
+  seed 7; ``/tmp/w_medium`` and ``/tmp/w_large`` when they hold that world, else
+  generated into a temporary folder; generation and reading are not timed). One RTM
+  per planted factor (``truth/risk_factors.parquet``) on the RMS crimes of its crime
+  types: 23 POI-category factors (licensed premises = pub + bar + nightclub) as
+  proximity and density at 0.5-3 blocks of 100 m in half-block steps (276 candidate
+  variables); 50 m cells (half a block, as RTMDx) holding candidate event locations
+  with exposure for these crime types, minus the planted hot spots' cells (their
+  multipliers act on top of the environment); offset ``log(sum of N_c * p0_c)`` per
+  cell, the baseline ``p0`` each planted relative risk is defined against
+  (``synthetic/README.md``). Figures: planted versus recovered RRV with its 95 %
+  interval, the unplanted factors selected and their RRVs, family and BICs, cells,
+  seconds per stage and the 1-minute load average around each run (the machine is
+  shared). On the large world the licensed-premises run is the 100,000+-cell,
+  276-variable benchmark of issue 7 (target: under 2 minutes on 2 cores);
 * **simulated**: a 317 x 317 grid of 50 m cells (100,489 cells), 15 factors (14 as
   proximity and density, one proximity-only) at 3 blocks of 100 m in half-block
   steps = 174 candidate variables, 5 planted factors; seconds per stage (variables,
@@ -157,11 +161,20 @@ def load_world_inputs(world: Path) -> dict:
 
 def factor_name(row) -> str:
     """RTM factor name of a truth risk factor (``atm_50m`` -> ``atm``)."""
-    return row.factor_id.removesuffix(f"_{int(row.distance_m)}m")
+    from vrdp.risk_terrain.world import truth_factor_name
+
+    return truth_factor_name(row.factor_id, row.distance_m)
 
 
 def truth_exposure(inputs: dict, crime_types) -> pd.DataFrame:
-    """Exposure table: candidate locations weighted by ``sum_c N_c * p0_c`` (hot spots 0)."""
+    """Exposure table: the truth's candidate locations weighted by ``sum_c N_c * p0_c``.
+
+    The simulator defines each planted relative risk relative to the baseline weight
+    ``p0`` of a location (``synthetic/README.md``, "Reading the planted effects"), so
+    ``p0`` is the exposure the truth check uses: it is what a force's footfall and
+    opportunity surface stands for in the simulation. Locations with ``p0 = 0`` for
+    these crime types (e.g. addresses for theft from the person) are not exposed.
+    """
     import pandas as pd
 
     from synthetic.crime import baseline_weights
@@ -171,127 +184,172 @@ def truth_exposure(inputs: dict, crime_types) -> pd.DataFrame:
     for t in crime_types:
         n_t = int((occ["crime_type"].str.lower() == t.lower()).sum())
         w += n_t * baseline_weights(loc, t)
-    w[loc["h3_cell"].isin(inputs["hotspot_cells"]).to_numpy()] = 0.0
     return pd.DataFrame({"easting_m": loc["easting"], "northing_m": loc["northing"], "weight": w})
 
 
-def recover_planted(inputs: dict, row, *, cell_size_m: float = 25.0, settled_buffer_m=None):
-    """Run RTM for one planted factor; returns (result, comparison dict)."""
+def hotspot_points(inputs: dict) -> pd.DataFrame:
+    """Candidate locations inside the planted hot spots' H3 cells (their cells are left out).
+
+    Hot spot multipliers act on whole H3 cells (truth), on top of the environmental
+    risk, so the truth check leaves those cells out of the study area, events and
+    exposure alike, as "Reading the planted effects" prescribes.
+    """
+    loc = inputs["locations"]
+    m = loc["h3_cell"].isin(inputs["hotspot_cells"]).to_numpy()
+    return pd.DataFrame(
+        {"easting_m": loc["easting"].to_numpy()[m], "northing_m": loc["northing"].to_numpy()[m]}
+    )
+
+
+def recover_planted(inputs: dict, row, *, cell_size_m: float | None = None, config=None):
+    """Run RTM for one planted factor; returns (result, comparison dict).
+
+    POI categories are the factors (the planted factor's categories merged, e.g.
+    licensed premises = pub + bar + nightclub); events are the RMS crimes of the
+    factor's crime types; the study area is the half-block cells (50 m for 100 m
+    blocks) holding exposure, minus the planted hot spots' cells.
+    """
     from vrdp.risk_terrain.world import run_rtm_on_places
 
     groups = {
         factor_name(r): tuple(r.poi_categories.split("|")) for r in inputs["truth"].itertuples()
     }
     types = row.crime_types.split("|")
-    exposure = truth_exposure(inputs, types)
-    if settled_buffer_m:
-        exposure = _settled_area(exposure, cell_size_m, settled_buffer_m)
+    t0 = time.perf_counter()
     res = run_rtm_on_places(
         inputs["pois"],
         inputs["crimes"],
         crime_types=types,
-        exposure=exposure,
+        exposure=truth_exposure(inputs, types),
+        exclude=hotspot_points(inputs),
         groups=groups,
         cell_size_m=cell_size_m,
-        config=RTMConfig(block_length_m=100.0, seed=0),
+        config=config or RTMConfig(block_length_m=100.0, seed=0),
     )
+    wall = time.perf_counter() - t0
+    return res, compare_to_truth(res, row, groups, wall)
+
+
+def compare_to_truth(res, row, groups, wall_seconds: float | None = None) -> dict:
+    """Planted versus recovered RRV of one truth factor, and the unplanted factors' RRVs."""
     ft = res.factor_table.set_index("factor")
     name = factor_name(row)
     hit = ft.loc[name] if name in ft.index else None
     unplanted = ft.drop(index=[f for f in groups if f in ft.index])
-    cmp = {
+    return {
         "factor": name,
-        "crime_types": types,
+        "crime_types": row.crime_types.split("|"),
         "events": res.report["n_events"],
+        "events_in_excluded_cells": res.report["data"]["events_in_excluded_cells"],
         "true_rr": float(row.true_relative_risk),
         "true_distance_m": float(row.distance_m),
         "selected": hit is not None,
         "rrv": None if hit is None else float(hit["rrv"]),
+        "rrv_ci": None if hit is None else [float(hit["rrv_ci_low"]), float(hit["rrv_ci_high"])],
         "operationalisation": None if hit is None else hit["operationalisation"],
         "spatial_influence_m": None if hit is None else float(hit["spatial_influence_m"]),
         "p_value": None if hit is None else float(hit["p_value"]),
         "within_30pct": hit is not None
         and abs(float(hit["rrv"]) / float(row.true_relative_risk) - 1) <= 0.3,
         "max_unplanted_rrv": float(unplanted["rrv"].max()) if len(unplanted) else None,
-        "unplanted_selected": unplanted.reset_index()[["factor", "rrv"]].to_dict("records"),
+        "unplanted_selected": unplanted.reset_index()[["factor", "operationalisation", "rrv"]]
+        .round({"rrv": 4})
+        .to_dict("records"),
         "n_cells": res.report["n_cells"],
+        "cell_size_m": res.report["cell_size_m"],
         "n_candidate_variables": res.report["n_candidate_variables"],
+        "n_shortlisted": res.report["n_shortlisted"],
         "family": res.report["family"],
+        "nb_alpha": res.report["nb_alpha"],
         "bic": res.report["bic"],
         "seconds": res.report["seconds"],
+        "wall_seconds": None if wall_seconds is None else round(wall_seconds, 3),
     }
-    return res, cmp
 
 
-def _settled_area(exposure, cell_size_m: float, buffer_m: float):
-    """Add zero-location cells within ``buffer_m`` of a location with a tiny exposure floor."""
-    import pandas as pd
-
-    from vrdp.risk_terrain.grid import grid_from_points
-
-    pos = exposure[exposure["weight"] > 0]
-    g = grid_from_points(pos["easting_m"], pos["northing_m"], cell_size_m)
-    k = int(np.ceil(buffer_m / cell_size_m))
-    r, c = g.cells["row"].to_numpy(), g.cells["col"].to_numpy()
-    dr, dc = np.meshgrid(np.arange(-k, k + 1), np.arange(-k, k + 1))
-    ok = (dr * dr + dc * dc) * cell_size_m**2 <= buffer_m**2
-    rr = (r[:, None] + dr[ok][None, :]).ravel()
-    cc = (c[:, None] + dc[ok][None, :]).ravel()
-    ids = np.unique(np.column_stack([rr, cc]), axis=0)
-    floor = 1e-6 * float(pos["weight"].sum()) / g.n_cells
-    extra = pd.DataFrame(
-        {
-            "easting_m": g.x0_m + (ids[:, 1] + 0.5) * cell_size_m,
-            "northing_m": g.y0_m + (ids[:, 0] + 0.5) * cell_size_m,
-            "weight": floor,
-        }
-    )
-    return pd.concat([pos, extra], ignore_index=True)
-
-
-def world(scale: str = "medium", seed: int = 7, cell_size_m: float = 25.0) -> dict:
-    """Planted vs recovered RRVs on the simulated world (generation not timed)."""
-    import tempfile
-
+def _world_dir(scale: str, seed: int, path: Path | None, tmp: str) -> tuple[Path, float | None]:
+    """A generated world: ``path`` if it holds one of this scale and seed, else a new one."""
     from synthetic.config import SCALES, WorldConfig
     from synthetic.world import generate
 
+    if path is not None and (path / "truth" / "world.json").exists():
+        meta = json.loads((path / "truth" / "world.json").read_text())
+        if meta.get("scale") == scale and meta.get("seed") == seed:
+            return path, None
+    t0 = time.perf_counter()
+    generate(WorldConfig(seed=seed, scale=SCALES[scale]), Path(tmp), log=lambda *_: None)
+    return Path(tmp), round(time.perf_counter() - t0, 1)
+
+
+def world(
+    scale: str = "medium",
+    seed: int = 7,
+    *,
+    path: Path | None = None,
+    factors: tuple[str, ...] | None = None,
+) -> dict:
+    """Planted vs recovered RRVs on a simulated world, one RTM per planted factor.
+
+    ``path``: an already generated world of this scale and seed (e.g. ``/tmp/w_medium``);
+    otherwise one is generated into a temporary folder (generation is not timed).
+    ``factors``: RTM factor names to run (default all planted ones).
+    """
+    import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
+        where, t_gen = _world_dir(scale, seed, path, tmp)
         t0 = time.perf_counter()
-        generate(WorldConfig(seed=seed, scale=SCALES[scale]), Path(tmp), log=lambda *_: None)
-        t_gen = time.perf_counter() - t0
-        inputs = load_world_inputs(Path(tmp))
+        inputs = load_world_inputs(where)
+        t_load = time.perf_counter() - t0
     runs = []
     for row in inputs["truth"].itertuples():
-        t1 = time.perf_counter()
-        _, cmp = recover_planted(inputs, row, cell_size_m=cell_size_m, settled_buffer_m=75.0)
-        cmp["wall_seconds"] = round(time.perf_counter() - t1, 3)
+        if factors is not None and factor_name(row) not in factors:
+            continue
+        load0 = os.getloadavg()[0]
+        _, cmp = recover_planted(inputs, row)
+        cmp["loadavg_1min_before_after"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
         runs.append(cmp)
-        print(cmp["factor"], cmp["rrv"], cmp["true_rr"], cmp["n_cells"], cmp["wall_seconds"])
+        print(
+            f"{scale} {cmp['factor']}: RRV {cmp['rrv']} (planted {cmp['true_rr']}), "
+            f"{cmp['n_cells']} cells, {cmp['n_candidate_variables']} variables, "
+            f"{cmp['seconds']['total']} s",
+            flush=True,
+        )
     return {
         "scale": scale,
         "seed": seed,
-        "cell_size_m": cell_size_m,
-        "generate_seconds_not_counted": round(t_gen, 1),
+        "world": "pre-generated" if t_gen is None else "generated for the benchmark",
+        "generate_seconds_not_counted": t_gen,
+        "read_inputs_seconds_not_counted": round(t_load, 1),
+        "method": "23 POI-category factors (licensed premises = pub + bar + nightclub), "
+        "proximity and density at 0.5-3 blocks of 100 m in half-block steps (276 "
+        "variables); 50 m cells holding exposure; planted hot spot cells left out; "
+        "offset log(sum N_c p0_c) of the truth's candidate locations; elastic-net "
+        "5-fold CV shortlist (30 max), stepwise BIC for Poisson and NB2, lower BIC wins",
         "runs": runs,
         "all_planted_selected_within_30pct": all(r["within_30pct"] for r in runs),
         "max_unplanted_rrv": max((r["max_unplanted_rrv"] or 0.0) for r in runs),
         "max_rtm_seconds": max(r["seconds"]["total"] for r in runs),
-        "min_n_cells": min(r["n_cells"] for r in runs),
+        "max_n_cells": max(r["n_cells"] for r in runs),
     }
 
 
-def main() -> dict:
+def main(medium: Path | None = None, large: Path | None = None) -> dict:
     """Run the benchmark steps and write the figures."""
+    load_start = os.getloadavg()
     figures = {
-        "world_medium": world(),
+        "world_medium": world("medium", path=medium),
+        "world_large": world("large", path=large),
         "simulated_100k": simulated(),
         "oxford_real": oxford(),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "loadavg_start": [round(x, 2) for x in load_start],
+        "loadavg_end": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "machine": platform.machine(),
+        "command": ".venv/bin/python -m bench.rtm",
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(figures, indent=2) + "\n")
@@ -299,12 +357,20 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    f = main()
-    w = f["world_medium"]
-    print(
-        f"world: {w['min_n_cells']}+ cells, max {w['max_rtm_seconds']} s; planted within 30%: "
-        f"{w['all_planted_selected_within_30pct']}; max unplanted RRV {w['max_unplanted_rrv']:.2f}"
-    )
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--medium", type=Path, default=Path("/tmp/w_medium"), help="generated world")
+    ap.add_argument("--large", type=Path, default=Path("/tmp/w_large"), help="generated world")
+    args = ap.parse_args()
+    f = main(args.medium, args.large)
+    for key in ("world_medium", "world_large"):
+        w = f[key]
+        print(
+            f"{key}: up to {w['max_n_cells']} cells, max {w['max_rtm_seconds']} s; planted "
+            f"within 30%: {w['all_planted_selected_within_30pct']}; max unplanted RRV "
+            f"{w['max_unplanted_rrv']:.2f}"
+        )
     s = f["simulated_100k"]
     print(
         f"simulated: {s['n_cells']} cells, {s['n_candidate_variables']} variables, "

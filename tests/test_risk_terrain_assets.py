@@ -2,6 +2,7 @@
 
 import json
 import pickle
+import shutil
 
 import dagster as dg
 import geopandas as gpd
@@ -26,6 +27,10 @@ def lake_run(small_world, tmp_path_factory):
     mp.setenv("HOME", str(root.parent / "home"))
     mp.delenv("DAGSTER_HOME", raising=False)
     lake = root / "lake"
+    # the world's truth where Settings.world_truth_dir looks (evaluation metadata only)
+    mp.setenv("VRDP_WORLD_SCALE", "small")
+    mp.setenv("VRDP_WORLD_SEED", "7")
+    shutil.copytree(small_world / "truth", root / "world" / "small-seed7" / "truth")
     for m in MONTHS:  # the police_uk/street_crimes lake layout (columns the RTM reads)
         d = load_crimes_bng([TVP_STREET / f"{m}-thames-valley-street.csv.gz"])
         out = lake / "police_uk" / "street_crimes" / m / "part-0.parquet"
@@ -67,6 +72,7 @@ def test_oxford_asset_writes_outputs_and_reports(lake_run):
     assert lake_run["result"].success
     md = _mat(lake_run["result"], OXFORD)
     assert md["model_months"].value == "2025-01, 2025-02"
+    assert md["rtm/exposure_offset"].value is True and "census" in md["exposure"].value
     assert md["next_months"].value == "2025-03, 2025-04, 2025-05"
     for k in ("rtm/family", "rtm/bic_poisson", "rtm/bic_negbin", "selected_factors", "validation"):
         assert k in md
@@ -92,6 +98,20 @@ def test_simulated_world_asset_runs_on_landed_lake(lake_run):
     md = _mat(lake_run["result"], SIMULATED)
     assert md["skipped"].value is False
     assert md["rtm/n_events"].value > 1000
+    # the model report: exposure offset, family by BIC, dispersion, validation, factors
+    assert md["rtm/exposure_offset"].value is True and "census" in md["exposure"].value
+    assert md["rtm/family"].value in ("poisson", "negbin")
+    bics = (md["rtm/bic_poisson"].value, md["rtm/bic_negbin"].value)
+    assert md["rtm/family"].value == ("poisson" if bics[0] <= bics[1] else "negbin")
+    assert md["rtm/pearson_dispersion_poisson"].value > 0
+    assert md["rtm/cell_size_m"].value == 50.0
+    for k in ("selected_factors", "model", "validation", "rtm/rtm_pai_5pct"):
+        assert k in md, k
+    assert "hot spot baseline" in md["validation"].value
+    # evaluation against the world's truth: licensed premises act on violence/public order
+    assert md["truth/licensed_premises_planted_rr"].value == 2.5
+    assert "truth/licensed_premises_rrv" in md
+    assert "Evaluation only" in md["truth/recovery"].value
     out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
     assert pickle.loads((out / "model.pkl").read_bytes()).cell_size_m == 50.0
     assert (out / "cells.geojson").exists() and (out / "report.json").exists()

@@ -30,12 +30,17 @@ OCCURRENCES_KEY = dg.AssetKey(["police", "occurrences"])
 
 
 class RiskTerrainConfig(dg.Config):
-    """Run-time choices: model vs next-period months, crime types, seed."""
+    """Run-time choices: model vs next-period months, crime types, block length (m), seed.
+
+    Cells are half a block (RTMDx's usual choice); spatial influences run to 3 blocks
+    in half-block steps.
+    """
 
     model_months: list[str] | None = None
     next_months: list[str] | None = None
     next_period_months: int = 3
     crime_types: list[str] | None = None
+    block_length_m: float = 100.0
     seed: int = 0
 
 
@@ -60,14 +65,27 @@ def split_months(
 
 
 def _metadata(result, paths, extra: dict) -> dict:
+    """The model report: factor table, family and BICs, dispersion, validation, files."""
     from vrdp.risk_terrain.outputs import factor_table_markdown, rtm_summary
 
     md = {f"rtm/{k}": v for k, v in rtm_summary(result).items() if v is not None}
     md.update(extra)
+    rep = result.report
     md["selected_factors"] = dg.MetadataValue.md(factor_table_markdown(result))
+    md["model"] = dg.MetadataValue.md(
+        f"**{rep['family']}** chosen by BIC (Poisson {rep['bic']['poisson']:.1f}, "
+        f"NB2 {rep['bic']['negbin']:.1f}; {rep['negbin_parameterisation']}, "
+        f"alpha {rep['nb_alpha']:.4g}); Pearson chi2/df {rep['dispersion']['poisson']:.3f} "
+        f"under Poisson variance, {rep['dispersion']['model']:.3f} under the chosen model; "
+        f"{rep['n_candidate_variables']} candidate variables, {rep['n_shortlisted']} "
+        f"shortlisted by elastic-net CV, {rep['n_selected']} selected by stepwise BIC."
+    )
     if result.validation is not None:
         md["validation"] = dg.MetadataValue.md(
-            result.validation.to_markdown(index=False, floatfmt=".3g")
+            "Following period, top cells by "
+            + ("RRS" if rep["validation_score"] == "rrs" else "expected events")
+            + " (RTM) against the model period's counts (hot spot baseline):\n\n"
+            + result.validation.to_markdown(index=False, floatfmt=".3g")
         )
     md["dagster/row_count"] = len(result.factor_table)
     for name, p in paths.items():
@@ -80,7 +98,7 @@ def _metadata(result, paths, extra: dict) -> dict:
     deps=[STREET_CRIMES_KEY],
     group_name="risk_terrain",
     kinds={"python", "parquet", "geojson"},
-    code_version="1",
+    code_version="2",
 )
 def oxford_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
@@ -111,7 +129,9 @@ def oxford_risk_terrain(
         crimes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
         return crimes.dropna(subset=["easting_m", "northing_m"])
 
-    cfg = RTMConfig(block_length_m=100.0, n_folds=3, max_shortlist=20, seed=config.seed)
+    cfg = RTMConfig(
+        block_length_m=config.block_length_m, n_folds=3, max_shortlist=20, seed=config.seed
+    )
     try:
         result = run_oxford_frames(
             read(model_m),
@@ -139,7 +159,9 @@ def oxford_risk_terrain(
                 "next_months": ", ".join(next_m) or "none",
                 "crime_types": ", ".join(config.crime_types or ["all"]),
                 "seed": config.seed,
-                "note": "No exposure offset for real data: RRVs are area-based.",
+                "exposure": "2011 census residents per 50 m cell (LSOA density x cell "
+                "area): RRVs are rate ratios per resident; town-centre footfall is not "
+                "controlled for, so night-time-economy RRVs are upper bounds.",
             },
         )
     )
@@ -150,7 +172,7 @@ def oxford_risk_terrain(
     deps=[POIS_KEY, OCCURRENCES_KEY],
     group_name="risk_terrain",
     kinds={"python", "parquet", "geojson"},
-    code_version="1",
+    code_version="2",
 )
 def simulated_world_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
@@ -158,9 +180,15 @@ def simulated_world_risk_terrain(
     """Risk terrain model of the simulated world's POIs and RMS occurrences (if landed)."""
     import pandas as pd
 
+    from vrdp.risk_terrain.exposure import population_exposure
     from vrdp.risk_terrain.model import RTMConfig
     from vrdp.risk_terrain.outputs import write_rtm_outputs
-    from vrdp.risk_terrain.world import DEFAULT_CRIME_TYPES, offence_crime_types, run_rtm_on_places
+    from vrdp.risk_terrain.world import (
+        DEFAULT_CRIME_TYPES,
+        offence_crime_types,
+        run_rtm_on_places,
+        truth_recovery,
+    )
 
     s = platform.resolve()
     poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
@@ -188,29 +216,57 @@ def simulated_world_risk_terrain(
         return d
 
     crime_types = tuple(config.crime_types or DEFAULT_CRIME_TYPES)
+    crimes = read(model_m)
+    cell = config.block_length_m / 2.0
+    # where crime can occur: cells holding a POI or a recorded crime of any type
+    study = pd.concat(
+        [pois[["easting_m", "northing_m"]], crimes[["easting_m", "northing_m"]]],
+        ignore_index=True,
+    ).dropna()
+    exposure = population_exposure(study["easting_m"], study["northing_m"], cell)
     result = run_rtm_on_places(
         pois.dropna(),
-        read(model_m),
+        crimes,
         crime_types=crime_types,
-        cell_size_m=50.0,
-        config=RTMConfig(block_length_m=100.0, seed=config.seed),
+        exposure=exposure[["easting_m", "northing_m", "weight"]],
+        cell_size_m=cell,
+        config=RTMConfig(block_length_m=config.block_length_m, seed=config.seed),
         next_crimes=read(next_m) if next_m else None,
     )
-    result.report["data"].update({"model_deliveries": model_m, "next_deliveries": next_m})
-    paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
-    return dg.MaterializeResult(
-        metadata=_metadata(
-            result,
-            paths,
-            {
-                "skipped": False,
-                "model_deliveries": ", ".join(model_m),
-                "next_deliveries": ", ".join(next_m) or "none",
-                "crime_types": ", ".join(crime_types),
-                "seed": config.seed,
-                "note": "The lake holds no exposure table (candidate locations), so this "
-                "run has no offset and its RRVs are area-based (inflated by place density); "
-                "the exposure-offset truth check is tests/risk_terrain/test_truth_synthetic.py.",
-            },
-        )
+    result.report["data"].update(
+        {
+            "model_deliveries": model_m,
+            "next_deliveries": next_m,
+            "exposure": "residents per cell (census 2011 by LSOA 2011, spread evenly)",
+            "study_area_cells_outside_lsoas": int((exposure["weight"] <= 0).sum()),
+        }
     )
+    paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
+    extra = {
+        "skipped": False,
+        "model_deliveries": ", ".join(model_m),
+        "next_deliveries": ", ".join(next_m) or "none",
+        "crime_types": ", ".join(crime_types),
+        "seed": config.seed,
+        "exposure": "Study area: the cells holding a POI or a recorded crime of any type in "
+        "the model period. Offset: 2011 census residents per cell (LSOA density x cell "
+        "area). RRVs are rate ratios per resident; footfall is not controlled for, so "
+        "factors of busy places (e.g. licensed premises) read high. The truth check with "
+        "the simulator's own baseline is tests/risk_terrain/test_truth_synthetic.py and "
+        "bench/rtm.py.",
+    }
+    truth_dir = s.world_truth_dir
+    if truth_dir is not None and (truth_dir / "risk_factors.parquet").exists():
+        rec = truth_recovery(
+            result, pd.read_parquet(truth_dir / "risk_factors.parquet"), crime_types
+        )
+        extra["truth/recovery"] = dg.MetadataValue.md(
+            "Evaluation only (the simulated world's truth, "
+            f"{truth_dir}); nothing in the model is computed from it.\n\n"
+            + (rec.to_markdown(index=False, floatfmt=".3g") if len(rec) else "_none_")
+        )
+        for r in rec.itertuples():
+            extra[f"truth/{r.factor}_planted_rr"] = r.planted_rr
+            if r.rrv is not None:
+                extra[f"truth/{r.factor}_rrv"] = float(r.rrv)
+    return dg.MaterializeResult(metadata=_metadata(result, paths, extra))

@@ -161,3 +161,29 @@ def test_select_model_chooses_family_by_bic_and_reports_p_values():
         assert m.table.rrv_ci_low.iloc[0] < m.table.rrv.iloc[0] < m.table.rrv_ci_high.iloc[0]
     again = select_model(X, y_nb, variables, n_folds=3, seed=1)
     assert again.variables == m_n.variables and again.bic == m_n.bic
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_elastic_net_with_offset_meets_kkt_conditions(binary):
+    # the path fits on rows grouped by their active-variable pattern; the solution must
+    # still be optimal for the ungrouped rows (KKT), binary or continuous, with an offset
+    rng = np.random.default_rng(5)
+    n = 3000
+    X = rng.integers(0, 2, size=(n, 5)).astype(float)
+    if not binary:
+        X[:, 2] = np.round(rng.normal(size=n), 1)
+    offset = np.log(rng.uniform(0.2, 3.0, size=n))
+    y = rng.poisson(np.exp(offset - 0.5 + 0.6 * X[:, 0] - 0.4 * X[:, 2]))
+    a = 0.5
+    path = poisson_elastic_net_path(
+        X, y, offset=offset, n_lambdas=5, l1_ratio=a, standardize=False, tol=1e-10
+    )
+    assert (path.coefs[-1] != 0).sum() >= 2
+    for li in range(1, len(path.lambdas)):
+        lam, b0, b = path.lambdas[li], path.intercepts[li], path.coefs[li]
+        mu = np.exp(offset + b0 + X @ b)
+        assert abs(np.mean(y - mu)) < 1e-6  # unpenalised intercept
+        g = X.T @ (y - mu) / n - lam * (1 - a) * b
+        nz = b != 0
+        assert_allclose(g[nz], lam * a * np.sign(b[nz]), atol=1e-5)
+        assert (np.abs(g[~nz]) <= lam * a + 1e-5).all()

@@ -27,6 +27,7 @@ __all__ = [
     "cell_polygons",
     "grid_from_points",
     "exposure_offset",
+    "subset_grid",
 ]
 
 
@@ -271,3 +272,19 @@ def exposure_offset(
     tot = np.bincount(pos[pos >= 0], weights=w[pos >= 0], minlength=grid.n_cells)
     with np.errstate(divide="ignore"):
         return np.log(tot)
+
+
+def subset_grid(grid: StudyGrid, keep: np.ndarray) -> StudyGrid:
+    """The same grid with only the study cells where ``keep`` is true (order kept).
+
+    Examples
+    --------
+    >>> g = grid_from_bounds(0, 0, 30, 10, 10)
+    >>> subset_grid(g, np.array([True, False, True])).cells.cell_id.tolist()
+    [0, 2]
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.shape != (grid.n_cells,):
+        raise ValueError("keep must have one value per study cell")
+    cells = grid.cells[keep].reset_index(drop=True)
+    return StudyGrid(grid.x0_m, grid.y0_m, grid.cell_size_m, grid.n_rows, grid.n_cols, cells)

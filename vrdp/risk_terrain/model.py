@@ -53,6 +53,7 @@ __all__ = [
     "cell_layer",
     "risk_score_at_points",
     "risk_score_for_h3",
+    "pearson_dispersion",
 ]
 
 
@@ -288,6 +289,9 @@ def run_rtm(
     with np.errstate(over="ignore"):
         expected = np.exp(sel.intercept + lr + (0.0 if off is None else off))
     cells["expected_events"] = expected
+    dispersion = pearson_dispersion(
+        y, expected, n_params=1 + len(betas), alpha=sel.alpha if sel.family == "negbin" else None
+    )
     if off is not None:
         cells["log_exposure"] = off
     for j, v in enumerate(sel.variables):
@@ -325,6 +329,7 @@ def run_rtm(
         "family": sel.family,
         "negbin_parameterisation": "NB2: Var(Y) = mu + alpha * mu^2, alpha by ML",
         "nb_alpha": sel.alpha if sel.family == "negbin" else sel.stepwise["negbin"]["alpha"],
+        "dispersion": dispersion,
         "bic": sel.bic,
         "loglik": sel.loglik,
         "stepwise": sel.stepwise,
@@ -356,6 +361,35 @@ def run_rtm(
         candidates=candidates,
         grid=grid,
     )
+
+
+def pearson_dispersion(
+    y: np.ndarray, mu: np.ndarray, *, n_params: int, alpha: float | None = None
+) -> dict:
+    """Pearson chi-square over residual degrees of freedom of a fitted count model.
+
+    ``poisson``: ``sum((y - mu)^2 / mu) / (n - n_params)``, about 1 when the counts are
+    Poisson and above 1 when they are overdispersed; ``model``: the same with the
+    chosen model's variance (``mu + alpha mu^2`` for NB2, ``alpha`` then counted as a
+    parameter). Cells with a zero or non-finite mean (no exposure) are left out.
+
+    Examples
+    --------
+    >>> d = pearson_dispersion(np.array([0.0, 2, 1, 3]), np.array([1.0, 1, 2, 2]), n_params=1)
+    >>> round(d["poisson"], 4), d["model"] == d["poisson"], d["cells"]
+    (1.0, True, 4)
+    """
+    y = np.asarray(y, float)
+    mu = np.asarray(mu, float)
+    ok = np.isfinite(mu) & (mu > 0)
+    y, mu = y[ok], mu[ok]
+    r2 = (y - mu) ** 2
+    pois = float(np.sum(r2 / mu) / max(len(y) - n_params, 1))
+    if alpha is None:
+        model = pois
+    else:
+        model = float(np.sum(r2 / (mu + alpha * mu**2)) / max(len(y) - n_params - 1, 1))
+    return {"poisson": pois, "model": model, "cells": len(y)}
 
 
 def cell_layer(result: RTMResult) -> gpd.GeoDataFrame:

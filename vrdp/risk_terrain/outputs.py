@@ -91,6 +91,8 @@ def rtm_summary(result: RTMResult) -> dict:
         "bic_poisson": float(rep["bic"]["poisson"]),
         "bic_negbin": float(rep["bic"]["negbin"]),
         "nb_alpha": rep["nb_alpha"],
+        "pearson_dispersion_poisson": rep["dispersion"]["poisson"],
+        "pearson_dispersion_model": rep["dispersion"]["model"],
         "n_cells": rep["n_cells"],
         "cell_size_m": rep["cell_size_m"],
         "n_events": rep["n_events"],

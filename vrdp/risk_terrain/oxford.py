@@ -109,11 +109,15 @@ def run_oxford_frames(
     crime_types: Sequence[str] | None = None,
     config: RTMConfig | None = None,
     pois: gpd.GeoDataFrame | None = None,
+    population_offset: bool = True,
 ) -> RTMResult:
     """RTM on central Oxford from crime tables (``easting_m``, ``northing_m``, ``crime_type``).
 
     Same study area, grid and factors as :func:`run_oxford`; crimes outside the OSM
     extract's bounding box are ignored; ``crime_types`` filters (``None``: all).
+    With ``population_offset`` (default) the exposure is the 2011 census residents
+    per cell (:func:`~vrdp.risk_terrain.exposure.residents_per_cell`), so RRVs are
+    rate ratios per resident; without it they are per cell (area-based).
     """
     cfg = config or RTMConfig(block_length_m=100.0, n_folds=3, max_shortlist=20)
     pois = gpd.read_file(POIS) if pois is None else pois
@@ -133,7 +137,15 @@ def run_oxford_frames(
     factors = [
         RiskFactor(name, "proximity" if name == "crossing_signals" else "both") for name in features
     ]
-    result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next)
+    offset = None
+    if population_offset:
+        from vrdp.risk_terrain.exposure import residents_per_cell
+
+        residents, _ = residents_per_cell(grid)
+        with np.errstate(divide="ignore"):
+            offset = np.log(residents)
+        y = np.where(residents > 0, y, 0)
+    result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next, offset=offset)
     result.report["data"] = {
         "pois": str(POIS.relative_to(REPO_ROOT)),
         "pois_per_factor": {k: len(v) for k, v in features.items()},
@@ -143,8 +155,12 @@ def run_oxford_frames(
         "notes": [
             "POIs are OSM 2015, crimes police.uk (years apart).",
             "police.uk locations are snapped to anonymised map points.",
-            "No exposure offset: RRVs are area-based (confounded by place density).",
+            "Exposure: 2011 census residents per cell (LSOA density x cell area); RRVs "
+            "are per resident, so town-centre footfall is not controlled for."
+            if population_offset
+            else "No exposure offset: RRVs are area-based (confounded by place density).",
         ],
+        "exposure": "residents_per_cell (census 2011, LSOA 2011)" if population_offset else None,
     }
     return result
 

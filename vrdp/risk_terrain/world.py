@@ -28,9 +28,11 @@ import pandas as pd
 
 from vrdp.risk_terrain.factors import RiskFactor
 from vrdp.risk_terrain.grid import (
+    cell_of_points,
     count_points_in_cells,
     exposure_offset,
     grid_from_points,
+    subset_grid,
 )
 from vrdp.risk_terrain.model import RTMConfig, RTMResult, run_rtm
 
@@ -42,6 +44,8 @@ __all__ = [
     "poi_features",
     "offence_crime_types",
     "run_rtm_on_places",
+    "truth_factor_name",
+    "truth_recovery",
 ]
 
 OFFENCE_REFERENCE = (
@@ -108,9 +112,11 @@ def run_rtm_on_places(
     crime_types: Sequence[str] | None = DEFAULT_CRIME_TYPES,
     exposure: pd.DataFrame | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
-    cell_size_m: float = 25.0,
+    cell_size_m: float | None = None,
     config: RTMConfig | None = None,
     next_crimes: pd.DataFrame | None = None,
+    exclude: pd.DataFrame | None = None,
+    study_points: pd.DataFrame | None = None,
 ) -> RTMResult:
     """Run RTM with POI categories as factors, crimes of ``crime_types`` as events.
 
@@ -122,13 +128,22 @@ def run_rtm_on_places(
         Police.uk crime types to model (case-insensitive); ``None`` keeps all.
     groups : mapping, optional
         Categories merged into one factor (default :data:`DEFAULT_GROUPS`).
-    cell_size_m : float
-        Grid cell size (m); small cells keep cell-centre proximity close to the
-        proximity of the places inside the cell.
+    cell_size_m : float, optional
+        Grid cell size (m); default half a block (RTMDx's usual choice), 50 m for
+        100 m blocks.
     config : RTMConfig, optional
         Default: 100 m blocks, 3 blocks in half-block steps (50-300 m).
     next_crimes : DataFrame, optional
         Crimes of the following period (same filter) for validation.
+    exclude : DataFrame, optional
+        ``easting_m``, ``northing_m`` of points whose cells are left out of the study
+        area altogether (their exposure and their events), e.g. places under a
+        separate intervention or, on the simulated world, the planted hot spots.
+    study_points : DataFrame, optional
+        ``easting_m``, ``northing_m`` of the places where crime can occur; without
+        ``exposure`` the study area is the cells holding one (default: the cells
+        holding a POI or a crime). With ``exposure`` the study area is the cells
+        holding positive exposure and this is ignored.
 
     Returns
     -------
@@ -136,6 +151,8 @@ def run_rtm_on_places(
         ``report["data"]`` records the inputs (factor categories, crime types, events).
     """
     cfg = config or RTMConfig(block_length_m=100.0)
+    if cell_size_m is None:
+        cell_size_m = cfg.block_length_m / 2.0
     factors_map = factor_categories(pois["category"].astype(str).unique().tolist(), groups)
     features = poi_features(pois, factors_map)
 
@@ -150,17 +167,29 @@ def run_rtm_on_places(
         grid = grid_from_points(ex["easting_m"], ex["northing_m"], cell_size_m)
         offset = exposure_offset(grid, ex["easting_m"], ex["northing_m"], ex["weight"])
     else:
-        pts = pd.concat(
-            [pois[["easting_m", "northing_m"]], crimes[["easting_m", "northing_m"]]],
-            ignore_index=True,
-        )
-        grid = grid_from_points(pts["easting_m"], pts["northing_m"], cell_size_m)
+        if study_points is None:
+            study_points = pd.concat(
+                [pois[["easting_m", "northing_m"]], crimes[["easting_m", "northing_m"]]],
+                ignore_index=True,
+            )
+        grid = grid_from_points(study_points["easting_m"], study_points["northing_m"], cell_size_m)
         offset = None
+    n_excluded_cells = 0
+    excluded_events = 0
+    if exclude is not None and len(exclude):
+        pos = cell_of_points(
+            grid, exclude["easting_m"].to_numpy(), exclude["northing_m"].to_numpy()
+        )
+        drop = np.zeros(grid.n_cells, dtype=bool)
+        drop[pos[pos >= 0]] = True
+        n_excluded_cells = int(drop.sum())
+        y_all = count_points_in_cells(grid, ev["easting_m"].to_numpy(), ev["northing_m"].to_numpy())
+        excluded_events = int(y_all[drop].sum())
+        grid = subset_grid(grid, ~drop)
+        if offset is not None:
+            offset = offset[~drop]
     y = count_points_in_cells(grid, ev["easting_m"].to_numpy(), ev["northing_m"].to_numpy())
-    outside = len(ev) - int(y.sum())
-    if offset is not None:
-        # events in cells without exposure cannot be modelled with an offset
-        y = np.where(np.isfinite(offset), y, 0)
+    outside = len(ev) - int(y.sum()) - excluded_events
     y_next = None
     if next_crimes is not None:
         nx = events(next_crimes)
@@ -175,6 +204,8 @@ def run_rtm_on_places(
         "crime_types": None if crime_types is None else list(crime_types),
         "events_selected": len(ev),
         "events_outside_study_area": outside,
+        "excluded_cells": n_excluded_cells,
+        "events_in_excluded_cells": excluded_events,
         "events_next": None if y_next is None else int(y_next.sum()),
         "exposure": "offset: log summed exposure weight per cell"
         if exposure is not None
@@ -182,3 +213,60 @@ def run_rtm_on_places(
         "cell_size_m": float(cell_size_m),
     }
     return result
+
+
+def truth_factor_name(factor_id: str, distance_m: float) -> str:
+    """RTM factor name of a simulated-world truth factor (``atm_50m`` -> ``atm``).
+
+    Examples
+    --------
+    >>> truth_factor_name("licensed_premises_100m", 100.0)
+    'licensed_premises'
+    """
+    return str(factor_id).removesuffix(f"_{int(distance_m)}m")
+
+
+def truth_recovery(
+    result: RTMResult, truth_factors: pd.DataFrame, crime_types: Sequence[str] | None
+) -> pd.DataFrame:
+    """Planted versus estimated RRVs, for evaluation metadata on the simulated world.
+
+    ``truth_factors`` is the world's ``truth/risk_factors.parquet``; only factors
+    acting on at least one modelled crime type are listed (``crime_types`` ``None``:
+    all). Nothing in the model is computed from the truth.
+
+    Returns
+    -------
+    DataFrame
+        ``factor``, ``planted_rr``, ``planted_distance_m``, ``crime_types_modelled``
+        (share of the factor's crime types among the modelled ones), ``selected``,
+        ``operationalisation``, ``spatial_influence_m``, ``rrv``, ``ratio_to_planted``,
+        ``within_30pct``.
+    """
+    ft = result.factor_table.set_index("factor")
+    wanted = None if crime_types is None else {t.strip().lower() for t in crime_types}
+    rows = []
+    for r in truth_factors.itertuples():
+        types = [t.strip().lower() for t in str(r.crime_types).split("|")]
+        share = 1.0 if wanted is None else sum(t in wanted for t in types) / len(types)
+        if share == 0:
+            continue
+        name = truth_factor_name(r.factor_id, r.distance_m)
+        hit = ft.loc[name] if name in ft.index else None
+        rrv = None if hit is None else float(hit["rrv"])
+        rows.append(
+            {
+                "factor": name,
+                "planted_rr": float(r.true_relative_risk),
+                "planted_distance_m": float(r.distance_m),
+                "crime_types_modelled": share,
+                "selected": hit is not None,
+                "operationalisation": None if hit is None else str(hit["operationalisation"]),
+                "spatial_influence_m": None if hit is None else float(hit["spatial_influence_m"]),
+                "rrv": rrv,
+                "ratio_to_planted": None if rrv is None else rrv / float(r.true_relative_risk),
+                "within_30pct": rrv is not None
+                and abs(rrv / float(r.true_relative_risk) - 1) <= 0.3,
+            }
+        )
+    return pd.DataFrame(rows)
