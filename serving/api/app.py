@@ -702,6 +702,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     from serving.map import STATIC_DIR, render_map
 
     app.mount("/map/static", StaticFiles(directory=STATIC_DIR), name="map-static")
+    map_pages: dict[tuple, str] = {}
 
     @app.get("/map", response_class=HTMLResponse, tags=["map"])
     def map_page(snap: Snap, request: Request, ticket: str | None = None) -> HTMLResponse:
@@ -710,7 +711,13 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
         if ticket is None or not check_ticket(app.state.map_secret, ticket):
             authenticate(request)
-        return HTMLResponse(render_map(snap, s, day=_today(s), static_prefix="/map/static"))
+        key = (snap.version, str(snap.path), _today(s))
+        html = map_pages.get(key)
+        if html is None:  # rendered once per export version and day
+            html = render_map(snap, s, day=key[2], static_prefix="/map/static")
+            map_pages.clear()
+            map_pages[key] = html
+        return HTMLResponse(html)
 
     @app.post("/v1/map/ticket", tags=["map"])
     def map_ticket(p: Anyone) -> dict:

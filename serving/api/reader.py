@@ -133,6 +133,18 @@ def _json_maybe(value):
     return value
 
 
+def _wkt_geojson(wkt):
+    """GeoJSON geometry of a WKT string (the tasking export's geofences), else None."""
+    if not isinstance(wkt, str) or not wkt:
+        return None
+    import shapely
+
+    try:
+        return shapely.geometry.mapping(shapely.from_wkt(wkt))
+    except shapely.errors.ShapelyError:
+        return None
+
+
 @dataclass
 class Snapshot:
     """One export version, loaded into memory and indexed by H3 cell."""
@@ -273,7 +285,8 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
                 target_dosage_minutes=_first(
                     row, "target_dosage_minutes", "target_minutes", "target_dosage"
                 ),
-                geofence=_json_maybe(_first(row, "geofence", "geofence_geojson")),
+                geofence=_json_maybe(_first(row, "geofence", "geofence_geojson"))
+                or _wkt_geojson(_first(row, "geofence_wkt")),
             )
         )
     briefings: dict[str, dict] = {}

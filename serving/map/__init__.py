@@ -53,22 +53,91 @@ def _wards(public_data: Path) -> dict:
     return doc
 
 
-def _risk(snap, lake_dir: Path) -> tuple[dict, str]:
+#: the most risk terrain cells drawn (the highest risk first); more would make
+#: the page heavy on an officer's device
+MAX_RISK_CELLS = 4000
+_PARSED: dict[tuple[str, int], dict] = {}
+
+
+def _read_geojson(path: Path) -> dict:
+    """Parsed GeoJSON, cached by path and modification time (lake layers are large)."""
+    key = (str(path), path.stat().st_mtime_ns)
+    doc = _PARSED.get(key)
+    if doc is None:
+        doc = json.loads(path.read_text())
+        while len(_PARSED) >= 4:  # a few layers per process at most
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[key] = doc
+    return doc
+
+
+def _coverage(doc: dict, resolution: int = 7) -> set[str]:
+    """H3 cells (about 5 km² at resolution 7) holding a vertex of a layer's cells."""
+    out = set()
+    for f in doc.get("features", []):
+        geom = f.get("geometry") or {}
+        if geom.get("type") == "Polygon" and geom["coordinates"][0]:
+            x, y = geom["coordinates"][0][0]
+            out.add(h3.latlng_to_cell(y, x, resolution))
+    return out
+
+
+def risk_layer(snap, lake_dir: Path, points: list[tuple[float, float]]) -> tuple[dict, dict]:
+    """The risk terrain layer to draw, and where it came from.
+
+    The export's own ``risk_terrain.geojson`` when it has one; otherwise the
+    lake's risk terrain layer (``risk_terrain/<area>/cells.geojson``) covering
+    the most of ``points`` (the hot spots, ``(lat, lon)``; "covering": a cell
+    of the layer in the same H3 resolution-7 cell, about 5 km²). Only elevated
+    cells (flagged high risk, or relative risk score above 1) are kept, at most
+    :data:`MAX_RISK_CELLS` of them: high-risk cells first, then by score.
+
+    Returns
+    -------
+    (GeoJSON FeatureCollection, info)
+        ``info`` names the source and counts the cells shown and available.
+    """
     from serving.api.reader import RISK_TERRAIN_FILE
 
     path = snap.file(RISK_TERRAIN_FILE)
-    source = "export"
-    if path is None:  # not exported yet: the latest risk terrain layers in the lake
+    candidates = [("export", path)] if path is not None else []
+    if not candidates:
         found = sorted((lake_dir / "risk_terrain").glob("*/cells.geojson"))
-        path, source = (found[0], "lake") if found else (None, "none")
-    if path is None:
-        return {"type": "FeatureCollection", "features": []}, source
-    doc = json.loads(path.read_text())
-    doc.pop("crs", None)
+        candidates = [(f"lake:{p.parent.name}", p) for p in found]
+    best = None
+    for source, p in candidates:
+        doc = _read_geojson(p)
+        covered = _coverage(doc)
+        hits = sum(1 for lat, lon in points if h3.latlng_to_cell(lat, lon, 7) in covered)
+        if best is None or hits > best[0]:
+            best = (hits, source, doc)
+    if best is None:
+        return {"type": "FeatureCollection", "features": []}, {"source": "none"}
+    hits, source, doc = best
     keep = ("rrs", "high_risk", "event_count")
-    for f in doc["features"]:
-        f["properties"] = {k: f["properties"].get(k) for k in keep}
-    return doc, source
+    cells = []
+    for f in doc.get("features", []):
+        props = f.get("properties") or {}
+        rrs = props.get("rrs")
+        if not (props.get("high_risk") or (isinstance(rrs, int | float) and rrs > 1)):
+            continue
+        geom = f["geometry"]
+        if geom.get("type") == "Polygon":
+            ring = [[round(x, 6), round(y, 6)] for x, y in geom["coordinates"][0]]
+            geom = {"type": "Polygon", "coordinates": [ring]}
+        cells.append(
+            {"type": "Feature", "properties": {k: props.get(k) for k in keep}, "geometry": geom}
+        )
+    cells.sort(key=lambda f: (not f["properties"]["high_risk"], -(f["properties"]["rrs"] or 0)))
+    shown = cells[:MAX_RISK_CELLS]
+    info = {
+        "source": source,
+        "cells_total": len(doc.get("features", [])),
+        "cells_elevated": len(cells),
+        "cells_shown": len(shown),
+        "hotspots_inside": hits,
+    }
+    return {"type": "FeatureCollection", "features": shown}, info
 
 
 def _hex(cell: str) -> dict:
@@ -79,8 +148,9 @@ def _hex(cell: str) -> dict:
 def _layers(snap, settings, day: str) -> dict:
     from serving.api.app import _allocation
 
+    tasked = [h for h in snap.hotspots if h.arm is None or h.arm == "patrol"]
     hotspots = []
-    for h in snap.hotspots:
+    for h in tasked:  # control-arm cells are never shown (the map is officer-facing)
         b = snap.briefings.get(h.id, {})
         props = {
             "id": h.id,
@@ -89,27 +159,39 @@ def _layers(snap, settings, day: str) -> dict:
             "harm_days": h.harm_days,
             "title": b.get("title") or f"Hot spot {h.id}",
             "summary": b.get("summary") or b.get("text") or "",
+            "windows": h.patrol_windows if isinstance(h.patrol_windows, str) else None,
         }
         geom = h.geofence if isinstance(h.geofence, dict) and "type" in h.geofence else None
         hotspots.append(
             {"type": "Feature", "properties": props, "geometry": geom or _hex(h.h3_cell)}
         )
+    shown_day, note = day, None
+    allocation = _allocation(snap, None, day)
+    dated = sorted({str(h.date)[:10] for h in tasked if h.date is not None})
+    if not allocation and dated:
+        # no tasking for the day asked: show the latest published one, and say so
+        shown_day = dated[-1]
+        allocation = _allocation(snap, None, shown_day)
+        note = f"no tasking for {day}; showing the latest published tasking ({shown_day})"
     taskings = [
         {
             "type": "Feature",
             "properties": {"id": h.id, "rank": h.rank, "team": h.team},
             "geometry": {"type": "Point", "coordinates": [h.longitude, h.latitude]},
         }
-        for h in _allocation(snap, None, day)
+        for h in allocation
     ]
-    risk, risk_source = _risk(snap, settings.lake_dir)
+    risk, risk_info = risk_layer(
+        snap, settings.lake_dir, [(h.latitude, h.longitude) for h in tasked]
+    )
     return {
         "meta": {
             "export_version": snap.version,
             "tasking_source": snap.tasking_source,
-            "note": snap.note,
-            "date": day,
-            "risk_source": risk_source,
+            "note": "; ".join(n for n in (snap.note, note) if n) or None,
+            "date": shown_day,
+            "risk_source": risk_info["source"],
+            "risk": risk_info,
         },
         "wards": _wards(settings.public_data),
         "risk": risk,
