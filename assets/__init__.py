@@ -27,6 +27,7 @@ def defs() -> dg.Definitions:
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
     from assets.sources.agencies import agency_source_assets
+    from assets.sources.gazetteer import gazetteer
     from assets.sources.police_uk import police_uk_street_crimes, street_landing_files
     from assets.sources.police_uk_stop_search import (
         police_uk_stop_searches,
@@ -42,6 +43,7 @@ def defs() -> dg.Definitions:
         stop_search_landing_files,
         police_uk_stop_searches,
         *agency_source_assets(),
+        gazetteer,
     ]
     # Everything downstream of the sources updates itself when its inputs change
     # (declarative automation); sources are started by their file-arrival sensors.

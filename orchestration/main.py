@@ -75,8 +75,14 @@ class _RunState:
         os.replace(tmp, self.path)
 
 
-def _load_agency_deliveries(instance, s: Settings, run, log, workers: int) -> dict[str, dict]:
-    """Register and materialize every agency delivery that is new or changed."""
+def _load_agency_deliveries(
+    instance, s: Settings, run, log, workers: int, *, geocoded: bool = False
+) -> dict[str, dict]:
+    """Register and materialize every agency delivery that is new or changed.
+
+    ``geocoded`` selects the datasets located from text against the gazetteer
+    (loaded after it is built), otherwise every other dataset.
+    """
     import dagster as dg
 
     from assets.sources.agencies import (
@@ -88,7 +94,10 @@ def _load_agency_deliveries(instance, s: Settings, run, log, workers: int) -> di
     outcome = {}
     tasks: list[tuple[str, str, str]] = []
     state = _RunState(s.data_root / "state" / "make_run_deliveries.json")
+    extra = _gazetteer_fingerprint(s) if geocoded else ""
     for spec in LANDING_SOURCES:
+        if (spec.locate == "gazetteer") != geocoded:
+            continue
         root = s.landing_dir / spec.agency / spec.dataset
         deliveries = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
         if not deliveries:
@@ -97,7 +106,7 @@ def _load_agency_deliveries(instance, s: Settings, run, log, workers: int) -> di
         known = set(instance.get_dynamic_partitions(partitions.name))
         if new := [d for d in deliveries if d not in known]:
             instance.add_dynamic_partitions(partitions.name, new)
-        prints = {d: _delivery_fingerprint(root / d, spec.file_glob) for d in deliveries}
+        prints = {d: _delivery_fingerprint(root / d, spec.file_glob) + extra for d in deliveries}
         todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
         log(f"{spec.source}: {len(deliveries)} deliveries, {len(todo)} to load")
         tasks.extend((spec.source, d, prints[d]) for d in todo)
@@ -185,6 +194,15 @@ def _loaded_hash(instance, key, month: str) -> str | None:
     meta = records[0].asset_materialization.metadata
     value = meta.get("source_sha256")
     return value.value if value is not None else None
+
+
+def _gazetteer_fingerprint(s: Settings) -> str:
+    """Content hash of the built gazetteer (geocoded deliveries reload when it changes)."""
+    from assets.sources.gazetteer import gazetteer_path
+    from vrdp.lake import sha256_file
+
+    path = gazetteer_path(s.lake_dir)
+    return ":" + sha256_file(path)[:16] if path.exists() else ":none"
 
 
 def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
@@ -283,6 +301,11 @@ def run_all(
         log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
     stop_search = _load_stop_search_months(instance, s, run, log)
     agencies = _load_agency_deliveries(instance, s, run, log, workers)
+    from assets.sources.gazetteer import GAZETTEER_KEY
+
+    log("building the gazetteer of places ...")
+    run(dg.AssetSelection.assets(GAZETTEER_KEY))
+    agencies.update(_load_agency_deliveries(instance, s, run, log, workers, geocoded=True))
     log("building the warehouse (dbt), hot spots and the export ...")
     from assets import DOWNSTREAM_SELECTION
 

@@ -209,12 +209,35 @@ def _location_deps(spec: LandingSource) -> list[dg.AssetKey]:
         return []
     from assets.geography.boundaries import BOUNDARIES, boundary_key
 
-    return [boundary_key(b.name) for b in BOUNDARIES]
+    deps = [boundary_key(b.name) for b in BOUNDARIES]
+    if spec.locate == "gazetteer":
+        from assets.sources.gazetteer import GAZETTEER_KEY
+
+        deps.append(GAZETTEER_KEY)
+    return deps
 
 
 def _gazetteer(platform: PlatformConfig, spec: LandingSource):
     """The gazetteer of places for datasets geocoded from text (None otherwise)."""
-    return None
+    if spec.locate != "gazetteer":
+        return None
+    from assets.sources.gazetteer import read_gazetteer
+
+    return read_gazetteer(platform.resolve().lake_dir)
+
+
+def _geocode_meta(loaded, gazetteer, s) -> dict:
+    """Match rate (and, on the simulated world, accuracy against its truth)."""
+    from vrdp.ingest.gazetteer import geocode_accuracy, geocode_summary
+
+    if gazetteer is None:
+        return {"gazetteer": "not built yet: every row kept unlocated"}
+    meta = {"gazetteer_entries": len(gazetteer.entries), **geocode_summary(loaded)}
+    truth = s.world_truth_dir
+    if truth is not None and (truth / "event_records.parquet").exists():
+        meta.update(geocode_accuracy(loaded, truth))
+        meta["geocode_accuracy_source"] = f"simulated world truth ({truth}), evaluation only"
+    return meta
 
 
 def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinition]:
@@ -287,19 +310,22 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
         if spec.locate:
             from vrdp.ingest.locate import locate_delivery
 
+            gazetteer = _gazetteer(platform, spec)
             loaded = locate_delivery(
                 loaded,
                 spec.locate,
                 layers=boundary_layers(platform),
                 h3_resolution=s.h3_resolution,
                 area=THAMES_VALLEY_BOX,
-                gazetteer=_gazetteer(platform, spec),
+                gazetteer=gazetteer,
             )
             located_meta = {
                 "h3_resolution": s.h3_resolution,
                 "rows_located": int(loaded["h3_cell"].notna().sum()),
                 "rows_in_force_area": int(loaded["in_force_area"].fillna(False).sum()),
             }
+            if spec.locate == "gazetteer":
+                located_meta.update(_geocode_meta(loaded, gazetteer, s))
         loaded_path, quarantine_path = agency_lake_paths(s.lake_dir, spec, delivery)
         meta = {"vrdp.files": result.files_json(), "vrdp.source": spec.source}
         write_parquet_atomic(loaded, loaded_path, metadata=meta)

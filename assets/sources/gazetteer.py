@@ -1,0 +1,94 @@
+"""The gazetteer of places: POIs and streets with their points, built from the lake.
+
+Read by the ISTV A&E source asset to geocode free location text
+(:mod:`vrdp.ingest.gazetteer`). Built from every loaded delivery of
+``places/pois``, ``police/occurrences`` and ``police/cad_incidents``.
+"""
+
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.resources import PlatformConfig
+
+__all__ = ["GAZETTEER_KEY", "GAZETTEER_INPUTS", "gazetteer_path", "read_gazetteer", "gazetteer"]
+
+GAZETTEER_KEY = dg.AssetKey(["places", "gazetteer"])
+#: Lake tables the gazetteer is built from.
+GAZETTEER_INPUTS = (
+    dg.AssetKey(["places", "pois"]),
+    dg.AssetKey(["police", "occurrences"]),
+    dg.AssetKey(["police", "cad_incidents"]),
+)
+
+
+def gazetteer_path(lake_dir: Path) -> Path:
+    """Where the gazetteer's entries are stored."""
+    return lake_dir / "places" / "gazetteer" / "gazetteer.parquet"
+
+
+def read_gazetteer(lake_dir: Path):
+    """The stored gazetteer, or None when it has not been built yet."""
+    import pandas as pd
+
+    from vrdp.ingest.gazetteer import Gazetteer
+
+    path = gazetteer_path(lake_dir)
+    return Gazetteer(pd.read_parquet(path)) if path.exists() else None
+
+
+def _read_lake(lake_dir: Path, agency: str, dataset: str, columns: list[str]):
+    import pandas as pd
+
+    parts = sorted((lake_dir / agency / dataset).glob("*/part-0.parquet"))
+    frames = [pd.read_parquet(p, columns=columns) for p in parts]
+    frames = [f for f in frames if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+@dg.asset(
+    key=GAZETTEER_KEY,
+    group_name="sources",
+    kinds={"python", "parquet"},
+    deps=list(GAZETTEER_INPUTS),
+    description=(
+        "Gazetteer of places: POI names and streets (by town) with their points, from the "
+        "POIs and the located location text of police occurrences and CAD incidents."
+    ),
+    code_version="1",
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def gazetteer(context: dg.AssetExecutionContext, platform: PlatformConfig) -> dg.MaterializeResult:
+    """Build the gazetteer from the loaded lake tables."""
+    import pandas as pd
+
+    from vrdp.ingest.gazetteer import build_gazetteer
+    from vrdp.lake import sha256_file, write_parquet_atomic
+
+    lake = platform.resolve().lake_dir
+    pois = _read_lake(
+        lake, "places", "pois", ["poi_id", "name", "category", "street", "easting_m", "northing_m"]
+    )
+    # A POI list is re-delivered whole: keep each POI's latest row.
+    pois = pois.drop_duplicates("poi_id", keep="last")
+    police = pd.concat(
+        [
+            _read_lake(lake, "police", d, ["location_text", "easting_m", "northing_m"])
+            for d in ("occurrences", "cad_incidents")
+        ],
+        ignore_index=True,
+    )
+    g = build_gazetteer(pois, police)
+    path = write_parquet_atomic(g.entries, gazetteer_path(lake))
+    digest = sha256_file(path)
+    return dg.MaterializeResult(
+        metadata={
+            **g.summary,
+            "pois_read": len(pois),
+            "police_locations_read": len(police),
+            "match_threshold": g.threshold,
+            "sha256": digest,
+            "path": dg.MetadataValue.path(str(path)),
+        },
+        data_version=dg.DataVersion(digest[:16]),
+    )
