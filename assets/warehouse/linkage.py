@@ -6,6 +6,14 @@ each person's internal id stable across runs, and writes
 ``linkage.person_record_links`` (record -> person key) and the append-only
 ``linkage.cluster_changes`` back into the warehouse, in the single-writer pool.
 The dbt marts read ``linkage.person_record_links`` as a source of the same key.
+
+Clerical review: pairs in the uncertain band go to the restricted
+``identity.linkage_review_queue`` (with both records' identifiers as evidence);
+reviewers' decisions in ``<data root>/linkage/review/decisions.csv``
+(:mod:`vrdp.linkage.review`) override the model on the next run, and each one
+applied is logged in the append-only ``linkage.review_decisions_applied``.
+When the demo world's truth is available, the metadata carries pairwise
+precision, recall, F1 and cluster purity, marked as a simulated-world evaluation.
 """
 
 import dagster as dg
@@ -24,6 +32,10 @@ class LinkageConfig(dg.Config):
     retrain: bool = False  # estimate a new model version instead of reusing the latest
     threshold: float = 0.9  # match probability at or above which records are one person
     seed: int = 42  # random sampling of u
+    review_lower: float = 0.5  # pairs with lower <= probability < upper go to review
+    review_upper: float = 0.99
+    # reviewers' decisions (CSV); empty: <data root>/linkage/review/decisions.csv
+    decisions_file: str = ""
 
 
 _DDL = """
@@ -32,6 +44,13 @@ create table if not exists linkage.cluster_changes (
     run_id varchar, changed_at timestamp, change varchar,
     person_id varchar, other_person_id varchar, records integer
 );
+create table if not exists linkage.review_decisions_applied (
+    run_id varchar, applied_at timestamp, record_uid_l varchar, record_uid_r varchar,
+    decision varchar, reviewer varchar, decided_at timestamp with time zone,
+    line integer, model_probability double, model_linked boolean,
+    together_after boolean, status varchar
+);
+create schema if not exists identity;
 """
 
 
@@ -47,10 +66,19 @@ def person_linkage(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: LinkageConfig
 ) -> dg.MaterializeResult:
     """Records of every agency linked to pseudonymous persons (Splink; stable HMAC keys)."""
+    from pathlib import Path
+
     import pandas as pd
 
     from vrdp.linkage.keys import MissingSecretError, person_key, pseudonym_secret
-    from vrdp.linkage.run import link_records
+    from vrdp.linkage.metrics import linkage_quality, truth_person_ids
+    from vrdp.linkage.review import (
+        DecisionFileError,
+        ReviewBand,
+        decisions_path,
+        read_decisions,
+    )
+    from vrdp.linkage.run import link_records, model_meta
     from vrdp.linkage.stable_ids import assign_stable_ids
 
     try:
@@ -58,6 +86,13 @@ def person_linkage(
     except MissingSecretError as exc:
         raise dg.Failure(str(exc)) from exc
     s = platform.resolve()
+    decisions_file = Path(config.decisions_file) if config.decisions_file else None
+    decisions_file = decisions_file or decisions_path(s.data_root)
+    try:
+        band = ReviewBand(config.review_lower, config.review_upper)
+        decisions = read_decisions(decisions_file)
+    except (DecisionFileError, ValueError) as exc:
+        raise dg.Failure(str(exc)) from exc
     with platform.warehouse(read_only=True) as con:
         records = con.execute("select * from intermediate.int_person_records_unioned").df()
         has_previous = bool(
@@ -77,6 +112,8 @@ def person_linkage(
         config.threshold,
         retrain=config.retrain,
         seed=config.seed,
+        decisions=decisions,
+        review_band=band,
     )
     ids, changes = assign_stable_ids(result.clusters, previous)
     sizes = ids.groupby("person_id")["record_uid"].transform("size")
@@ -88,22 +125,55 @@ def person_linkage(
             "person_records": sizes.astype("int32"),
         }
     )
-    changes = changes.assign(run_id=context.run_id, changed_at=pd.Timestamp.now().floor("s"))[
+    changes = changes.assign(run_id=context.run.run_id, changed_at=pd.Timestamp.now().floor("s"))[
         ["run_id", "changed_at", "change", "person_id", "other_person_id", "records"]
     ]
+    now = pd.Timestamp.now().floor("s")
+    applied = result.decisions_applied.assign(run_id=context.run.run_id, applied_at=now)
     with platform.warehouse(read_only=False) as con:
         con.execute(_DDL)
         con.register("links_df", links)
         con.register("changes_df", changes)
+        con.register("review_df", result.review)
         con.execute(
             "create or replace table linkage.person_record_links as "
             "select * from links_df order by record_uid"
         )
         con.execute("insert into linkage.cluster_changes select * from changes_df")
+        # Restricted: the evidence a reviewer needs is the records' identifiers.
+        con.execute(
+            "create or replace table identity.linkage_review_queue as select * from review_df"
+        )
+        if len(applied):
+            con.register("applied_df", applied)
+            con.execute(
+                "insert into linkage.review_decisions_applied by name select * from applied_df"
+            )
     n = len(records)
     counts = changes["change"].value_counts().to_dict()
+    status = (
+        applied["status"].str.split(":").str[0].value_counts().to_dict() if len(applied) else {}
+    )
+    quality = {}
+    if s.world_truth_dir is not None:
+        q = linkage_quality(ids, truth_person_ids(s.world_truth_dir), result.comparisons)
+        quality = {
+            "quality_evaluation": q.pop("evaluation"),
+            **{f"quality_{k}": v for k, v in q.items()},
+        }
+    meta = model_meta(result.model_path) if result.model_path else {}
     return dg.MaterializeResult(
         metadata={
+            **quality,
+            "review_band": f"{band.lower} <= p < {band.upper}",
+            "review_pairs_pending": len(result.review),
+            "decisions_file": dg.MetadataValue.path(str(decisions_file)),
+            "decisions_applied": int(status.get("applied", 0)),
+            "decisions_skipped": int(status.get("skipped", 0)),
+            "decisions_in_conflict": int(status.get("conflict", 0)),
+            "model_reason": result.model_reason,
+            "model_seed": meta.get("seed", "unknown"),
+            "model_trained_at": meta.get("trained_at", "unknown"),
             "dagster/row_count": len(links),
             "records": n,
             "persons": int(links["person_id"].nunique()),

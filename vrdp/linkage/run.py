@@ -1,73 +1,255 @@
-"""Train (or reuse) the Splink model, score blocked pairs and cluster person records."""
+"""Train (or reuse) the Splink model, score blocked pairs, apply reviewers' decisions, cluster.
+
+Models are saved as ``person_linkage_vNNNN.json`` (Splink's own JSON) beside a
+``person_linkage_vNNNN.meta.json`` sidecar recording when and how each was
+trained and a fingerprint of the model's settings (comparisons and blocking
+rules). A run reuses the latest model unless retraining is asked for, no model
+is saved, or the code's settings no longer match the saved model's fingerprint.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
 from vrdp.linkage.model import DETERMINISTIC_RULES, LINK_COLUMNS, TRAINING_BLOCKING_RULES
 
-__all__ = ["LinkageResult", "latest_model", "train_model", "link_records"]
+__all__ = [
+    "LinkageResult",
+    "latest_model",
+    "model_meta",
+    "settings_fingerprint",
+    "train_model",
+    "score_pairs",
+    "cluster_links",
+    "link_records",
+]
 
 MODEL_PREFIX = "person_linkage_v"
+_MODEL_NAME = re.compile(rf"^{MODEL_PREFIX}(\d+)\.json$")
+#: Columns of the review queue shown for each side of a pair.
+EVIDENCE_COLUMNS = tuple(c for c in LINK_COLUMNS if c != "record_uid")
+
+
+def _empty_frame(columns) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
 @dataclass
 class LinkageResult:
-    """Clusters (``record_uid``, ``cluster_id``) and what the run did."""
+    """Clusters (``record_uid``, ``cluster_id``) and what the run did.
+
+    ``review`` is the clerical review queue (restricted: it holds identifiers),
+    ``decisions_applied`` the log of reviewers' decisions this run applied, and
+    ``model_reason`` why the model was trained or reused.
+    """
 
     clusters: pd.DataFrame
     comparisons: int
     model_path: Path | None
     trained: bool
+    review: pd.DataFrame = field(default_factory=lambda: _empty_frame(["record_uid_l"]))
+    decisions_applied: pd.DataFrame = field(default_factory=lambda: _empty_frame(["status"]))
+    model_reason: str = ""
 
 
 def latest_model(model_dir: Path) -> Path | None:
     """The highest-versioned saved model, or None."""
-    found = sorted(model_dir.glob(f"{MODEL_PREFIX}*.json")) if model_dir.exists() else []
-    return found[-1] if found else None
+    if not Path(model_dir).exists():
+        return None
+    found = sorted(
+        (int(m.group(1)), p) for p in Path(model_dir).iterdir() if (m := _MODEL_NAME.match(p.name))
+    )
+    return found[-1][1] if found else None
+
+
+def _meta_path(model_path: Path) -> Path:
+    return model_path.with_name(model_path.stem + ".meta.json")
+
+
+def model_meta(model_path: Path) -> dict:
+    """The sidecar of a saved model (empty for models saved before sidecars existed)."""
+    meta = _meta_path(model_path)
+    return json.loads(meta.read_text()) if meta.exists() else {}
+
+
+def settings_fingerprint() -> str:
+    """sha256 of the untrained Splink settings the code defines (comparisons, blocking)."""
+    from vrdp.linkage.model import splink_settings
+
+    settings = splink_settings().get_settings("duckdb").as_dict()
+    return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def _next_model_path(model_dir: Path) -> Path:
     last = latest_model(model_dir)
-    n = int(last.stem.removeprefix(MODEL_PREFIX)) + 1 if last else 1
+    n = int(_MODEL_NAME.match(last.name).group(1)) + 1 if last else 1
     return model_dir / f"{MODEL_PREFIX}{n:04d}.json"
 
 
-def _linker(records: pd.DataFrame, settings):
+def _register(records: pd.DataFrame):
     import duckdb
-    from splink import Linker
     from splink.backends.duckdb import DuckDBAPI
 
     db_api = DuckDBAPI(connection=duckdb.connect())
-    frame = db_api.register(records[list(LINK_COLUMNS)], dataset_display_name="person_records")
-    return Linker(frame, settings, log_level=logging.WARNING)
+    return db_api.register(records[list(LINK_COLUMNS)], dataset_display_name="person_records")
 
 
-def train_model(records: pd.DataFrame, model_dir: Path, seed: int = 42) -> Path:
-    """Estimate the model (u by random sampling, m by EM) and save it as the next version."""
+def _linker(records: pd.DataFrame, settings, frame=None):
+    from splink import Linker
+
+    return Linker(frame or _register(records), settings, log_level=logging.WARNING)
+
+
+def _write_json(path: Path, obj) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+#: Training reads at most this many records (a seeded sample of them): EM's
+#: blocked pairs grow with the square of the records, and the estimates do not
+#: need them all (a uniform sample keeps the share of matching pairs).
+MAX_TRAINING_RECORDS = 250_000
+
+
+def train_model(
+    records: pd.DataFrame,
+    model_dir: Path,
+    seed: int = 42,
+    max_pairs: float = 2e6,
+    max_records: int = MAX_TRAINING_RECORDS,
+) -> Path:
+    """Estimate the model (u by random sampling, m by EM) and save it as the next version.
+
+    Parameters
+    ----------
+    records
+        Person records with :data:`~vrdp.linkage.model.LINK_COLUMNS`.
+    model_dir
+        Folder of the versioned models.
+    seed
+        Seed of the random sampling of pairs for u (recorded in the sidecar).
+    max_pairs
+        Pairs sampled for u.
+    max_records
+        Above this many records, the model is trained on a sample of this
+        many (drawn with ``seed``).
+
+    Returns
+    -------
+    pathlib.Path
+        The new model's JSON; its sidecar ``.meta.json`` records the seed,
+        the records trained on, the time and the settings fingerprint.
+    """
     from splink import block_on
 
     from vrdp.linkage.model import splink_settings
 
+    n_records = len(records)
+    if n_records > max_records:
+        records = records.sample(n=max_records, random_state=seed).sort_values("record_uid")
     linker = _linker(records, splink_settings())
     linker.training.estimate_probability_two_random_records_match(
         [block_on(*r) for r in DETERMINISTIC_RULES], recall=0.8
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
     for rule in TRAINING_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
     path = _next_model_path(model_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    model = linker.misc.save_model_to_json(out_path=None)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(model, indent=1, sort_keys=True))
-    tmp.replace(path)
+    _write_json(path, linker.misc.save_model_to_json(out_path=None))
+    _write_json(
+        _meta_path(path),
+        {
+            "model": path.name,
+            "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seed": seed,
+            "u_max_pairs": max_pairs,
+            "records": n_records,
+            "records_trained_on": len(records),
+            "settings_fingerprint": settings_fingerprint(),
+        },
+    )
     return path
+
+
+def _choose_model(model_dir: Path, retrain: bool) -> tuple[Path | None, str]:
+    """(saved model to reuse or None, why)."""
+    if retrain:
+        return None, "retrain requested"
+    path = latest_model(model_dir)
+    if path is None:
+        return None, "no saved model"
+    saved = model_meta(path).get("settings_fingerprint")
+    if saved and saved != settings_fingerprint():
+        return None, f"settings changed since {path.name}"
+    return path, f"reused {path.name}"
+
+
+def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
+    """Score every blocked pair with a saved model.
+
+    Returns
+    -------
+    (comparisons, edges)
+        The number of pairs scored, and the pairs with match probability at or
+        above ``floor``: ``record_uid_l``, ``record_uid_r``, ``match_probability``,
+        ``match_weight``.
+    """
+    import splink.blocking_analysis as ba
+    from splink import block_on
+
+    from vrdp.linkage.model import PREDICTION_BLOCKING_RULES
+
+    frame = _register(records)
+    linker = _linker(records, str(model_path), frame)
+    for col in ("forename", "surname"):
+        linker.table_management.compute_tf_table(col)
+    # Only pairs at or above the floor are kept: the scored pairs are counted
+    # from the blocking rules instead of stored (hundreds of millions at scale).
+    predictions = linker.inference.predict(threshold_match_probability=floor)
+    edges = linker.misc.query_sql(
+        "select record_uid_l, record_uid_r, match_probability, match_weight "
+        f"from {predictions.physical_name}",
+        output_type="pandas",
+    )
+    predictions.drop_table_from_database_and_remove_from_cache()
+    counted = ba.count_comparisons_from_blocking_rules(
+        frame,
+        blocking_rules=[block_on(*r) for r in PREDICTION_BLOCKING_RULES],
+        link_type="dedupe_only",
+        unique_id_column_name="record_uid",
+        record_sample_proportion=1.0,
+    )
+    comparisons = int(counted[-1]["cumulative_comparison_count"])
+    return comparisons, edges
+
+
+def cluster_links(record_uids: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
+    """Connected components (Splink's clustering) of the records over the given links.
+
+    Every record is in the output (``record_uid``, ``cluster_id``); a record with
+    no link is a cluster of its own.
+    """
+    import duckdb
+    from splink.backends.duckdb import DuckDBAPI
+    from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+    nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy()})
+    edges = links[["record_uid_l", "record_uid_r"]].astype(str)
+    db_api = DuckDBAPI(connection=duckdb.connect())
+    clustered = cluster_pairwise_predictions_at_threshold(
+        nodes, edges, db_api=db_api, node_id_column_name="record_uid"
+    ).as_pandas_dataframe()
+    return clustered[["record_uid", "cluster_id"]].astype({"cluster_id": str})
 
 
 def link_records(
@@ -77,33 +259,69 @@ def link_records(
     *,
     retrain: bool = False,
     seed: int = 42,
+    decisions: pd.DataFrame | None = None,
+    review_band=None,
 ) -> LinkageResult:
     """Cluster records at ``threshold`` (match probability), reusing the latest model.
 
-    A model is trained only when none is saved or ``retrain`` is set, so scheduled
-    runs score with a fixed model and keys change only where the data does.
+    A model is trained only when none is saved, ``retrain`` is set or the
+    settings changed, so scheduled runs score with a fixed model and keys
+    change only where the data (or a reviewer) does.
+
+    Parameters
+    ----------
+    records
+        Person records with :data:`~vrdp.linkage.model.LINK_COLUMNS`.
+    model_dir
+        Folder of versioned models.
+    threshold
+        Match probability at or above which two records are one person.
+    retrain
+        Estimate a new model version even when one is saved.
+    seed
+        Seed of the random sampling for u, when training.
+    decisions
+        Reviewers' decisions (:func:`vrdp.linkage.review.read_decisions`),
+        applied before clustering: forced links and forced splits.
+    review_band
+        A :class:`vrdp.linkage.review.ReviewBand`; pairs in it that no decision
+        covers form ``LinkageResult.review``. None: no review queue.
     """
+    from vrdp.linkage.review import (
+        apply_decisions,
+        constrained_clusters,
+        no_decisions,
+        review_queue,
+    )
+
     records = records.reset_index(drop=True)
+    decisions = no_decisions() if decisions is None else decisions
     if len(records) < 2:
         clusters = pd.DataFrame(
             {"record_uid": records["record_uid"], "cluster_id": records["record_uid"]}
         )
         return LinkageResult(clusters, 0, latest_model(model_dir), False)
-    path = None if retrain else latest_model(model_dir)
+    path, reason = _choose_model(model_dir, retrain)
     trained = path is None
     if trained:
         path = train_model(records, model_dir, seed=seed)
-    linker = _linker(records, str(path))
-    for col in ("forename", "surname"):
-        linker.table_management.compute_tf_table(col)
-    predictions = linker.inference.predict()
-    comparisons = int(
-        linker.misc.query_sql(
-            f"select count(*) as n from {predictions.physical_name}", output_type="pandas"
-        )["n"][0]
+    floor = min(threshold, review_band.lower) if review_band is not None else threshold
+    comparisons, edges = score_pairs(records, path, floor)
+    links, cannot, applied = apply_decisions(edges, decisions, records["record_uid"], threshold)
+    clusters = cluster_links(records["record_uid"], links)
+    clusters = constrained_clusters(clusters, links, cannot)
+    if len(applied):
+        cid = clusters.set_index("record_uid")["cluster_id"]
+        left = cid.reindex(applied["record_uid_l"]).to_numpy()
+        right = cid.reindex(applied["record_uid_r"]).to_numpy()
+        applied["together_after"] = pd.Series(left == right).where(
+            applied["status"].eq("applied").to_numpy()
+        )
+        conflict = applied["decision"].eq("match") & applied["together_after"].eq(False)
+        applied.loc[conflict, "status"] = "conflict: a non-match decision keeps them apart"
+    review = (
+        review_queue(edges, records, review_band, threshold, decisions, clusters, EVIDENCE_COLUMNS)
+        if review_band is not None
+        else _empty_frame(["record_uid_l", "record_uid_r", "match_probability"])
     )
-    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=threshold
-    ).as_pandas_dataframe()
-    clusters = clustered[["record_uid", "cluster_id"]].astype({"cluster_id": str})
-    return LinkageResult(clusters, comparisons, path, trained)
+    return LinkageResult(clusters, comparisons, path, trained, review, applied, reason)
