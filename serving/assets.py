@@ -21,25 +21,30 @@ def hotspot_tasking_export(
     """Versioned export of the top hot spot cells (Parquet, CSV, GeoJSON, manifest)."""
     import pandas as pd
 
-    from serving.exports import publish_export
-    from serving.hotspot_export import hotspot_export_files
+    from serving.exports import ExportRejected, publish_export
+    from serving.hotspot_export import hotspot_export_files, hotspot_export_findings
 
     s = platform.resolve()
     ranked = pd.read_parquet(s.lake_dir / "hotspots" / "top_harm_cells.parquet")
     as_of = pd.Timestamp(ranked["window_end"].max()).strftime("%Y-%m") if len(ranked) else "empty"
-    published = publish_export(
-        s.exports_dir,
-        hotspot_export_files(ranked),
-        as_of=as_of,
-        parameters={
-            "window_start": str(ranked["window_start"].min()) if len(ranked) else None,
-            "window_end": str(ranked["window_end"].max()) if len(ranked) else None,
-            "top_n": len(ranked),
-            "h3_resolution": s.h3_resolution,
-            "exclude_police_generated": bool(ranked["exclude_police_generated"].all()),
-            "police_uk_force": s.police_uk_force,
-        },
-    )
+    try:
+        # officer-facing: the personal-data scan runs on the staged files and blocks
+        published = publish_export(
+            s.exports_dir,
+            hotspot_export_files(ranked),
+            as_of=as_of,
+            parameters={
+                "window_start": str(ranked["window_start"].min()) if len(ranked) else None,
+                "window_end": str(ranked["window_end"].max()) if len(ranked) else None,
+                "top_n": len(ranked),
+                "h3_resolution": s.h3_resolution,
+                "exclude_police_generated": bool(ranked["exclude_police_generated"].all()),
+                "police_uk_force": s.police_uk_force,
+            },
+            check=hotspot_export_findings,
+        )
+    except ExportRejected as exc:
+        raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
     context.log.info(
         f"export {published.version} {'written' if published.created else 'unchanged'}"
         f" at {published.path}"

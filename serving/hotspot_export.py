@@ -10,7 +10,7 @@ import pandas as pd
 from serving.exports import ExportFile
 from vrdp.geo import h3_cell_polygons
 
-__all__ = ["EXPORT_COLUMNS", "hotspot_export_files"]
+__all__ = ["EXPORT_COLUMNS", "hotspot_export_files", "hotspot_export_findings"]
 
 #: Columns officers' apps and BI tools read, in order. No personal data.
 EXPORT_COLUMNS = [
@@ -72,3 +72,35 @@ def hotspot_export_files(ranked: pd.DataFrame) -> list[ExportFile]:
         ),
         ExportFile("top_harm_cells.geojson", len(df), lambda p: _geojson(df, p)),
     ]
+
+
+#: place names, not people: exempt from the personal-column-name rule
+PLACE_NAME_COLUMNS = ("ward_name",)
+
+
+def hotspot_export_findings(version_dir) -> list[str]:
+    """Blocking personal-data check of a staged hot spot export (officer-facing).
+
+    Every file (Parquet, CSV, GeoJSON properties) goes through the platform's
+    scan of column names and values; ``ward_name`` is a place name and exempt
+    from the column-name rule (its values are still scanned).
+    """
+    from assets.patrol.pii import personal_data_findings
+
+    d = Path(version_dir)
+    found = personal_data_findings(
+        pd.read_parquet(d / "top_harm_cells.parquet"),
+        table="top_harm_cells.parquet",
+        allowed_columns=PLACE_NAME_COLUMNS,
+    )
+    found += personal_data_findings(
+        pd.read_csv(d / "top_harm_cells.csv", dtype=str),
+        table="top_harm_cells.csv",
+        allowed_columns=PLACE_NAME_COLUMNS,
+    )
+    doc = json.loads((d / "top_harm_cells.geojson").read_text())
+    props = pd.DataFrame([f["properties"] for f in doc["features"]])
+    found += personal_data_findings(
+        props, table="top_harm_cells.geojson", allowed_columns=PLACE_NAME_COLUMNS
+    )
+    return found

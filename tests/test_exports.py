@@ -100,3 +100,62 @@ def test_a_failing_pre_publication_check_publishes_nothing(tmp_path):
         check=no_surnames,
     )
     assert clean.created and (tmp_path / "latest").resolve() == clean.path
+
+
+def hotspot_ranked(**extra):
+    import h3
+    import pandas as pd
+
+    from serving.hotspot_export import EXPORT_COLUMNS
+
+    cells = [h3.latlng_to_cell(51.75 + i / 100, -1.25, 9) for i in range(3)]
+    df = pd.DataFrame({c: [None] * 3 for c in EXPORT_COLUMNS})
+    df["rank"] = [1, 2, 3]
+    df["h3_cell"] = cells
+    df["h3_resolution"] = 9
+    df["harm_days"] = [30.0, 20.0, 10.0]
+    df["events"] = [3.0, 2.0, 1.0]
+    df["main_crime_types"] = "Violence and sexual offences"
+    df["ward_code"] = "E05000000"
+    df["ward_name"] = ["Carfax & Jericho", "Holywell", "St Mary's"]
+    df["lsoa21_code"] = "E01028522"
+    df["latitude"] = [h3.cell_to_latlng(c)[0] for c in cells]
+    df["longitude"] = [h3.cell_to_latlng(c)[1] for c in cells]
+    df["window_start"] = pd.Timestamp("2025-10-01")
+    df["window_end"] = pd.Timestamp("2025-12-31")
+    df["exclude_police_generated"] = True
+    for k, v in extra.items():
+        df[k] = v
+    return df
+
+
+def test_hotspot_export_is_published_when_clean_and_blocked_on_personal_data(tmp_path):
+    from serving.exports import ExportRejected
+    from serving.hotspot_export import hotspot_export_files, hotspot_export_findings
+
+    clean = publish_export(
+        tmp_path,
+        hotspot_export_files(hotspot_ranked()),
+        as_of="2025-12",
+        parameters={},
+        check=hotspot_export_findings,
+    )
+    assert clean.created  # ward names are place names, not personal data
+    leaky = hotspot_ranked(main_crime_types="Robbery; suspect PNC 12/3456789A at OX1 1AA")
+    with pytest.raises(ExportRejected) as err:
+        publish_export(
+            tmp_path,
+            hotspot_export_files(leaky),
+            as_of="2025-12",
+            parameters={},
+            check=hotspot_export_findings,
+        )
+    kinds = " ".join(err.value.findings)
+    assert "pnc_id" in kinds and "postcode" in kinds
+    assert {f.split(".")[0] for f in err.value.findings} == {"top_harm_cells"}
+    assert {f.split(":")[0].rsplit(".", 1)[0] for f in err.value.findings} >= {
+        "top_harm_cells.parquet",
+        "top_harm_cells.csv",
+        "top_harm_cells.geojson",
+    }
+    assert (tmp_path / "latest").resolve() == clean.path  # nothing published
