@@ -90,10 +90,10 @@ class HarmWindowsConfig(dg.Config):
 
 
 class ForceHarmWindowsConfig(HarmWindowsConfig):
-    """Also: which ``fct_events`` event types count and the harm multiplier of calls."""
+    """Also: which ``fct_events`` event types count, and harm multipliers of calls and A&E."""
 
     event_types: list[str] = ["crime", "incident", "ae_assault"]  # noqa: RUF012
-    incident_harm_weight: float = 0.5
+    incident_harm_weight: float = 1.0
     ae_assault_harm_weight: float = 1.0
 
 
@@ -200,7 +200,15 @@ def _load_force(context, platform: PlatformConfig, config):
         ).fetchone()[0]
         if not exists:
             return None
-        cols = ", ".join([*FCT_EVENTS_COLUMNS, "lsoa21_code"])
+        have = {
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns"
+                " where table_schema = 'marts' and table_name = 'fct_events'"
+            ).fetchall()
+        }
+        optional = [c for c in ("linked_event_key", "lsoa21_code") if c in have]
+        cols = ", ".join([*FCT_EVENTS_COLUMNS, *optional])
         events = con.execute(f"select {cols} from marts.fct_events order by event_key").df()
         weights = con.execute("select * from reference.cchi_harm_weights").df()
     study, guard = prepare_force_events(
@@ -216,6 +224,8 @@ def _load_force(context, platform: PlatformConfig, config):
     )
     if not len(study):
         return None
+    if "lsoa21_code" not in events:
+        return study, weights, guard, 1.0
     ok = study["event_id"].isin(events.loc[events["lsoa21_code"].notna(), "event_key"])
     return study, weights, guard, float(ok.mean())
 
@@ -400,6 +410,7 @@ def _harm_windows_asset(fam: Family) -> dg.AssetsDefinition:
                 "rows_other_event_types": guard["not_selected_type"],
                 "rows_not_located": guard["not_located"],
                 "rows_without_time": guard["no_time"],
+                "calls_linked_to_a_counted_crime": guard["linked_to_crime"],
                 "event_types": ", ".join(guard["event_types"]),
                 "harm_weight_by_event_type": dg.MetadataValue.json(guard["type_harm_weights"]),
                 "by_event_type": dg.MetadataValue.json(guard["by_event_type"]),

@@ -115,6 +115,7 @@ def test_study_events_account_for_every_row_and_record_the_guard(run):
         + meta["rows_other_event_types"]
         + meta["rows_not_located"]
         + meta["rows_without_time"]
+        + meta["calls_linked_to_a_counted_crime"]
     )
     assert meta["exclude_police_generated"] is True
     assert meta["guard_rule"] == "is_police_generated of marts.fct_events"

@@ -52,16 +52,18 @@ def test_every_landed_row_is_read_and_accounted_for(world, small_world):
         + record["not_selected_type"]
         + record["not_located"]
         + record["no_time"]
+        + record["linked_to_crime"]
     )
+    assert record["linked_to_crime"] > 0  # calls that recorded a crime are that crime
     assert record["no_time"] > 0  # the world plants future dates
     assert record["study_events"] == len(study) and study["event_id"].is_unique
     # the guard flags exactly the police-generated crime types, nothing else
     flagged = set(study.loc[study["excluded_by_guard"], "crime_type"])
     assert flagged == {"Drugs", "Possession of weapons"}
     assert record["exclude_police_generated"] is True
-    # calls carry half the harm of the same crime type
-    burglary = study[study["crime_type"] == "Burglary"].groupby("source")["harm_weight_days"]
-    assert burglary.max()["incident"] == pytest.approx(0.5 * burglary.max()["crime"])
+    # an unlinked call carries the harm of its classification (anti-social behaviour: 1 day)
+    asb = study[(study["source"] == "incident") & (study["crime_type"] == "Anti-social behaviour")]
+    assert len(asb) > 0 and (asb["harm_weight_days"] == 1.0).all()
 
 
 def test_times_give_timestamp_windows_and_patrol_windows(world):
@@ -100,10 +102,9 @@ def test_harm_counts_use_each_events_own_weight():
 def test_planted_hot_spots_recovered_by_the_hot_spot_list(world, window_days):
     """Gi* (FDR) hot cells ranked by harm from crimes and calls, top 50, against the truth.
 
-    The small world is sparse (about 1,300 counted events in 91 days), so the
-    91-day harm list finds every persistent planted hot spot but not every
-    emerging one (measured: 7 of 10 overall; 365 days: 9 of 10; the medium
-    world finds 20 of 20 at 91 days, ``bench/results/hotspots_force_backtest.json``).
+    The small world is sparse (about 1,300 counted events in 91 days): measured
+    8 of 10 found at 91 days, 9 of 10 at 365 days (a planted cell counts when a
+    listed cell is within one H3 ring of it).
     """
     _, study, _, truth = world
     span = series_span(study["month"])[0]
@@ -123,9 +124,7 @@ def test_planted_hot_spots_recovered_by_the_hot_spot_list(world, window_days):
     hl = select_hotspots(g, harm, empty, fc, None, ov, top_n=50, window_days=window_days)
     r = planted_hotspot_recall(truth, hl.loc[hl["selected"], "h3_cell"], as_of=span.as_of)
     assert r["truth_cells"] == len(truth)  # all planted hot spots are active at the end
-    persistent = truth.loc[truth["kind"] == "persistent", "h3_cell"]
-    assert r["by_kind"]["persistent"] == f"{len(persistent)}/{len(persistent)}", r
-    assert r["recall"] >= (0.6 if window_days == 91 else 0.8), r
+    assert r["recall"] >= 0.8, r
 
 
 def test_series_target_crime_with_calls_as_auxiliary(world):

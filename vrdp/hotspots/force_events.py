@@ -20,14 +20,18 @@ Which events count (defaults):
   of the mart when set); an A&E assault without a crime type is violence
   (``"Violence and sexual offences"``); a call whose classification is not a
   crime type has no harm (it still counts as an event);
-* harm is multiplied by a per-type weight: calls 0.5 (a call often reports a
-  crime that is also recorded), crimes and A&E assaults 1;
+* a call linked to a recorded crime (``linked_event_key`` of the mart, when
+  the column is there) is that crime reported, not a second event: it is left
+  out (counted as ``linked_to_crime``) while the crime itself is a study event;
+* harm may be multiplied per event type (default 1 for all: an unlinked call
+  carries the harm of its classification, e.g. 1 day for anti-social behaviour);
 * the feedback-loop guard flags ``is_police_generated`` rows (drugs, possession
   of weapons, stop and search: found by police activity); they are kept in the
   table (``excluded_by_guard``) and left out of every count by default.
 
 Nothing is lost: every input row is a study event or counted in the record
-under the reason it is not (other event type, not located, no time).
+under the reason it is not (other event type, not located, no time, a call
+linked to a study crime).
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ __all__ = [
 #: Event types the force-data hot spots count by default.
 FORCE_EVENT_TYPES: tuple[str, ...] = ("crime", "incident", "ae_assault")
 #: Harm multiplier per event type (1 when absent).
-EVENT_TYPE_HARM_WEIGHTS: dict[str, float] = {"crime": 1.0, "incident": 0.5, "ae_assault": 1.0}
+EVENT_TYPE_HARM_WEIGHTS: dict[str, float] = {"crime": 1.0, "incident": 1.0, "ae_assault": 1.0}
 #: police.uk categories counted as violence (the benchmark's violence target).
 VIOLENCE_TYPES: tuple[str, ...] = ("Violence and sexual offences", "Robbery", "Public order")
 #: The ``marts.fct_events`` columns this module reads.
@@ -131,8 +135,9 @@ def prepare_force_events(
         ``h3_cell``, ``excluded_by_guard``) plus ``occurred_at``, ``source``
         (the event type) and ``is_violence``, sorted by ``event_id``.
         ``record`` counts rows in, selected, left out by type and unlocated,
-        flagged by the guard, per event type, and says which weights applied;
-        ``rows_in == study_events + not_selected_type + not_located + no_time``.
+        without time, calls linked to a study crime, flagged by the guard, per
+        event type, and says which weights applied; ``rows_in == study_events +
+        not_selected_type + not_located + no_time + linked_to_crime``.
 
     Examples
     --------
@@ -150,7 +155,7 @@ def prepare_force_events(
     ...                   "harm_weight_days": [2.0, 244.0, 100.0]})
     >>> study, rec = prepare_force_events(ev, w, resolution=9)
     >>> study[["source", "crime_type", "harm_weight_days", "excluded_by_guard"]].values.tolist()
-    [['crime', 'Drugs', 2.0, True], ['incident', 'Burglary', 122.0, False], \
+    [['crime', 'Drugs', 2.0, True], ['incident', 'Burglary', 244.0, False], \
 ['ae_assault', 'Violence and sexual offences', 100.0, False]]
     >>> rec["rows_in"], rec["study_events"], rec["not_located"], rec["events_excluded"]
     (4, 3, 1, 1)
@@ -168,6 +173,15 @@ def prepare_force_events(
     )
     timed = ev["occurred_from"].notna().to_numpy()
     keep = wanted & located & timed
+    linked = np.zeros(len(ev), bool)
+    if "linked_event_key" in ev:
+        crimes = set(ev.loc[keep & (ev["event_type"] == "crime").to_numpy(), "event_key"])
+        linked = (
+            keep
+            & (ev["event_type"] == "incident").to_numpy()
+            & ev["linked_event_key"].isin(crimes).to_numpy()
+        )
+        keep &= ~linked
     d = ev[keep]
     crime_type = d["crime_type"].astype(object).where(d["crime_type"].notna(), None)
     is_ae = (d["event_type"] == "ae_assault").to_numpy()
@@ -218,6 +232,7 @@ def prepare_force_events(
         "not_selected_type": int((~wanted).sum()),
         "not_located": int((wanted & ~located).sum()),
         "no_time": int((wanted & located & ~timed).sum()),
+        "linked_to_crime": int(linked.sum()),
         "events_in": len(study),
         "events_excluded": int(study["excluded_by_guard"].sum()),
         "by_event_type": by_type,
@@ -338,20 +353,26 @@ def planted_hotspot_recall(
     return out
 
 
+def _md5(text: str) -> str:
+    """The mart's ``event_key`` rule: md5 of ``source_system:source_ref``."""
+    import hashlib
+
+    return hashlib.md5(text.encode()).hexdigest()
+
+
 def fct_events_from_landing(world_dir: Path | str) -> pd.DataFrame:
     """A stand-in for ``marts.fct_events`` read straight from a simulated world's landing files.
 
     For benchmarks and tests that must not build the warehouse: RMS occurrences
     (``crime``, typed by the Home Office code's police.uk category) and CAD
-    incidents (``incident``, typed by the opening classification) with their
-    BNG coordinates. A&E assaults are not included: their location is free
-    text that only the warehouse's gazetteer geocodes. A reference delivered
-    twice is read once; unparseable times or coordinates, and times after the
-    last delivery month (future dates), stay as nulls (the row is then counted
-    as ``no_time`` or ``not_located`` by :func:`prepare_force_events`).
+    incidents (``incident``, typed by the opening classification, linked to
+    the occurrence they recorded) with their BNG coordinates. A&E assaults
+    are not included: their location is free text that only the warehouse's
+    gazetteer geocodes. A reference delivered twice is read once; unparseable
+    times or coordinates, and times after the last delivery month (future
+    dates), stay as nulls (the row is then counted as ``no_time`` or
+    ``not_located`` by :func:`prepare_force_events`).
     """
-    import hashlib
-
     from pyproj import Transformer
 
     from vrdp.risk_terrain.world import offence_crime_types
@@ -394,6 +415,9 @@ def fct_events_from_landing(world_dir: Path | str) -> pd.DataFrame:
             "northing_m": pd.to_numeric(cad["northing"], errors="coerce"),
         }
     )
+    calls["linked_event_key"] = cad["linked_occurrence_ref"].map(
+        lambda r: _md5(f"police_rms:{r}"), na_action="ignore"
+    )
     ev = pd.concat([crimes, calls], ignore_index=True)
     # a time after the last delivery month is a future date (the contract rejects it)
     last = max(p.name for d in ("occurrences", "cad_incidents") for p in (root / d).iterdir())
@@ -402,9 +426,7 @@ def fct_events_from_landing(world_dir: Path | str) -> pd.DataFrame:
         ev[c] = ev[c].where(ev[c] < end)
     # a repeated reference is one record delivered twice (the contract quarantines it)
     ev = ev.drop_duplicates(["source_system", "source_ref"]).reset_index(drop=True)
-    ev["event_key"] = (ev["source_system"] + ":" + ev["source_ref"].astype(str)).map(
-        lambda s: hashlib.md5(s.encode()).hexdigest()
-    )
+    ev["event_key"] = (ev["source_system"] + ":" + ev["source_ref"].astype(str)).map(_md5)
     ev["harm_weight_days"] = ev["crime_type"].map(harm).where(ev["event_type"] == "crime")
     ev["is_violence"] = ev["crime_type"].isin(VIOLENCE_TYPES)
     ev["is_police_generated"] = ev["crime_type"].isin(generated)
