@@ -178,7 +178,8 @@ class Snapshot:
 
     def _index(self, radius_m: float) -> geo.CandidateIndex:
         bucket = next((b for b in geo.RADIUS_BUCKETS_M if b >= radius_m), None)
-        bucket = bucket or float(math.ceil(radius_m))
+        # beyond the largest bucket: powers of two, so few indexes are ever built
+        bucket = bucket or float(2 ** math.ceil(math.log2(radius_m)))
         index = self._indexes.get(bucket)
         if index is None:  # built once per bucket; a racing duplicate build is harmless
             points = [(h.latitude, h.longitude) for h in self._tasked]
