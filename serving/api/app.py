@@ -110,6 +110,43 @@ class GpsBatch(Strict):
     pings: list[GpsPing] = Field(min_length=1)
 
 
+class HotspotOut(BaseModel):
+    """A tasked hot spot as officers' endpoints return it (no personal data)."""
+
+    id: str
+    h3_cell: str
+    latitude: float
+    longitude: float
+    rank: int | None
+    team: str | None
+    arm: str | None
+    date: str | None
+    ward_name: str | None
+    harm_days: float | None
+    main_crime_types: str | None
+    patrol_windows: object
+    target_dosage_minutes: float | None
+    geofence: dict | None
+
+
+class NearbyHotspotOut(HotspotOut):
+    """A hot spot with its distance and bearing from the caller."""
+
+    distance_m: float
+    bearing_deg: float
+    compass: Literal["N", "NE", "E", "SE", "S", "SW", "W", "NW"]
+
+
+class NearbyOut(BaseModel):
+    """``/v1/hotspots/nearby``: nearest first."""
+
+    items: list[NearbyHotspotOut]
+    count: int
+    export_version: str
+    tasking_source: str
+    note: str | None = None
+
+
 def _naive_local(ts: datetime) -> datetime:
     """Local (Europe/London) wall time without zone, as the activity log stores it."""
     return ts.astimezone(LONDON).replace(tzinfo=None) if ts.tzinfo else ts
@@ -393,7 +430,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             **_meta(snap),
         }
 
-    @app.get("/v1/hotspots/nearby", tags=["officer"], response_class=JSON)
+    @app.get(
+        "/v1/hotspots/nearby",
+        tags=["officer"],
+        response_class=JSON,
+        responses={200: {"model": NearbyOut, "description": "Hot spots, nearest first"}},
+    )
     async def nearby(
         _p: Anyone,
         snap: Snap,

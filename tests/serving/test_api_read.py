@@ -109,8 +109,20 @@ def test_health_version_openapi(server):
             "/v1/patrols/activity",
             "/v1/patrols/gps",
             "/v1/persons/{person_key}",
+            "/v1/persons",
         ]:
             assert p in paths
+        doc = c.get("/openapi.json").json()
+        ok = paths["/v1/hotspots/nearby"]["get"]["responses"]["200"]["content"]
+        ref = ok["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        item = doc["components"]["schemas"]["NearbyHotspotOut"]["properties"]
+        assert ref == "NearbyOut" and {"distance_m", "bearing_deg", "compass"} <= set(item)
+        # the contract holds for a real answer
+        from serving.api.app import NearbyOut
+
+        with server.client("officer") as o:
+            r = o.get("/v1/hotspots/nearby", params={"lat": ORIGIN[0], "lon": ORIGIN[1]})
+        assert NearbyOut.model_validate(r.json()).count == 3
     assert "tok-" not in server.log.read_text()  # tokens never logged
 
 
