@@ -11,15 +11,26 @@ import time
 
 import dagster as dg
 import pytest
+from support import COL_STREET, land
 from warehouse_support import read_warehouse
 
+from assets.geography.boundaries import boundary_assets
 from assets.sources.agencies import LANDING_SOURCES, agency_source_assets, source_keys
+from assets.sources.police_uk import (
+    POLICE_UK_MONTHS,
+    STREET_CRIMES_KEY,
+    STREET_QUARANTINE_KEY,
+    police_uk_street_crimes,
+)
 from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
 from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
 from orchestration.definitions import build_defs
 
 #: deliveries per dataset in the first run (the next one arrives in the second run)
 FIRST = 5
+#: one month of real (tiny) City of London police.uk data: the harm seeds' tests
+#: also read the street crimes source, which must exist
+POLICE_UK_MONTH = "2025-01"
 #: the marts every run builds (with everything upstream of them but the sources)
 MART_KEYS = [
     dg.AssetKey(["marts", name])
@@ -60,11 +71,14 @@ def warehouse(small_world, tmp_path_factory):
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(root.parent / "home"))
     mp.setenv("VRDP_PSEUDONYM_SECRET", "test-secret")
+    mp.setenv("VRDP_POLICE_UK_FORCE", "city-of-london")
     mp.delenv("DAGSTER_HOME", raising=False)
     specs = [s for s in LANDING_SOURCES if s.agency != "patrol"]
     full = build_defs()
     defs = {
         "everything": [
+            *boundary_assets(),
+            police_uk_street_crimes,
             *agency_source_assets(),
             warehouse_dbt_assets(),
             person_linkage,
@@ -76,6 +90,21 @@ def warehouse(small_world, tmp_path_factory):
     instance = dg.DagsterInstance.ephemeral()
     later = {}
     t0 = time.perf_counter()
+    assert dg.materialize(
+        defs["everything"],
+        selection=dg.AssetSelection.groups("geography"),
+        instance=instance,
+        resources=defs["resources"],
+    ).success
+    land(root, COL_STREET / f"{POLICE_UK_MONTH}-city-of-london-street.csv.gz")
+    instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, [POLICE_UK_MONTH])
+    assert dg.materialize(
+        defs["everything"],
+        selection=dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY),
+        partition_key=POLICE_UK_MONTH,
+        instance=instance,
+        resources=defs["resources"],
+    ).success
     for spec in specs:
         src = small_world / "landing" / spec.agency / spec.dataset
         folders = sorted(p for p in src.iterdir() if p.is_dir())

@@ -75,7 +75,7 @@ def write_marts_snapshot(
             for (table,) in tables:
                 name = f'{schema}."{table}"'
                 con.execute(f"create table snap.{name} as select * from source.{name}")
-                n = con.execute(f'select count(*) from snap.{schema}."{table}"').fetchone()[0]
+                n = con.execute(f"select count(*) from snap.{name}").fetchall()[0][0]
                 rows[f"{schema}.{table}"] = int(n)
         con.execute("detach snap")
     finally:
