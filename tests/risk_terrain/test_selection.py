@@ -76,6 +76,10 @@ def test_shortlist_is_seed_deterministic_and_finds_signal(binary_data):
     assert {0, 1} <= set(r1["shortlist"].tolist())
     r3 = elastic_net_shortlist(X, y, n_folds=4, seed=3, max_shortlist=1)
     assert r3["shortlist"].tolist() == [0]
+    # folds fitted in two threads give the same cross-validation to the last bit
+    r4 = elastic_net_shortlist(X, y, n_folds=4, seed=3, n_jobs=2)
+    assert np.array_equal(r4["cv_deviance"], r1["cv_deviance"])
+    assert r4["shortlist"].tolist() == r1["shortlist"].tolist()
 
 
 def test_fit_poisson_and_negbin2_match_statsmodels():

@@ -5,7 +5,9 @@ operationalised as proximity and kernel-density variables at spatial influence
 bands (:mod:`.factors`); elastic-net Poisson shortlist then bidirectional stepwise
 BIC for Poisson and NB2 (:mod:`.selection`); RRVs, relative risk scores and risk
 clusters (:mod:`.scoring`); hit rate / PAI validation (:mod:`.validation`); the
-end-to-end run and its outputs (:mod:`.model`); the real Oxford run (:mod:`.oxford`).
+end-to-end run and its outputs (:mod:`.model`); the real Oxford run (:mod:`.oxford`);
+POI and crime tables with an exposure offset and the simulated world's truth check
+(:mod:`.world`); census residents per cell as exposure (:mod:`.exposure`).
 """
 
 from vrdp.risk_terrain.factors import (

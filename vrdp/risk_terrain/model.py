@@ -103,6 +103,9 @@ class RTMConfig:
         Area shares for validation (hit rate, PAI).
     seed : int
         Seed of the cross-validation folds.
+    n_jobs : int
+        Cross-validation folds fitted at once (threads); the result does not depend
+        on it.
     """
 
     block_length_m: float = 100.0
@@ -119,6 +122,7 @@ class RTMConfig:
     cluster_connectivity: int = 8
     coverages: tuple[float, ...] = (0.01, 0.05, 0.10, 0.20)
     seed: int = 0
+    n_jobs: int = 1
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,7 @@ def run_rtm(
         one_variable_per_factor=cfg.one_variable_per_factor,
         seed=cfg.seed,
         offset=off,
+        n_jobs=cfg.n_jobs,
     )
     t_select = time.perf_counter()
     idx = candidates.set_index("variable")

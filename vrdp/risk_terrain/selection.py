@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,24 +144,26 @@ def _cd_quadratic(Q, c, b, pen_l1, pen_l2, tol=1e-9, max_sweeps=2000):
     return b
 
 
-def _active_groups(Xf, y, f, o, active, scale, binary):
+def _active_groups(Xg, y, f, o, active, scale, binary):
     """Rows grouped by their values on the ``active`` columns, for a Poisson fit.
 
-    Returns the scaled design of the groups (intercept first), each row's group,
-    the groups' summed counts ``sum f*y`` and log summed exposure
-    ``log(sum f*exp(offset))``: the Poisson log-likelihood of the groups equals
-    that of the rows up to a constant, and so do its gradient and Hessian.
+    ``Xg`` is the design kept for column gathers (uint8 when ``binary``). Returns the
+    scaled design of the groups (intercept first), each row's group, the groups'
+    summed counts ``sum f*y`` and log summed exposure ``log(sum f*exp(offset))``:
+    the Poisson log-likelihood of the groups equals that of the rows up to a
+    constant, and so do its gradient and Hessian.
     """
     n_rows = len(y)
     if active:
-        Xa = Xf[:, active]
-        if binary:
+        Xa = Xg[:, active]
+        if binary and len(active) <= 63:
+            # one integer key per row: bit j set when active variable j is present
+            bits = np.left_shift(np.uint64(1), np.arange(len(active), dtype=np.uint64))
+            keys = Xa.astype(np.uint64) @ bits
+            _, first, inv = np.unique(keys, return_index=True, return_inverse=True)
+        elif binary:
             packed = np.packbits(Xa.astype(bool), axis=1)
-            width = -(-packed.shape[1] // 8) * 8  # whole 64-bit words
-            words = np.zeros((n_rows, width), dtype=np.uint8)
-            words[:, : packed.shape[1]] = packed
-            keys = words.view(np.uint64)
-            keys = keys.ravel() if keys.shape[1] == 1 else keys.view(np.dtype((np.void, width)))
+            keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1])))
             _, first, inv = np.unique(keys.ravel(), return_index=True, return_inverse=True)
         else:
             _, first, inv = np.unique(Xa, axis=0, return_index=True, return_inverse=True)
@@ -235,15 +238,22 @@ def poisson_elastic_net_path(
     """
     if not 0 < l1_ratio <= 1:
         raise ValueError("l1_ratio must be in (0, 1]")
-    Xf = np.asfortranarray(X, dtype=np.float32)  # column gathers are contiguous copies
+    X = np.asarray(X)
+    if X.dtype == bool or (X.dtype.kind in "ui" and X.size and X.min() >= 0 and X.max() <= 1):
+        binary = True
+    else:
+        binary = bool(np.all((X == 0) | (X == 1)))
+    Xf = np.asfortranarray(X, dtype=np.float32)  # for the gradient (one gemv per check)
+    # column gathers from a column-major copy are contiguous; one byte per value if 0/1
+    Xg = np.asfortranarray(X, dtype=np.uint8) if binary else Xf
     y = np.asarray(y, float)
     n_rows, p = Xf.shape
     f = np.ones(n_rows) if sample_weight is None else np.asarray(sample_weight, float)
     n = float(f.sum())
     o = np.zeros(n_rows) if offset is None else np.asarray(offset, float)
-    binary = bool(np.all((Xf == 0) | (Xf == 1)))
     if standardize:
-        m1 = (f @ Xf.astype(np.float64)) / n
+        # weighted column means in float64, one column at a time (no float64 copy of X)
+        m1 = np.array([f @ Xg[:, j] for j in range(p)], dtype=np.float64) / n
         sd = (
             np.sqrt(np.maximum(m1 - m1**2, 0.0))
             if binary
@@ -279,7 +289,7 @@ def poisson_elastic_net_path(
             # IRLS on the rows grouped by their pattern of active variables: for
             # Poisson a group is one row with the summed count and summed exposure
             # (exact), and 30 active binary variables leave a few thousand patterns
-            A, inv, yg, og = _active_groups(Xf, y, f, o, active, scale, binary)
+            A, inv, yg, og = _active_groups(Xg, y, f, o, active, scale, binary)
             fg = np.ones(len(yg))
             for _ in range(max_irls):
                 bvec = np.concatenate([[b0], beta[active]])
@@ -367,6 +377,7 @@ def elastic_net_shortlist(
     max_shortlist: int = 30,
     seed: int = 0,
     offset: np.ndarray | None = None,
+    n_jobs: int = 1,
 ) -> dict:
     """Cross-validated elastic-net Poisson shortlist of binary candidate variables.
 
@@ -376,7 +387,8 @@ def elastic_net_shortlist(
     unless it has more than ``max_shortlist`` non-zero coefficients, in which case
     the best lambda that has at most ``max_shortlist`` is used. Cells with identical
     variables are collapsed with frequency weights (exact for Poisson). ``offset``
-    (log exposure per cell) enters every fit and the held-out deviances.
+    (log exposure per cell) enters every fit and the held-out deviances. ``n_jobs``
+    folds are fitted at once in threads (same result for any value).
 
     Returns a dict with ``shortlist`` (column indices, in column order), ``lambda``,
     ``lambda_min`` (CV minimum over the path), ``cv_deviance`` (mean held-out
@@ -401,7 +413,8 @@ def elastic_net_shortlist(
     lambdas = full.lambdas
     folds = np.random.default_rng(seed).permutation(np.arange(n) % n_folds)
     dev = np.zeros((n_folds, len(lambdas)))
-    for k in range(n_folds):
+
+    def fold(k: int) -> None:
         tr, te = folds != k, folds == k
         Xk, yk, fk, ok = _collapse_x(X[tr], y[tr], None if o is None else o[tr])
         path = poisson_elastic_net_path(
@@ -412,6 +425,15 @@ def elastic_net_shortlist(
             eta = eta + o[te][:, None]
         for li in range(len(lambdas)):
             dev[k, li] = _poisson_deviance(y[te], np.exp(eta[:, li]))
+
+    if n_jobs > 1:
+        # folds are independent and each writes its own row: the result does not
+        # depend on scheduling; numpy releases the GIL in the large array operations
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            list(pool.map(fold, range(n_folds)))
+    else:
+        for k in range(n_folds):
+            fold(k)
     mean_dev = dev.sum(axis=0) / n
     nonzero = (full.coefs != 0).sum(axis=1)
     i_min = int(np.argmin(mean_dev))
@@ -811,6 +833,7 @@ def select_model(
     blas_threads: int | None = 1,
     offset: np.ndarray | None = None,
     offset_resolution: float = 0.01,
+    n_jobs: int = 1,
 ) -> SelectedModel:
     """Elastic-net CV shortlist, stepwise BIC for Poisson and NB2, lower BIC wins.
 
@@ -823,7 +846,8 @@ def select_model(
     ``offset`` (log exposure per cell, ``-inf`` for cells without exposure, which
     must have no events and are left out) enters the elastic net, both stepwise
     searches and the refit; ``offset_resolution`` is the rounding of the offset used
-    to collapse rows for NB2 (see the module docstring).
+    to collapse rows for NB2 (see the module docstring). ``n_jobs``: cross-validation
+    folds fitted at once (threads; the result does not depend on it).
     """
     with threadpool_limits(limits=blas_threads, user_api="blas"):
         return _select_model(
@@ -839,6 +863,7 @@ def select_model(
             seed=seed,
             offset=offset,
             offset_resolution=offset_resolution,
+            n_jobs=n_jobs,
         )
 
 
@@ -869,6 +894,7 @@ def _select_model(
     seed,
     offset=None,
     offset_resolution=0.01,
+    n_jobs=1,
 ) -> SelectedModel:
     y = np.asarray(y, float)
     X = np.asarray(X)
@@ -901,6 +927,7 @@ def _select_model(
         max_shortlist=max_shortlist,
         seed=seed,
         offset=offset,
+        n_jobs=n_jobs,
     )
     short = keep[enet["shortlist"]]
     Xs = np.asarray(X[:, short])
