@@ -145,6 +145,19 @@ def test_effect_ci_contains_the_planted_irr(patrol_run):
     assert meta["irr_ci_low"] < true_irr < meta["irr_ci_high"]
 
 
+def test_effect_metadata_carries_displacement_rings_power_and_roi(patrol_run):
+    meta = _meta(patrol_run, TRIAL_EFFECT_KEY)
+    est = meta["estimates"]
+    disp = est["displacement"]
+    assert meta["displacement_note"] == "rings 0-100 m"
+    assert set(disp["counts"]) == {"A", "B", "C", "D"}  # hot spots and their rings
+    assert disp["wdd"]["wdd"] == meta["wdd"] and "se" in disp["wdd"]
+    assert est["power"]["unit_days_per_arm_needed"] == meta["unit_days_per_arm_needed"] > 0
+    roi = est["return_on_investment"]
+    assert roi["cost_per_patrol_hour"] > 0 and meta["roi"] == round(roi["roi"], 4)
+    assert meta["patrol_hours"] > 0
+
+
 def test_dosage_minutes_follow_the_true_visits(patrol_run):
     root, world = patrol_run["root"], patrol_run["world"]
     dosage = pd.read_parquet(root / "lake" / "patrol" / "daily_dosage.parquet")

@@ -89,7 +89,16 @@ def patrol_visits(
         s.lake_dir,
         "patrol",
         "gps",
-        ["ts", "officer_id", "device_id", "latitude", "longitude", "speed_mps"],
+        [
+            "ts",
+            "officer_id",
+            "device_id",
+            "latitude",
+            "longitude",
+            "easting_m",
+            "northing_m",
+            "speed_mps",
+        ],
     ).rename(columns={"latitude": "lat", "longitude": "lon"})
     # Local wall clock -> UTC per device, in file order (the fall-back hour repeats).
     raw["ts"], gps_clock = local_to_utc(raw["ts"], config.time_zone, groups=raw["device_id"])
@@ -235,6 +244,15 @@ def patrol_daily_dosage(
         meta["presence_by_arm"] = dg.MetadataValue.md(bp.round(3).to_markdown())
         for arm in bp.index:
             meta[f"mean_minutes_{arm}_unit_day"] = round(float(bp.loc[arm, "mean_minutes"]), 2)
+    truth = s.world_truth_dir
+    if truth is not None and (truth / "patrol_visits.parquet").exists() and len(alloc):
+        from vrdp.dosage import dosage_agreement
+
+        # Evaluation only: how the measured minutes agree with the simulated world's
+        # true visits (presence is an upper bound, confirmed minutes a lower bound).
+        meta["truth_dosage_agreement"] = dg.MetadataValue.json(
+            dosage_agreement(dosage, pd.read_parquet(truth / "patrol_visits.parquet"), alloc)
+        )
     visits_n = int(dosage["n_visits"].sum()) if len(dosage) else 0
     koper = int(dosage["koper_visits"].sum()) if len(dosage) else 0
     by_mode = (

@@ -247,6 +247,15 @@ def trial_effect(
         }
     )
     write_parquet_atomic(table, out)
+    truth_meta = {}
+    truth = s.world_truth_dir
+    if truth is not None and (truth / "trial_effect.parquet").exists():
+        # Evaluation only: the simulated world's planted effect, never an input.
+        planted = float(pd.read_parquet(truth / "trial_effect.parquet")["true_irr"].iloc[0])
+        truth_meta = {
+            "truth_planted_irr": planted,
+            "truth_ci_contains_planted": bool(nb["ci_low"] < planted < nb["ci_high"]),
+        }
     wdd_r = disp.get("wdd") or {}
     wdq_r = disp.get("wdq") or {}
 
@@ -256,6 +265,7 @@ def trial_effect(
     return dg.MaterializeResult(
         metadata={
             "trial_running": True,
+            **truth_meta,
             "irr": r(nb["irr"]),
             "irr_ci_low": r(nb["ci_low"]),
             "irr_ci_high": r(nb["ci_high"]),

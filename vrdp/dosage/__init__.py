@@ -1,6 +1,7 @@
 """Patrol dosage: GPS pings to hot spot visits, activity joins and compliance."""
 
 from vrdp.dosage.activity import app_checkins, compliance_table, confirm_visits, join_activity
+from vrdp.dosage.agreement import dosage_agreement
 from vrdp.dosage.localtime import LONDON, local_to_utc, utc_to_local
 from vrdp.dosage.pseudonym import pseudonymise
 from vrdp.dosage.visits import (
@@ -24,6 +25,7 @@ __all__ = [
     "clean_pings",
     "compliance_table",
     "daily_dosage",
+    "dosage_agreement",
     "geofences_from_h3",
     "geofences_from_points",
     "join_activity",

@@ -14,9 +14,10 @@ of it (the approach and departure) above ``foot_max_speed_mps`` means vehicle,
 so a parked car visit still reads as vehicle. A ping is stationary when its
 speed is at most ``stationary_max_speed_mps``.
 
-Processing is vectorised: pings are projected to EPSG:27700 in one call,
-assigned to geofences with one ``shapely.STRtree`` query and segmented with
-numpy run-length logic, so a million pings take seconds.
+Processing is vectorised: pings are projected to EPSG:27700 in one call (or
+taken as projected at ingest), assigned to geofences by binary search on
+easting within each fence's bounding box and ``shapely.contains_xy``, and
+segmented with numpy run-length logic, so a million pings take seconds.
 
 The Koper curve (Koper 1995) motivates visits of 10 to 16 minutes (15 by
 default in tasking); ``in_koper_band`` flags visits whose dwell lies in the band.
@@ -151,14 +152,33 @@ def geofences_from_points(
 
 
 def _fence_index(e: np.ndarray, n: np.ndarray, geofences: gpd.GeoDataFrame) -> np.ndarray:
-    """Index of the (first) geofence containing each point, or -1."""
+    """Index of the (first) geofence containing each point, or -1.
+
+    Points are never built as geometries: pings are sorted by easting once, each
+    fence takes the pings inside its bounding box by binary search, and only those
+    are tested with ``shapely.contains_xy`` (points on the boundary are outside).
+    A million pings against a few hundred fences take well under a second.
+    """
     gf = geofences.to_crs(BNG) if geofences.crs is not None else geofences
-    tree = shapely.STRtree(np.asarray(gf.geometry.values))
-    pts = shapely.points(e, n)
-    ip, ig = tree.query(pts, predicate="within")
-    out = np.full(len(e), np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(out, ip, ig)
-    out[out == np.iinfo(np.int64).max] = -1
+    geoms = np.asarray(gf.geometry.values)
+    out = np.full(len(e), -1, dtype=np.int64)
+    if len(e) == 0 or len(geoms) == 0:
+        return out
+    order = np.argsort(e, kind="stable")
+    e_sorted = e[order]
+    bounds = shapely.bounds(geoms)
+    # Highest index first, so that where fences overlap the lowest index is kept.
+    for j in range(len(geoms) - 1, -1, -1):
+        x0, y0, x1, y1 = bounds[j]
+        if not np.isfinite(x0):
+            continue  # empty geometry
+        lo = int(np.searchsorted(e_sorted, x0, side="left"))
+        hi = int(np.searchsorted(e_sorted, x1, side="right"))
+        cand = order[lo:hi]
+        cand = cand[(n[cand] >= y0) & (n[cand] <= y1)]
+        if cand.size:
+            inside = shapely.contains_xy(geoms[j], e[cand], n[cand])
+            out[cand[inside]] = j
     return out
 
 
@@ -182,8 +202,9 @@ def pings_to_visits(
     ----------
     pings
         ``ts``, ``officer_id``, ``lat``, ``lon`` (WGS84); optional ``speed_mps``
-        (computed from successive positions where missing). Clean first with
-        :func:`clean_pings`.
+        (computed from successive positions where missing) and ``easting_m``,
+        ``northing_m`` (EPSG:27700, used instead of projecting when complete).
+        Clean first with :func:`clean_pings`.
     geofences
         ``hotspot_id`` and polygon ``geometry`` (any CRS; used in EPSG:27700).
     gap_tolerance_seconds
@@ -251,7 +272,11 @@ def pings_to_visits(
     )
     tsec = (ts - ts.min()) / np.timedelta64(1, "s")
     off_codes, off_uniques = pd.factorize(p["officer_id"], sort=False)
-    e, n = to_bng(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
+    if {"easting_m", "northing_m"} <= set(p.columns) and p["easting_m"].notna().all():
+        # Already projected at ingest (located lake tables carry BNG metres).
+        e, n = p["easting_m"].to_numpy(float), p["northing_m"].to_numpy(float)
+    else:
+        e, n = to_bng(p["lon"].to_numpy(float), p["lat"].to_numpy(float))
     # Speed: reported where present, else from successive positions of the same officer.
     same_prev = np.r_[False, off_codes[1:] == off_codes[:-1]]
     dt = np.r_[np.nan, np.diff(tsec)]
