@@ -31,8 +31,12 @@ class VisitsConfig(dg.Config):
     foot_max_speed_mps: float = 3.0
     station_exclusion_m: float = 60.0
     day_start: str = "06:00"
-    #: zone of the wall clock in the GPS and activity files (they carry no offset)
+    #: zone of the app's activity clock, of tasking days and of local report times
     time_zone: str = "Europe/London"
+    #: zone of the GPS files' clock (they carry no offset); set "UTC" for devices that
+    #: log UTC. On the simulated world both clocks agree (app events fall inside GPS
+    #: visits only when both are read the same way).
+    gps_time_zone: str = "Europe/London"
 
 
 def geofence_units(lake_dir):
@@ -101,7 +105,7 @@ def patrol_visits(
         ],
     ).rename(columns={"latitude": "lat", "longitude": "lon"})
     # Local wall clock -> UTC per device, in file order (the fall-back hour repeats).
-    raw["ts"], gps_clock = local_to_utc(raw["ts"], config.time_zone, groups=raw["device_id"])
+    raw["ts"], gps_clock = local_to_utc(raw["ts"], config.gps_time_zone, groups=raw["device_id"])
     pings = clean_pings(raw) if len(raw) else raw
     pois = read_lake_dataset(
         s.lake_dir, "places", "pois", ["poi_id", "category", "easting_m", "northing_m"]
@@ -177,6 +181,7 @@ def patrol_visits(
                 else 0
             ),
             "time_zone": config.time_zone,
+            "gps_time_zone": config.gps_time_zone,
             "gps_clock": dg.MetadataValue.json(gps_clock.as_dict()),
             "activity_clock": dg.MetadataValue.json(
                 activity_clock.as_dict() if activity_clock else {}
