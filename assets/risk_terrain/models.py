@@ -177,16 +177,21 @@ def oxford_risk_terrain(
 def simulated_world_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
 ) -> dg.MaterializeResult:
-    """Risk terrain model of the simulated world's POIs and RMS occurrences (if landed)."""
+    """Risk terrain model of the simulated world's POIs and RMS occurrences (if landed).
+
+    Exposure: census residents per cell (the lake has no candidate-location table);
+    see :func:`vrdp.risk_terrain.world.run_rtm_per_resident`. With the world's truth
+    at ``Settings.world_truth_dir`` the metadata compares planted and estimated RRVs
+    (evaluation only).
+    """
     import pandas as pd
 
-    from vrdp.risk_terrain.exposure import population_exposure
     from vrdp.risk_terrain.model import RTMConfig
     from vrdp.risk_terrain.outputs import write_rtm_outputs
     from vrdp.risk_terrain.world import (
         DEFAULT_CRIME_TYPES,
         offence_crime_types,
-        run_rtm_on_places,
+        run_rtm_per_resident,
         truth_recovery,
     )
 
@@ -216,31 +221,14 @@ def simulated_world_risk_terrain(
         return d
 
     crime_types = tuple(config.crime_types or DEFAULT_CRIME_TYPES)
-    crimes = read(model_m)
-    cell = config.block_length_m / 2.0
-    # where crime can occur: cells holding a POI or a recorded crime of any type
-    study = pd.concat(
-        [pois[["easting_m", "northing_m"]], crimes[["easting_m", "northing_m"]]],
-        ignore_index=True,
-    ).dropna()
-    exposure = population_exposure(study["easting_m"], study["northing_m"], cell)
-    result = run_rtm_on_places(
+    result = run_rtm_per_resident(
         pois.dropna(),
-        crimes,
+        read(model_m),
         crime_types=crime_types,
-        exposure=exposure[["easting_m", "northing_m", "weight"]],
-        cell_size_m=cell,
         config=RTMConfig(block_length_m=config.block_length_m, seed=config.seed),
         next_crimes=read(next_m) if next_m else None,
     )
-    result.report["data"].update(
-        {
-            "model_deliveries": model_m,
-            "next_deliveries": next_m,
-            "exposure": "residents per cell (census 2011 by LSOA 2011, spread evenly)",
-            "study_area_cells_outside_lsoas": int((exposure["weight"] <= 0).sum()),
-        }
-    )
+    result.report["data"].update({"model_deliveries": model_m, "next_deliveries": next_m})
     paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
     extra = {
         "skipped": False,
@@ -267,6 +255,6 @@ def simulated_world_risk_terrain(
         )
         for r in rec.itertuples():
             extra[f"truth/{r.factor}_planted_rr"] = r.planted_rr
-            if r.rrv is not None:
+            if pd.notna(r.rrv):
                 extra[f"truth/{r.factor}_rrv"] = float(r.rrv)
     return dg.MaterializeResult(metadata=_metadata(result, paths, extra))

@@ -44,6 +44,7 @@ __all__ = [
     "poi_features",
     "offence_crime_types",
     "run_rtm_on_places",
+    "run_rtm_per_resident",
     "truth_factor_name",
     "truth_recovery",
 ]
@@ -270,3 +271,51 @@ def truth_recovery(
             }
         )
     return pd.DataFrame(rows)
+
+
+def run_rtm_per_resident(
+    pois: pd.DataFrame,
+    crimes: pd.DataFrame,
+    *,
+    crime_types: Sequence[str] | None = DEFAULT_CRIME_TYPES,
+    config: RTMConfig | None = None,
+    next_crimes: pd.DataFrame | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> RTMResult:
+    """RTM with census residents as exposure, when no candidate-location table exists.
+
+    The study area is the half-block cells holding a POI or a recorded crime of any
+    type in ``crimes`` (the places people use, not only where the modelled crimes
+    fell); the offset is the 2011 census residents per cell
+    (:func:`~vrdp.risk_terrain.exposure.population_exposure`), cells outside every
+    LSOA are left out. RRVs are rate ratios per resident: footfall is not controlled
+    for, so factors of busy places read high (see :mod:`~vrdp.risk_terrain.exposure`).
+    Other arguments as :func:`run_rtm_on_places`.
+    """
+    from vrdp.risk_terrain.exposure import population_exposure
+
+    cfg = config or RTMConfig(block_length_m=100.0)
+    cell = cfg.block_length_m / 2.0
+    study = pd.concat(
+        [pois[["easting_m", "northing_m"]], crimes[["easting_m", "northing_m"]]],
+        ignore_index=True,
+    ).dropna()
+    exposure = population_exposure(study["easting_m"], study["northing_m"], cell)
+    result = run_rtm_on_places(
+        pois,
+        crimes,
+        crime_types=crime_types,
+        exposure=exposure[["easting_m", "northing_m", "weight"]],
+        groups=groups,
+        cell_size_m=cell,
+        config=cfg,
+        next_crimes=next_crimes,
+    )
+    result.report["data"].update(
+        {
+            "exposure": "residents per cell (census 2011 by LSOA 2011, spread evenly)",
+            "study_area": "cells holding a POI or a recorded crime of any type",
+            "study_cells_outside_lsoas_left_out": int((exposure["weight"] <= 0).sum()),
+        }
+    )
+    return result
