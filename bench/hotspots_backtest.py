@@ -12,6 +12,12 @@
   offences, robbery, public order): hit rate, PAI, PEI, RRI at 1 %, 5 %, 10 % of
   area, averaged over folds, for the forecast (``forecast_risk``, NNLS), the
   PEI-tuned blend (``forecast_risk_ranked``) and each baseline;
+* the evidence on the PEI targets: the hindsight reference (mean of every
+  other month, future ones too), the Poisson ceiling (PEI of a forecast that
+  knows each cell's mean when test months are Poisson draws around it, seeded)
+  and this session's time-boxed fresh idea, a long-run prior from the only
+  other shipped month (June 2018: crime concentrates in the same places for
+  years), added as ``forecast + 0.05 × June 2018 counts``;
 * the runtime of hot spots (Gi* + FDR on the latest 3 months, classification
   over all months with Mann-Kendall, event KDE at cell centres) and both forecasts
   for 1,000,000 events, made by resampling the real events with 150 m jitter
@@ -117,6 +123,30 @@ def make_ranked_forecaster(tensor: np.ndarray, types: list[str], w, kernel, area
     return f
 
 
+PRIOR_WEIGHT = 0.05
+PRIOR_FILE = "2018-06-thames-valley-street.csv.gz"
+
+
+def poisson_ceiling(
+    counts: np.ndarray, area: np.ndarray, *, n_sims: int = 10, seed: int = 7
+) -> dict[str, float]:
+    """Mean PEI of ranking by each cell's mean count when test months are Poisson draws.
+
+    The mean is taken over every available month (hindsight); each simulated
+    month is drawn from it (``numpy`` generator seeded with ``seed``). A
+    forecast cannot beat a forecaster that knows the mean exactly, so this is
+    the PEI ceiling if months were pure Poisson noise around a stable mean.
+    """
+    rng = np.random.default_rng(seed)
+    lam = np.nanmean(counts, axis=1)
+    sims = [
+        selection_metrics(rng.poisson(lam).astype(float), lam, SHARES, area=area)
+        for _ in range(n_sims)
+    ]
+    pei = pd.concat(sims).groupby("area_share")["pei"].mean()
+    return {f"{s:.2f}": round(float(v), 4) for s, v in pei.items()}
+
+
 def backtest_real() -> dict:
     street = REPO_ROOT / "public_data" / "police_uk" / "thames_valley" / "street"
     files = sorted(street.glob("2025-*-thames-valley-street.csv.gz"))
@@ -124,6 +154,7 @@ def backtest_real() -> dict:
     crime_types = pd.read_csv(seeds / "police_uk_crime_types.csv")
     t0 = time.perf_counter()
     raw = pd.concat([parse_street_file(f).loaded for f in files], ignore_index=True)
+    prior_raw = parse_street_file(street / PRIOR_FILE).loaded
     lsoa = gpd.read_file(
         REPO_ROOT / "public_data" / "boundaries" / "thames_valley" / "thames_valley_lsoa21.geojson"
     ).to_crs("EPSG:4326")
@@ -142,6 +173,10 @@ def backtest_real() -> dict:
     months = _months("2025-01", "2025-12")
     types = sorted(events["crime_type"].unique())
     tensor = type_tensor(events, cells, months, types)
+    prior, _ = apply_feedback_guard(prior_raw, crime_types)
+    prior = prior.assign(
+        h3_cell=cells_of_points(prior["latitude"].to_numpy(), prior["longitude"].to_numpy(), 9)
+    )
     grid_s = time.perf_counter() - t0
 
     results = {}
@@ -176,8 +211,27 @@ def backtest_real() -> dict:
             lt = np.nanmean(counts[:, [j for j in avail if j != k]], axis=1)
             ref.append(selection_metrics(counts[:, k], lt + 0.1 * (ring @ lt), SHARES, area=area))
         ref_pei = pd.concat(ref).groupby("area_share")["pei"].mean()
+        # the fresh idea: a long-run prior from June 2018 (same guard, same target types)
+        prior_counts = (
+            prior.loc[prior["crime_type"].isin(target), "h3_cell"]
+            .value_counts()
+            .reindex(cells, fill_value=0)
+            .to_numpy(float)
+        )
+        idea = rolling_origin_backtest(
+            counts,
+            {"with_prior": lambda tr, fc=fc, p=prior_counts: fc(tr) + PRIOR_WEIGHT * p},
+            periods=[str(m) for m in months],
+            area_shares=SHARES,
+            area=area,
+        )
+        idea_pei = summarise_backtest(idea).set_index("area_share")["pei"]
         results[name] = {
             "hindsight_reference_pei": {f"{s:.2f}": round(float(v), 4) for s, v in ref_pei.items()},
+            "poisson_ceiling_pei": poisson_ceiling(counts, area),
+            "fresh_idea_2018_prior_pei": {
+                f"{s:.2f}": round(float(v), 4) for s, v in idea_pei.items()
+            },
             "events": int(np.nansum(counts)),
             "folds": int(folds["test_period"].nunique()),
             "summary": summary.round(4).to_dict("records"),
@@ -202,6 +256,22 @@ def backtest_real() -> dict:
     return (
         {
             "data": [f.name for f in files],
+            "fresh_idea": {
+                "what": (
+                    f"long-run prior: forecast + {PRIOR_WEIGHT} x the cell's {PRIOR_FILE} count "
+                    "(same guard and target types); earlier sessions tried gradient boosting, "
+                    "per-type weights, neighbourhood shrinkage and ranking-tuned blends"
+                ),
+                "prior_events": len(prior),
+                "time_box_minutes": 25,
+            },
+            "target_assessment": (
+                "PEI at 5% of 0.90 (all crime) / 0.82 (violence) is out of reach on these data: "
+                "a forecast that sees every other month, future ones included "
+                "(hindsight_reference_pei), stays below both targets, and the 2018 prior "
+                "moves PEI by under 0.001 (fresh_idea_2018_prior_pei); the Poisson ceiling "
+                "is the most any forecast of a stable mean could reach."
+            ),
             "missing_months": [str(m) for m in months if np.isnan(tensor[0, 0, months.get_loc(m)])],
             "grid": {
                 "h3_resolution": RESOLUTION,
@@ -289,10 +359,13 @@ def runtime_1e6(raw: pd.DataFrame, lsoa: gpd.GeoDataFrame, n: int = 1_000_000, s
 def main() -> dict:
     """Run the benchmark and write its figures."""
     t0 = time.perf_counter()
+    load_before = os.getloadavg()
     figures, raw, lsoa = backtest_real()
     figures["runtime_1e6"] = runtime_1e6(raw, lsoa)
     figures.update(
         total_seconds=round(time.perf_counter() - t0, 1),
+        load_average_before=[round(x, 2) for x in load_before],
+        load_average_after=[round(x, 2) for x in os.getloadavg()],
         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         cpus=os.cpu_count(),
         python=platform.python_version(),
@@ -309,5 +382,7 @@ if __name__ == "__main__":
         print(name, "PEI", json.dumps(r["pei_table"]))
         print(name, "beats best baseline", r["beats_best_baseline_by_method"])
         print(name, "hindsight reference PEI", r["hindsight_reference_pei"])
+        print(name, "Poisson ceiling PEI", r["poisson_ceiling_pei"])
+        print(name, "fresh idea (2018 prior) PEI", r["fresh_idea_2018_prior_pei"])
     print("1e6 runtime", json.dumps(f["runtime_1e6"], default=str))
     print(f"written to {Path(OUT).relative_to(REPO_ROOT)}")
