@@ -80,7 +80,7 @@ def sensor_tick(
     Dynamic partitions the tick adds are added to ``instance`` first, as the daemon
     does. Returns the new cursor and the run results (one per requested delivery).
     """
-    sensor = defs.get_sensor_def(sensor_name)
+    (sensor,) = [s for s in defs.sensors or [] if s.name == sensor_name]
     context = dg.build_sensor_context(
         instance=instance, cursor=cursor, resources=defs.resources, definitions=defs
     )
