@@ -94,11 +94,23 @@ def _next_model_path(model_dir: Path) -> Path:
     return model_dir / f"{MODEL_PREFIX}{n:04d}.json"
 
 
-def _register(records: pd.DataFrame):
+#: DuckDB's memory limit for linkage: beyond it, joins and aggregates spill to a
+#: temporary folder instead of growing (DuckDB's own default is 80% of the RAM).
+DUCKDB_MEMORY_LIMIT = "4GB"
+
+
+def _connect():
     import duckdb
+
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+def _register(records: pd.DataFrame):
     from splink.backends.duckdb import DuckDBAPI
 
-    db_api = DuckDBAPI(connection=duckdb.connect())
+    db_api = DuckDBAPI(connection=_connect())
     return db_api.register(records[list(LINK_COLUMNS)], dataset_display_name="person_records")
 
 
@@ -209,6 +221,10 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
 
     from vrdp.linkage.model import PREDICTION_BLOCKING_RULES
 
+    # Splink stores every blocked pair's ids before scoring: integer ids (the
+    # rank of record_uid) take a fraction of the memory of the text ids.
+    uids = records["record_uid"].astype(str).sort_values().to_numpy()
+    records = records.assign(record_uid=pd.Index(uids).get_indexer(records["record_uid"]))
     frame = _register(records)
     linker = _linker(records, str(model_path), frame)
     for col in ("forename", "surname"):
@@ -222,6 +238,8 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
         output_type="pandas",
     )
     predictions.drop_table_from_database_and_remove_from_cache()
+    edges["record_uid_l"] = uids[edges["record_uid_l"].to_numpy(dtype="int64")]
+    edges["record_uid_r"] = uids[edges["record_uid_r"].to_numpy(dtype="int64")]
     counted = ba.count_comparisons_from_blocking_rules(
         frame,
         blocking_rules=[block_on(*r) for r in PREDICTION_BLOCKING_RULES],
@@ -239,13 +257,12 @@ def cluster_links(record_uids: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
     Every record is in the output (``record_uid``, ``cluster_id``); a record with
     no link is a cluster of its own.
     """
-    import duckdb
     from splink.backends.duckdb import DuckDBAPI
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
     nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy()})
     edges = links[["record_uid_l", "record_uid_r"]].astype(str)
-    db_api = DuckDBAPI(connection=duckdb.connect())
+    db_api = DuckDBAPI(connection=_connect())
     clustered = cluster_pairwise_predictions_at_threshold(
         nodes, edges, db_api=db_api, node_id_column_name="record_uid"
     ).as_pandas_dataframe()
