@@ -100,9 +100,13 @@ DUCKDB_MEMORY_LIMIT = "4GB"
 
 
 def _connect():
+    import tempfile
+
     import duckdb
 
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT})
+    # DuckDB spills under ./.tmp by default: keep it out of the working tree.
+    spill = Path(tempfile.gettempdir()) / "vrdp_linkage_spill"
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
     con.execute("set enable_progress_bar = false")
     return con
 
