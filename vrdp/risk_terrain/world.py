@@ -12,7 +12,14 @@ world's ``places/pois`` and ``police/occurrences``) or as a test reads them:
   exposure and the regressions use ``log(summed weight)`` per cell as an offset
   (:func:`~vrdp.risk_terrain.grid.exposure_offset`); without it the study area is the
   cells holding any POI or crime and RRVs are area-based (confounded by how many
-  places a cell holds).
+  places a cell holds). :func:`run_rtm_per_resident` uses census residents per cell
+  when there is no such table;
+* ``exclude`` (optional): points whose cells are left out of the study area, events
+  and exposure alike (on the simulated world: the planted hot spots).
+
+Cells are half a block by default (50 m for 100 m blocks), as RTMDx suggests.
+:func:`truth_recovery` compares a run with the simulated world's planted factors
+(evaluation only).
 
 Factors are POI categories; ``groups`` merges categories into one factor (e.g.
 licensed premises = pub, bar, nightclub); every other category is its own factor.
