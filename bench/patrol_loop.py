@@ -265,6 +265,24 @@ def world_dosage_agreement(root: Path, world: Path) -> dict:
     return out
 
 
+def run_process_start_seconds() -> float:
+    """Wall time for a fresh Python process to load the patrol slice's definitions.
+
+    The daemon launches each run in its own process, which pays this before its first
+    step; the timed loop executes runs in-process, so this is reported beside it.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import pandas, geopandas, dagster; "
+        "from assets.patrol.flow import patrol_flow_defs; patrol_flow_defs()"
+    )
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
+    return time.perf_counter() - t0
+
+
 def main(argv=None) -> dict:
     """Run the benchmark and write its JSON."""
     from assets.patrol.common import ITT_TABLE_KEY, TRIAL_EFFECT_KEY
@@ -297,6 +315,7 @@ def main(argv=None) -> dict:
         effect = _latest_meta(instance, TRIAL_EFFECT_KEY)
         itt_meta = _latest_meta(instance, ITT_TABLE_KEY)
         steps = {r["run_id"]: _step_seconds(instance, r["run_id"]) for r in loop["runs"]}
+    process_start = run_process_start_seconds()
     new_day = pd.Timestamp(day)
     minutes_before = float(before.loc[before["date"] == new_day, "dosage_minutes"].sum())
     minutes_after = float(after.loc[after["date"] == new_day, "dosage_minutes"].sum())
@@ -311,6 +330,15 @@ def main(argv=None) -> dict:
         "files_landed": [str(p.relative_to(root)) for p in landed],
         "seconds_landing_to_updated_evaluation": round(total, 2),
         "target_seconds": 60,
+        "caveats": (
+            "Runs execute in-process and ticks fire back to back. A daemon also waits for "
+            "tick intervals (the file sensors' minimum_interval_seconds is 60, the "
+            "automation sensor's 30 by default) and starts each run in a new process "
+            "(run_process_start_seconds each; the loop has "
+            f"{len(loop['runs'])} runs)."
+        ),
+        "run_process_start_seconds": round(process_start, 2),
+        "seconds_with_run_processes": round(total + len(loop["runs"]) * process_start, 2),
         "met": bool(total < 60 and minutes_after > minutes_before),
         "loop": loop,
         "step_seconds": {f"{r['by']}:{i}": steps[r["run_id"]] for i, r in enumerate(loop["runs"])},
