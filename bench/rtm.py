@@ -351,14 +351,15 @@ def headline(large: dict) -> dict:
         "n_cells": run["n_cells"],
         "n_candidate_variables": run["n_candidate_variables"],
         "events": run["events"],
-        "seconds_selected_and_scored": run["seconds"]["total"],
+        # grid, exposure and offset, variables, selection, scoring, clusters, validation
+        "seconds_selected_and_scored": run["wall_seconds"],
         "seconds_by_stage": run["seconds"],
         "cpu_seconds": run.get("cpu_seconds"),
         "loadavg_1min_before_after": run.get("loadavg_1min_before_after"),
         "target": "100,000+ cells and 100+ variables in under 120 s on 2 cores",
         "met": run["n_cells"] >= 100_000
         and run["n_candidate_variables"] >= 100
-        and run["seconds"]["total"] < 120,
+        and run["wall_seconds"] < 120,
     }
 
 
