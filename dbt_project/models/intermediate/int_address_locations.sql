@@ -2,6 +2,7 @@
     and calls whose location text names the address ("<line>, <town>, <postcode>")
     locate it exactly; otherwise the events in its postcode locate it to that
     postcode. The most frequent H3 cell, LSOA and ward of those events wins.
+    Points of interest, delivered with their postcode, locate postcodes too.
     Location text is read from the lake source because staging does not carry it. -#}
 {%- set trailing_postcode =
     "regexp_extract(upper(texts.location_text), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$')" -%}
@@ -28,6 +29,12 @@ cad_texts as (
         incident_ref as source_ref,
         location_text
     from {{ source('police', 'cad_incidents') }}
+
+),
+
+pois as (
+
+    select * from {{ ref('stg_places__pois') }}
 
 ),
 
@@ -96,6 +103,29 @@ by_address as (
 
 ),
 
+postcode_points as (
+
+    select
+        postcode,
+        h3_cell,
+        h3_resolution,
+        lsoa21_code,
+        ward_code
+    from event_addresses
+
+    union all
+
+    select
+        {{ vrdp.std_postcode('postcode') }} as postcode,
+        h3_cell,
+        h3_resolution,
+        lsoa21_code,
+        ward_code
+    from pois
+    where h3_cell is not null
+
+),
+
 by_postcode as (
 
     select
@@ -105,7 +135,7 @@ by_postcode as (
         lsoa21_code,
         ward_code,
         count(*) as events
-    from event_addresses
+    from postcode_points
     where postcode is not null
     group by 1, 2, 3, 4, 5
 
