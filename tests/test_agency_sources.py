@@ -152,3 +152,23 @@ def test_unparseable_file_is_rejected_with_its_name(world_run):
     assert str(bad) in failure.step_failure_data.error.message
     assert "missing column(s)" in failure.step_failure_data.error.message
     assert (s.rejected_dir / spec.agency / spec.dataset / "2026-02" / bad.name).exists()
+
+
+def test_located_datasets_carry_the_location_contract(world_run):
+    from vrdp.geo import LOCATION_COLUMNS
+
+    s = world_run["settings"]
+    for spec in LANDING_SOURCES:
+        if not spec.locate:
+            continue
+        for delivery in world_run["results"][spec.source]["requests"]:
+            loaded = pd.read_parquet(agency_lake_paths(s.lake_dir, spec, delivery)[0])
+            assert set(LOCATION_COLUMNS) <= set(loaded.columns), spec.source
+            unlocated = loaded["h3_cell"].isna()
+            assert loaded.loc[unlocated, "in_force_area"].isna().all(), spec.source
+            if spec.locate == "gazetteer":  # no gazetteer built in this run: kept unlocated
+                assert unlocated.all() and not loaded["is_located"].any()
+                continue
+            assert loaded.loc[~unlocated, "lsoa21_code"].notna().mean() > 0.9, spec.source
+    occurrences = pd.read_parquet(s.lake_dir / "police" / "occurrences")
+    assert occurrences["h3_cell"].notna().mean() > 0.95

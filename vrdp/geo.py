@@ -76,15 +76,25 @@ def assign_area_codes(
     A point on a shared edge belongs to the polygon with the smallest code, so
     the answer does not depend on the order of the boundary file.
     """
-    points = gpd.GeoDataFrame(
-        {"_i": np.arange(len(lon))}, geometry=gpd.points_from_xy(lon, lat), crs=WGS84
-    )
-    areas = areas[[code_column, "geometry"]].to_crs(WGS84)
-    joined = gpd.sjoin(points, areas, how="left", predicate="intersects")
-    joined = joined.sort_values(["_i", code_column], na_position="last")
-    first = joined.drop_duplicates("_i", keep="first").set_index("_i")[code_column]
-    out = first.reindex(np.arange(len(lon)))
-    return np.where(out.isna(), None, out.astype(object)).astype(object)
+    return _codes_at(gpd.points_from_xy(lon, lat), areas, code_column)
+
+
+def _codes_at(points, areas: gpd.GeoDataFrame, code_column: str) -> np.ndarray:
+    """:func:`assign_area_codes` for points (WGS84) built once by the caller.
+
+    Queries the areas' spatial index with the ``intersects`` predicate (what
+    ``geopandas.sjoin`` does) and keeps the smallest code per point.
+    """
+    areas = areas[[code_column, "geometry"]].to_crs(WGS84).reset_index(drop=True)
+    point_idx, area_idx = areas.sindex.query(points, predicate="intersects")
+    codes = areas[code_column].astype(object).to_numpy()
+    out = np.full(len(points), None, dtype=object)
+    if len(point_idx):
+        found = pd.DataFrame({"p": point_idx, "code": codes[area_idx]})
+        found = found[found["code"].notna()].sort_values(["p", "code"], kind="mergesort")
+        first = found.drop_duplicates("p", keep="first")
+        out[first["p"].to_numpy()] = first["code"].to_numpy()
+    return out
 
 
 def locate_points(
@@ -108,9 +118,10 @@ def locate_points(
     out["easting_m"], out["northing_m"] = to_bng(lon, lat)
     out["h3_cell"] = pd.array(h3_cells(lat, lon, h3_resolution), dtype="string")
     out["h3_resolution"] = np.int8(h3_resolution)
-    out["lsoa21_code"] = pd.array(assign_area_codes(lon, lat, lsoa21, "LSOA21CD"), dtype="string")
-    out["lsoa11_code"] = pd.array(assign_area_codes(lon, lat, lsoa11, "LSOA11CD"), dtype="string")
-    out["ward_code"] = pd.array(assign_area_codes(lon, lat, wards, "WD25CD"), dtype="string")
+    points = gpd.points_from_xy(lon, lat)  # built once for the three layers
+    out["lsoa21_code"] = pd.array(_codes_at(points, lsoa21, "LSOA21CD"), dtype="string")
+    out["lsoa11_code"] = pd.array(_codes_at(points, lsoa11, "LSOA11CD"), dtype="string")
+    out["ward_code"] = pd.array(_codes_at(points, wards, "WD25CD"), dtype="string")
     out["in_force_area"] = out["lsoa21_code"].notna().to_numpy()
     return out
 
@@ -186,18 +197,21 @@ def locate_optional_points(
     }
     in_force = pd.array([None] * n, dtype="boolean")
     if ok.any():
+        # Many rows share a point (an address, a venue): locate each point once.
+        unique, codes = np.unique(np.column_stack([lon[ok], lat[ok]]), axis=0, return_inverse=True)
+        codes = codes.reshape(-1)
         located = locate_points(
-            pd.DataFrame({"longitude": lon[ok], "latitude": lat[ok]}),
+            pd.DataFrame({"longitude": unique[:, 0], "latitude": unique[:, 1]}),
             h3_resolution=h3_resolution,
             lsoa21=layers.lsoa21,
             lsoa11=layers.lsoa11,
             wards=layers.wards,
         )
-        e[ok] = located["easting_m"].to_numpy(float)
-        north[ok] = located["northing_m"].to_numpy(float)
+        e[ok] = located["easting_m"].to_numpy(float)[codes]
+        north[ok] = located["northing_m"].to_numpy(float)[codes]
         for name in columns:
-            columns[name][ok] = located[name].to_numpy(object)
-        in_force[ok] = located["in_force_area"].to_numpy(bool)
+            columns[name][ok] = located[name].to_numpy(object)[codes]
+        in_force[ok] = located["in_force_area"].to_numpy(bool)[codes]
     if "easting_m" in out and "northing_m" in out:
         given_e = pd.to_numeric(out["easting_m"], errors="coerce").to_numpy(float)
         given_n = pd.to_numeric(out["northing_m"], errors="coerce").to_numpy(float)

@@ -24,6 +24,7 @@ __all__ = [
     "agency_lake_paths",
     "agency_source_assets",
     "boundary_layers",
+    "ingest_agency_delivery",
 ]
 
 
@@ -240,6 +241,69 @@ def _geocode_meta(loaded, gazetteer, s) -> dict:
     return meta
 
 
+@dataclass(frozen=True)
+class IngestedDelivery:
+    """What :func:`ingest_agency_delivery` did: rows, located rows and where they went."""
+
+    result: object  # vrdp.ingest.deliveries.DeliveryResult
+    loaded: object  # pandas.DataFrame, located when the dataset has places
+    loaded_path: Path
+    quarantine_path: Path
+    gazetteer: object = None
+
+
+def ingest_agency_delivery(
+    spec: LandingSource,
+    files: list[Path],
+    *,
+    delivery: str,
+    lake_dir: Path,
+    validated_on: date,
+    layers=None,
+    h3_resolution: int = 9,
+    gazetteer=None,
+) -> IngestedDelivery:
+    """Validate, locate and write one delivery: the source asset's work, without Dagster.
+
+    The ingest benchmark runs this same function.
+
+    Raises
+    ------
+    vrdp.errors.SourceFileError
+        For a file that cannot be read at all (the asset moves it to ``rejected/``).
+    """
+    from quality.contracts.agencies import agency_contracts
+    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.ingest.deliveries import load_delivery
+    from vrdp.lake import write_parquet_atomic
+
+    result = load_delivery(
+        files,
+        agency_contracts()[spec.source],
+        delivery=delivery,
+        validated_on=validated_on,
+        already_loaded=_loaded_elsewhere(lake_dir, spec, delivery),
+        area=THAMES_VALLEY_BOX,
+    )
+    loaded = result.loaded
+    if spec.locate:
+        from vrdp.ingest.locate import locate_delivery
+
+        loaded = locate_delivery(
+            loaded,
+            spec.locate,
+            layers=layers,
+            h3_resolution=h3_resolution,
+            area=THAMES_VALLEY_BOX,
+            gazetteer=gazetteer,
+        )
+    loaded_path, quarantine_path = agency_lake_paths(lake_dir, spec, delivery)
+    meta = {"vrdp.files": result.files_json(), "vrdp.source": spec.source}
+    write_parquet_atomic(loaded, loaded_path, metadata=meta)
+    write_parquet_atomic(result.quarantine, quarantine_path, metadata=meta)
+    return IngestedDelivery(result, loaded, loaded_path, quarantine_path, gazetteer)
+
+
 def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinition]:
     key, quarantine_key, landing_key = source_keys(spec)
     partitions = delivery_partitions(spec)
@@ -275,12 +339,8 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
         code_version="2",
     )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformConfig):
-        from quality.contracts.agencies import agency_contracts
-        from vrdp.coords import THAMES_VALLEY_BOX
         from vrdp.errors import SourceFileError
-        from vrdp.ingest.deliveries import load_delivery
         from vrdp.ingest.landing import reject_file
-        from vrdp.lake import write_parquet_atomic
 
         s = platform.resolve()
         delivery = context.partition_key
@@ -291,13 +351,15 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
         if not files:
             raise dg.Failure(f"no {spec.file_glob} files in {folder}")
         try:
-            result = load_delivery(
+            done = ingest_agency_delivery(
+                spec,
                 files,
-                agency_contracts()[spec.source],
                 delivery=delivery,
+                lake_dir=s.lake_dir,
                 validated_on=validated_on,
-                already_loaded=_loaded_elsewhere(s.lake_dir, spec, delivery),
-                area=THAMES_VALLEY_BOX,
+                layers=boundary_layers(platform) if spec.locate else None,
+                h3_resolution=s.h3_resolution,
+                gazetteer=_gazetteer(platform, spec),
             )
         except SourceFileError as exc:
             moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
@@ -305,31 +367,17 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
                 f"{exc} (moved to {moved})",
                 metadata={"file": str(exc.path), "rejected_to": str(moved)},
             ) from exc
-        loaded = result.loaded
+        result, loaded = done.result, done.loaded
+        loaded_path, quarantine_path = done.loaded_path, done.quarantine_path
         located_meta = {}
         if spec.locate:
-            from vrdp.ingest.locate import locate_delivery
-
-            gazetteer = _gazetteer(platform, spec)
-            loaded = locate_delivery(
-                loaded,
-                spec.locate,
-                layers=boundary_layers(platform),
-                h3_resolution=s.h3_resolution,
-                area=THAMES_VALLEY_BOX,
-                gazetteer=gazetteer,
-            )
             located_meta = {
                 "h3_resolution": s.h3_resolution,
                 "rows_located": int(loaded["h3_cell"].notna().sum()),
                 "rows_in_force_area": int(loaded["in_force_area"].fillna(False).sum()),
             }
             if spec.locate == "gazetteer":
-                located_meta.update(_geocode_meta(loaded, gazetteer, s))
-        loaded_path, quarantine_path = agency_lake_paths(s.lake_dir, spec, delivery)
-        meta = {"vrdp.files": result.files_json(), "vrdp.source": spec.source}
-        write_parquet_atomic(loaded, loaded_path, metadata=meta)
-        write_parquet_atomic(result.quarantine, quarantine_path, metadata=meta)
+                located_meta.update(_geocode_meta(loaded, done.gazetteer, s))
 
         duplicates = [f.name for f in result.files if f.status != "loaded"]
         common = {
@@ -342,14 +390,12 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             "rows_quarantined": len(result.quarantine),
         }
         extra = {}
-        if "coordinate_fault" in result.loaded:
-            faults = result.loaded["coordinate_fault"].fillna("ok")
+        if "coordinate_fault" in loaded:
+            faults = loaded["coordinate_fault"].fillna("ok")
             extra = {
                 "coordinates_swapped_fixed": int(faults.eq("swapped_fixed").sum()),
                 "rows_unlocated": int(faults.eq("missing").sum()),
-                "rows_outside_force_area": int(
-                    (faults.ne("missing") & ~result.loaded["in_area"]).sum()
-                ),
+                "rows_outside_force_area": int((faults.ne("missing") & ~loaded["in_area"]).sum()),
             }
         reasons = (
             result.quarantine["reason"].value_counts().sort_index().to_dict()

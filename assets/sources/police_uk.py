@@ -22,6 +22,7 @@ __all__ = [
     "police_uk_street_crimes",
     "street_lake_paths",
     "street_landing_dir",
+    "ingest_street_month",
 ]
 
 #: Months for which a street-level file has been delivered (``YYYY-MM``).
@@ -54,6 +55,32 @@ def street_lake_paths(lake_dir: Path, month: str) -> tuple[Path, Path]:
 def street_landing_dir(platform: PlatformConfig):
     """Folder where data.police.uk street-level files land."""
     return platform.resolve().landing_dir / "police_uk" / "street"
+
+
+def ingest_street_month(
+    path: Path, *, month: str, lake_dir: Path, h3_resolution: int, lsoa21, lsoa11, wards
+):
+    """Parse, validate, locate and write one month file: the asset's work without Dagster.
+
+    Returns the parsed file and the located rows (the ingest benchmark runs this too).
+
+    Raises
+    ------
+    vrdp.errors.SourceFileError
+        For a file that cannot be read as a street-level file.
+    """
+    from vrdp.geo import locate_points
+    from vrdp.ingest.police_uk import parse_street_file
+    from vrdp.lake import write_parquet_atomic
+
+    parsed = parse_street_file(path)
+    located = locate_points(
+        parsed.loaded, h3_resolution=h3_resolution, lsoa21=lsoa21, lsoa11=lsoa11, wards=wards
+    )
+    out_path, q_path = street_lake_paths(lake_dir, month)
+    write_parquet_atomic(located, out_path)
+    write_parquet_atomic(parsed.quarantine, q_path)
+    return parsed, located
 
 
 @dg.multi_asset(
@@ -90,10 +117,8 @@ def street_landing_dir(platform: PlatformConfig):
 def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
     """Parse, validate and locate one month of data.police.uk street-level crime."""
     from vrdp.errors import SourceFileError
-    from vrdp.geo import locate_points
     from vrdp.ingest.landing import reject_file
-    from vrdp.ingest.police_uk import find_street_files, missing_months, parse_street_file
-    from vrdp.lake import write_parquet_atomic
+    from vrdp.ingest.police_uk import find_street_files, missing_months
 
     s = platform.resolve()
     month = context.partition_key
@@ -105,23 +130,22 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             f"delivered months: {sorted(files) or 'none'}"
         )
     try:
-        parsed = parse_street_file(files[month])
+        parsed, located = ingest_street_month(
+            files[month],
+            month=month,
+            lake_dir=s.lake_dir,
+            h3_resolution=s.h3_resolution,
+            lsoa21=read_boundaries(platform, "lsoa21"),
+            lsoa11=read_boundaries(platform, "lsoa11"),
+            wards=read_boundaries(platform, "wards"),
+        )
     except SourceFileError as exc:
         moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
         raise dg.Failure(
             f"{exc} (moved to {moved})",
             metadata={"file": str(files[month]), "rejected_to": str(moved)},
         ) from exc
-    located = locate_points(
-        parsed.loaded,
-        h3_resolution=s.h3_resolution,
-        lsoa21=read_boundaries(platform, "lsoa21"),
-        lsoa11=read_boundaries(platform, "lsoa11"),
-        wards=read_boundaries(platform, "wards"),
-    )
     out_path, q_path = street_lake_paths(s.lake_dir, month)
-    write_parquet_atomic(located, out_path)
-    write_parquet_atomic(parsed.quarantine, q_path)
 
     reasons = parsed.quarantine["reason"].value_counts().sort_index().to_dict()
     delivered = sorted(files)

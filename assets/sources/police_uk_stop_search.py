@@ -26,6 +26,7 @@ __all__ = [
     "stop_search_lake_paths",
     "stop_search_landing_dir",
     "file_origin",
+    "ingest_stop_search_month",
 ]
 
 #: Months for which a stop and search file has been delivered (``YYYY-MM``).
@@ -70,6 +71,44 @@ def file_origin(path: Path) -> str:
     return json.loads(record.read_text()).get(path.name, "delivered")
 
 
+def ingest_stop_search_month(
+    path: Path,
+    *,
+    month: str,
+    lake_dir: Path,
+    validated_on,
+    force: str,
+    layers,
+    h3_resolution: int,
+):
+    """Validate, locate and write one month file: the asset's work without Dagster.
+
+    The ingest benchmark runs this too.
+
+    Raises
+    ------
+    vrdp.errors.SourceFileError
+        For a file that cannot be read as a stop and search file.
+    """
+    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.ingest.stop_search import load_stop_search_month
+    from vrdp.lake import write_parquet_atomic
+
+    parsed = load_stop_search_month(
+        path,
+        validated_on=validated_on,
+        month=month,
+        force=force,
+        layers=layers,
+        h3_resolution=h3_resolution,
+        area=THAMES_VALLEY_BOX,
+    )
+    out_path, q_path = stop_search_lake_paths(lake_dir, month)
+    write_parquet_atomic(parsed.loaded, out_path)
+    write_parquet_atomic(parsed.quarantine, q_path)
+    return parsed
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -100,11 +139,9 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
     from datetime import date
 
     from assets.sources.agencies import boundary_layers
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.errors import SourceFileError
     from vrdp.ingest.landing import reject_file
-    from vrdp.ingest.stop_search import find_stop_search_files, load_stop_search_month
-    from vrdp.lake import write_parquet_atomic
+    from vrdp.ingest.stop_search import find_stop_search_files
 
     s = platform.resolve()
     month = context.partition_key
@@ -117,14 +154,14 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
         )
     validated_on = date.today()
     try:
-        parsed = load_stop_search_month(
+        parsed = ingest_stop_search_month(
             files[month],
-            validated_on=validated_on,
             month=month,
+            lake_dir=s.lake_dir,
+            validated_on=validated_on,
             force=s.police_uk_force,
             layers=boundary_layers(platform),
             h3_resolution=s.h3_resolution,
-            area=THAMES_VALLEY_BOX,
         )
     except SourceFileError as exc:
         moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
@@ -133,8 +170,6 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
             metadata={"file": str(files[month]), "rejected_to": str(moved)},
         ) from exc
     out_path, q_path = stop_search_lake_paths(s.lake_dir, month)
-    write_parquet_atomic(parsed.loaded, out_path)
-    write_parquet_atomic(parsed.quarantine, q_path)
 
     loaded, quarantine = parsed.loaded, parsed.quarantine
     faults = loaded["coordinate_fault"].fillna("ok")

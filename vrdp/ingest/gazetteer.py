@@ -20,8 +20,9 @@ Matching (:meth:`Gazetteer.geocode`)
     1. Normalise: upper case, punctuation dropped, a leading article and
        prepositions ("outside", "nr", "opposite", ...) removed, common street
        abbreviations expanded ("RD" -> "ROAD"); "outside Meadow Row" -> "MEADOW ROW".
-    2. Vague answers ("home", "friends house", "unknown", "?", blank) are not
-       places: kept, unlocated, kind ``vague``... reported as ``geocode_kind`` null.
+    2. Vague answers ("home", "friends house", "unknown", "?", blank; see
+       :data:`VAGUE`) are not places: the row is kept, unlocated, with null
+       ``geocode_kind`` and ``geocode_score``.
     3. A trailing town name is split off and used as a filter.
     4. Exact match on the normalised name (score 1.0), else fuzzy match among
        names with the same first letter and a similar length, scored with
@@ -36,8 +37,8 @@ Matching (:meth:`Gazetteer.geocode`)
        divided by the number of places chosen among: the chance of the right
        place if each were equally likely. ``geocode_score >= MATCH_THRESHOLD``
        therefore marks confident points; lower scores are best guesses.
-    A text whose best similarity is below the threshold keeps that score but
-    gets no point (``is_located`` false).
+    A text whose best similarity is below the threshold keeps that score (0.0
+    when no known name is even close) but gets no point (``is_located`` false).
 """
 
 from __future__ import annotations
@@ -189,6 +190,16 @@ def parse_police_location(text: str | None) -> tuple[str | None, str | None, str
     return None, None, None
 
 
+_ALPHABET = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ")}
+
+
+def _char_counts(key: str) -> np.ndarray:
+    """Counts of each character of a normalised name (A-Z, 0-9, space)."""
+    return np.bincount(
+        [_ALPHABET.get(c, len(_ALPHABET)) for c in key], minlength=len(_ALPHABET) + 1
+    ).astype(np.int16)
+
+
 @dataclass(frozen=True)
 class GeocodeResult:
     """Per-text outcome (aligned with the input)."""
@@ -216,6 +227,15 @@ class Gazetteer:
 
     def __post_init__(self) -> None:
         self.entries = self.entries.reset_index(drop=True)
+        e = self.entries
+        self._kind = e["kind"].astype(object).to_numpy()
+        self._town = e["town"].astype(object).where(e["town"].notna(), None).to_numpy()
+        self._name = e["name"].astype(object).to_numpy()
+        self._e = e["easting_m"].to_numpy(float)
+        self._n = e["northing_m"].to_numpy(float)
+        self._memo = {}
+        category = e["category"] if "category" in e else pd.Series(None, index=e.index)
+        self._hospitals = np.flatnonzero(category.astype(object).to_numpy() == "hospital")
         by_key: dict[str, list[int]] = defaultdict(list)
         for i, k in enumerate(self.entries["key"].tolist()):
             by_key[k].append(i)
@@ -223,7 +243,16 @@ class Gazetteer:
         blocks: dict[str, list[str]] = defaultdict(list)
         for k in self._by_key:
             blocks[k[:1]].append(k)
-        self._blocks = dict(blocks)
+        # Per first letter: names, lengths and character counts, so the fuzzy
+        # search computes difflib's quick_ratio upper bound for a whole block at once.
+        self._blocks = {
+            letter: (
+                names,
+                np.array([len(k) for k in names]),
+                np.stack([_char_counts(k) for k in names]),
+            )
+            for letter, names in blocks.items()
+        }
         towns = {t for t in self.entries["town"].dropna().tolist() if t}
         self._towns = sorted(towns, key=len, reverse=True)
 
@@ -244,18 +273,34 @@ class Gazetteer:
         return key, None
 
     def _candidates(self, key: str) -> tuple[list[int], float]:
-        """Entries whose name matches ``key`` exactly (1.0) or best fuzzily."""
+        """Entries whose name matches ``key`` exactly (1.0) or best fuzzily.
+
+        Fuzzy: among names with the same first letter and a length within 3,
+        the highest :class:`difflib.SequenceMatcher` ratio (ties: the smaller
+        name). Only names whose ``quick_ratio`` (an upper bound of the ratio)
+        reaches the threshold can be accepted, so only those are scored, best
+        bound first, stopping early; a text none of them matches gets the best
+        ratio among them (0.0 when no name could have matched).
+        """
         if key in self._by_key:
             return self._by_key[key], 1.0
+        block = self._blocks.get(key[:1])
+        if block is None or not key:
+            return [], 0.0
+        names, lengths, counts = block
+        near = np.flatnonzero(np.abs(lengths - len(key)) <= 3)
+        if not len(near):
+            return [], 0.0
+        shared = np.minimum(counts[near], _char_counts(key)).sum(axis=1)
+        quick = 2.0 * shared / (lengths[near] + len(key))
         best, best_score = None, 0.0
         sm = SequenceMatcher(autojunk=False)
         sm.set_seq2(key)
-        for cand in self._blocks.get(key[:1], ()):
-            if abs(len(cand) - len(key)) > 3:
-                continue
+        for j in np.argsort(-quick, kind="stable"):
+            if quick[j] < max(best_score, self.threshold):
+                break
+            cand = names[near[j]]
             sm.set_seq1(cand)
-            if sm.real_quick_ratio() <= best_score or sm.quick_ratio() <= best_score:
-                continue
             r = sm.ratio()
             if r > best_score or (r == best_score and best is not None and cand < best):
                 best, best_score = cand, r
@@ -264,7 +309,13 @@ class Gazetteer:
         return self._by_key[best], best_score
 
     def _match_text(self, key: str, prefer: str | None):
-        """(entry ids, similarity, town) for one normalised text."""
+        """(entry ids, similarity, town) for one normalised text (memoised)."""
+        memo = self._memo.get((key, prefer))
+        if memo is None:
+            memo = self._memo[(key, prefer)] = self._match_text_uncached(key, prefer)
+        return memo
+
+    def _match_text_uncached(self, key: str, prefer: str | None):
         ids, score = self._candidates(key)
         base, town = self._split_town(key)
         if town is not None and score < 1.0:
@@ -276,11 +327,10 @@ class Gazetteer:
         elif town is not None and score == 1.0:
             town = None  # the whole text is a name (a street may end like a town)
         if town is not None:
-            in_town = [i for i in ids if self.entries.at[i, "town"] == town]
+            in_town = [i for i in ids if self._town[i] == town]
             ids = in_town or ids
         if prefer and len(ids) > 1:
-            kinds = self.entries["kind"].to_numpy()
-            preferred = [i for i in ids if kinds[i] == prefer]
+            preferred = [i for i in ids if self._kind[i] == prefer]
             ids = preferred or ids
         return ids, score, town
 
@@ -292,15 +342,12 @@ class Gazetteer:
 
         Groups with fewer than :data:`MIN_GROUP_MATCHES` such matches get no centre.
         """
-        e = self.entries["easting_m"].to_numpy(float)
-        no = self.entries["northing_m"].to_numpy(float)
+        e, no = self._e, self._n
         pts: dict = defaultdict(list)
         for m, g in zip(matched, group_list, strict=True):
             if g is not None and m and len(m[0]) == 1 and m[1] >= self.threshold:
                 pts[g].append(m[0][0])
-        hospitals = np.flatnonzero(
-            self.entries.get("category", pd.Series(dtype=object)) == "hospital"
-        )
+        hospitals = self._hospitals
         centres = {}
         for g, v in sorted(pts.items()):
             if len(v) < MIN_GROUP_MATCHES:
@@ -321,8 +368,7 @@ class Gazetteer:
         """
         if group not in centres:
             return ids[0], len(ids)
-        e = self.entries["easting_m"].to_numpy(float)[ids]
-        no = self.entries["northing_m"].to_numpy(float)[ids]
+        e, no = self._e[ids], self._n[ids]
         names = sorted(centres)
         cx = np.array([centres[k][0] for k in names])
         cy = np.array([centres[k][1] for k in names])
@@ -370,8 +416,7 @@ class Gazetteer:
                 cache[ck] = self._match_text(key, pref)
             matched.append(cache[ck])
 
-        e = self.entries["easting_m"].to_numpy(float)
-        no = self.entries["northing_m"].to_numpy(float)
+        e, no = self._e, self._n
         group_list = groups.tolist() if groups is not None else [None] * n
         centres = self._group_centres(matched, group_list)
 
@@ -380,8 +425,7 @@ class Gazetteer:
         score = np.full(n, np.nan)
         east = np.full(n, np.nan)
         north = np.full(n, np.nan)
-        kinds = self.entries["kind"].to_numpy()
-        names = self.entries["name"].to_numpy()
+        kinds, names = self._kind, self._name
         for r, (m, g) in enumerate(zip(matched, group_list, strict=True)):
             if m is None:
                 continue
@@ -470,13 +514,19 @@ def build_gazetteer(
     """
     cols = ["key", "name", "kind", "category", "town", "easting_m", "northing_m", "support"]
     pl = police_locations.dropna(subset=["easting_m", "northing_m"])
-    parsed = [parse_police_location(t) for t in pl["location_text"].tolist()]
-    texts = pd.DataFrame(parsed, columns=["place", "street", "town"], index=pl.index)
-    texts["easting_m"] = pl["easting_m"].astype(float)
-    texts["northing_m"] = pl["northing_m"].astype(float)
+    # Addresses repeat: parse and normalise each distinct text once.
+    codes, distinct = pd.factorize(pl["location_text"], use_na_sentinel=True)
+    parsed = pd.DataFrame(
+        [parse_police_location(t) for t in distinct], columns=["place", "street", "town"]
+    )
+    parsed["town_key"] = parsed["town"].map(normalise_place, na_action="ignore")
+    parsed["street_key"] = parsed["street"].map(normalise_place, na_action="ignore")
+    parsed["key"] = parsed["place"].map(normalise_place, na_action="ignore")
+    ok = codes >= 0
+    texts = parsed.iloc[codes[ok]].reset_index(drop=True)
+    texts["easting_m"] = pl["easting_m"].to_numpy(float)[ok]
+    texts["northing_m"] = pl["northing_m"].to_numpy(float)[ok]
     texts = texts.dropna(subset=["street", "town"])
-    texts["town_key"] = texts["town"].map(normalise_place)
-    texts["street_key"] = texts["street"].map(normalise_place)
     texts["name"] = texts["street"]
     streets = _median_points(texts, ["street_key", "town_key"])
     streets = streets.rename(columns={"street_key": "key", "town_key": "town"})
@@ -491,12 +541,15 @@ def build_gazetteer(
     p["street_key"] = p["street"].map(normalise_place)
     # Town of a POI: from the police text naming it on its street, else the
     # nearest street entry of the same street name.
-    named = texts.dropna(subset=["place"]).copy()
-    named["key"] = named["place"].map(normalise_place)
-    named_town = (
-        named.groupby(["key", "street_key"])["town_key"].agg(lambda s: s.mode().iloc[0]).to_dict()
+    named = texts.dropna(subset=["place"])
+    counts = named.groupby(["key", "street_key", "town_key"]).size().rename("n").reset_index()
+    # The town most records give (ties: the first in name order).
+    counts = counts.sort_values(["key", "street_key", "n", "town_key"], ascending=[1, 1, 0, 1])
+    first = counts.drop_duplicates(["key", "street_key"])
+    named_town = dict(
+        zip(zip(first["key"], first["street_key"], strict=True), first["town_key"], strict=True)
     )
-    named_count = named.groupby(["key", "street_key"]).size().to_dict()
+    named_count = counts.groupby(["key", "street_key"])["n"].sum().to_dict()
     by_street: dict[str, pd.DataFrame] = {k: g for k, g in streets.groupby("key")}
     towns = []
     for key, sk, x, y in p[["key", "street_key", "easting_m", "northing_m"]].itertuples(

@@ -49,11 +49,23 @@ class RawBatch:
     quarantine: pd.DataFrame
     rows_in: int
     raw: pd.Series | None = None
+    #: For CSV: the file's header; the raw text of a row is rebuilt from its
+    #: fields in this order only when the row is quarantined (cheaper than
+    #: keeping every row's text).
+    csv_header: tuple[str, ...] | None = None
 
     def raw_rows(self, mask: pd.Series) -> pd.Series:
         """Original text of the rows selected by ``mask`` (aligned with ``rows``)."""
         if self.raw is not None:
             return self.raw.set_axis(self.rows.index)[mask]
+        if self.csv_header is not None:
+            picked = self.rows.loc[mask, list(self.csv_header)]
+            out = []
+            for fields in picked.itertuples(index=False, name=None):
+                buf = io.StringIO()
+                csv.writer(buf, lineterminator="").writerow(fields)
+                out.append(buf.getvalue())
+            return pd.Series(out, index=picked.index, dtype="string")
         picked = self.rows.loc[mask].drop(columns="row_number")
         return pd.Series(
             [json.dumps(r, sort_keys=True, ensure_ascii=False) for r in picked.to_dict("records")],
@@ -99,8 +111,21 @@ def read_text(path: Path) -> tuple[str, str]:
 
 
 def has_surrogates(text: str) -> bool:
-    """True when ``text`` holds bytes that were not valid UTF-8 (see :func:`read_text`)."""
-    return any("\udc80" <= ch <= "\udcff" for ch in text)
+    r"""True when ``text`` holds bytes that were not valid UTF-8 (see :func:`read_text`).
+
+    Such bytes decode to lone surrogates, which strict UTF-8 cannot encode; the
+    checks run in C (ASCII first, the common case).
+
+    >>> has_surrogates("caf\u00e9"), has_surrogates(b"caf\xe9".decode("utf-8", "surrogateescape"))
+    (False, True)
+    """
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def printable(text: str) -> str:
@@ -128,7 +153,8 @@ def _check_columns(path: Path, found: list[str], expected: list[str]) -> None:
 
 
 def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
-    reader = csv.reader(io.StringIO(read_text(path)[0], newline=""), strict=True)
+    text = read_text(path)[0]
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -136,7 +162,10 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
     except csv.Error as exc:
         raise SourceFileError(path, f"header is not valid CSV ({exc})") from exc
     _check_columns(path, header, expected)
-    good, raws, numbers, bad = [], [], [], []
+    # Most files hold only valid UTF-8: then no row needs the per-row check.
+    clean = not has_surrogates(text)
+    width = len(header)
+    good, numbers, bad = [], [], []
     row_number = 0
     while True:
         line = reader.line_num + 1
@@ -149,6 +178,10 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
         if not fields:
             continue
         row_number += 1
+        if len(fields) == width and (clean or not has_surrogates("".join(fields))):
+            good.append(fields)
+            numbers.append(row_number)
+            continue
         buf = io.StringIO()
         csv.writer(buf, lineterminator="").writerow(fields)
         raw = buf.getvalue()
@@ -161,7 +194,7 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
                     f"line {line}: bytes that are not UTF-8",
                 )
             )
-        elif len(fields) != len(header):
+        else:
             bad.append(
                 (
                     row_number,
@@ -170,10 +203,6 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
                     f"line {line}: {len(fields)} fields, header has {len(header)}",
                 )
             )
-        else:
-            good.append(fields)
-            raws.append(raw)
-            numbers.append(row_number)
     rows = (
         pd.DataFrame(good, columns=header, dtype="object")[expected]
         if good
@@ -184,7 +213,7 @@ def _read_csv(path: Path, expected: list[str], source: str) -> RawBatch:
         rows.reset_index(drop=True),
         quarantine_frame(source, path.name, bad),
         row_number,
-        pd.Series(raws, dtype="string"),
+        csv_header=tuple(header),
     )
 
 
