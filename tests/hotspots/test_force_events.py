@@ -60,6 +60,7 @@ def test_every_landed_row_is_read_and_accounted_for(world, small_world):
     # the guard flags exactly the police-generated crime types, nothing else
     flagged = set(study.loc[study["excluded_by_guard"], "crime_type"])
     assert flagged == {"Drugs", "Possession of weapons"}
+    assert record["police_generated_crime_types"] == ["Drugs", "Possession of weapons"]
     assert record["exclude_police_generated"] is True
     # an unlinked call carries the harm of its classification (anti-social behaviour: 1 day)
     asb = study[(study["source"] == "incident") & (study["crime_type"] == "Anti-social behaviour")]

@@ -224,7 +224,9 @@ def prepare_force_events(
     record = {
         "exclude_police_generated": bool(exclude_police_generated),
         "guard_rule": "is_police_generated of marts.fct_events",
-        "police_generated_crime_types": sorted(set(study.loc[guard, "crime_type"])),
+        "police_generated_crime_types": sorted(
+            set(study.loc[study["is_police_generated"], "crime_type"])
+        ),
         "event_types": list(event_types),
         "type_harm_weights": {t: float(mult.get(t, 1.0)) for t in event_types},
         "rows_in": len(ev),
