@@ -172,3 +172,33 @@ def test_located_datasets_carry_the_location_contract(world_run):
             assert loaded.loc[~unlocated, "lsoa21_code"].notna().mean() > 0.9, spec.source
     occurrences = pd.read_parquet(s.lake_dir / "police" / "occurrences")
     assert occurrences["h3_cell"].notna().mean() > 0.95
+
+
+def test_a_failed_blocking_check_fails_the_run(world_run):
+    """Checks share one step per delivery; a blocking one that fails still fails the run."""
+    s, instance, defs = world_run["settings"], world_run["instance"], world_run["defs"]
+    spec = SPECS["police.cad_incidents"]
+    first = world_run["results"][spec.source]["requests"][0]
+    src = next((s.landing_dir / spec.agency / spec.dataset / first).glob(spec.file_glob))
+    lines = src.read_text().splitlines()
+    assert len(lines) > 60
+    # Blank the incident ref (required) on 40% of the rows: a broken extract.
+    broken = [lines[0]] + [
+        "," + line.split(",", 1)[1] if i % 5 < 2 else line for i, line in enumerate(lines[1:])
+    ]
+    folder = s.landing_dir / spec.agency / spec.dataset / "2026-03"
+    folder.mkdir()
+    (folder / src.name).write_text("\n".join(broken) + "\n")
+    instance.add_dynamic_partitions(f"{spec.slug}_deliveries", ["2026-03"])
+    result = dg.materialize(
+        [*defs.assets, *defs.asset_checks],
+        selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+        partition_key="2026-03",
+        instance=instance,
+        resources=defs.resources,
+        raise_on_error=False,
+    )
+    assert not result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["quarantine_share"] is False
+    assert checks["rows_reconcile"] is True  # nothing lost, just too much quarantined

@@ -52,121 +52,143 @@ def count_rows(path: Path) -> int:
     return count_csv_rows(path)
 
 
+def _rows_reconcile(platform: PlatformConfig, spec, delivery, loaded_path, loaded, quarantined):
+    from vrdp.lake import read_parquet_metadata
+
+    files = json.loads(read_parquet_metadata(loaded_path)["vrdp.files"])
+    folder = landing_folder(platform, spec) / delivery
+    per_file = {}
+    for f in files:
+        if f["status"] != "loaded":
+            continue
+        n_in = count_rows(folder / f["name"])
+        n_loaded = int((loaded["source_file"] == f["name"]).sum()) if len(loaded) else 0
+        n_q = int((quarantined["source_file"] == f["name"]).sum()) if len(quarantined) else 0
+        per_file[f["name"]] = {"in": n_in, "loaded": n_loaded, "quarantined": n_q}
+    bad = {k: v for k, v in per_file.items() if v["in"] != v["loaded"] + v["quarantined"]}
+    return dg.AssetCheckResult(
+        check_name="rows_reconcile",
+        passed=not bad,
+        metadata={
+            "files_checked": len(per_file),
+            "rows_in": sum(v["in"] for v in per_file.values()),
+            "rows_loaded": len(loaded),
+            "rows_quarantined": len(quarantined),
+            "files_not_reconciled": dg.MetadataValue.json(bad),
+        },
+    )
+
+
+def _contract(spec, loaded):
+    from quality.contracts.agencies import agency_contracts
+    from quality.ge import validate_frame
+
+    if loaded.empty:
+        return dg.AssetCheckResult(check_name="contract", passed=True, metadata={"rows": 0})
+    summary = validate_frame(loaded, agency_contracts()[spec.source].expectations(), spec.slug)
+    return dg.AssetCheckResult(
+        check_name="contract",
+        passed=summary.success,
+        metadata={"rows": len(loaded), **summary.as_metadata()},
+    )
+
+
+def _quarantine_share(spec, loaded, quarantined):
+    from quality.contracts.agencies import agency_contracts
+
+    total = len(loaded) + len(quarantined)
+    share = len(quarantined) / total if total else 0.0
+    contract = agency_contracts()[spec.source]
+    applies = total >= contract.min_rows_for_share
+    return dg.AssetCheckResult(
+        check_name="quarantine_share",
+        passed=share <= contract.max_quarantine_share or not applies,
+        metadata={
+            "quarantine_share": round(share, 4),
+            "limit": contract.max_quarantine_share,
+            "rows": total,
+            "rule_applies": applies,
+        },
+    )
+
+
+def _located(loaded):
+    located_rows = loaded[loaded["coordinate_fault"].fillna("ok") != "missing"]
+    share = float(located_rows["in_area"].mean()) if len(located_rows) else 1.0
+    return dg.AssetCheckResult(
+        check_name="located_in_force_area",
+        passed=share >= MIN_SHARE_IN_FORCE_AREA,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "share_in_force_area": round(share, 4),
+            "located_rows": len(located_rows),
+        },
+    )
+
+
 def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
+    """The dataset's checks, evaluated in one step per delivery.
+
+    One step instead of one per check: each Dagster step costs a fixed overhead,
+    and every delivery is its own run. Each check keeps its own name, result and
+    blocking flag.
+    """
     key = source_keys(spec)[0]
     partitions = delivery_partitions(spec)
+    specs = [
+        dg.AssetCheckSpec(
+            "rows_reconcile",
+            asset=key,
+            blocking=True,
+            partitions_def=partitions,
+            description="Rows in each file = rows loaded + rows quarantined.",
+        ),
+        dg.AssetCheckSpec(
+            "contract",
+            asset=key,
+            blocking=True,
+            partitions_def=partitions,
+            description="The contract's great-expectations suite on the loaded rows.",
+        ),
+        dg.AssetCheckSpec(
+            "quarantine_share",
+            asset=key,
+            blocking=True,
+            partitions_def=partitions,
+            description="Quarantined share under the contract's limit (batches of 50+ rows).",
+        ),
+    ]
+    if spec.located:
+        specs.append(
+            dg.AssetCheckSpec(
+                "located_in_force_area",
+                asset=key,
+                blocking=False,
+                partitions_def=partitions,
+                description="Most located rows fall inside the force area.",
+            )
+        )
 
-    def _frames(platform: PlatformConfig, delivery: str):
+    @dg.multi_asset_check(
+        name=f"{spec.slug}_checks",
+        specs=specs,
+        description=f"Contract checks on each delivery of {spec.source}.",
+    )
+    def _checks(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
         import pandas as pd
 
+        delivery = context.partition_key
         loaded_path, quarantine_path = agency_lake_paths(
             platform.resolve().lake_dir, spec, delivery
         )
-        return loaded_path, pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+        loaded, quarantined = pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+        yield _rows_reconcile(platform, spec, delivery, loaded_path, loaded, quarantined)
+        yield _contract(spec, loaded)
+        yield _quarantine_share(spec, loaded, quarantined)
+        if spec.located:
+            yield _located(loaded)
 
-    @dg.asset_check(
-        asset=key,
-        name="rows_reconcile",
-        blocking=True,
-        partitions_def=partitions,
-        description="Rows in each file = rows loaded + rows quarantined.",
-    )
-    def rows_reconcile(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-        from vrdp.lake import read_parquet_metadata
-
-        delivery = context.partition_key
-        loaded_path, loaded, quarantined = _frames(platform, delivery)
-        files = json.loads(read_parquet_metadata(loaded_path)["vrdp.files"])
-        folder = landing_folder(platform, spec) / delivery
-        per_file = {}
-        for f in files:
-            if f["status"] != "loaded":
-                continue
-            n_in = count_rows(folder / f["name"])
-            n_loaded = int((loaded["source_file"] == f["name"]).sum()) if len(loaded) else 0
-            n_q = int((quarantined["source_file"] == f["name"]).sum()) if len(quarantined) else 0
-            per_file[f["name"]] = {"in": n_in, "loaded": n_loaded, "quarantined": n_q}
-        bad = {k: v for k, v in per_file.items() if v["in"] != v["loaded"] + v["quarantined"]}
-        return dg.AssetCheckResult(
-            passed=not bad,
-            metadata={
-                "files_checked": len(per_file),
-                "rows_in": sum(v["in"] for v in per_file.values()),
-                "rows_loaded": len(loaded),
-                "rows_quarantined": len(quarantined),
-                "files_not_reconciled": dg.MetadataValue.json(bad),
-            },
-        )
-
-    @dg.asset_check(
-        asset=key,
-        name="contract",
-        blocking=True,
-        partitions_def=partitions,
-        description="The contract's great-expectations suite on the loaded rows.",
-    )
-    def contract(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-        from quality.contracts.agencies import agency_contracts
-        from quality.ge import validate_frame
-
-        _, loaded, _ = _frames(platform, context.partition_key)
-        if loaded.empty:
-            return dg.AssetCheckResult(passed=True, metadata={"rows": 0})
-        summary = validate_frame(loaded, agency_contracts()[spec.source].expectations(), spec.slug)
-        return dg.AssetCheckResult(
-            passed=summary.success, metadata={"rows": len(loaded), **summary.as_metadata()}
-        )
-
-    @dg.asset_check(
-        asset=key,
-        name="quarantine_share",
-        blocking=True,
-        partitions_def=partitions,
-        description="Quarantined share under the contract's limit (batches of 50+ rows).",
-    )
-    def quarantine_share(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-        from quality.contracts.agencies import agency_contracts
-
-        _, loaded, quarantined = _frames(platform, context.partition_key)
-        total = len(loaded) + len(quarantined)
-        share = len(quarantined) / total if total else 0.0
-        contract = agency_contracts()[spec.source]
-        applies = total >= contract.min_rows_for_share
-        return dg.AssetCheckResult(
-            passed=share <= contract.max_quarantine_share or not applies,
-            metadata={
-                "quarantine_share": round(share, 4),
-                "limit": contract.max_quarantine_share,
-                "rows": total,
-                "rule_applies": applies,
-            },
-        )
-
-    checks = [rows_reconcile, contract, quarantine_share]
-    if spec.located:
-
-        @dg.asset_check(
-            asset=key,
-            name="located_in_force_area",
-            blocking=False,
-            partitions_def=partitions,
-            description="Most located rows fall inside the force area.",
-        )
-        def located(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-            _, loaded, _ = _frames(platform, context.partition_key)
-            located_rows = loaded[loaded["coordinate_fault"].fillna("ok") != "missing"]
-            share = float(located_rows["in_area"].mean()) if len(located_rows) else 1.0
-            return dg.AssetCheckResult(
-                passed=share >= MIN_SHARE_IN_FORCE_AREA,
-                severity=dg.AssetCheckSeverity.WARN,
-                metadata={
-                    "share_in_force_area": round(share, 4),
-                    "located_rows": len(located_rows),
-                },
-            )
-
-        checks.append(located)
-    return checks
+    return [_checks]
 
 
 def agency_source_checks() -> list[dg.AssetChecksDefinition]:

@@ -248,6 +248,8 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
     good: list[list] = []
     bad: list[list] = []
     row_number = 0
+    # Most files hold only valid UTF-8: then no row needs the per-field check.
+    clean = not has_surrogates(text)
     while True:
         line_number = reader.line_num + 1
         try:
@@ -261,7 +263,7 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
         if not fields:
             continue  # a truly empty line is not a row (files end with one)
         row_number += 1
-        if any(has_surrogates(f) for f in fields):
+        if not clean and any(has_surrogates(f) for f in fields):
             bad.append(
                 [
                     row_number,
