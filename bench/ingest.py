@@ -194,6 +194,8 @@ def dagster_overhead(world: Path, root: Path, source: str = "nhs.safeguarding", 
 
     Each delivery is loaded three ways into fresh lakes: the function directly,
     ``dg.materialize`` of the source asset without its checks, and with them.
+    One more delivery is loaded first each way, untimed, so imports and caches
+    (great-expectations, pyproj) are warm for all three.
     """
     import warnings
 
@@ -205,7 +207,7 @@ def dagster_overhead(world: Path, root: Path, source: str = "nhs.safeguarding", 
     warnings.filterwarnings("ignore")
     spec = next(s for s in LANDING_SOURCES if s.source == source)
     src = world / "landing" / spec.agency / spec.dataset
-    folders = sorted(p for p in src.iterdir() if p.is_dir())[:n]
+    folders = sorted(p for p in src.iterdir() if p.is_dir())[: n + 1]
     os.environ["VRDP_DATA_ROOT"] = str(root)
     for f in folders:
         shutil.copytree(f, root / "landing" / spec.agency / spec.dataset / f.name)
@@ -224,15 +226,16 @@ def dagster_overhead(world: Path, root: Path, source: str = "nhs.safeguarding", 
             lake_dir=lake,
             validated_on=date.today(),
         )
-        direct.append(time.perf_counter() - t)
-        rows += done.result.rows_in
+        if i:
+            direct.append(time.perf_counter() - t)
+            rows += done.result.rows_in
     for with_checks, out in ((False, bare), (True, checked)):
         instance = dg.DagsterInstance.ephemeral()
         instance.add_dynamic_partitions(f"{spec.slug}_deliveries", [f.name for f in folders])
         selection = dg.AssetSelection.assets(*source_keys(spec)[:2])
         if not with_checks:
             selection = selection.without_checks()
-        for folder in folders:
+        for i, folder in enumerate(folders):
             t = time.perf_counter()
             result = dg.materialize(
                 everything,
@@ -242,13 +245,15 @@ def dagster_overhead(world: Path, root: Path, source: str = "nhs.safeguarding", 
                 resources=defs.resources,
                 run_config=config,
             )
-            out.append(time.perf_counter() - t)
+            if i:
+                out.append(time.perf_counter() - t)
             assert result.success
     mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
     return {
         "source": source,
-        "deliveries": len(folders),
-        "rows_per_delivery": round(rows / len(folders)),
+        "deliveries_timed": len(folders) - 1,
+        "rows_per_delivery": round(rows / (len(folders) - 1)),
+        "steps_per_run_with_checks": 2,
         "direct_seconds_mean": round(mean(direct), 3),
         "materialize_without_checks_seconds_mean": round(mean(bare), 3),
         "materialize_with_checks_seconds_mean": round(mean(checked), 3),
