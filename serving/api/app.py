@@ -152,11 +152,6 @@ def _naive_local(ts: datetime) -> datetime:
     return ts.astimezone(LONDON).replace(tzinfo=None) if ts.tzinfo else ts
 
 
-def _naive_utc(ts: datetime) -> datetime:
-    """UTC-naive, as the GPS files store it."""
-    return ts.astimezone(ZoneInfo("UTC")).replace(tzinfo=None) if ts.tzinfo else ts
-
-
 class BodyLimit:
     """ASGI middleware: 413 problem for bodies above the limit (declared or streamed)."""
 
@@ -576,10 +571,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         key = _key(idempotency_key)
         if len(batch.pings) > s.max_gps_pings:
             raise Problem(413, f"at most {s.max_gps_pings} pings per batch, got {len(batch.pings)}")
-        now = datetime.now(ZoneInfo("UTC")).replace(tzinfo=None) + timedelta(minutes=5)
+        # Landed GPS files carry Europe/London wall time without a zone, as the
+        # platform reads them (vrdp.dosage.localtime); zoned pings are converted.
+        now = datetime.now(LONDON).replace(tzinfo=None) + timedelta(minutes=5)
         pings = []
         for i, g in enumerate(batch.pings):
-            ts = _naive_utc(g.ts)
+            ts = _naive_local(g.ts)
             if ts > now:
                 raise Problem(422, f"pings.{i}.ts is in the future")
             pings.append(

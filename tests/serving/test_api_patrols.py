@@ -143,3 +143,30 @@ def test_post_validation_problems(server):
             422,
         )
     assert not (server.data_root / "api" / "idempotency" / "gps" / "validation-0001.json").exists()
+
+
+def test_zoned_gps_lands_as_london_wall_time(server):
+    """Landed GPS is Europe/London wall time without a zone (as the platform reads it):
+    a summer ping sent in UTC lands an hour later on the wall clock, in its local day."""
+    body = {
+        "officer_id": "PC4001",
+        "device_id": "TVP-MDT-00001",
+        "mode": "foot",
+        "pings": [
+            {"ts": "2025-07-14T23:30:00Z", "lat": 51.752, "lon": -1.2577},
+            {"ts": "2025-07-15T00:40:00+01:00", "lat": 51.752, "lon": -1.2577},
+        ],
+    }
+    with server.client("officer") as c:
+        r = c.post("/v1/patrols/gps", json=body, headers={"Idempotency-Key": "gps-zoned-0001"})
+    assert r.status_code == 201, r.text
+    path = (
+        server.data_root
+        / "landing"
+        / "patrol"
+        / "gps"
+        / "2025-07-15"
+        / "gps_gps-zoned-0001.parquet"
+    )
+    ts = pd.read_parquet(path)["ts"].astype(str).tolist()
+    assert ts == ["2025-07-15 00:30:00", "2025-07-15 00:40:00"]
