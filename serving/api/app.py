@@ -337,6 +337,16 @@ def _allocation(snap: Snapshot, team: str | None, today: str) -> list:
     return sorted(out, key=lambda h: (h.rank if h.rank is not None else 10**9, h.id))
 
 
+def _no_tasking_note(snap: Snapshot, day: str) -> str:
+    """Why an allocation is empty: the tasking days the served export holds."""
+    days = sorted({str(h.date)[:10] for h in snap.hotspots if h.date is not None})
+    held = ", ".join(days[-3:]) if days else "none"
+    return (
+        f"the served export ({snap.version}) has no tasking for {day}; its tasking days: {held}"
+        " (VRDP_API_TODAY serves another day)"
+    )
+
+
 def _team_for(p: Principal, team: str | None) -> str | None:
     if p.role == "officer":
         if team is not None and p.team is not None and team != p.team:
@@ -455,7 +465,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         team = _team_for(p, team)
         day = _today(s)
         items = [h.public() for h in _allocation(snap, team, day)]
-        return {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
+        out = {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
+        if not items:
+            out["note"] = _no_tasking_note(snap, day)
+        return out
 
     @app.get("/v1/taskings/random", tags=["officer"])
     async def random_tasking(
@@ -473,7 +486,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         day = _today(s)
         pool = _allocation(snap, team, day)
         if not pool:
-            raise Problem(404, f"no tasked hot spots for team {team!r} on {day}")
+            raise Problem(
+                404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day)}"
+            )
         rid = request.state.request_id
         seed = int.from_bytes(hashlib.sha256(rid.encode()).digest()[:8], "big")
         chosen = random.Random(seed).choice(pool)

@@ -196,3 +196,16 @@ def httpx_client(url):
     import httpx
 
     return httpx.Client(base_url=url, timeout=10)
+
+
+def test_empty_allocation_says_which_days_the_export_holds():
+    from types import SimpleNamespace
+
+    from serving.api.app import _no_tasking_note
+
+    snap = SimpleNamespace(
+        version="v1", hotspots=[SimpleNamespace(date="2026-01-01"), SimpleNamespace(date=None)]
+    )
+    note = _no_tasking_note(snap, "2026-11-23")
+    assert "no tasking for 2026-11-23" in note and "2026-01-01" in note
+    assert "VRDP_API_TODAY" in note
