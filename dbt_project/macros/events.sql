@@ -31,6 +31,12 @@
         cast(null as double) as geocode_score
 {%- endmacro %}
 
+{#- Place key of an H3 cell: md5 of 'h3:' || cell, a hex digest like every key of
+    the marts (address places are HMAC digests; dim_places.kind tells them apart). -#}
+{% macro h3_place_key(h3_cell) -%}
+    md5('h3:' || {{ h3_cell }})
+{%- endmacro %}
+
 {#- Event key of the fact table: md5 of source_system || ':' || source_ref. -#}
 {% macro event_key(source_system, source_ref) -%}
     md5({{ source_system }} || ':' || {{ source_ref }})

@@ -54,3 +54,8 @@ def event_location_columns(alias, geocode_score=None, is_located=None):
 def no_event_location():
     """Render vrdp.no_event_location."""
     return ",\n        ".join(f"null as {c}" for c in _LOCATION)
+
+
+def h3_place_key(h3_cell):
+    """Render vrdp.h3_place_key."""
+    return f"md5('h3:' || {h3_cell})"

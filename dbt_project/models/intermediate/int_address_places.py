@@ -1,7 +1,7 @@
 """Address places keyed by a keyed pseudonym (restricted: holds addresses).
 
 One row per distinct normalised address of int_person_addresses. place_key is
-"address:" + hex HMAC-SHA256 of the address text with VRDP_PSEUDONYM_SECRET (the
+the hex HMAC-SHA256 of the address text with VRDP_PSEUDONYM_SECRET (the
 secret person keys use, in its own "address|" domain), so marts can name an
 address place without holding the address. A Python model because the secret
 must not appear in compiled SQL, which dbt writes to target/ and its logs.
@@ -17,7 +17,7 @@ SECRET_ENV = "VRDP_PSEUDONYM_SECRET"
 def address_place_key(address_text: str, secret: bytes) -> str:
     """Pseudonymous key of an address place."""
     digest = hmac.new(secret, ("address|" + address_text).encode(), hashlib.sha256)
-    return "address:" + digest.hexdigest()
+    return digest.hexdigest()
 
 
 def model(dbt, session):

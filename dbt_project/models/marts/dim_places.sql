@@ -72,7 +72,7 @@ cells as (
 cell_places as (
 
     select
-        'h3:' || h3_cell as place_key,
+        {{ vrdp.h3_place_key('h3_cell') }} as place_key,
         'h3_cell' as kind,
         h3_cell,
         cast(h3_resolution as integer) as h3_resolution,

@@ -59,7 +59,7 @@ derived as (
             or (typed.event_type = 'crime' and crime_types.is_police_generated),
             false
         ) as is_police_generated,
-        case when typed.h3_cell is not null then 'h3:' || typed.h3_cell end as place_key
+        case when typed.h3_cell is not null then {{ vrdp.h3_place_key('typed.h3_cell') }} end as place_key
     from typed
     left join crime_types on typed.crime_type = crime_types.crime_type
     left join weights on typed.crime_type = weights.crime_type
