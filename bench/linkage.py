@@ -233,6 +233,7 @@ def large_world(world: Path) -> dict:
             out["link"] = {
                 **m.figures(),
                 "model_reason": result.model_reason,
+                "review_band": [ReviewBand().lower, ReviewBand().upper],
                 "review_pairs": len(result.review),
                 "persons": int(keys.nunique()),
             }

@@ -32,8 +32,8 @@ class LinkageConfig(dg.Config):
     retrain: bool = False  # estimate a new model version instead of reusing the latest
     threshold: float = 0.9  # match probability at or above which records are one person
     seed: int = 42  # random sampling of u
-    review_lower: float = 0.5  # pairs with lower <= probability < upper go to review
-    review_upper: float = 0.99
+    review_lower: float = 0.8  # pairs with lower <= probability < upper go to review
+    review_upper: float = 0.95
     # reviewers' decisions (CSV); empty: <data root>/linkage/review/decisions.csv
     decisions_file: str = ""
 

@@ -83,8 +83,8 @@ class ReviewBand:
     [False, True, True, False]
     """
 
-    lower: float = 0.5
-    upper: float = 0.99
+    lower: float = 0.8
+    upper: float = 0.95
 
     def __post_init__(self):
         if not 0.0 <= self.lower <= self.upper <= 1.0:
