@@ -61,8 +61,9 @@ ANALYST_TABLES: dict[str, tuple[str, bool]] = {
 }
 SAFEGUARDING_TABLE = "identity.person_identifiers"
 
-#: keyed pseudonyms (HMAC / md5 hex digests)
-_PSEUDONYM = re.compile(r"^[0-9a-f]{16,128}$")
+#: keyed pseudonyms (HMAC / md5 hex digests), optionally tagged with their kind
+#: (``address:<hmac>`` place keys of marts.dim_places)
+_PSEUDONYM = re.compile(r"^(?:[a-z][a-z0-9_]{0,15}:)?[0-9a-f]{16,128}$")
 
 
 def relation_exists(con, relation: str) -> bool:

@@ -133,12 +133,18 @@ def test_key_columns_must_hold_pseudonyms(tmp_path):
     from serving.person_export import analyst_view_findings
 
     pd.DataFrame(
-        {"person_key": [KEYS[0], "Ann Smith"], "event_key": [KEYS[1], "9434765919"]}
+        {
+            "person_key": [KEYS[0], "Ann Smith"],
+            "event_key": [KEYS[1], "9434765919"],
+            # dim_places tags address place keys with their kind: still a pseudonym
+            "place_key": ["address:" + KEYS[0], "address:OX4 3LE"],
+        }
     ).to_parquet(tmp_path / "p.parquet")
     found = analyst_view_findings(tmp_path)
     assert found == [
         "p.parquet.person_key: 1 value(s) are not keyed pseudonyms",
         "p.parquet.event_key: 1 value(s) are not keyed pseudonyms",
+        "p.parquet.place_key: 1 value(s) are not keyed pseudonyms",
     ]
 
 
