@@ -71,28 +71,12 @@ def analysis_lines(s: Settings, outcome: dict) -> list[str]:
             loaded = lake_rows(s.lake_dir / agency / dataset)
             quarantined = lake_rows(s.lake_dir / "quarantine" / f"{agency}_{dataset}")
             lines.append(f"  {source:<28} {loaded:>9,} / {quarantined:,}")
-    hot = s.lake_dir / "hotspots"
-    if (hot / "hotspot_list.parquet").exists():
-        hl = pd.read_parquet(hot / "hotspot_list.parquet")
-        chosen = hl[hl["selected"]]
-        lines.append(
-            f"hot spot list: {len(chosen)} cells selected (Gi* FDR hot spots ranked by 91-day "
-            f"harm), {int(hl['override'].notna().sum())} analyst overrides applied"
-        )
-        for r in chosen.head(3).itertuples():
-            lines.append(
-                f"  {r.rank:>2}. {r.h3_cell}  z {r.z_score:5.1f}  {r.hotspot_category}, "
-                f"forecast rank {r.forecast_rank}"
-            )
-    if (hot / "backtest.parquet").exists():
-        bt = pd.read_parquet(hot / "backtest.parquet")
-        at5 = bt[bt["area_share"] == 0.05].set_index("method")["pei"]
-        baselines = at5.drop(labels=["forecast"], errors="ignore")
-        forecast = at5.get("forecast", float("nan"))
-        lines.append(
-            f"forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
-            f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
-        )
+    families = (
+        ("hotspots", f"data.police.uk {s.police_uk_force}"),
+        ("force_hotspots", "force and partner records (fct_events)"),
+    )
+    for folder, label in families:
+        lines += _hotspot_lines(s.lake_dir / folder, label)
     effect = s.lake_dir / "patrol" / "trial_effect.parquet"
     if effect.exists():
         import json
@@ -115,6 +99,36 @@ def analysis_lines(s: Settings, outcome: dict) -> list[str]:
             for r in ft.itertuples()
         )
         lines.append(f"risk terrain, central Oxford (real OSM + police.uk): {picked or 'none'}")
+    return lines
+
+
+def _hotspot_lines(hot: Path, label: str) -> list[str]:
+    """The hot spot list and forecast backtest of one hot spot family, if built."""
+    import pandas as pd
+
+    lines = []
+    if (hot / "hotspot_list.parquet").exists():
+        hl = pd.read_parquet(hot / "hotspot_list.parquet")
+        chosen = hl[hl["selected"]]
+        lines.append(
+            f"hot spot list, {label}: {len(chosen)} cells selected (Gi* FDR hot spots ranked "
+            f"by 91-day harm), {int(hl['override'].notna().sum())} analyst overrides applied"
+        )
+        for r in chosen.head(3).itertuples():
+            lines.append(
+                f"  {r.rank:>2}. {r.h3_cell}  z {r.z_score:5.1f}  {r.hotspot_category}, "
+                f"forecast rank {r.forecast_rank}"
+            )
+    if (hot / "backtest.parquet").exists():
+        bt = pd.read_parquet(hot / "backtest.parquet")
+        at5 = bt[bt["area_share"] == 0.05].groupby("method")["pei"].mean()
+        baselines = at5.drop(labels=["forecast"], errors="ignore")
+        if len(baselines):
+            forecast = at5.get("forecast", float("nan"))
+            lines.append(
+                f"  forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
+                f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
+            )
     return lines
 
 
