@@ -205,7 +205,9 @@ def _choose_model(model_dir: Path, retrain: bool) -> tuple[Path | None, str]:
     if path is None:
         return None, "no saved model"
     saved = model_meta(path).get("settings_fingerprint")
-    if saved and saved != settings_fingerprint():
+    if saved is None:  # saved before sidecars: its blocking rules may be the old ones
+        return None, f"{path.name} has no settings fingerprint"
+    if saved != settings_fingerprint():
         return None, f"settings changed since {path.name}"
     return path, f"reused {path.name}"
 
