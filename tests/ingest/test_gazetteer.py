@@ -181,3 +181,12 @@ def test_world_match_rate_and_accuracy_against_truth(world_geocoded):
     assert out.loc[vague, "geocode_kind"].isna().all()
     assert out["geocode_score"].dropna().between(0, 1).all()
     assert np.isfinite(out.loc[out["geocode_kind"].notna(), "easting_m"]).all()
+
+
+def test_an_empty_lake_gives_an_empty_gazetteer_that_locates_nothing():
+    pois = pd.DataFrame(columns=["poi_id", "name", "category", "street", "easting_m", "northing_m"])
+    police = pd.DataFrame(columns=["location_text", "easting_m", "northing_m"])
+    g = build_gazetteer(pois, police)
+    assert g.summary["entries"] == 0
+    res = g.geocode(pd.Series(["The Crown", "home"]))
+    assert res.kind.isna().all() and res.score.tolist()[0] == 0.0

@@ -572,7 +572,11 @@ def build_gazetteer(
     known = set(zip(streets["key"], streets["town"], strict=True))
     ps = p[p["street_key"] != ""].copy()
     ps["name"] = ps["street"]
-    ps = ps[[(k, t) not in known for k, t in zip(ps["street_key"], ps["town"], strict=True)]]
+    unknown = np.array(
+        [(k, t) not in known for k, t in zip(ps["street_key"], ps["town"], strict=True)],
+        dtype=bool,
+    )
+    ps = ps.loc[unknown]
     extra = _median_points(ps, ["street_key", "town"]).rename(columns={"street_key": "key"})
     extra["kind"] = "street"
     extra["category"] = None
