@@ -8,6 +8,15 @@ from pathlib import Path
 import pytest
 
 
+def pytest_ignore_collect(collection_path, config):
+    """Do not collect conftest files as doctest modules: folders' conftests are
+    all named ``conftest`` and would clash in ``sys.modules`` (pytest still
+    loads them as conftests; they hold no doctests)."""
+    if collection_path.name == "conftest.py":
+        return True
+    return None
+
+
 def pytest_configure(config):
     """A test-only pseudonym secret, so assets that derive keys can run in tests."""
     os.environ.setdefault("VRDP_PSEUDONYM_SECRET", "test-only-secret")

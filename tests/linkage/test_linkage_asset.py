@@ -11,7 +11,7 @@ import shutil
 import dagster as dg
 import duckdb
 import pytest
-from conftest import uid
+from linkage_records import uid
 
 from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
 from orchestration.resources import PlatformConfig

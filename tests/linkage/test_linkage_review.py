@@ -2,7 +2,7 @@
 
 import pandas as pd
 import pytest
-from conftest import uid
+from linkage_records import uid
 
 from vrdp.linkage.review import (
     DECISION_COLUMNS,

@@ -1,5 +1,5 @@
 import pytest
-from conftest import ORIGIN, PERSON_1, PERSON_2
+from api_server import ORIGIN, PERSON_1, PERSON_2
 
 from serving.api.audit import read_audit, verify_audit
 
@@ -149,7 +149,7 @@ def test_person_exports_are_separate_and_the_safeguarding_one_restricted(server)
 
 
 def test_demo_tokens_only_when_enabled(tmp_path, start_server):
-    from conftest import OFFSETS, hotspot_rows, publish
+    from api_server import OFFSETS, hotspot_rows, publish
 
     publish(tmp_path / "exports", hotspot_rows(OFFSETS[:1]))
     srv = start_server(tmp_path, VRDP_API_DEMO_TOKENS="1")

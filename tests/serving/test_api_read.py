@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from conftest import OFFSETS, ORIGIN, hotspot_rows
+from api_server import OFFSETS, ORIGIN, hotspot_rows
 
 
 def hand_distance(lat1, lon1, lat2, lon2):

@@ -1,6 +1,6 @@
 import threading
 
-from conftest import OFFSETS, hotspot_rows, publish
+from api_server import OFFSETS, hotspot_rows, publish
 
 
 def test_switches_to_new_export_atomically_while_serving(tmp_path, start_server):

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from conftest import ORIGIN, TOKEN
+from api_server import ORIGIN, TOKEN
 
 from bench.api import build_requests, drive, percentile_ms
 

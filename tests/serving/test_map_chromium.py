@@ -88,7 +88,7 @@ def tasking_world(root):
 
     import h3
     import pandas as pd
-    from conftest import ORIGIN, hotspot_rows, publish
+    from api_server import ORIGIN, hotspot_rows, publish
 
     from serving.exports import ExportFile, publish_export
 

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import os
 
+import pandas as pd
+
 SECRET_ENV = "VRDP_PSEUDONYM_SECRET"
 
 
@@ -39,5 +41,10 @@ def model(dbt, session):
         .df()
     )
     key = secret.encode()
-    addresses["place_key"] = [address_place_key(t, key) for t in addresses["address_text"]]
+    # typed even when there are no addresses yet (an empty list would become DOUBLE)
+    addresses["place_key"] = pd.Series(
+        [address_place_key(t, key) for t in addresses["address_text"]],
+        index=addresses.index,
+        dtype="string",
+    )
     return addresses[["place_key", "address_text", "address_line", "postcode", "records"]]
