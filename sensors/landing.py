@@ -184,7 +184,9 @@ def delivery_sensor(spec) -> dg.SensorDefinition:
         name=f"{spec.slug}_deliveries",
         description=f"Watches landing/{spec.agency}/{spec.dataset}/<delivery>/ for new files.",
         asset_selection=dg.AssetSelection.assets(key, quarantine_key),
-        minimum_interval_seconds=60,
+        # the patrol app posts GPS and activity all day and the loop to updated
+        # dosage and evaluation aims at under a minute; agencies deliver monthly
+        minimum_interval_seconds=15 if spec.agency == "patrol" else 60,
         default_status=dg.DefaultSensorStatus.STOPPED,
     )
     def _sensor(context: dg.SensorEvaluationContext, platform: PlatformConfig):
