@@ -270,7 +270,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--no-dagster", action="store_true", help="skip the overhead runs")
     parser.add_argument("--out", default=str(OUT))
     args = parser.parse_args(argv)
-    world = Path(args.world)
+    from bench.worlds import ensure_world
+
+    world = ensure_world(Path(args.world), "large")
     load_before = os.getloadavg()
     tmp = Path(tempfile.mkdtemp(prefix="vrdp_bench_ingest_"))
     lake = tmp / "data" / "lake"

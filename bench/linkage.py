@@ -128,31 +128,10 @@ class TreeMemory:
 
 
 def _wait_for_world(world: Path) -> Path:
-    if str(world) == "/tmp/w_large" and not Path("/tmp/gen_done").exists():
-        print("waiting for /tmp/gen_done ...", flush=True)
-        while not Path("/tmp/gen_done").exists():
-            time.sleep(10)
-    if (world / "truth" / "world.json").exists():
-        return world
-    world = CACHE / "w_large"
-    if not (world / "truth" / "world.json").exists():
-        print(f"generating the large world into {world} ...", flush=True)
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "synthetic.world",
-                "--seed",
-                "7",
-                "--scale",
-                "large",
-                "--out",
-                str(world),
-            ],
-            check=True,
-            cwd=REPO_ROOT,
-        )
-    return world
+    """``world`` if it holds the large world, else the benchmark cache's (generated once)."""
+    from bench.worlds import ensure_world
+
+    return ensure_world(world, "large")
 
 
 def prepare_records(world: Path, root: Path) -> pd.DataFrame:

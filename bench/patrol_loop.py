@@ -293,6 +293,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", type=Path, default=Path("bench/results/patrol_loop.json"))
     ap.add_argument("--keep", action="store_true", help="keep the temporary data root")
     args = ap.parse_args(argv)
+    from bench.worlds import ensure_world
+
+    args.world = ensure_world(args.world, "medium")
 
     tmp = Path(tempfile.mkdtemp(prefix="vrdp_patrol_loop_"))
     root = tmp / "data"
