@@ -335,7 +335,7 @@ def main(argv=None) -> dict:
         "target_seconds": 60,
         "caveats": (
             "Runs execute in-process and ticks fire back to back. A daemon also waits for "
-            "tick intervals (the file sensors' minimum_interval_seconds is 60, the "
+            "tick intervals (the patrol sensors' minimum_interval_seconds is 15, the "
             "automation sensor's 30 by default) and starts each run in a new process "
             "(run_process_start_seconds each; the loop has "
             f"{len(loop['runs'])} runs)."
