@@ -33,3 +33,19 @@
             then upper({{ column }})
     end
 {%- endmacro %}
+
+{#- The located columns every located lake table carries (vrdp.geo.locate_points),
+    typed for staging: BNG metres, WGS84, H3 cell, LSOA 2021/2011, ward and
+    in_force_area; null where a row has no usable point. -#}
+{% macro located_columns() -%}
+    cast(easting_m as double) as easting_m,
+    cast(northing_m as double) as northing_m,
+    cast(longitude as double) as longitude,
+    cast(latitude as double) as latitude,
+    h3_cell,
+    cast(h3_resolution as integer) as h3_resolution,
+    lsoa21_code,
+    lsoa11_code,
+    ward_code,
+    in_force_area
+{%- endmacro %}

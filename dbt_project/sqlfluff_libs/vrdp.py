@@ -59,3 +59,13 @@ def no_event_location():
 def h3_place_key(h3_cell):
     """Render vrdp.h3_place_key."""
     return f"md5('h3:' || {h3_cell})"
+
+
+def located_columns():
+    """Render vrdp.located_columns."""
+    return (
+        "cast(easting_m as double) as easting_m, cast(northing_m as double) as northing_m, "
+        "cast(longitude as double) as longitude, cast(latitude as double) as latitude, "
+        "h3_cell, cast(h3_resolution as integer) as h3_resolution, lsoa21_code, "
+        "lsoa11_code, ward_code, in_force_area"
+    )

@@ -17,16 +17,7 @@ final as (
         offence_description,
         domestic_abuse_flag,
         outcome,
-        cast(easting_m as double) as easting_m,
-        cast(northing_m as double) as northing_m,
-        cast(longitude as double) as longitude,
-        cast(latitude as double) as latitude,
-        h3_cell,
-        cast(h3_resolution as integer) as h3_resolution,
-        lsoa21_code,
-        lsoa11_code,
-        ward_code,
-        in_force_area,
+        {{ vrdp.located_columns() }},
         coalesce(committed_to, committed_from) as committed_to
 
     from source
