@@ -263,8 +263,98 @@ def _emit_places(em: Emitter, geo, pois: pd.DataFrame, cfg: WorldConfig) -> None
             "postcode": st["postcode"].to_numpy()[pois["street_id"]],
         }
     )
-    txt = to_text(df, decimals={"easting": 1, "northing": 1, "longitude": 6, "latitude": 6})
+    txt = to_text(df, decimals=_POINT_DECIMALS)
     em.csv(txt, "places", "pois", cfg.end_month, "pois.csv", None)
+    em.csv(
+        to_text(address_gazetteer(geo), decimals=_POINT_DECIMALS),
+        "places",
+        "addresses",
+        cfg.end_month,
+        "addresses.csv",
+        None,
+    )
+    em.csv(
+        to_text(street_gazetteer(geo), decimals=_POINT_DECIMALS),
+        "places",
+        "streets",
+        cfg.end_month,
+        "streets.csv",
+        None,
+    )
+
+
+_POINT_DECIMALS = {"easting": 1, "northing": 1, "longitude": 6, "latitude": 6}
+#: AddressBase UPRNs are up to 12 digits; the simulated ones are 12 digits, from the index.
+UPRN_BASE = 100_000_000_000
+#: USRNs are up to 8 digits; the simulated ones are 8 digits, from the index.
+USRN_BASE = 30_000_000
+
+
+def address_gazetteer(geo) -> pd.DataFrame:
+    """AddressBase-style address list: one row per simulated address point.
+
+    Parameters
+    ----------
+    geo : synthetic.geography.Geography
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``uprn`` (12 digits, ``UPRN_BASE + address_id``), ``address_line``, ``town``,
+        ``postcode``, ``classification_code`` (``RD``, residential dwelling), the
+        address point (BNG ``easting``/``northing``, the same points as the truth's
+        address locations; WGS84 ``longitude``/``latitude``) and ``lsoa_code``.
+    """
+    a = geo.addresses
+    ids = a["address_id"].to_numpy()
+    text = address_text(geo, ids)
+    lon, lat = to_wgs84(a["x"].to_numpy(), a["y"].to_numpy())
+    return pd.DataFrame(
+        {
+            "uprn": np.char.zfill((UPRN_BASE + ids).astype(str), 12).astype(object),
+            "address_line": text["address_line"].to_numpy(),
+            "town": text["town"].to_numpy(),
+            "postcode": text["postcode"].to_numpy(),
+            "classification_code": "RD",
+            "easting": a["x"].to_numpy(),
+            "northing": a["y"].to_numpy(),
+            "longitude": lon,
+            "latitude": lat,
+            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[a["lsoa_idx"]],
+        }
+    )
+
+
+def street_gazetteer(geo) -> pd.DataFrame:
+    """Street gazetteer (OS Open USRN / local street gazetteer style): one row per street.
+
+    Parameters
+    ----------
+    geo : synthetic.geography.Geography
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``usrn`` (8 digits, ``USRN_BASE + street_id``), ``street_name``, ``town``,
+        ``postcode``, the street's point (the one street-located events use: BNG
+        ``easting``/``northing``, WGS84 ``longitude``/``latitude``) and ``lsoa_code``.
+    """
+    s = geo.streets
+    ids = s["street_id"].to_numpy()
+    lon, lat = to_wgs84(s["x"].to_numpy(), s["y"].to_numpy())
+    return pd.DataFrame(
+        {
+            "usrn": np.char.zfill((USRN_BASE + ids).astype(str), 8).astype(object),
+            "street_name": s["street_name"].to_numpy(),
+            "town": s["town"].to_numpy(),
+            "postcode": s["postcode"].to_numpy(),
+            "easting": s["x"].to_numpy(),
+            "northing": s["y"].to_numpy(),
+            "longitude": lon,
+            "latitude": lat,
+            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[s["lsoa_idx"]],
+        }
+    )
 
 
 def _monthly(

@@ -442,3 +442,31 @@ def test_hotspots_visible_in_raw_landing_counts(small_world):
     hs = _truth(small_world, "hotspots")
     pers = counts.reindex(hs.loc[hs["kind"] == "persistent", "h3_cell"]).fillna(0)
     assert pers.min() > 4 * counts.mean()
+
+
+@pytest.mark.parametrize(
+    ("dataset", "kind", "key", "base", "digits"),
+    [
+        ("addresses", "address", "uprn", 100_000_000_000, 12),
+        ("streets", "street", "usrn", 30_000_000, 8),
+    ],
+)
+def test_reference_places_are_the_truth_locations(small_world, dataset, kind, key, base, digits):
+    """The address and street gazetteers deliver exactly the truth's candidate points."""
+    d = _read_csvs(small_world, "places", dataset, "*/*.csv")
+    loc = _truth(small_world, "locations")
+    loc = loc[loc["loc_class"] == kind].sort_values("ref_id")
+    assert len(d) == len(loc) > 100
+    assert d[key].str.fullmatch(rf"\d{{{digits}}}").all() and d[key].is_unique
+    ref = d[key].astype(np.int64) - base
+    assert (ref.to_numpy() == loc["ref_id"].to_numpy()).all()
+    assert (d["easting"].astype(float).to_numpy() == loc["easting"].to_numpy()).all()
+    assert (d["northing"].astype(float).to_numpy() == loc["northing"].to_numpy()).all()
+    assert (d["lsoa_code"].to_numpy() == loc["lsoa_code"].to_numpy()).all()
+    assert (d["postcode"] != "").all()
+    faults = _truth(small_world, "faults")
+    assert not faults["dataset"].eq(dataset).any()
+    if dataset == "addresses":
+        truth = _truth(small_world, "addresses")
+        assert (d["address_line"].to_numpy() == truth["address_line"].to_numpy()).all()
+        assert set(d["classification_code"]) == {"RD"}
