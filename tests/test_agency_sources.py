@@ -174,6 +174,42 @@ def test_located_datasets_carry_the_location_contract(world_run):
     assert occurrences["h3_cell"].notna().mean() > 0.95
 
 
+@pytest.mark.parametrize(
+    ("source", "kind", "key", "base"),
+    [
+        ("places.addresses", "address", "uprn", 100_000_000_000),
+        ("places.streets", "street", "usrn", 30_000_000),
+    ],
+)
+def test_reference_places_load_whole_at_the_truth_points(
+    world_run, small_world, source, kind, key, base
+):
+    """The address and street gazetteers: every row loaded, at the world's true points."""
+    s, instance = world_run["settings"], world_run["instance"]
+    spec = SPECS[source]
+    (delivery,) = world_run["results"][source]["requests"]
+    (csv_file,) = (small_world / "landing" / spec.agency / spec.dataset / delivery).glob("*.csv")
+    rows = len(pd.read_csv(csv_file, dtype=str))
+    loaded, quarantined = (
+        pd.read_parquet(p) for p in agency_lake_paths(s.lake_dir, spec, delivery)
+    )
+    record = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=source_keys(spec)[0], asset_partitions=[delivery]),
+        limit=1,
+    ).records[0]
+    assert record.asset_materialization.metadata["rows_in"].value == rows
+    assert rows == len(loaded) + len(quarantined) and len(quarantined) == 0
+    truth = pd.read_parquet(small_world / "truth" / "locations.parquet")
+    truth = truth[truth["loc_class"] == kind].set_index("ref_id")
+    loaded = loaded.set_index(loaded[key].astype("int64") - base).loc[truth.index]
+    assert len(loaded) == len(truth) > 100
+    assert (loaded["easting_m"] == truth["easting"]).all()
+    assert (loaded["northing_m"] == truth["northing"]).all()
+    assert (loaded["h3_cell"] == truth["h3_cell"]).all()  # both resolution 9
+    assert loaded["in_force_area"].all()
+    assert (loaded["lsoa21_code"] == truth["lsoa_code"]).mean() > 0.99
+
+
 def test_a_failed_blocking_check_fails_the_run(world_run):
     """Checks share one step per delivery; a blocking one that fails still fails the run."""
     s, instance, defs = world_run["settings"], world_run["instance"], world_run["defs"]

@@ -21,6 +21,8 @@ EXPECTED_KEYS = {
     "staging/stg_nhs__safeguarding_referrals",
     "staging/stg_nhs__istv_assaults",
     "staging/stg_places__pois",
+    "staging/stg_places__addresses",
+    "staging/stg_places__streets",
     "staging/stg_police_uk__stop_searches",
     "places/gazetteer",
     "police_uk/stop_searches",
@@ -106,7 +108,7 @@ def test_definitions_load_and_hold_every_asset(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS | _agency_keys()
-    assert len(_agency_keys()) == 36
+    assert len(_agency_keys()) == 42
     assert "police_uk_street_files" in {s.name for s in defs.sensors}
     assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 

@@ -65,6 +65,22 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         locate="contract",
     ),
     LandingSource(
+        "places.addresses",
+        "addresses.csv",
+        "Address gazetteer, AddressBase style: one row per UPRN with its address point "
+        "(BNG and WGS84) and classification; candidate places for risk terrain exposure.",
+        located=True,
+        locate="contract",
+    ),
+    LandingSource(
+        "places.streets",
+        "streets.csv",
+        "Street gazetteer (OS Open USRN / local street gazetteer style): one row per USRN "
+        "with its street point (BNG and WGS84).",
+        located=True,
+        locate="contract",
+    ),
+    LandingSource(
         "police.occurrences",
         "occurrences_*.csv",
         "Police RMS crime occurrences: offence code, time window, BNG location.",

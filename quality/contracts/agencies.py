@@ -1,7 +1,8 @@
 """Contracts for every agency's landing datasets.
 
 Police RMS, CAD and intelligence; children's social care; probation; NHS;
-points of interest; the patrol app's activity log and officers' GPS.
+points of interest and the address and street gazetteers; the patrol app's
+activity log and officers' GPS.
 Field lists follow the partner specifications summarised in
 ``public_data/specs/partner_data_field_specs.md`` (ISTV/ISB 1594, the DfE
 Children in Need census, MoJ Data First / nDelius) and the force's RMS and CAD
@@ -125,6 +126,52 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("postcode"),
             ),
             key="poi_id",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+            location_required=True,
+        ),
+        # Reference gazetteers (AddressBase-style addresses, a street gazetteer): the
+        # candidate places besides the POIs. An address without a name is not personal
+        # data on its own; address_line still stays out of every mart.
+        Contract(
+            "places.addresses",
+            (
+                Field("uprn", required=True, pattern=r"\d{1,12}"),
+                Field("address_line", required=True),
+                Field("town"),
+                Field("postcode"),
+                # AddressBase classification: primary letter, then secondary letter,
+                # tertiary digits and quaternary letters (RD, RD04, CR08, ...).
+                Field(
+                    "classification_code",
+                    required=True,
+                    pattern=r"[CLMOPRUXZ]([A-Z]([0-9]{2}[A-Z]{0,2})?)?",
+                ),
+                Field("easting", "float"),
+                Field("northing", "float"),
+                Field("longitude", "float"),
+                Field("latitude", "float"),
+                Field("lsoa_code"),
+            ),
+            key="uprn",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+            location_required=True,
+        ),
+        Contract(
+            "places.streets",
+            (
+                Field("usrn", required=True, pattern=r"\d{1,8}"),
+                Field("street_name", required=True),
+                Field("town"),
+                Field("postcode"),
+                Field("easting", "float"),
+                Field("northing", "float"),
+                Field("longitude", "float"),
+                Field("latitude", "float"),
+                Field("lsoa_code"),
+            ),
+            key="usrn",
             coordinates=("easting", "northing"),
             coordinate_system="bng",
             location_required=True,
