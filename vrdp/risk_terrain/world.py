@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vrdp.risk_terrain.candidates import class_counts, run_rtm_estimated_exposure
 from vrdp.risk_terrain.factors import RiskFactor
 from vrdp.risk_terrain.grid import (
     cell_of_points,
@@ -125,6 +126,7 @@ def run_rtm_on_places(
     next_crimes: pd.DataFrame | None = None,
     exclude: pd.DataFrame | None = None,
     study_points: pd.DataFrame | None = None,
+    candidates: pd.DataFrame | None = None,
 ) -> RTMResult:
     """Run RTM with POI categories as factors, crimes of ``crime_types`` as events.
 
@@ -152,6 +154,14 @@ def run_rtm_on_places(
         ``exposure`` the study area is the cells holding one (default: the cells
         holding a POI or a crime). With ``exposure`` the study area is the cells
         holding positive exposure and this is ignored.
+    candidates : DataFrame, optional
+        ``easting_m``, ``northing_m``, ``location_class``: the candidate event
+        locations of reference data besides the POIs (e.g. addresses of an address
+        gazetteer as ``"address"``, streets of a street gazetteer as ``"street"``).
+        With it the POIs join them as candidates of their category, the study area
+        is the cells holding a candidate, and the exposure is estimated jointly with
+        the RTM (:func:`~vrdp.risk_terrain.candidates.run_rtm_estimated_exposure`);
+        ``exposure`` must then be ``None``.
 
     Returns
     -------
@@ -170,7 +180,22 @@ def run_rtm_on_places(
         return df[_same_type(df["crime_type"], crime_types)]
 
     ev = events(crimes)
-    if exposure is not None:
+    counts = None
+    if candidates is not None:
+        if exposure is not None:
+            raise ValueError("give either an exposure table or candidate locations, not both")
+        cand = pd.concat(
+            [
+                candidates[["easting_m", "northing_m", "location_class"]],
+                pois[["easting_m", "northing_m"]].assign(
+                    location_class=pois["category"].astype(str)
+                ),
+            ],
+            ignore_index=True,
+        ).dropna()
+        grid = grid_from_points(cand["easting_m"], cand["northing_m"], cell_size_m)
+        offset = None
+    elif exposure is not None:
         ex = exposure[exposure["weight"] > 0]
         grid = grid_from_points(ex["easting_m"], ex["northing_m"], cell_size_m)
         offset = exposure_offset(grid, ex["easting_m"], ex["northing_m"], ex["weight"])
@@ -196,6 +221,13 @@ def run_rtm_on_places(
         grid = subset_grid(grid, ~drop)
         if offset is not None:
             offset = offset[~drop]
+    if candidates is not None:
+        counts = class_counts(
+            grid,
+            cand["easting_m"].to_numpy(),
+            cand["northing_m"].to_numpy(),
+            cand["location_class"].tolist(),
+        )
     y = count_points_in_cells(grid, ev["easting_m"].to_numpy(), ev["northing_m"].to_numpy())
     outside = len(ev) - int(y.sum()) - excluded_events
     y_next = None
@@ -205,7 +237,12 @@ def run_rtm_on_places(
             grid, nx["easting_m"].to_numpy(), nx["northing_m"].to_numpy()
         )
     factors = [RiskFactor(name, "both") for name in factors_map]
-    result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next, offset=offset)
+    if counts is not None:
+        result = run_rtm_estimated_exposure(
+            grid, y, counts, features, factors, cfg, next_counts=y_next
+        )
+    else:
+        result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next, offset=offset)
     result.report["data"] = {
         "factor_categories": {k: list(v) for k, v in factors_map.items()},
         "features_per_factor": {k: len(v) for k, v in features.items()},
@@ -215,7 +252,9 @@ def run_rtm_on_places(
         "excluded_cells": n_excluded_cells,
         "events_in_excluded_cells": excluded_events,
         "events_next": None if y_next is None else int(y_next.sum()),
-        "exposure": "offset: log summed exposure weight per cell"
+        "exposure": "offset: candidate locations by class, attractions estimated jointly"
+        if counts is not None
+        else "offset: log summed exposure weight per cell"
         if exposure is not None
         else "none: area-based RRVs (confounded by place density)",
         "cell_size_m": float(cell_size_m),
