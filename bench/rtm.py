@@ -154,8 +154,20 @@ def load_world_inputs(world: Path) -> dict:
     occ["northing_m"] = pd.to_numeric(occ["northing"], errors="coerce")
     occ = occ.dropna(subset=["easting_m", "northing_m"])
     occ["crime_type"] = offence_crime_types(occ["offence_code"])
+    places = {}
+    for name in ("addresses", "streets"):  # reference gazetteers (worlds from before: none)
+        files = sorted((world / "landing/places" / name).glob("*/*.csv"))
+        places[name] = (
+            pd.concat(pd.read_csv(f) for f in files).rename(
+                columns={"easting": "easting_m", "northing": "northing_m"}
+            )
+            if files
+            else None
+        )
     return {
         "pois": pois,
+        "addresses": places["addresses"],
+        "streets": places["streets"],
         "crimes": occ,
         "truth": pd.read_parquet(world / "truth/risk_factors.parquet"),
         "locations": pd.read_parquet(world / "truth/locations.parquet"),
@@ -281,7 +293,12 @@ def _world_dir(scale: str, seed: int, path: Path | None, tmp: str) -> tuple[Path
     from synthetic.config import SCALES, WorldConfig
     from synthetic.world import generate
 
-    if path is not None and (path / "truth" / "world.json").exists():
+    # worlds generated before the reference gazetteers were delivered are regenerated
+    if (
+        path is not None
+        and (path / "truth" / "world.json").exists()
+        and (path / "landing" / "places" / "addresses").exists()
+    ):
         meta = json.loads((path / "truth" / "world.json").read_text())
         if meta.get("scale") == scale and meta.get("seed") == seed:
             return path, None
@@ -359,14 +376,8 @@ def per_resident(scale: str = "medium", seed: int = 7, *, path: Path | None = No
     with tempfile.TemporaryDirectory() as tmp:
         where, _ = _world_dir(scale, seed, path, tmp)
         inputs = load_world_inputs(where)
-    crimes, pois = inputs["crimes"], inputs["pois"]
-    month = crimes["committed_from"].str[:7]
-    # months of the world's period (planted faults put a few records in e.g. 2099)
-    per_month = month.value_counts()
-    valid = sorted(per_month[per_month >= 0.1 * per_month.median()].index)
-    last3 = valid[-3:]
-    model = crimes[month.isin(valid) & ~month.isin(last3)]
-    nxt = crimes[month.isin(last3)]
+    pois = inputs["pois"]
+    model, nxt, last3 = _split_periods(inputs["crimes"])
     groups = {
         factor_name(r): tuple(r.poi_categories.split("|")) for r in inputs["truth"].itertuples()
     }
@@ -415,7 +426,138 @@ def per_resident(scale: str = "medium", seed: int = 7, *, path: Path | None = No
     }
 
 
-STEPS = ("world_medium", "world_large", "per_resident_medium", "simulated_100k", "oxford_real")
+def _split_periods(crimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Model period (all but the last three months) and the last three months."""
+    month = crimes["committed_from"].str[:7]
+    # months of the world's period (planted faults put a few records in e.g. 2099)
+    per_month = month.value_counts()
+    valid = sorted(per_month[per_month >= 0.1 * per_month.median()].index)
+    last3 = valid[-3:]
+    return crimes[month.isin(valid) & ~month.isin(last3)], crimes[month.isin(last3)], last3
+
+
+def reference_places(
+    scale: str = "medium",
+    seed: int = 7,
+    *,
+    path: Path | None = None,
+    factors: tuple[str, ...] | None = None,
+) -> dict:
+    """The asset's exposure on a simulated world: reference places, attractions estimated.
+
+    :func:`~vrdp.risk_terrain.world.run_rtm_on_reference_places` (what the Dagster
+    asset runs when the address and street gazetteers have landed): candidate
+    locations = the delivered address and street gazetteers and the POIs, each
+    class's attraction estimated jointly with the RTM; nothing from the truth. Model
+    period all but the last three months, validation on the last three. Each factor
+    twice: over every study cell (the asset), and with the planted hot spots' cells
+    left out (the evaluation region of "Reading the planted effects": their
+    multipliers act on top of the environment).
+    """
+    import tempfile
+
+    from vrdp.risk_terrain.world import run_rtm_on_reference_places, truth_recovery
+
+    with tempfile.TemporaryDirectory() as tmp:
+        where, _ = _world_dir(scale, seed, path, tmp)
+        inputs = load_world_inputs(where)
+    if inputs["addresses"] is None or inputs["streets"] is None:
+        raise SystemExit(f"{where} has no address/street gazetteer: regenerate the world")
+    model, nxt, last3 = _split_periods(inputs["crimes"])
+    groups = {
+        factor_name(r): tuple(r.poi_categories.split("|")) for r in inputs["truth"].itertuples()
+    }
+    runs = []
+    for row in inputs["truth"].itertuples():
+        if factors is not None and factor_name(row) not in factors:
+            continue
+        types = row.crime_types.split("|")
+        for region, exclude in (
+            ("all_cells", None),
+            ("hot_spots_left_out", hotspot_points(inputs)),
+        ):
+            load0 = os.getloadavg()[0]
+            t0 = time.perf_counter()
+            c0 = time.process_time()
+            res = run_rtm_on_reference_places(
+                inputs["pois"],
+                model,
+                inputs["addresses"],
+                inputs["streets"],
+                crime_types=types,
+                groups=groups,
+                next_crimes=nxt,
+                exclude=exclude,
+                config=RTMConfig(block_length_m=100.0, seed=0, n_jobs=2),
+            )
+            wall = time.perf_counter() - t0
+            cmp = compare_to_truth(res, row, groups, wall)
+            cmp["cpu_seconds"] = round(time.process_time() - c0, 3)
+            cmp["loadavg_1min_before_after"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            rec = truth_recovery(res, inputs["truth"].iloc[[row.Index]], types).iloc[0]
+            v = res.validation.set_index("coverage")
+            em = res.report["exposure_model"]
+            att = {a["location_class"]: a["attraction"] for a in em["attractions"]}
+            cmp.update(
+                {
+                    "region": region,
+                    "ratio_to_planted": None
+                    if pd.isna(rec["ratio_to_planted"])
+                    else float(rec["ratio_to_planted"]),
+                    "selections": len(em["selections"]),
+                    "exposure_converged": em["converged"],
+                    "attraction_per_address": att.get("address"),
+                    "attractions_relative_to_address": {
+                        k: round(x / att["address"], 3) for k, x in att.items() if att["address"]
+                    },
+                    "pai_5pct": {
+                        "rtm": float(v.loc[0.05, "rtm_pai"]),
+                        "hotspot": float(v.loc[0.05, "hotspot_pai"]),
+                    },
+                }
+            )
+            runs.append(cmp)
+            print(
+                f"reference places {scale} {cmp['factor']} ({region}): RRV {cmp['rrv']} "
+                f"(planted {cmp['true_rr']}), max unplanted {cmp['max_unplanted_rrv']}, "
+                f"{cmp['n_cells']} cells, {cmp['wall_seconds']} s",
+                flush=True,
+            )
+    by_region = {
+        reg: {
+            "all_planted_selected_within_30pct": all(
+                r["within_30pct"] for r in runs if r["region"] == reg
+            ),
+            "within_30pct": [r["factor"] for r in runs if r["region"] == reg and r["within_30pct"]],
+            "not_selected": [r["factor"] for r in runs if r["region"] == reg and not r["selected"]],
+            "max_unplanted_rrv": max(
+                (r["max_unplanted_rrv"] or 0.0) for r in runs if r["region"] == reg
+            ),
+        }
+        for reg in ("all_cells", "hot_spots_left_out")
+    }
+    return {
+        "scale": scale,
+        "seed": seed,
+        "model_months": "all but the last three",
+        "next_months": last3,
+        "exposure": "candidate locations of the delivered address and street gazetteers and "
+        "the POIs by category, each class's attraction estimated jointly with the RTM (the "
+        "Dagster asset's treatment; no truth used)",
+        "summary": by_region,
+        "runs": runs,
+    }
+
+
+STEPS = (
+    "world_medium",
+    "world_large",
+    "per_resident_medium",
+    "reference_places_medium",
+    "reference_places_large",
+    "simulated_100k",
+    "oxford_real",
+)
 
 
 def headline(large: dict) -> dict:
@@ -452,6 +594,10 @@ def main(
         "world_medium": lambda: world("medium", path=medium),
         "world_large": lambda: world("large", path=large),
         "per_resident_medium": lambda: per_resident("medium", path=medium),
+        "reference_places_medium": lambda: reference_places("medium", path=medium),
+        "reference_places_large": lambda: reference_places(
+            "large", path=large, factors=("licensed_premises",)
+        ),
         "simulated_100k": simulated,
         "oxford_real": oxford,
     }
@@ -501,6 +647,13 @@ if __name__ == "__main__":
             f"benchmark: {b['n_cells']} cells, {b['n_candidate_variables']} variables, "
             f"{b['seconds_selected_and_scored']} s ({b['cpu_seconds']} s CPU); met: {b['met']}"
         )
+    for key in ("reference_places_medium", "reference_places_large"):
+        if key in f:
+            for reg, r in f[key]["summary"].items():
+                print(
+                    f"{key} ({reg}): within 30%: {r['within_30pct']}; not selected: "
+                    f"{r['not_selected']}; max unplanted RRV {r['max_unplanted_rrv']:.2f}"
+                )
     if "simulated_100k" in f:
         s = f["simulated_100k"]
         print(

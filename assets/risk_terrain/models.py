@@ -26,6 +26,8 @@ __all__ = [
 OXFORD_RTM_KEY = dg.AssetKey(["risk_terrain", "oxford_rtm"])
 SIMULATED_RTM_KEY = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
 POIS_KEY = dg.AssetKey(["places", "pois"])
+ADDRESSES_KEY = dg.AssetKey(["places", "addresses"])
+STREETS_KEY = dg.AssetKey(["places", "streets"])
 OCCURRENCES_KEY = dg.AssetKey(["police", "occurrences"])
 
 
@@ -169,18 +171,21 @@ def oxford_risk_terrain(
 
 @dg.asset(
     key=SIMULATED_RTM_KEY,
-    deps=[POIS_KEY, OCCURRENCES_KEY],
+    deps=[POIS_KEY, ADDRESSES_KEY, STREETS_KEY, OCCURRENCES_KEY],
     group_name="risk_terrain",
     kinds={"python", "parquet", "geojson"},
-    code_version="2",
+    code_version="3",
 )
 def simulated_world_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
 ) -> dg.MaterializeResult:
     """Risk terrain model of the simulated world's POIs and RMS occurrences (if landed).
 
-    Exposure: census residents per cell (the lake has no candidate-location table);
-    see :func:`vrdp.risk_terrain.world.run_rtm_per_resident`. With the world's truth
+    Exposure: the candidate event locations of the reference places (address and
+    street gazetteers, POIs), each class's attraction estimated with the model
+    (:func:`vrdp.risk_terrain.world.run_rtm_on_reference_places`); census residents
+    per cell when no gazetteer has landed
+    (:func:`vrdp.risk_terrain.world.run_rtm_per_resident`). With the world's truth
     at ``Settings.world_truth_dir`` the metadata compares planted and estimated RRVs
     (evaluation only).
     """
@@ -191,15 +196,21 @@ def simulated_world_risk_terrain(
     from vrdp.risk_terrain.world import (
         DEFAULT_CRIME_TYPES,
         offence_crime_types,
+        run_rtm_on_reference_places,
         run_rtm_per_resident,
         truth_recovery,
     )
 
     s = platform.resolve()
-    poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
+
+    def latest(*parts):
+        files = sorted((s.lake_dir.joinpath(*parts)).glob("*/part-0.parquet"))
+        return files[-1] if files else None
+
+    poi_file = latest("places", "pois")
     occ_root = s.lake_dir / "police" / "occurrences"
     occ_files = {p.parent.name: p for p in sorted(occ_root.glob("*/part-0.parquet"))}
-    if not poi_files or not occ_files:
+    if poi_file is None or not occ_files:
         context.log.info("no simulated world landed in the lake; nothing to model")
         return dg.MaterializeResult(
             metadata={
@@ -208,26 +219,54 @@ def simulated_world_risk_terrain(
                 "have no lake files)",
             }
         )
-    pois = pd.read_parquet(poi_files[-1], columns=["category", "easting_m", "northing_m"])
+    xy = ["easting_m", "northing_m"]
+    pois = pd.read_parquet(poi_file, columns=["category", *xy])
     model_m, next_m = split_months(
         list(occ_files), config.model_months, config.next_months, config.next_period_months
     )
 
     def read(deliveries):
-        cols = ["offence_code", "easting_m", "northing_m"]
+        cols = ["offence_code", *xy]
         frames = [pd.read_parquet(occ_files[d], columns=cols) for d in deliveries]
-        d = pd.concat(frames, ignore_index=True).dropna(subset=["easting_m", "northing_m"])
+        d = pd.concat(frames, ignore_index=True).dropna(subset=xy)
         d["crime_type"] = offence_crime_types(d["offence_code"])
         return d
 
     crime_types = tuple(config.crime_types or DEFAULT_CRIME_TYPES)
-    result = run_rtm_per_resident(
-        pois.dropna(),
-        read(model_m),
-        crime_types=crime_types,
-        config=RTMConfig(block_length_m=config.block_length_m, seed=config.seed),
-        next_crimes=read(next_m) if next_m else None,
-    )
+    rtm_config = RTMConfig(block_length_m=config.block_length_m, seed=config.seed, n_jobs=2)
+    address_file, street_file = latest("places", "addresses"), latest("places", "streets")
+    if address_file is not None and street_file is not None:
+        result = run_rtm_on_reference_places(
+            pois.dropna(),
+            read(model_m),
+            pd.read_parquet(address_file, columns=xy),
+            pd.read_parquet(street_file, columns=xy),
+            crime_types=crime_types,
+            config=rtm_config,
+            next_crimes=read(next_m) if next_m else None,
+        )
+        exposure_note = (
+            "Study area: the 50 m cells holding an address (address gazetteer), a street "
+            "(street gazetteer) or a POI. Offset: log of the cell's summed attraction, each "
+            "class's attraction (expected events per place before environmental risk) "
+            "estimated jointly with the model; RRVs are rate ratios per unit of opportunity. "
+            "Factors that reach little beyond their own premises (50 m) are confounded with "
+            "their category's own attraction and may not be selected."
+        )
+    else:
+        result = run_rtm_per_resident(
+            pois.dropna(),
+            read(model_m),
+            crime_types=crime_types,
+            config=rtm_config,
+            next_crimes=read(next_m) if next_m else None,
+        )
+        exposure_note = (
+            "No address or street gazetteer in the lake: study area = the cells holding a POI "
+            "or a recorded crime of any type; offset = 2011 census residents per cell. RRVs "
+            "are rate ratios per resident; footfall is not controlled for, so factors of busy "
+            "places (e.g. licensed premises) read high."
+        )
     result.report["data"].update({"model_deliveries": model_m, "next_deliveries": next_m})
     paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
     extra = {
@@ -236,13 +275,15 @@ def simulated_world_risk_terrain(
         "next_deliveries": ", ".join(next_m) or "none",
         "crime_types": ", ".join(crime_types),
         "seed": config.seed,
-        "exposure": "Study area: the cells holding a POI or a recorded crime of any type in "
-        "the model period. Offset: 2011 census residents per cell (LSOA density x cell "
-        "area). RRVs are rate ratios per resident; footfall is not controlled for, so "
-        "factors of busy places (e.g. licensed premises) read high. The truth check with "
-        "the simulator's own baseline is tests/risk_terrain/test_truth_synthetic.py and "
-        "bench/rtm.py.",
+        "exposure": exposure_note,
     }
+    em = result.report.get("exposure_model")
+    if em is not None:
+        att = pd.DataFrame(em["attractions"]).sort_values("attraction", ascending=False)
+        extra["exposure_model"] = dg.MetadataValue.md(
+            f"{em['method']}; {len(em['selections'])} selection(s), converged: "
+            f"{em['converged']}.\n\n" + att.to_markdown(index=False, floatfmt=".3g")
+        )
     truth_dir = s.world_truth_dir
     if truth_dir is not None and (truth_dir / "risk_factors.parquet").exists():
         rec = truth_recovery(

@@ -290,8 +290,9 @@ def run_rtm_estimated_exposure(
             break
         prev_vars = sorted(variables)
     assert res is not None
+    shown = np.where(used > 1e-12 * used.max(), used, 0.0)  # EM's vanishing classes as 0
     table = pd.DataFrame(
-        {"location_class": counts.classes, "locations": counts.locations, "attraction": used}
+        {"location_class": counts.classes, "locations": counts.locations, "attraction": shown}
     )
     ref = float(table.loc[table["locations"].idxmax(), "attraction"])
     table["relative_to_commonest"] = table["attraction"] / ref if ref > 0 else np.nan

@@ -51,7 +51,9 @@ __all__ = [
     "factor_categories",
     "poi_features",
     "offence_crime_types",
+    "reference_candidates",
     "run_rtm_on_places",
+    "run_rtm_on_reference_places",
     "run_rtm_per_resident",
     "truth_factor_name",
     "truth_recovery",
@@ -362,6 +364,79 @@ def run_rtm_per_resident(
             "exposure": "residents per cell (census 2011 by LSOA 2011, spread evenly)",
             "study_area": "cells holding a POI or a recorded crime of any type",
             "study_cells_outside_lsoas_left_out": int((exposure["weight"] <= 0).sum()),
+        }
+    )
+    return result
+
+
+def reference_candidates(addresses: pd.DataFrame, streets: pd.DataFrame) -> pd.DataFrame:
+    """Candidate event locations from an address and a street gazetteer.
+
+    ``addresses`` and ``streets`` need ``easting_m`` and ``northing_m`` (rows
+    without a point are dropped); the result has ``location_class`` ``"address"``
+    or ``"street"``, ready for ``run_rtm_on_places(candidates=...)``.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"easting_m": [1.0, None], "northing_m": [2.0, 3.0]})
+    >>> s = pd.DataFrame({"easting_m": [5.0], "northing_m": [6.0]})
+    >>> reference_candidates(a, s)["location_class"].tolist()
+    ['address', 'street']
+    """
+    cols = ["easting_m", "northing_m"]
+    return pd.concat(
+        [
+            addresses[cols].assign(location_class="address"),
+            streets[cols].assign(location_class="street"),
+        ],
+        ignore_index=True,
+    ).dropna(subset=cols)
+
+
+def run_rtm_on_reference_places(
+    pois: pd.DataFrame,
+    crimes: pd.DataFrame,
+    addresses: pd.DataFrame,
+    streets: pd.DataFrame,
+    *,
+    crime_types: Sequence[str] | None = DEFAULT_CRIME_TYPES,
+    config: RTMConfig | None = None,
+    next_crimes: pd.DataFrame | None = None,
+    groups: Mapping[str, Sequence[str]] | None = None,
+    exclude: pd.DataFrame | None = None,
+) -> RTMResult:
+    """RTM whose exposure is the force's reference places, attractions estimated jointly.
+
+    Candidate event locations: every address of the address gazetteer, every
+    street of the street gazetteer and every POI (by category); the study area is
+    the half-block cells holding one; the exposure per cell is the sum of their
+    attractions, estimated with the RTM
+    (:mod:`~vrdp.risk_terrain.candidates`). Nothing about crime decides which
+    cells are studied. Other arguments as :func:`run_rtm_on_places`.
+    """
+    cfg = config or RTMConfig(block_length_m=100.0)
+    cand = reference_candidates(addresses, streets)
+    result = run_rtm_on_places(
+        pois,
+        crimes,
+        crime_types=crime_types,
+        candidates=cand,
+        groups=groups,
+        cell_size_m=cfg.block_length_m / 2.0,
+        config=cfg,
+        next_crimes=next_crimes,
+        exclude=exclude,
+    )
+    result.report["data"].update(
+        {
+            "exposure": "candidate event locations (address and street gazetteers, POIs by "
+            "category), each class's attraction estimated jointly with the RTM",
+            "study_area": "cells holding an address, a street or a POI",
+            "candidate_locations": {
+                "address": int((cand["location_class"] == "address").sum()),
+                "street": int((cand["location_class"] == "street").sum()),
+                "poi": len(pois),
+            },
         }
     )
     return result
