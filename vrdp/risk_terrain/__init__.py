@@ -7,7 +7,9 @@ BIC for Poisson and NB2 (:mod:`.selection`); RRVs, relative risk scores and risk
 clusters (:mod:`.scoring`); hit rate / PAI validation (:mod:`.validation`); the
 end-to-end run and its outputs (:mod:`.model`); the real Oxford run (:mod:`.oxford`);
 POI and crime tables with an exposure offset and the simulated world's truth check
-(:mod:`.world`); census residents per cell as exposure (:mod:`.exposure`).
+(:mod:`.world`); exposure from candidate event locations (address and street
+gazetteers, POIs) with each class's attraction estimated jointly with the model
+(:mod:`.candidates`); census residents per cell as exposure (:mod:`.exposure`).
 """
 
 from vrdp.risk_terrain.factors import (

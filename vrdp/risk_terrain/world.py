@@ -12,8 +12,10 @@ world's ``places/pois`` and ``police/occurrences``) or as a test reads them:
   exposure and the regressions use ``log(summed weight)`` per cell as an offset
   (:func:`~vrdp.risk_terrain.grid.exposure_offset`); without it the study area is the
   cells holding any POI or crime and RRVs are area-based (confounded by how many
-  places a cell holds). :func:`run_rtm_per_resident` uses census residents per cell
-  when there is no such table;
+  places a cell holds). :func:`run_rtm_on_reference_places` estimates the exposure
+  from an address and a street gazetteer and the POIs
+  (:mod:`~vrdp.risk_terrain.candidates`); :func:`run_rtm_per_resident` uses census
+  residents per cell when there is no gazetteer;
 * ``exclude`` (optional): points whose cells are left out of the study area, events
   and exposure alike (on the simulated world: the planted hot spots).
 
