@@ -75,7 +75,7 @@ def test_em_refuses_events_where_no_place_can_host_them():
 
 
 def test_joint_fit_recovers_attractions_and_the_factor(world):
-    grid, counts, y, _, near = world
+    _, counts, y, _, near = world
     a, b, _ = joint_fit(counts.matrix, near[:, None].astype(float), y, np.ones(3))
     got = dict(zip(counts.classes, a, strict=True))
     for k, v in ATTRACTION.items():
