@@ -298,17 +298,18 @@ def run_rtm_estimated_exposure(
     table["relative_to_commonest"] = table["attraction"] / ref if ref > 0 else np.nan
     res.report["exposure_model"] = {
         "method": "candidate locations by class, attractions estimated jointly with the RTM "
-        "(EM for the additive exposure alternating with the RTM fit)",
+        "(EM start; RTM selection with their offset; joint ML of attractions and the "
+        "selected coefficients; reselection until stable)",
         "selections": rounds,
         "converged": converged,
         "tolerance": tol,
         "commonest_class": str(table.loc[table["locations"].idxmax(), "location_class"]),
-        "attractions": json_records(table),
+        "attractions": _json_records(table),
     }
     return res
 
 
-def json_records(df: pd.DataFrame) -> list[dict]:
+def _json_records(df: pd.DataFrame) -> list[dict]:
     """Plain-Python records of a frame (floats to 6 significant digits)."""
 
     def plain(v):
