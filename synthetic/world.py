@@ -244,8 +244,24 @@ def _er(agency, dataset, record_id, event_id) -> pd.DataFrame:
     )
 
 
+def _place_point(geo, places: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Point columns of a places table (``x``, ``y``, ``lsoa_idx``) as delivered.
+
+    BNG ``easting``/``northing``, WGS84 ``longitude``/``latitude`` and ``lsoa_code``,
+    in that order (the delivered files' column order).
+    """
+    x, y = places["x"].to_numpy(), places["y"].to_numpy()
+    lon, lat = to_wgs84(x, y)
+    return {
+        "easting": x,
+        "northing": y,
+        "longitude": lon,
+        "latitude": lat,
+        "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[places["lsoa_idx"]],
+    }
+
+
 def _emit_places(em: Emitter, geo, pois: pd.DataFrame, cfg: WorldConfig) -> None:
-    lon, lat = to_wgs84(pois["x"].to_numpy(), pois["y"].to_numpy())
     st = geo.streets
     df = pd.DataFrame(
         {
@@ -254,33 +270,18 @@ def _emit_places(em: Emitter, geo, pois: pd.DataFrame, cfg: WorldConfig) -> None
             "osm_key": pois["osm_key"],
             "osm_value": pois["osm_value"],
             "name": pois["name"],
-            "easting": pois["x"].to_numpy(),
-            "northing": pois["y"].to_numpy(),
-            "longitude": lon,
-            "latitude": lat,
-            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[pois["lsoa_idx"]],
+            **_place_point(geo, pois),
             "street": st["street_name"].to_numpy()[pois["street_id"]],
             "postcode": st["postcode"].to_numpy()[pois["street_id"]],
         }
     )
-    txt = to_text(df, decimals=_POINT_DECIMALS)
-    em.csv(txt, "places", "pois", cfg.end_month, "pois.csv", None)
-    em.csv(
-        to_text(address_gazetteer(geo), decimals=_POINT_DECIMALS),
-        "places",
-        "addresses",
-        cfg.end_month,
-        "addresses.csv",
-        None,
-    )
-    em.csv(
-        to_text(street_gazetteer(geo), decimals=_POINT_DECIMALS),
-        "places",
-        "streets",
-        cfg.end_month,
-        "streets.csv",
-        None,
-    )
+    for name, table in (
+        ("pois", df),
+        ("addresses", address_gazetteer(geo)),
+        ("streets", street_gazetteer(geo)),
+    ):
+        txt = to_text(table, decimals=_POINT_DECIMALS)
+        em.csv(txt, "places", name, cfg.end_month, f"{name}.csv", None)
 
 
 _POINT_DECIMALS = {"easting": 1, "northing": 1, "longitude": 6, "latitude": 6}
@@ -308,7 +309,6 @@ def address_gazetteer(geo) -> pd.DataFrame:
     a = geo.addresses
     ids = a["address_id"].to_numpy()
     text = address_text(geo, ids)
-    lon, lat = to_wgs84(a["x"].to_numpy(), a["y"].to_numpy())
     return pd.DataFrame(
         {
             "uprn": np.char.zfill((UPRN_BASE + ids).astype(str), 12).astype(object),
@@ -316,11 +316,7 @@ def address_gazetteer(geo) -> pd.DataFrame:
             "town": text["town"].to_numpy(),
             "postcode": text["postcode"].to_numpy(),
             "classification_code": "RD",
-            "easting": a["x"].to_numpy(),
-            "northing": a["y"].to_numpy(),
-            "longitude": lon,
-            "latitude": lat,
-            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[a["lsoa_idx"]],
+            **_place_point(geo, a),
         }
     )
 
@@ -341,18 +337,13 @@ def street_gazetteer(geo) -> pd.DataFrame:
     """
     s = geo.streets
     ids = s["street_id"].to_numpy()
-    lon, lat = to_wgs84(s["x"].to_numpy(), s["y"].to_numpy())
     return pd.DataFrame(
         {
             "usrn": np.char.zfill((USRN_BASE + ids).astype(str), 8).astype(object),
             "street_name": s["street_name"].to_numpy(),
             "town": s["town"].to_numpy(),
             "postcode": s["postcode"].to_numpy(),
-            "easting": s["x"].to_numpy(),
-            "northing": s["y"].to_numpy(),
-            "longitude": lon,
-            "latitude": lat,
-            "lsoa_code": geo.lsoa["lsoa_code"].to_numpy()[s["lsoa_idx"]],
+            **_place_point(geo, s),
         }
     )
 
