@@ -104,12 +104,34 @@ def _person(*, dob_required: bool = False) -> tuple[Field, ...]:
     )
 
 
+#: The point every place table (POIs, addresses, streets) is delivered with.
+PLACE_POINT: tuple[Field, ...] = (
+    Field("easting", "float"),
+    Field("northing", "float"),
+    Field("longitude", "float"),
+    Field("latitude", "float"),
+    Field("lsoa_code"),
+)
+
+
+def _place_contract(name: str, fields: tuple[Field, ...], key: str) -> Contract:
+    """A place table's contract: its fields, keyed, located by its BNG point (required)."""
+    return Contract(
+        name,
+        fields,
+        key=key,
+        coordinates=("easting", "northing"),
+        coordinate_system="bng",
+        location_required=True,
+    )
+
+
 @cache
 def agency_contracts() -> dict[str, Contract]:
     """Every agency dataset's contract, keyed by ``<agency>.<dataset>``."""
     offences = home_office_offence_codes()
     contracts = [
-        Contract(
+        _place_contract(
             "places.pois",
             (
                 Field("poi_id", required=True),
@@ -117,23 +139,16 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("osm_key"),
                 Field("osm_value"),
                 Field("name"),
-                Field("easting", "float"),
-                Field("northing", "float"),
-                Field("longitude", "float"),
-                Field("latitude", "float"),
-                Field("lsoa_code"),
+                *PLACE_POINT,
                 Field("street"),
                 Field("postcode"),
             ),
-            key="poi_id",
-            coordinates=("easting", "northing"),
-            coordinate_system="bng",
-            location_required=True,
+            "poi_id",
         ),
         # Reference gazetteers (AddressBase-style addresses, a street gazetteer): the
         # candidate places besides the POIs. An address without a name is not personal
         # data on its own; address_line still stays out of every mart.
-        Contract(
+        _place_contract(
             "places.addresses",
             (
                 Field("uprn", required=True, pattern=r"\d{1,12}"),
@@ -147,34 +162,20 @@ def agency_contracts() -> dict[str, Contract]:
                     required=True,
                     pattern=r"[CLMOPRUXZ]([A-Z]([0-9]{2}[A-Z]{0,2})?)?",
                 ),
-                Field("easting", "float"),
-                Field("northing", "float"),
-                Field("longitude", "float"),
-                Field("latitude", "float"),
-                Field("lsoa_code"),
+                *PLACE_POINT,
             ),
-            key="uprn",
-            coordinates=("easting", "northing"),
-            coordinate_system="bng",
-            location_required=True,
+            "uprn",
         ),
-        Contract(
+        _place_contract(
             "places.streets",
             (
                 Field("usrn", required=True, pattern=r"\d{1,8}"),
                 Field("street_name", required=True),
                 Field("town"),
                 Field("postcode"),
-                Field("easting", "float"),
-                Field("northing", "float"),
-                Field("longitude", "float"),
-                Field("latitude", "float"),
-                Field("lsoa_code"),
+                *PLACE_POINT,
             ),
-            key="usrn",
-            coordinates=("easting", "northing"),
-            coordinate_system="bng",
-            location_required=True,
+            "usrn",
         ),
         Contract(
             "police.occurrences",
