@@ -394,7 +394,6 @@ def per_resident(scale: str = "medium", seed: int = 7, *, path: Path | None = No
             config=RTMConfig(block_length_m=100.0, seed=0, n_jobs=2),
         )
         rec = truth_recovery(res, inputs["truth"].iloc[[row.Index]], types).iloc[0]
-        v = res.validation.set_index("coverage")
         runs.append(
             {
                 "factor": rec["factor"],
@@ -407,10 +406,7 @@ def per_resident(scale: str = "medium", seed: int = 7, *, path: Path | None = No
                 "family": res.report["family"],
                 "n_selected": res.report["n_selected"],
                 "max_rrv": float(res.factor_table["rrv"].max()) if len(res.factor_table) else None,
-                "pai_5pct": {
-                    "rtm": float(v.loc[0.05, "rtm_pai"]),
-                    "hotspot": float(v.loc[0.05, "hotspot_pai"]),
-                },
+                "pai_5pct": _pai_5pct(res),
                 "wall_seconds": round(time.perf_counter() - t0, 3),
             }
         )
@@ -424,6 +420,12 @@ def per_resident(scale: str = "medium", seed: int = 7, *, path: Path | None = No
         "a recorded crime (the Dagster asset's treatment; no truth used)",
         "runs": runs,
     }
+
+
+def _pai_5pct(res) -> dict:
+    """PAI at 5 % of the study cells: the RTM layer and the hot spot baseline."""
+    v = res.validation.set_index("coverage")
+    return {"rtm": float(v.loc[0.05, "rtm_pai"]), "hotspot": float(v.loc[0.05, "hotspot_pai"])}
 
 
 def _split_periods(crimes: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
@@ -456,7 +458,7 @@ def reference_places(
     """
     import tempfile
 
-    from vrdp.risk_terrain.world import run_rtm_on_reference_places, truth_recovery
+    from vrdp.risk_terrain.world import run_rtm_on_reference_places
 
     with tempfile.TemporaryDirectory() as tmp:
         where, _ = _world_dir(scale, seed, path, tmp)
@@ -494,26 +496,19 @@ def reference_places(
             cmp = compare_to_truth(res, row, groups, wall)
             cmp["cpu_seconds"] = round(time.process_time() - c0, 3)
             cmp["loadavg_1min_before_after"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
-            rec = truth_recovery(res, inputs["truth"].iloc[[row.Index]], types).iloc[0]
-            v = res.validation.set_index("coverage")
             em = res.report["exposure_model"]
             att = {a["location_class"]: a["attraction"] for a in em["attractions"]}
             cmp.update(
                 {
                     "region": region,
-                    "ratio_to_planted": None
-                    if pd.isna(rec["ratio_to_planted"])
-                    else float(rec["ratio_to_planted"]),
+                    "ratio_to_planted": None if cmp["rrv"] is None else cmp["rrv"] / cmp["true_rr"],
                     "selections": len(em["selections"]),
                     "exposure_converged": em["converged"],
                     "attraction_per_address": att.get("address"),
                     "attractions_relative_to_address": {
                         k: round(x / att["address"], 3) for k, x in att.items() if att["address"]
                     },
-                    "pai_5pct": {
-                        "rtm": float(v.loc[0.05, "rtm_pai"]),
-                        "hotspot": float(v.loc[0.05, "hotspot_pai"]),
-                    },
+                    "pai_5pct": _pai_5pct(res),
                 }
             )
             runs.append(cmp)

@@ -234,6 +234,11 @@ def simulated_world_risk_terrain(
 
     crime_types = tuple(config.crime_types or DEFAULT_CRIME_TYPES)
     rtm_config = RTMConfig(block_length_m=config.block_length_m, seed=config.seed, n_jobs=2)
+    common = {
+        "crime_types": crime_types,
+        "config": rtm_config,
+        "next_crimes": read(next_m) if next_m else None,
+    }
     address_file, street_file = latest("places", "addresses"), latest("places", "streets")
     if address_file is not None and street_file is not None:
         result = run_rtm_on_reference_places(
@@ -241,9 +246,7 @@ def simulated_world_risk_terrain(
             read(model_m),
             pd.read_parquet(address_file, columns=xy),
             pd.read_parquet(street_file, columns=xy),
-            crime_types=crime_types,
-            config=rtm_config,
-            next_crimes=read(next_m) if next_m else None,
+            **common,
         )
         exposure_note = (
             "Study area: the 50 m cells holding an address (address gazetteer), a street "
@@ -254,13 +257,7 @@ def simulated_world_risk_terrain(
             "their category's own attraction and may not be selected."
         )
     else:
-        result = run_rtm_per_resident(
-            pois.dropna(),
-            read(model_m),
-            crime_types=crime_types,
-            config=rtm_config,
-            next_crimes=read(next_m) if next_m else None,
-        )
+        result = run_rtm_per_resident(pois.dropna(), read(model_m), **common)
         exposure_note = (
             "No address or street gazetteer in the lake: study area = the cells holding a POI "
             "or a recorded crime of any type; offset = 2011 census residents per cell. RRVs "
