@@ -42,16 +42,17 @@ test: prepare  ## the whole test suite (two workers; a test module stays on one)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under data/)
-	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from orchestration.settings import settings; ensure_dagster_home(settings())'
+	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from config.settings import settings; ensure_dagster_home(settings())'
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${UI_PORT:-3000}
 
 serve: $(STAMP)  ## read API on http://127.0.0.1:$${PORT:-8000} (tokens from VRDP_API_TOKENS; VRDP_API_DEMO_TOKENS=1 for the demo set)
 	VRDP_API_PORT=$${VRDP_API_PORT:-$${PORT:-8000}} $(BIN)/python -m serving.api
 
-lint: $(STAMP)  ## ruff and sqlfluff
+lint: $(STAMP)  ## ruff, sqlfluff and the import layering (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/lint-imports --no-cache
 
 docs: prepare  ## dbt docs (models, columns, tests, lineage) in dbt_project/target/index.html; after make run
 	mkdir -p $(VRDP_DATA_ROOT)/warehouse

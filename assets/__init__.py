@@ -1,26 +1,23 @@
-"""Software-defined assets, organised by domain: geography, sources, warehouse, hotspots."""
+"""Software-defined assets, organised by domain.
+
+Geography, sources, warehouse, hot spots, risk terrain, patrol and the exports they publish.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
-__all__ = ["defs", "DOWNSTREAM_AUTOMATION", "DOWNSTREAM_SELECTION"]
-
-#: Materialize when any dependency was updated, once the dependencies are not
-#: still updating; never for missing partitions (there are none downstream).
-DOWNSTREAM_AUTOMATION = dg.AutomationCondition.eager()
-
-#: Everything that is not a source, a quarantine table or a boundary layer: what
-#: the nightly schedule and make run's last step materialize.
-DOWNSTREAM_SELECTION = (
-    dg.AssetSelection.all()
-    - dg.AssetSelection.groups("geography")
-    - dg.AssetSelection.groups("sources", "quarantine")
-)
+__all__ = ["defs"]
 
 
 def defs() -> dg.Definitions:
     """Every asset of the platform's analytics chain (built lazily, no I/O)."""
+    from assets.automation import DOWNSTREAM_AUTOMATION
+    from assets.exports.publish import (
+        hotspot_tasking_export,
+        persons_analyst_export,
+        persons_safeguarding_export,
+    )
     from assets.geography.boundaries import boundary_assets
     from assets.hotspots.analysis import force_hotspot_assets, hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
@@ -60,4 +57,6 @@ def defs() -> dg.Definitions:
             *patrol_assets(),
         ],
     )
-    return dg.Definitions(assets=[*sources, *derived])
+    # The export assets carry their own automation conditions.
+    published = [hotspot_tasking_export, persons_analyst_export, persons_safeguarding_export]
+    return dg.Definitions(assets=[*sources, *derived, *published])

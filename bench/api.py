@@ -39,8 +39,8 @@ import httptools
 import httpx
 import orjson
 
-from orchestration.settings import REPO_ROOT, settings
-from serving.api.reader import SnapshotReader
+from config.settings import REPO_ROOT, settings
+from exports.snapshot import SnapshotReader
 
 TARGET = {"throughput_rps": 1000, "p95_ms": 15, "errors": 0}
 

@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 from vrdp.geo import to_bng
 from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
 from vrdp.hotspots.classify import classify_hotspots

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from bench.hotspots_backtest import SHARES
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
 from vrdp.hotspots.force_events import (
     fct_events_from_landing,

@@ -35,7 +35,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 
 OUT = REPO_ROOT / "bench" / "results" / "ingest.json"
 FORCE = "thames-valley"

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 from vrdp.linkage.keys import person_key
 from vrdp.linkage.metrics import linkage_quality, pairwise_scores, truth_person_ids
 from vrdp.linkage.review import ReviewBand

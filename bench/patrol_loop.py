@@ -45,8 +45,8 @@ STANDIN_HOTSPOTS = 40
 
 
 def _specs():
-    from assets.patrol.flow import PATROL_INPUTS
     from assets.sources.agencies import LANDING_SOURCES
+    from orchestration.patrol_flow import PATROL_INPUTS
 
     return [s for s in LANDING_SOURCES if s.source in PATROL_INPUTS]
 
@@ -142,9 +142,9 @@ def warm_instance(defs, instance, root: Path, loaded: dict) -> dict:
 
     from assets.patrol import patrol_assets
     from assets.patrol.common import HOTSPOT_LIST_KEY
-    from assets.patrol.flow import automation_tick
     from assets.sources.agencies import delivery_partitions, landing_folder, source_keys
-    from orchestration.resources import PlatformConfig
+    from config.resources import PlatformConfig
+    from orchestration.patrol_flow import automation_tick
     from sensors.landing import plan_delivery_runs
 
     platform = PlatformConfig()
@@ -195,7 +195,7 @@ def land_day(world: Path, root: Path, day: str) -> list[Path]:
 
 def run_loop(defs, instance, cursors: dict, *, max_automation_ticks: int = 4) -> dict:
     """Sensor ticks, their runs, then automation ticks until nothing is requested."""
-    from assets.patrol.flow import automation_tick, sensor_tick
+    from orchestration.patrol_flow import automation_tick, sensor_tick
 
     t0 = time.perf_counter()
     phases, runs = {}, []
@@ -276,7 +276,7 @@ def run_process_start_seconds() -> float:
 
     code = (
         "import pandas, geopandas, dagster; "
-        "from assets.patrol.flow import patrol_flow_defs; patrol_flow_defs()"
+        "from orchestration.patrol_flow import patrol_flow_defs; patrol_flow_defs()"
     )
     t0 = time.perf_counter()
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).parents[1])
@@ -286,7 +286,7 @@ def run_process_start_seconds() -> float:
 def main(argv=None) -> dict:
     """Run the benchmark and write its JSON."""
     from assets.patrol.common import ITT_TABLE_KEY, TRIAL_EFFECT_KEY
-    from assets.patrol.flow import patrol_flow_defs
+    from orchestration.patrol_flow import patrol_flow_defs
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--world", type=Path, default=Path("/tmp/w_medium"))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 from vrdp.geo import locate_points
 from vrdp.ingest.police_uk import parse_street_file
 

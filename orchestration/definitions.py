@@ -17,15 +17,13 @@ def build_defs() -> dg.Definitions:
     import assets
     import quality
     import sensors
-    import serving
     from assets.warehouse.dbt import dbt_resource
-    from orchestration.resources import PlatformConfig
+    from config.resources import PlatformConfig
 
     return dg.Definitions.merge(
         assets.defs(),
         quality.defs(),
         sensors.defs(),
-        serving.defs(),
         dg.Definitions(resources={"platform": PlatformConfig(), "dbt": dbt_resource()}),
     )
 

@@ -10,7 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
-from orchestration.settings import Settings
+from config.settings import Settings
 
 __all__ = [
     "DEMO_YEAR",

@@ -21,7 +21,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, Settings, settings
+from config.settings import REPO_ROOT, Settings, settings
 
 __all__ = ["DEMO_PSEUDONYM_SECRET", "ensure_dagster_home", "run_all", "main"]
 
@@ -307,7 +307,7 @@ def run_all(
     run(dg.AssetSelection.assets(GAZETTEER_KEY))
     agencies.update(_load_agency_deliveries(instance, s, run, log, workers, geocoded=True))
     log("building the warehouse (dbt), hot spots and the export ...")
-    from assets import DOWNSTREAM_SELECTION
+    from assets.automation import DOWNSTREAM_SELECTION
 
     run(DOWNSTREAM_SELECTION)
     return {

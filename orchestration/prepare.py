@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.settings import REPO_ROOT, settings
+from config.settings import REPO_ROOT, settings
 
 __all__ = ["prepare_dbt_manifest", "main"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestration.settings import Settings
+from config.settings import Settings
 
 __all__ = ["summary", "analysis_lines", "lake_rows"]
 

@@ -9,7 +9,7 @@ __all__ = ["defs"]
 
 def defs() -> dg.Definitions:
     """One file-arrival sensor per landing source, and the nightly refresh."""
-    from assets import DOWNSTREAM_SELECTION
+    from assets.automation import DOWNSTREAM_SELECTION
     from assets.sources.agencies import LANDING_SOURCES
     from sensors.landing import (
         delivery_sensor,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = [
     "FileFingerprint",

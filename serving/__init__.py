@@ -1,20 +1,5 @@
-"""Serving: versioned exports for apps, BI tools and the read API (``serving.api``)."""
+"""Serving: the read API for apps and BI tools (``serving.api``).
 
-from __future__ import annotations
-
-import dagster as dg
-
-__all__ = ["defs"]
-
-
-def defs() -> dg.Definitions:
-    """Export assets."""
-    from serving.assets import (
-        hotspot_tasking_export,
-        persons_analyst_export,
-        persons_safeguarding_export,
-    )
-
-    return dg.Definitions(
-        assets=[hotspot_tasking_export, persons_analyst_export, persons_safeguarding_export]
-    )
+It reads published exports through :mod:`exports` and never imports an asset;
+the assets that publish those exports live in ``assets/exports``.
+"""

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths, source_keys
+from config.resources import PlatformConfig
+from config.settings import settings
 from orchestration.definitions import build_defs
-from orchestration.resources import PlatformConfig
-from orchestration.settings import settings
 from sensors.landing import delivery_sensor
 from vrdp.lake import sha256_file
 

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from serving.exports import ExportFile, publish_export, read_manifest
+from exports.format import ExportFile, publish_export, read_manifest
 from vrdp.lake import sha256_file
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -75,7 +75,7 @@ def test_bad_file_names_are_refused(tmp_path):
 
 
 def test_a_failing_pre_publication_check_publishes_nothing(tmp_path):
-    from serving.exports import ExportRejected
+    from exports.format import ExportRejected
 
     good = publish_export(tmp_path, [text_file("a.csv", "x\n", 0)], as_of="2025-11", parameters={})
 
@@ -106,7 +106,7 @@ def hotspot_ranked(**extra):
     import h3
     import pandas as pd
 
-    from serving.hotspot_export import EXPORT_COLUMNS
+    from exports.hotspots import EXPORT_COLUMNS
 
     cells = [h3.latlng_to_cell(51.75 + i / 100, -1.25, 9) for i in range(3)]
     df = pd.DataFrame({c: [None] * 3 for c in EXPORT_COLUMNS})
@@ -130,8 +130,8 @@ def hotspot_ranked(**extra):
 
 
 def test_hotspot_export_is_published_when_clean_and_blocked_on_personal_data(tmp_path):
-    from serving.exports import ExportRejected
-    from serving.hotspot_export import hotspot_export_files, hotspot_export_findings
+    from exports.format import ExportRejected
+    from exports.hotspots import hotspot_export_files, hotspot_export_findings
 
     clean = publish_export(
         tmp_path,

@@ -21,8 +21,8 @@ from assets.hotspots.analysis import (
     KDE_KEY,
     STUDY_EVENTS_KEY,
 )
-from orchestration import overrides as overrides_cli
-from orchestration.settings import settings
+from config.settings import settings
+from vrdp.hotspots import override_log as overrides_cli
 
 KEYS = [
     STUDY_EVENTS_KEY,

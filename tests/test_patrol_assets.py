@@ -19,7 +19,7 @@ from assets.patrol.common import (
 )
 from assets.patrol.tasking import EXPORT_SUBDIR, scan_export
 from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 from vrdp.geo import h3_cells
 
 #: agency sources the patrol assets read, and the months of them to land

@@ -6,8 +6,8 @@ import pytest
 from support import COL_STREET, land
 
 from assets.sources.police_uk import POLICE_UK_MONTHS, STREET_CRIMES_KEY, STREET_QUARANTINE_KEY
+from config.resources import PlatformConfig
 from orchestration.definitions import build_defs
-from orchestration.resources import PlatformConfig
 from sensors.landing import plan_file_runs, police_uk_street_sensor
 
 

@@ -14,8 +14,8 @@ import pytest
 from support import COL_STREET, REPO, land
 
 from assets.sources.police_uk import STREET_CRIMES_KEY
+from config.settings import settings
 from orchestration.main import run_all
-from orchestration.settings import settings
 from vrdp.lake import sha256_file
 
 SEEDS = REPO / "dbt_project" / "seeds"

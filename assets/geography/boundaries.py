@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["BOUNDARIES", "boundary_assets", "read_boundaries"]
 

@@ -27,7 +27,7 @@ from typing import Any
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key, read_boundaries
-from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
+from config.resources import WAREHOUSE_POOL, PlatformConfig
 
 __all__ = [
     "STUDY_EVENTS_KEY",
@@ -806,7 +806,7 @@ def _hotspot_list_asset(fam: Family) -> dg.AssetsDefinition:
         """Gi*-significant hot cells ranked by harm, with class, forecast, windows, overrides."""
         import h3
 
-        from orchestration.overrides import overrides_path, read_overrides
+        from vrdp.hotspots.override_log import overrides_path, read_overrides
         from vrdp.hotspots.pipeline import md_table, patrol_summary, select_hotspots
         from vrdp.lake import write_parquet_atomic
 

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key, read_boundaries
-from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
+from config.resources import WAREHOUSE_POOL, PlatformConfig
 
 __all__ = ["TOP_HARM_CELLS_KEY", "top_harm_cells", "HotspotConfig"]
 
@@ -11,7 +11,7 @@ TOP_HARM_CELLS_KEY = dg.AssetKey(["hotspots", "top_harm_cells"])
 
 
 class HotspotConfig(dg.Config):
-    """Run-time choices; the defaults come from ``orchestration/settings.py``."""
+    """Run-time choices; the defaults come from ``config/settings.py``."""
 
     window_months: int | None = None
     top_n: int | None = None

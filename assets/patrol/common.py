@@ -95,7 +95,7 @@ def harm_weights() -> dict[str, float]:
     """CCHI harm days per police.uk crime type (the dbt seed the warehouse uses)."""
     import pandas as pd
 
-    from orchestration.settings import REPO_ROOT
+    from config.settings import REPO_ROOT
 
     ref = pd.read_csv(REPO_ROOT / "dbt_project" / "seeds" / "cchi_harm_weights.csv")
     return dict(zip(ref["crime_type"], ref["harm_weight_days"].astype(float), strict=True))

@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.patrol.common import GROUP, TRIAL_ALLOCATION_KEY, TRIAL_UNITS_KEY
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["trial_units", "trial_allocation", "trial_design_dir", "run_started_at"]
 

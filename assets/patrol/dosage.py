@@ -18,7 +18,7 @@ from assets.patrol.common import (
     TRIAL_UNITS_KEY,
     VISITS_KEY,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["VisitsConfig", "patrol_visits", "patrol_daily_dosage", "geofence_units"]
 

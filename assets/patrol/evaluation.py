@@ -13,7 +13,7 @@ from assets.patrol.common import (
     TRIAL_EFFECT_KEY,
     TRIAL_UNITS_KEY,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["IttConfig", "TrialEffectConfig", "itt_table_asset", "trial_effect"]
 

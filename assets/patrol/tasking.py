@@ -14,7 +14,7 @@ from assets.patrol.common import (
     TRIAL_ALLOCATION_KEY,
     TRIAL_UNITS_KEY,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = [
     "TaskingConfig",
@@ -211,7 +211,7 @@ def tasking_export_files(table, briefs):
 
     import shapely
 
-    from serving.exports import ExportFile
+    from exports.format import ExportFile
     from vrdp.lake import write_parquet_atomic
 
     df = table[[c for c in EXPORT_COLUMNS if c in table]].copy()
@@ -251,15 +251,15 @@ def map_export_file(day: str, rows: int):
     """
     from dataclasses import replace
 
-    from serving.exports import ExportFile
+    from exports.format import ExportFile
 
     def write(path):
-        from serving.api.reader import load_snapshot
-        from serving.api.settings import api_settings
-        from serving.map import render_map
+        from config.settings import settings
+        from exports.map import render_map
+        from exports.snapshot import load_snapshot
 
         snap = replace(load_snapshot(path.parent), version=f"tasking {day}")
-        path.write_text(render_map(snap, api_settings(), day=day, static_prefix=None))
+        path.write_text(render_map(snap, settings(), day=day, static_prefix=None))
 
     return ExportFile("map.html", rows, write)
 
@@ -279,7 +279,7 @@ def patrol_tasking_export(
 
     import pandas as pd
 
-    from serving.exports import ExportRejected, publish_export
+    from exports.format import ExportRejected, publish_export
 
     s = platform.resolve()
     table = pd.read_parquet(s.lake_dir / "patrol" / "daily_tasking.parquet")
@@ -324,7 +324,7 @@ def scan_export(version_dir) -> list[str]:
     import geopandas as gpd
     import pandas as pd
 
-    from assets.patrol.pii import personal_data_findings
+    from exports.pii import personal_data_findings
 
     d = Path(version_dir)
     found = personal_data_findings(pd.read_parquet(d / "tasking.parquet"), table="tasking.parquet")

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.sources.police_uk import STREET_CRIMES_KEY
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = [
     "OXFORD_RTM_KEY",

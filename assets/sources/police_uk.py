@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key, read_boundaries
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = [
     "POLICE_UK_MONTHS",

@@ -13,7 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.geography.boundaries import BOUNDARIES, boundary_key
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = [
     "STOP_SEARCH_MONTHS",

@@ -16,8 +16,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
-from orchestration.settings import REPO_ROOT
+from config.resources import WAREHOUSE_POOL, PlatformConfig
+from config.settings import REPO_ROOT
 
 __all__ = [
     "dbt_project",

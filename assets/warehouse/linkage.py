@@ -18,7 +18,7 @@ precision, recall, F1 and cluster purity, marked as a simulated-world evaluation
 
 import dagster as dg
 
-from orchestration.resources import WAREHOUSE_POOL, PlatformConfig
+from config.resources import WAREHOUSE_POOL, PlatformConfig
 
 __all__ = ["PERSON_LINKS_KEY", "LinkageConfig", "person_linkage"]
 

@@ -22,7 +22,7 @@ from assets.sources.agencies import (
     landing_folder,
     source_keys,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["count_rows", "agency_source_checks"]
 

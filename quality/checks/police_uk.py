@@ -13,7 +13,7 @@ from assets.sources.police_uk import (
     street_lake_paths,
     street_landing_dir,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["count_csv_rows", "police_uk_street_checks", "MIN_SHARE_IN_FORCE_AREA"]
 

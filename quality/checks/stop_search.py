@@ -15,7 +15,7 @@ from assets.sources.police_uk_stop_search import (
     stop_search_lake_paths,
     stop_search_landing_dir,
 )
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["police_uk_stop_search_checks"]
 

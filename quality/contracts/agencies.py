@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 from functools import cache
 
-from orchestration.settings import REPO_ROOT
+from config.settings import REPO_ROOT
 from quality.contracts.base import Contract, Field
 from quality.contracts.police_uk import CRIME_TYPES
 

@@ -18,20 +18,20 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from serving.api import geo
-from serving.api.audit import append_audit
-from serving.api.auth import Principal, authenticate, require
-from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
-from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
-from serving.api.problems import Problem, install_problem_handlers, problem_response
-from serving.api.reader import NoExportError, Snapshot, SnapshotReader
-from serving.api.settings import ApiSettings, api_settings
-from serving.person_export import (
+from exports import geo
+from exports.persons import (
     IDENTITIES_FILE,
     PERSON_EVENTS_FILE,
     PERSON_PLACES_FILE,
     PERSONS_FILE,
 )
+from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
+from serving.api.audit import append_audit
+from serving.api.auth import Principal, authenticate, require
+from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
+from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
+from serving.api.problems import Problem, install_problem_handlers, problem_response
+from serving.api.settings import ApiSettings, api_settings
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -323,20 +323,6 @@ def _today(s: ApiSettings) -> str:
     return s.today or datetime.now(LONDON).date().isoformat()
 
 
-def _allocation(snap: Snapshot, team: str | None, today: str) -> list:
-    """Today's tasked hot spots for ``team`` (patrol arm only; controls are never sent)."""
-    out = []
-    for h in snap.hotspots:
-        if h.arm is not None and h.arm != "patrol":
-            continue
-        if h.date is not None and str(h.date)[:10] != today:
-            continue
-        if team is not None and h.team is not None and h.team != team:
-            continue
-        out.append(h)
-    return sorted(out, key=lambda h: (h.rank if h.rank is not None else 10**9, h.id))
-
-
 def _no_tasking_note(snap: Snapshot, day: str) -> str:
     """Why an allocation is empty: the tasking days the served export holds."""
     days = sorted({str(h.date)[:10] for h in snap.hotspots if h.date is not None})
@@ -464,7 +450,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         """Today's allocation for a team (an officer's own team by default)."""
         team = _team_for(p, team)
         day = _today(s)
-        items = [h.public() for h in _allocation(snap, team, day)]
+        items = [h.public() for h in allocation(snap, team, day)]
         out = {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
         if not items:
             out["note"] = _no_tasking_note(snap, day)
@@ -484,7 +470,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             raise Problem(422, "give both lat and lon, or neither")
         team = _team_for(p, team)
         day = _today(s)
-        pool = _allocation(snap, team, day)
+        pool = allocation(snap, team, day)
         if not pool:
             raise Problem(
                 404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day)}"
@@ -753,7 +739,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             }
         )
 
-    from serving.map import STATIC_DIR, render_map
+    from exports.map import STATIC_DIR, render_map
 
     app.mount("/map/static", StaticFiles(directory=STATIC_DIR), name="map-static")
     map_pages: dict[tuple, str] = {}
@@ -761,7 +747,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.get("/map", response_class=HTMLResponse, tags=["map"])
     def map_page(snap: Snap, request: Request, ticket: str | None = None) -> HTMLResponse:
         """The offline Leaflet map (bearer token, or a short-lived ``ticket``)."""
-        from serving.map import check_ticket
+        from exports.map import check_ticket
 
         if ticket is None or not check_ticket(app.state.map_secret, ticket):
             authenticate(request)
@@ -776,7 +762,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     @app.post("/v1/map/ticket", tags=["map"])
     def map_ticket(p: Anyone) -> dict:
         """A 5-minute link to the map for browsers that cannot send a bearer header."""
-        from serving.map import make_ticket
+        from exports.map import make_ticket
 
         t = make_ticket(app.state.map_secret, p.user)
         return {"url": f"/map?ticket={t}", "expires_in_s": 300}

@@ -1,7 +1,7 @@
 """Person-level snapshots for the API: the analyst and safeguarding exports, in memory.
 
 Each view is a folder of versions with a ``latest`` link written by
-:func:`serving.exports.publish_export` (see :mod:`serving.person_export`). As
+:func:`exports.format.publish_export` (see :mod:`exports.persons`). As
 for the officers' snapshot, ``latest`` is resolved on every call and a version,
 once loaded, is cached by its link target: a new version is picked up by the
 next request and no request mixes two. Tables are held as Arrow tables with a
@@ -22,8 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from serving.exports import read_manifest
-from serving.person_export import (
+from exports.format import read_manifest
+from exports.persons import (
     ANALYST_SUBDIR,
     IDENTITIES_FILE,
     PERSON_EVENTS_FILE,

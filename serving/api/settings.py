@@ -13,7 +13,7 @@
 | ``VRDP_API_ACCESS_LOG`` | ``1`` | ``0`` turns uvicorn's per-request access log off |
 | ``VRDP_API_FAST_PATH`` | ``1`` | ``0`` sends nearby through FastAPI's route only (tests) |
 
-Paths come from :func:`orchestration.settings.settings` (``VRDP_DATA_ROOT``).
+Paths come from :func:`config.settings.settings` (``VRDP_DATA_ROOT``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestration.settings import settings
+from config.settings import settings
 
 __all__ = ["ROLES", "DEMO_TOKENS", "ApiSettings", "api_settings"]
 

@@ -15,8 +15,8 @@ from assets.patrol.common import (
     TRIAL_EFFECT_KEY,
     VISITS_KEY,
 )
-from assets.patrol.flow import automation_tick, patrol_flow_defs, sensor_tick
 from bench.patrol_loop import dagster_instance, land_day, prepare_world, run_loop, warm_instance
+from orchestration.patrol_flow import automation_tick, patrol_flow_defs, sensor_tick
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from support import REPO
 
 from assets.hotspots.analysis import FORCE_PREFIX, force_key
 from assets.patrol.tasking import read_hotspot_list
-from orchestration.settings import settings
+from config.settings import settings
 from vrdp.hotspots.force_events import fct_events_from_landing
 
 NAMES = [

@@ -177,7 +177,7 @@ def test_validate_override_rejects_bad_rows(cell, action, reason, analyst, match
 
 
 def test_add_override_appends_only(data_root):
-    from orchestration.overrides import add_override, overrides_path, read_overrides
+    from vrdp.hotspots.override_log import add_override, overrides_path, read_overrides
 
     add_override(CENTRE, "suppress", "closed", "jo")
     first = overrides_path().read_text()

@@ -21,8 +21,8 @@ from assets.sources.police_uk_stop_search import (
     STOP_SEARCHES_KEY,
     stop_search_lake_paths,
 )
+from config.resources import PlatformConfig
 from orchestration.definitions import build_defs
-from orchestration.resources import PlatformConfig
 from quality.contracts.stop_search import STOP_SEARCH_COLUMNS
 from sensors.landing import police_uk_stop_search_sensor
 from vrdp.coords import THAMES_VALLEY_BOX

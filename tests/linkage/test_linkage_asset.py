@@ -14,7 +14,7 @@ import pytest
 from linkage_records import uid
 
 from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 from vrdp.linkage.review import append_decision, decisions_path
 from vrdp.linkage.run import latest_model, model_meta
 

@@ -16,7 +16,7 @@ import httpx
 import pandas as pd
 import pytest
 
-from serving.exports import ExportFile, publish_export
+from exports.format import ExportFile, publish_export
 
 REPO = Path(__file__).resolve().parents[2]
 ORIGIN = (51.7520, -1.2577)  # Carfax, Oxford
@@ -88,7 +88,7 @@ PERSON_2 = hashlib.sha256(b"person two").hexdigest()
 
 def publish_person_exports(exports_dir: Path):
     """The analyst and safeguarding person exports, published as the assets do."""
-    from serving.person_export import publish_analyst_view, publish_safeguarding_view
+    from exports.persons import publish_analyst_view, publish_safeguarding_view
 
     persons = pd.DataFrame(
         {

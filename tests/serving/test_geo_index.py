@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from serving.api.geo import RADIUS_BUCKETS_M, CandidateIndex
+from exports.geo import RADIUS_BUCKETS_M, CandidateIndex
 
 
 def hand_distance(lat1, lon1, lat2, lon2):

@@ -59,7 +59,7 @@ def test_bad_ticket_needs_token(server):
 
 
 def test_exported_map_is_self_contained(server, tmp_path):
-    from serving.map import write_map
+    from exports.map import write_map
 
     out = write_map(
         server.data_root / "exports" / "latest", tmp_path / "map.html", day="2025-12-01"
@@ -90,7 +90,7 @@ def tasking_world(root):
     import pandas as pd
     from api_server import ORIGIN, hotspot_rows, publish
 
-    from serving.exports import ExportFile, publish_export
+    from exports.format import ExportFile, publish_export
 
     offsets = [(0.002, 0.0), (0.0, 0.005), (-0.004, -0.004), (0.003, -0.006), (-0.002, 0.004)]
     cells = [h3.latlng_to_cell(ORIGIN[0] + a, ORIGIN[1] + b, 9) for a, b in offsets]
@@ -172,7 +172,7 @@ def test_tasking_map_served_and_exported_shows_all_layers(tmp_path, start_server
     assert "Briefing 1: violence peaks late Friday" in popup.group(2)
     assert "Patrol windows: Fri 22:00-Sat 01:00" in popup.group(2)
 
-    from serving.map import write_map
+    from exports.map import write_map
 
     monkeypatch.setenv("VRDP_DATA_ROOT", str(root))
     out = write_map(root / "exports" / "patrol_tasking" / "latest", tmp_path / "map.html",

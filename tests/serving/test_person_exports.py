@@ -9,9 +9,9 @@ import duckdb
 import pandas as pd
 import pytest
 
-from orchestration.resources import PlatformConfig
-from orchestration.settings import settings
-from serving.assets import persons_analyst_export, persons_safeguarding_export
+from assets.exports.publish import persons_analyst_export, persons_safeguarding_export
+from config.resources import PlatformConfig
+from config.settings import settings
 
 KEYS = [hashlib.sha256(f"p{i}".encode()).hexdigest() for i in range(3)]
 
@@ -130,7 +130,7 @@ def test_analyst_export_refuses_identifiers_and_keeps_the_old_version(data_root)
 
 
 def test_key_columns_must_hold_pseudonyms(tmp_path):
-    from serving.person_export import analyst_view_findings
+    from exports.persons import analyst_view_findings
 
     pd.DataFrame(
         {
@@ -150,7 +150,7 @@ def test_key_columns_must_hold_pseudonyms(tmp_path):
 
 @pytest.mark.parametrize("missing", ["marts.dim_persons", "identity.person_identifiers"])
 def test_missing_relations_are_named(data_root, missing):
-    from serving.person_export import read_analyst_view, read_safeguarding_view
+    from exports.persons import read_analyst_view, read_safeguarding_view
 
     build_warehouse()
     con = duckdb.connect(str(settings().warehouse_path))

@@ -8,7 +8,7 @@ raises :class:`~vrdp.errors.SourceFileError` naming the file.
 
 Example
 -------
->>> from orchestration.settings import REPO_ROOT
+>>> from config.settings import REPO_ROOT
 >>> street = REPO_ROOT / "public_data/police_uk/city_of_london/street"
 >>> parsed = parse_street_file(street / "2025-01-city-of-london-street.csv.gz")
 >>> parsed.rows_in, len(parsed.loaded), len(parsed.quarantine)

@@ -10,7 +10,7 @@ has none), local time from the offset, and the located-table columns.
 
 Example
 -------
->>> from orchestration.settings import REPO_ROOT
+>>> from config.settings import REPO_ROOT
 >>> from datetime import date
 >>> folder = REPO_ROOT / "public_data/police_uk/thames_valley/stop_and_search"
 >>> month = parse_stop_search_file(

@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("check", help="validate the decisions file and count its decisions")
     args = parser.parse_args(argv)
     if args.file is None:
-        from orchestration.settings import settings
+        from config.settings import settings
 
         args.file = decisions_path(settings().data_root)
     try:

@@ -42,10 +42,10 @@ def _specs(names):
 
 def patrol_flow_defs() -> dg.Definitions:
     """Sources, checks, GPS/activity sensors and the automated patrol assets (no I/O)."""
-    from assets import DOWNSTREAM_AUTOMATION
+    from assets.automation import DOWNSTREAM_AUTOMATION
     from assets.patrol import patrol_assets
     from assets.sources.agencies import agency_source_assets, source_keys
-    from orchestration.resources import PlatformConfig
+    from config.resources import PlatformConfig
     from quality.checks.agencies import agency_source_checks
     from sensors.landing import delivery_sensor
 

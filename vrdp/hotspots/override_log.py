@@ -6,9 +6,9 @@ Rows are only ever appended; the latest row for a cell wins when the hot spot
 list is built (``hotspots/hotspot_list``), and the list shows every override it
 applied. Re-materialize ``hotspots/hotspot_list`` to see a new override.
 
-    python -m orchestration.overrides add --cell 89195d09a13ffff --action suppress \
+    python -m vrdp.hotspots.override_log add --cell 89195d09a13ffff --action suppress \
         --reason "building demolished, no footfall" --analyst "J. Smith"
-    python -m orchestration.overrides list
+    python -m vrdp.hotspots.override_log list
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestration.settings import Settings, settings
+from config.settings import Settings, settings
 
 __all__ = ["overrides_path", "add_override", "read_overrides", "main"]
 
@@ -75,7 +75,9 @@ def add_override(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``add`` an override or ``list`` the audit table."""
-    parser = argparse.ArgumentParser(prog="python -m orchestration.overrides", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m vrdp.hotspots.override_log", description=__doc__
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     add = sub.add_parser("add", help="append an override to the audit table")
     add.add_argument("--cell", required=True, help="H3 cell id at the grid's resolution")

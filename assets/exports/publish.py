@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.hotspots.top_cells import TOP_HARM_CELLS_KEY
-from orchestration.resources import PlatformConfig
+from config.resources import PlatformConfig
 
 __all__ = ["hotspot_tasking_export", "persons_analyst_export", "persons_safeguarding_export"]
 
@@ -21,8 +21,8 @@ def hotspot_tasking_export(
     """Versioned export of the top hot spot cells (Parquet, CSV, GeoJSON, manifest)."""
     import pandas as pd
 
-    from serving.exports import ExportRejected, publish_export
-    from serving.hotspot_export import hotspot_export_files, hotspot_export_findings
+    from exports.format import ExportRejected, publish_export
+    from exports.hotspots import hotspot_export_files, hotspot_export_findings
 
     s = platform.resolve()
     ranked = pd.read_parquet(s.lake_dir / "hotspots" / "top_harm_cells.parquet")
@@ -62,8 +62,8 @@ def hotspot_tasking_export(
 
 
 def _person_asset_kwargs(name: str, dep: dg.AssetKey, description: str) -> dict:
-    from assets import DOWNSTREAM_AUTOMATION
-    from orchestration.resources import WAREHOUSE_POOL
+    from assets.automation import DOWNSTREAM_AUTOMATION
+    from config.resources import WAREHOUSE_POOL
 
     return {
         "key": dg.AssetKey(["exports", name]),
@@ -100,8 +100,8 @@ def persons_analyst_export(
     context: dg.AssetExecutionContext, platform: PlatformConfig
 ) -> dg.MaterializeResult:
     """Publish ``exports/persons_analyst/<version>`` (read by the API's analyst view)."""
-    from serving.exports import ExportRejected
-    from serving.person_export import ANALYST_SUBDIR, publish_analyst_view, read_analyst_view
+    from exports.format import ExportRejected
+    from exports.persons import ANALYST_SUBDIR, publish_analyst_view, read_analyst_view
 
     s = platform.resolve()
     with platform.warehouse(read_only=True) as con:
@@ -127,7 +127,7 @@ def persons_safeguarding_export(
     context: dg.AssetExecutionContext, platform: PlatformConfig
 ) -> dg.MaterializeResult:
     """Publish ``exports/restricted/persons_safeguarding/<version>`` (mode 0700)."""
-    from serving.person_export import (
+    from exports.persons import (
         SAFEGUARDING_SUBDIR,
         publish_safeguarding_view,
         read_safeguarding_view,

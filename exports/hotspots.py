@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serving.exports import ExportFile
+from exports.format import ExportFile
 from vrdp.geo import h3_cell_polygons
 
 __all__ = ["EXPORT_COLUMNS", "hotspot_export_files", "hotspot_export_findings"]
@@ -85,7 +85,7 @@ def hotspot_export_findings(version_dir) -> list[str]:
     scan of column names and values; ``ward_name`` is a place name and exempt
     from the column-name rule (its values are still scanned).
     """
-    from assets.patrol.pii import personal_data_findings
+    from exports.pii import personal_data_findings
 
     d = Path(version_dir)
     found = personal_data_findings(

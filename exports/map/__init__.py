@@ -97,7 +97,7 @@ def risk_layer(snap, lake_dir: Path, points: list[tuple[float, float]]) -> tuple
     (GeoJSON FeatureCollection, info)
         ``info`` names the source and counts the cells shown and available.
     """
-    from serving.api.reader import RISK_TERRAIN_FILE
+    from exports.snapshot import RISK_TERRAIN_FILE
 
     path = snap.file(RISK_TERRAIN_FILE)
     candidates = [("export", path)] if path is not None else []
@@ -146,7 +146,7 @@ def _hex(cell: str) -> dict:
 
 
 def _layers(snap, settings, day: str) -> dict:
-    from serving.api.app import _allocation
+    from exports.snapshot import allocation
 
     tasked = [h for h in snap.hotspots if h.arm is None or h.arm == "patrol"]
     hotspots = []
@@ -166,12 +166,12 @@ def _layers(snap, settings, day: str) -> dict:
             {"type": "Feature", "properties": props, "geometry": geom or _hex(h.h3_cell)}
         )
     shown_day, note = day, None
-    allocation = _allocation(snap, None, day)
+    allocation = allocation(snap, None, day)
     dated = sorted({str(h.date)[:10] for h in tasked if h.date is not None})
     if not allocation and dated:
         # no tasking for the day asked: show the latest published one, and say so
         shown_day = dated[-1]
-        allocation = _allocation(snap, None, shown_day)
+        allocation = allocation(snap, None, shown_day)
         note = f"no tasking for {day}; showing the latest published tasking ({shown_day})"
     taskings = [
         {
@@ -231,11 +231,11 @@ def write_map(version_dir: Path, out: Path | None = None, *, day: str | None = N
     """Write a self-contained ``map.html`` for an export version (Leaflet inlined)."""
     from datetime import date
 
-    from serving.api.reader import MAP_FILE, load_snapshot
-    from serving.api.settings import api_settings
+    from config.settings import settings
+    from exports.snapshot import MAP_FILE, load_snapshot
 
     snap = load_snapshot(Path(version_dir))
     out = out or Path(version_dir) / MAP_FILE
-    html = render_map(snap, api_settings(), day=day or date.today().isoformat(), static_prefix=None)
+    html = render_map(snap, settings(), day=day or date.today().isoformat(), static_prefix=None)
     out.write_text(html)
     return out

@@ -1,7 +1,7 @@
 """The one place that knows the export's file names; loads immutable snapshots.
 
 The API never reads the warehouse. Each request resolves ``<exports>/latest``
-once (a symlink swapped atomically by :func:`serving.exports.publish_export`)
+once (a symlink swapped atomically by :func:`exports.format.publish_export`)
 and uses the :class:`Snapshot` of that version for the whole request, so a
 new export version is picked up by the next request and no request ever mixes
 two versions. Versions are immutable, so loaded snapshots are cached by the
@@ -15,7 +15,7 @@ briefing generated from its row; responses say so through
 ``Snapshot.tasking_source``.
 
 Each snapshot precomputes what ``/v1/hotspots/nearby`` needs: per-cell
-candidate lists (:class:`serving.api.geo.CandidateIndex`) and each hot spot's
+candidate lists (:class:`exports.geo.CandidateIndex`) and each hot spot's
 JSON-ready fields, so a request does one H3 lookup and a few distances.
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 
 import h3
 
-from serving.api import geo
+from exports import geo
 
 __all__ = [
     "HOTSPOT_CELLS_FILE",
@@ -44,6 +44,7 @@ __all__ = [
     "Snapshot",
     "NoExportError",
     "SnapshotReader",
+    "allocation",
 ]
 
 HOTSPOT_CELLS_FILE = "top_harm_cells.parquet"
@@ -375,3 +376,17 @@ class SnapshotReader:
             while len(self._cache) > self._keep:
                 self._cache.popitem(last=False)
         return snap
+
+
+def allocation(snap: Snapshot, team: str | None, today: str) -> list:
+    """Today's tasked hot spots for ``team`` (patrol arm only; controls are never sent)."""
+    out = []
+    for h in snap.hotspots:
+        if h.arm is not None and h.arm != "patrol":
+            continue
+        if h.date is not None and str(h.date)[:10] != today:
+            continue
+        if team is not None and h.team is not None and h.team != team:
+            continue
+        out.append(h)
+    return sorted(out, key=lambda h: (h.rank if h.rank is not None else 10**9, h.id))

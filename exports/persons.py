@@ -14,7 +14,7 @@ The read API's person endpoints read these snapshots, never the live warehouse.
   readable by the owning account only (mode 0700).
 
 Both are versioned by content, written atomically with a manifest and switched
-with a ``latest`` link (:func:`serving.exports.publish_export`).
+with a ``latest`` link (:func:`exports.format.publish_export`).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from serving.exports import ExportFile
+from exports.format import ExportFile
 
 __all__ = [
     "ANALYST_SUBDIR",
@@ -141,7 +141,7 @@ def analyst_view_findings(version_dir: str | Path) -> list[str]:
     >>> analyst_view_findings(d)
     ["p.parquet: column 'surname' looks personal"]
     """
-    from assets.patrol.pii import personal_data_findings
+    from exports.pii import personal_data_findings
 
     found = []
     for path in sorted(Path(version_dir).glob("*.parquet")):
@@ -175,10 +175,10 @@ def as_of_label(persons: pd.DataFrame) -> str:
 def publish_analyst_view(exports_dir: str | Path, tables: dict[str, pd.DataFrame], **kw):
     """Publish the analyst view under ``<exports>/persons_analyst`` (blocking PII check).
 
-    Raises :class:`serving.exports.ExportRejected` when the check finds direct
+    Raises :class:`exports.format.ExportRejected` when the check finds direct
     identifiers; nothing is published then. ``kw`` goes to ``publish_export``.
     """
-    from serving.exports import publish_export
+    from exports.format import publish_export
 
     return publish_export(
         Path(exports_dir) / ANALYST_SUBDIR,
@@ -198,7 +198,7 @@ def publish_safeguarding_view(exports_dir: str | Path, identities: pd.DataFrame,
     """
     import os
 
-    from serving.exports import publish_export
+    from exports.format import publish_export
 
     restricted = Path(exports_dir) / SAFEGUARDING_SUBDIR.parts[0]
     restricted.mkdir(parents=True, exist_ok=True)

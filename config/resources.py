@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from orchestration.settings import Settings, settings
+from config.settings import Settings, settings
 
 __all__ = ["PlatformConfig", "WAREHOUSE_POOL"]
 
@@ -20,7 +20,7 @@ class PlatformConfig(dg.ConfigurableResource):
     """Paths and settings, resolved from the environment when a step runs.
 
     The environment (``VRDP_DATA_ROOT`` and friends, see
-    ``orchestration/settings.py``) is the single source of truth because dbt,
+    ``config/settings.py``) is the single source of truth because dbt,
     which runs as a subprocess, reads the same variables; tests set them with
     ``monkeypatch.setenv``.
     """

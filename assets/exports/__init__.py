@@ -1,0 +1,1 @@
+"""Assets that publish the versioned exports (hot spot tasking, person views)."""
