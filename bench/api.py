@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import secrets
 import socket
@@ -33,12 +32,14 @@ import subprocess
 import sys
 import time
 from array import array
+from pathlib import Path
 from urllib.parse import urlencode
 
 import httptools
 import httpx
 import orjson
 
+from bench.bookkeeping import load_average, machine, write_result
 from config.settings import REPO_ROOT, settings
 from exports.snapshot import SnapshotReader
 
@@ -275,7 +276,7 @@ def run(seconds: float, connections: int, warmup: float, seed: int) -> dict:
                 params={"lat": centres[0][0], "lon": centres[0][1], "radius_m": 1000},
             ).json()
         reqs = build_requests(centres, token, 2000, seed)
-        load_before = os.getloadavg()
+        load_before = load_average()
         try:
             import uvloop
 
@@ -283,7 +284,7 @@ def run(seconds: float, connections: int, warmup: float, seed: int) -> dict:
         except ImportError:  # pragma: no cover
             runner = asyncio.run
         result = runner(drive(port, reqs, connections, warmup, seconds, proc.pid))
-        load_after = os.getloadavg()
+        load_after = load_average()
         met = (
             result["errors"] == 0
             and result["throughput_rps"] >= TARGET["throughput_rps"]
@@ -306,10 +307,9 @@ def run(seconds: float, connections: int, warmup: float, seed: int) -> dict:
             "generator": "asyncio (uvloop) + httptools, keep-alive, closed loop, this process",
             "server": "python -m serving.api: uvicorn, uvloop, httptools, 1 worker, "
             f"access log {'on' if env['VRDP_API_ACCESS_LOG'] == '1' else 'off'}, 127.0.0.1",
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in load_after],
-            "machine": f"{platform.machine()} {os.cpu_count()} cpus (shared)",
-            "python": platform.python_version(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
+            **machine(),
         }
     finally:
         proc.terminate()
@@ -330,10 +330,7 @@ def main() -> None:
     out = run(min(a.seconds, 600), max(1, min(a.connections, 256)), a.warmup, a.seed)
     out["data_root"] = str(settings().data_root)
     out["command"] = "python -m bench.api " + " ".join(sys.argv[1:])
-    path = os.path.abspath(a.out)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(json.dumps(out, indent=2) + "\n")
+    write_result(Path(a.out).resolve(), out)
     print(json.dumps(out, indent=2))
 
 

@@ -27,9 +27,6 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
-import resource
 import time
 from pathlib import Path
 
@@ -38,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from bench.bookkeeping import measured, write_result
 from config.settings import REPO_ROOT
 from vrdp.geo import to_bng
 from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
@@ -358,21 +356,11 @@ def runtime_1e6(raw: pd.DataFrame, lsoa: gpd.GeoDataFrame, n: int = 1_000_000, s
 
 def main() -> dict:
     """Run the benchmark and write its figures."""
-    t0 = time.perf_counter()
-    load_before = os.getloadavg()
-    figures, raw, lsoa = backtest_real()
-    figures["runtime_1e6"] = runtime_1e6(raw, lsoa)
-    figures.update(
-        total_seconds=round(time.perf_counter() - t0, 1),
-        load_average_before=[round(x, 2) for x in load_before],
-        load_average_after=[round(x, 2) for x in os.getloadavg()],
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        cpus=os.cpu_count(),
-        python=platform.python_version(),
-        machine=platform.machine(),
-    )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    with measured() as run:
+        figures, raw, lsoa = backtest_real()
+        figures["runtime_1e6"] = runtime_1e6(raw, lsoa)
+    figures.update(total_seconds=run.pop("seconds"), **run)
+    write_result(OUT, figures)
     return figures
 
 

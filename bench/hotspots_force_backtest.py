@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-import resource
 import sys
 import tempfile
 import time
@@ -42,6 +40,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from bench.bookkeeping import measured, write_result
 from bench.hotspots_backtest import SHARES
 from config.settings import REPO_ROOT
 from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
@@ -227,18 +226,11 @@ def run(world: Path) -> dict:
 def main(argv: list[str] | None = None) -> dict:
     """Run the benchmark and write its figures."""
     args = sys.argv[1:] if argv is None else argv
-    load_before = os.getloadavg()
-    figures = run(world_dir(args[0] if args else None))
-    figures.update(
-        load_average_before=[round(x, 2) for x in load_before],
-        load_average_after=[round(x, 2) for x in os.getloadavg()],
-        peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        cpus=os.cpu_count(),
-        python=platform.python_version(),
-        machine=platform.machine(),
-    )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(figures, indent=2, default=str) + "\n")
+    with measured() as run_:
+        figures = run(world_dir(args[0] if args else None))
+    run_.pop("seconds")  # the figures carry total_seconds of their own
+    figures.update(run_)
+    write_result(OUT, figures)
     return figures
 
 

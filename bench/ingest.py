@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
-import resource
 import shutil
 import sys
 import tempfile
@@ -35,6 +33,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+from bench.bookkeeping import load_average, machine, peak_rss_mb, write_result
 from config.settings import REPO_ROOT
 
 OUT = REPO_ROOT / "bench" / "results" / "ingest.json"
@@ -43,21 +42,6 @@ H3_RESOLUTION = 9
 TARGET_SECONDS = 300
 
 _STATE: dict = {}
-
-
-def _rss_mb() -> float:
-    """Peak resident set of the calling process (MB).
-
-    ``VmHWM`` from ``/proc`` (``ru_maxrss`` survives ``exec``, so a spawned
-    worker would report its parent's peak); ``ru_maxrss`` elsewhere.
-    """
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
 def _layers():
@@ -146,7 +130,7 @@ def run_task(task: tuple) -> dict:
         "rows_quarantined": quarantined,
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
-        "peak_rss_mb": _rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
     }
 
 
@@ -273,7 +257,7 @@ def main(argv: list[str] | None = None) -> dict:
     from bench.worlds import ensure_world
 
     world = ensure_world(Path(args.world), "large")
-    load_before = os.getloadavg()
+    load_before = load_average()
     tmp = Path(tempfile.mkdtemp(prefix="vrdp_bench_ingest_"))
     lake = tmp / "data" / "lake"
     try:
@@ -289,7 +273,7 @@ def main(argv: list[str] | None = None) -> dict:
         t2 = time.perf_counter()
         results += _run_all(after, args.workers)
         t3 = time.perf_counter()
-        gazetteer_rss = _rss_mb()
+        gazetteer_rss = peak_rss_mb()
         per = defaultdict(lambda: defaultdict(float))
         for r in results:
             p = per[r["source"]]
@@ -334,18 +318,14 @@ def main(argv: list[str] | None = None) -> dict:
             "target_seconds": TARGET_SECONDS,
             "target_met": wall < TARGET_SECONDS,
             "peak_rss_mb_any_process": max([gazetteer_rss, *(r["peak_rss_mb"] for r in results)]),
-            "loadavg_before": [round(x, 2) for x in load_before],
-            "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-            "machine": platform.machine(),
+            "load_average_before": load_before,
+            "load_average_after": load_average(),
+            **machine(),
             "command": "python -m bench.ingest " + " ".join(sys.argv[1:] if argv is None else argv),
         }
         if not args.no_dagster:
             figures["dagster_overhead"] = dagster_overhead(world, tmp / "dagster" / "data")
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(figures, indent=2) + "\n")
+        write_result(Path(args.out), figures)
         return figures
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

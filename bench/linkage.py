@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -44,6 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bench.bookkeeping import load_average, machine, peak_rss_mb, write_result
 from config.settings import REPO_ROOT
 from vrdp.linkage.keys import person_key
 from vrdp.linkage.metrics import linkage_quality, pairwise_scores, truth_person_ids
@@ -340,11 +340,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out: dict = {
         "command": "python -m bench.linkage",
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        },
+        "machine": {**machine(), "load_average_before": load_average()},
         "targets": TARGETS,
         "threshold": THRESHOLD,
         "seed": SEED,
@@ -363,12 +359,9 @@ def main(argv: list[str] | None = None) -> int:
         }
     if "febrl4" in out:
         out.setdefault("met", {})["f1_febrl4"] = out["febrl4"]["f1"] >= TARGETS["f1_febrl4"]
-    out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
-    out["machine"]["ru_maxrss_mib"] = round(
-        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(out, indent=2, default=str) + "\n")
+    out["machine"]["load_average_after"] = load_average()
+    out["machine"]["peak_rss_mb"] = peak_rss_mb()
+    write_result(OUT, out)
     print(json.dumps(out.get("met", {})), f"-> {OUT}")
     return 0
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.bookkeeping import load_average, machine, write_result
+
 __all__ = [
     "prepare_world",
     "warm_instance",
@@ -301,7 +303,7 @@ def main(argv=None) -> dict:
     root = tmp / "data"
     os.environ["VRDP_DATA_ROOT"] = str(root)
     os.environ.setdefault("VRDP_PSEUDONYM_SECRET", "bench-only-not-secret")
-    load_before = os.getloadavg()
+    load_before = load_average()
     t_setup = time.perf_counter()
     prep = prepare_world(args.world, root, None)
     defs = patrol_flow_defs()
@@ -370,12 +372,12 @@ def main(argv=None) -> dict:
             "itt_unit_days_trial": itt_meta.get("unit_days_trial"),
         },
         "dosage_agreement": world_dosage_agreement(root, args.world),
-        "loadavg_before": [round(x, 2) for x in load_before],
-        "loadavg_after": [round(x, 2) for x in os.getloadavg()],
-        "cpus": os.cpu_count(),
+        "load_average_before": load_before,
+        "load_average_after": load_average(),
+        **machine(),
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    write_result(args.out, result)
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     print(json.dumps({k: result[k] for k in ("seconds_landing_to_updated_evaluation", "met")}))

@@ -8,13 +8,12 @@ per second, so a change that slows the source asset shows up as a number.
 from __future__ import annotations
 
 import json
-import platform
-import resource
 import time
 from pathlib import Path
 
 import geopandas as gpd
 
+from bench.bookkeeping import machine, peak_rss_mb, write_result
 from config.settings import REPO_ROOT
 from vrdp.geo import locate_points
 from vrdp.ingest.police_uk import parse_street_file
@@ -54,12 +53,10 @@ def main() -> dict:
         "locate_seconds": round(locate_s, 3),
         "total_seconds": round(read_boundaries_s + parse_s + locate_s, 3),
         "rows_per_second": round(rows_in / (parse_s + locate_s)),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        "peak_rss_mb": peak_rss_mb(),
+        **machine(),
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    write_result(OUT, figures)
     return figures
 
 

@@ -35,15 +35,13 @@
 from __future__ import annotations
 
 import json
-import os
-import platform
-import resource
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from bench.bookkeeping import load_average, machine, peak_rss_mb, write_result
 from vrdp.risk_terrain import RTMConfig, run_rtm
 from vrdp.risk_terrain.oxford import run_oxford
 from vrdp.risk_terrain.simulate import PlantedFactor, simulate_world
@@ -331,9 +329,9 @@ def world(
     for row in inputs["truth"].itertuples():
         if factors is not None and factor_name(row) not in factors:
             continue
-        load0 = os.getloadavg()[0]
+        load0 = load_average()
         _, cmp = recover_planted(inputs, row)
-        cmp["loadavg_1min_before_after"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+        cmp["load_average_before_after"] = [load0, load_average()]
         runs.append(cmp)
         print(
             f"{scale} {cmp['factor']}: RRV {cmp['rrv']} (planted {cmp['true_rr']}), "
@@ -478,7 +476,7 @@ def reference_places(
             ("all_cells", None),
             ("hot_spots_left_out", hotspot_points(inputs)),
         ):
-            load0 = os.getloadavg()[0]
+            load0 = load_average()
             t0 = time.perf_counter()
             c0 = time.process_time()
             res = run_rtm_on_reference_places(
@@ -495,7 +493,7 @@ def reference_places(
             wall = time.perf_counter() - t0
             cmp = compare_to_truth(res, row, groups, wall)
             cmp["cpu_seconds"] = round(time.process_time() - c0, 3)
-            cmp["loadavg_1min_before_after"] = [round(load0, 2), round(os.getloadavg()[0], 2)]
+            cmp["load_average_before_after"] = [load0, load_average()]
             em = res.report["exposure_model"]
             att = {a["location_class"]: a["attraction"] for a in em["attractions"]}
             cmp.update(
@@ -583,7 +581,7 @@ def main(
     Steps not run keep their figures from an existing ``rtm.json`` (so one step can be
     re-measured on its own); ``python -m bench.rtm`` runs them all.
     """
-    load_start = os.getloadavg()
+    load_start = load_average()
     figures = json.loads(OUT.read_text()) if OUT.exists() and set(steps) != set(STEPS) else {}
     run = {
         "world_medium": lambda: world("medium", path=medium),
@@ -603,18 +601,15 @@ def main(
     figures.update(
         {
             "steps_run_last": list(steps),
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
-            "loadavg_start": [round(x, 2) for x in load_start],
-            "loadavg_end": [round(x, 2) for x in os.getloadavg()],
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
+            "peak_rss_mb": peak_rss_mb(),
+            "load_average_before": load_start,
+            "load_average_after": load_average(),
+            **machine(),
             "numpy": np.__version__,
-            "machine": platform.machine(),
             "command": ".venv/bin/python -m bench.rtm",
         }
     )
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(figures, indent=2) + "\n")
+    write_result(OUT, figures)
     return figures
 
 

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results" / "synthetic_world.json"
-
-
-def _peak_rss_mb() -> float:
-    """Peak resident set size of this process in MiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+from bench.bookkeeping import load_average, machine, peak_rss_mb, write_result
 
 
 def _cpu_seconds() -> float:
@@ -64,9 +57,9 @@ def run(seed: int = 7, scale: str = "large") -> dict:
         "seconds": round(seconds + import_s, 1),
         "generate_seconds": round(seconds, 1),
         "stage_seconds_cumulative": world["timings_s"],
-        "peak_rss_mb": round(_peak_rss_mb(), 0),
+        "peak_rss_mb": peak_rss_mb(),
         "cpu_seconds": round(_cpu_seconds(), 1),
-        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
+        "load_average_at_end": load_average(),
         "police_events": counts["police_events"],
         "police_crime_occurrences": counts["police_crime_occurrences"],
         "events_total": counts["events_total"],
@@ -77,9 +70,7 @@ def run(seed: int = 7, scale: str = "large") -> dict:
         "faults": counts["faults"],
         "files": len(world["files"]),
         "output_mb": round(size / 2**20, 0),
-        "cpu_count": os.cpu_count(),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        **machine(),
     }
 
 
@@ -91,8 +82,7 @@ def main() -> None:
     args = ap.parse_args()
     result = run(args.seed, args.scale)
     if args.scale == "large":
-        RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        write_result("synthetic_world", result, sort_keys=True)
     print(json.dumps(result, indent=2, sort_keys=True))
 
 

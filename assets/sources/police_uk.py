@@ -1,9 +1,8 @@
 """data.police.uk street-level crime: monthly partitions of typed, located Parquet.
 
 Each partition is one delivered month file from the landing zone
-(``landing/police_uk/street/YYYY-MM-<force>-street.csv[.gz]``). Partitions
-exist only for months that were delivered (a sensor or ``make run`` adds them),
-so a month the force never published is reported as missing, never invented.
+(``landing/police_uk/street/YYYY-MM-<force>-street.csv[.gz]``); the flow around
+a file is :mod:`assets.sources.police_uk_monthly`'s, shared with stop and search.
 """
 
 from pathlib import Path
@@ -11,10 +10,12 @@ from pathlib import Path
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key, read_boundaries
+from assets.sources.police_uk_monthly import IngestedMonth, MonthlySource, monthly_source_asset
 from config.resources import PlatformConfig
 
 __all__ = [
     "POLICE_UK_MONTHS",
+    "STREET",
     "STREET_CRIMES_KEY",
     "STREET_LANDING_KEY",
     "street_landing_files",
@@ -27,34 +28,6 @@ __all__ = [
 
 #: Months for which a street-level file has been delivered (``YYYY-MM``).
 POLICE_UK_MONTHS = dg.DynamicPartitionsDefinition(name="police_uk_months")
-
-#: The delivered files themselves: an external asset (Dagster does not make it),
-#: so the graph starts where the data does.
-STREET_LANDING_KEY = dg.AssetKey(["landing", "police_uk_street_files"])
-
-street_landing_files = dg.AssetSpec(
-    STREET_LANDING_KEY,
-    description="data.police.uk street-level CSVs as delivered to landing/police_uk/street.",
-    group_name="landing",
-    kinds={"csv"},
-)
-
-#: Matches the dbt source ``police_uk.street_crimes``, so lineage is one graph.
-STREET_CRIMES_KEY = dg.AssetKey(["police_uk", "street_crimes"])
-STREET_QUARANTINE_KEY = dg.AssetKey(["quarantine", "police_uk_street_crimes"])
-
-
-def street_lake_paths(lake_dir: Path, month: str) -> tuple[Path, Path]:
-    """Parquet files of one month: (loaded rows, quarantined rows)."""
-    return (
-        lake_dir / "police_uk" / "street_crimes" / month / "part-0.parquet",
-        lake_dir / "quarantine" / "police_uk_street_crimes" / month / "part-0.parquet",
-    )
-
-
-def street_landing_dir(platform: PlatformConfig):
-    """Folder where data.police.uk street-level files land."""
-    return platform.resolve().landing_dir / "police_uk" / "street"
 
 
 def ingest_street_month(
@@ -83,102 +56,50 @@ def ingest_street_month(
     return parsed, located
 
 
-@dg.multi_asset(
-    specs=[
-        dg.AssetSpec(
-            STREET_CRIMES_KEY,
-            description=(
-                "data.police.uk street-level crimes: typed, with BNG, H3 cell, LSOA and ward."
-            ),
-            group_name="sources",
-            kinds={"python", "parquet"},
-            deps=[
-                STREET_LANDING_KEY,
-                boundary_key("lsoa21"),
-                boundary_key("lsoa11"),
-                boundary_key("wards"),
-            ],
-            partitions_def=POLICE_UK_MONTHS,
-        ),
-        dg.AssetSpec(
-            STREET_QUARANTINE_KEY,
-            description=(
-                "Street-level rows that failed the contract: file, row, raw text and reason."
-            ),
-            group_name="quarantine",
-            deps=[STREET_LANDING_KEY],
-            kinds={"python", "parquet"},
-            partitions_def=POLICE_UK_MONTHS,
-        ),
-    ],
-    partitions_def=POLICE_UK_MONTHS,
-    code_version="1",
-)
-def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
-    """Parse, validate and locate one month of data.police.uk street-level crime."""
-    from vrdp.errors import SourceFileError
-    from vrdp.ingest.landing import reject_file
-    from vrdp.ingest.police_uk import find_street_files, missing_months
-
+def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
     s = platform.resolve()
-    month = context.partition_key
-    landing = street_landing_dir(platform)
-    files = find_street_files(landing, s.police_uk_force)
-    if month not in files:
-        raise dg.Failure(
-            f"No {s.police_uk_force} street-level file for {month} in {landing}; "
-            f"delivered months: {sorted(files) or 'none'}"
-        )
-    try:
-        parsed, located = ingest_street_month(
-            files[month],
-            month=month,
-            lake_dir=s.lake_dir,
-            h3_resolution=s.h3_resolution,
-            lsoa21=read_boundaries(platform, "lsoa21"),
-            lsoa11=read_boundaries(platform, "lsoa11"),
-            wards=read_boundaries(platform, "wards"),
-        )
-    except SourceFileError as exc:
-        moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
-        raise dg.Failure(
-            f"{exc} (moved to {moved})",
-            metadata={"file": str(files[month]), "rejected_to": str(moved)},
-        ) from exc
-    out_path, q_path = street_lake_paths(s.lake_dir, month)
+    parsed, located = ingest_street_month(
+        path,
+        month=month,
+        lake_dir=s.lake_dir,
+        h3_resolution=s.h3_resolution,
+        lsoa21=read_boundaries(platform, "lsoa21"),
+        lsoa11=read_boundaries(platform, "lsoa11"),
+        wards=read_boundaries(platform, "wards"),
+    )
+    return IngestedMonth(located, parsed.quarantine, parsed.rows_in, parsed.file_sha256)
 
-    reasons = parsed.quarantine["reason"].value_counts().sort_index().to_dict()
-    delivered = sorted(files)
-    gaps = missing_months(set(delivered))
-    if gaps:
-        context.log.info(f"{s.police_uk_force}: no file delivered for {gaps}; not invented")
-    common = {
-        "source_file": dg.MetadataValue.path(str(files[month])),
-        "source_sha256": parsed.file_sha256,
-        "force": s.police_uk_force,
-        "rows_in": parsed.rows_in,
-        "rows_loaded": len(located),
-        "rows_quarantined": len(parsed.quarantine),
-    }
-    yield dg.MaterializeResult(
-        asset_key=STREET_CRIMES_KEY,
-        metadata={
-            **common,
-            "dagster/row_count": len(located),
-            "rows_outside_force_area": int((~located["in_force_area"]).sum()),
-            "h3_resolution": s.h3_resolution,
-            "months_delivered": ", ".join(delivered),
-            "months_missing": ", ".join(gaps) or "none",
-            "path": dg.MetadataValue.path(str(out_path)),
-        },
-        data_version=dg.DataVersion(parsed.file_sha256[:16]),
-    )
-    yield dg.MaterializeResult(
-        asset_key=STREET_QUARANTINE_KEY,
-        metadata={
-            **common,
-            "dagster/row_count": len(parsed.quarantine),
-            "reasons": dg.MetadataValue.json(reasons),
-            "path": dg.MetadataValue.path(str(q_path)),
-        },
-    )
+
+def _find_files(landing: Path, force: str) -> dict[str, Path]:
+    from vrdp.ingest.police_uk import find_street_files
+
+    return find_street_files(landing, force)
+
+
+STREET = MonthlySource(
+    dataset="street_crimes",
+    landing_folder="street",
+    landing_name="street",
+    what="street-level crime",
+    partitions_def=POLICE_UK_MONTHS,
+    description="data.police.uk street-level crimes: typed, with BNG, H3 cell, LSOA and ward.",
+    deps=(boundary_key("lsoa21"), boundary_key("lsoa11"), boundary_key("wards")),
+    find_files=_find_files,
+    ingest=_ingest,
+)
+
+STREET_LANDING_KEY = STREET.landing_key
+STREET_CRIMES_KEY = STREET.key
+STREET_QUARANTINE_KEY = STREET.quarantine_key
+street_landing_files = STREET.landing_spec()
+police_uk_street_crimes = monthly_source_asset(STREET)
+
+
+def street_lake_paths(lake_dir: Path, month: str) -> tuple[Path, Path]:
+    """Parquet files of one month: (loaded rows, quarantined rows)."""
+    return STREET.lake_paths(lake_dir, month)
+
+
+def street_landing_dir(platform: PlatformConfig) -> Path:
+    """Folder where data.police.uk street-level files land."""
+    return STREET.landing_dir(platform)

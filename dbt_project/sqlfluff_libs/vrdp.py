@@ -69,3 +69,28 @@ def located_columns():
         "h3_cell, cast(h3_resolution as integer) as h3_resolution, lsoa21_code, "
         "lsoa11_code, ward_code, in_force_area"
     )
+
+
+def union_select(columns, parts):
+    """Render vrdp.union_select (one select per part, unioned, typed nulls for gaps)."""
+    selects = []
+    for part in parts:
+        given, same = part.get("columns", {}), part.get("same", [])
+        items = []
+        for name, type_ in columns:
+            if name in given:
+                items.append(f"{given[name]} as {name}")
+            elif name in same:
+                items.append(f"{part['from']}.{name}")
+            else:
+                items.append(f"cast(null as {portable_type(type_)}) as {name}")
+        if part.get("tail"):
+            items.append(part["tail"])
+        body = ",\n        ".join(items)
+        selects.append(f"    select\n        {body}\n    from {part['from']}")
+    return "\n\n    union all\n\n".join(selects)
+
+
+def portable_type(type_):
+    """Render vrdp.portable_type."""
+    return {"string": "varchar"}.get(type_, type_)

@@ -4,21 +4,15 @@ with
 
 records as (
 
-    select * from {{ ref('int_person_records_unioned') }}
-
-),
-
-links as (
-
-    select * from {{ source('linkage', 'person_record_links') }}
+    select * from {{ ref('int_person_records_linked') }}
 
 ),
 
 final as (
 
     select
-        links.person_key,
-        links.person_id,
+        records.person_key,
+        records.person_id,
         records.record_uid,
         records.agency,
         records.dataset,
@@ -36,7 +30,6 @@ final as (
         records.seen_on
 
     from records
-    inner join links on records.record_uid = links.record_uid
 
 )
 

@@ -3,7 +3,8 @@
     locate it exactly; otherwise the events in its postcode locate it to that
     postcode. The most frequent H3 cell, LSOA and ward of those events wins.
     Points of interest, delivered with their postcode, locate postcodes too.
-    Location text is read from the lake source because staging does not carry it. -#}
+    Location text comes from the police staging models, which carry it for this
+    model alone (no mart selects it). -#}
 {%- set trailing_postcode =
     "regexp_extract(upper(texts.location_text), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$')" -%}
 with
@@ -19,7 +20,7 @@ occurrence_texts as (
     select
         occurrence_ref as source_ref,
         location_text
-    from {{ source('police', 'occurrences') }}
+    from {{ ref('stg_police__occurrences') }}
 
 ),
 
@@ -28,7 +29,7 @@ cad_texts as (
     select
         incident_ref as source_ref,
         location_text
-    from {{ source('police', 'cad_incidents') }}
+    from {{ ref('stg_police__cad_incidents') }}
 
 ),
 

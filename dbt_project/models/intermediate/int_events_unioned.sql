@@ -2,6 +2,100 @@
     marts.fct_events. Located sources pass their located-table columns through;
     referrals and probation contacts are delivered without a place (their
     addresses are people's homes, modelled in bridge_person_places). -#}
+{%- set columns = [
+    ['source_system', 'string'],
+    ['event_type', 'string'],
+    ['source_ref', 'string'],
+    ['occurred_from', 'timestamp'],
+    ['occurred_to', 'timestamp'],
+    ['offence_code', 'string'],
+    ['classification', 'string'],
+    ['classified_crime_type', 'string'],
+    ['outcome', 'string'],
+    ['linked_source_system', 'string'],
+    ['linked_source_ref', 'string'],
+] -%}
+{%- set parts = [
+    {'from': 'occurrences', 'columns': {
+        'source_system': "'police_rms'",
+        'event_type': "'crime'",
+        'source_ref': 'occurrences.occurrence_ref',
+        'occurred_from': 'occurrences.committed_from',
+        'occurred_to': 'occurrences.committed_to',
+        'offence_code': 'occurrences.offence_code',
+        'classification': 'occurrences.offence_description',
+        'outcome': 'occurrences.outcome',
+    }, 'tail': vrdp.event_location_columns('occurrences')},
+    {'from': 'cad_incidents', 'columns': {
+        'source_system': "'police_cad'",
+        'event_type': "'incident'",
+        'source_ref': 'cad_incidents.incident_ref',
+        'occurred_from': 'cad_incidents.call_received_at',
+        'occurred_to': 'cad_incidents.call_received_at',
+        'classification': 'cad_incidents.opening_classification',
+        'classified_crime_type': 'cad_incidents.opening_classification',
+        'outcome': 'cad_incidents.closing_classification',
+        'linked_source_system':
+            "case when cad_incidents.linked_occurrence_ref is not null then 'police_rms' end",
+        'linked_source_ref': 'cad_incidents.linked_occurrence_ref',
+    }, 'tail': vrdp.event_location_columns('cad_incidents')},
+    {'from': 'intelligence_logs', 'columns': {
+        'source_system': "'police_intelligence'",
+        'event_type': "'intelligence'",
+        'source_ref': 'intelligence_logs.log_id',
+        'occurred_from': 'intelligence_logs.created_at',
+        'occurred_to': 'intelligence_logs.created_at',
+        'classification': 'intelligence_logs.soc_categories',
+    }, 'tail': vrdp.event_location_columns('intelligence_logs')},
+    {'from': 'stop_searches', 'columns': {
+        'source_system': "'police_stop_search'",
+        'event_type': "'stop_search'",
+        'source_ref': 'stop_searches.stop_search_ref',
+        'occurred_from': 'stop_searches.searched_at',
+        'occurred_to': 'stop_searches.searched_at',
+        'classification': 'stop_searches.object_of_search',
+        'outcome': 'stop_searches.outcome',
+    }, 'tail': vrdp.event_location_columns('stop_searches')},
+    {'from': 'istv_assaults', 'columns': {
+        'source_system': "'nhs_istv'",
+        'event_type': "'ae_assault'",
+        'source_ref': 'istv_assaults.attendance_ref',
+        'occurred_from': 'coalesce(istv_assaults.assaulted_at, istv_assaults.arrived_at)',
+        'occurred_to': 'coalesce(istv_assaults.assaulted_at, istv_assaults.arrived_at)',
+        'classification': 'istv_assaults.assault_method_code',
+        'classified_crime_type': "'Violence and sexual offences'",
+    }, 'tail': vrdp.event_location_columns(
+        'istv_assaults',
+        geocode_score='istv_assaults.geocode_score',
+        is_located='coalesce(istv_assaults.is_located, false)',
+    )},
+    {'from': 'safeguarding_referrals', 'columns': {
+        'source_system': "'nhs_safeguarding'",
+        'event_type': "'referral'",
+        'source_ref': 'safeguarding_referrals.referral_id',
+        'occurred_from': 'cast(safeguarding_referrals.referral_date as timestamp)',
+        'occurred_to': 'cast(safeguarding_referrals.referral_date as timestamp)',
+        'classification': 'safeguarding_referrals.concern_category',
+    }, 'tail': vrdp.no_event_location()},
+    {'from': 'cin_referrals', 'columns': {
+        'source_system': "'social_care'",
+        'event_type': "'referral'",
+        'source_ref': 'cin_referrals.referral_id',
+        'occurred_from': 'cast(cin_referrals.referral_date as timestamp)',
+        'occurred_to': 'cast(cin_referrals.referral_date as timestamp)',
+        'classification': 'cin_referrals.primary_need_code',
+        'outcome': "case when cin_referrals.is_referral_nfa then 'No further action' end",
+    }, 'tail': vrdp.no_event_location()},
+    {'from': 'probation_cases', 'columns': {
+        'source_system': "'probation'",
+        'event_type': "'probation_contact'",
+        'source_ref': 'probation_cases.event_id',
+        'occurred_from': 'cast(probation_cases.sentence_date as timestamp)',
+        'occurred_to': 'cast(probation_cases.sentence_date as timestamp)',
+        'offence_code': 'probation_cases.offence_code',
+        'classification': 'probation_cases.sentence_type',
+    }, 'tail': vrdp.no_event_location()},
+] -%}
 with
 
 occurrences as (
@@ -53,147 +147,7 @@ probation_cases as (
 ),
 
 unioned as (
-
-    select
-        'police_rms' as source_system,
-        'crime' as event_type,
-        occurrences.occurrence_ref as source_ref,
-        occurrences.committed_from as occurred_from,
-        occurrences.committed_to as occurred_to,
-        occurrences.offence_code,
-        occurrences.offence_description as classification,
-        cast(null as varchar) as classified_crime_type,
-        occurrences.outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.event_location_columns('occurrences') }}
-    from occurrences
-
-    union all
-
-    select
-        'police_cad' as source_system,
-        'incident' as event_type,
-        cad_incidents.incident_ref as source_ref,
-        cad_incidents.call_received_at as occurred_from,
-        cad_incidents.call_received_at as occurred_to,
-        cast(null as varchar) as offence_code,
-        cad_incidents.opening_classification as classification,
-        -- a police.uk category when the call was classified as one (checked in the mart)
-        cad_incidents.opening_classification as classified_crime_type,
-        cad_incidents.closing_classification as outcome,
-        case when cad_incidents.linked_occurrence_ref is not null then 'police_rms' end
-            as linked_source_system,
-        cad_incidents.linked_occurrence_ref as linked_source_ref,
-        {{ vrdp.event_location_columns('cad_incidents') }}
-    from cad_incidents
-
-    union all
-
-    select
-        'police_intelligence' as source_system,
-        'intelligence' as event_type,
-        intelligence_logs.log_id as source_ref,
-        intelligence_logs.created_at as occurred_from,
-        intelligence_logs.created_at as occurred_to,
-        cast(null as varchar) as offence_code,
-        intelligence_logs.soc_categories as classification,
-        cast(null as varchar) as classified_crime_type,
-        cast(null as varchar) as outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.event_location_columns('intelligence_logs') }}
-    from intelligence_logs
-
-    union all
-
-    select
-        'police_stop_search' as source_system,
-        'stop_search' as event_type,
-        stop_searches.stop_search_ref as source_ref,
-        stop_searches.searched_at as occurred_from,
-        stop_searches.searched_at as occurred_to,
-        cast(null as varchar) as offence_code,
-        stop_searches.object_of_search as classification,
-        cast(null as varchar) as classified_crime_type,
-        stop_searches.outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.event_location_columns('stop_searches') }}
-    from stop_searches
-
-    union all
-
-    select
-        'nhs_istv' as source_system,
-        'ae_assault' as event_type,
-        istv_assaults.attendance_ref as source_ref,
-        -- the assault, else the arrival when the department did not record it
-        coalesce(istv_assaults.assaulted_at, istv_assaults.arrived_at) as occurred_from,
-        coalesce(istv_assaults.assaulted_at, istv_assaults.arrived_at) as occurred_to,
-        cast(null as varchar) as offence_code,
-        istv_assaults.assault_method_code as classification,
-        'Violence and sexual offences' as classified_crime_type,
-        cast(null as varchar) as outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.event_location_columns(
-            'istv_assaults',
-            geocode_score='istv_assaults.geocode_score',
-            is_located='coalesce(istv_assaults.is_located, false)',
-        ) }}
-    from istv_assaults
-
-    union all
-
-    select
-        'nhs_safeguarding' as source_system,
-        'referral' as event_type,
-        safeguarding_referrals.referral_id as source_ref,
-        cast(safeguarding_referrals.referral_date as timestamp) as occurred_from,
-        cast(safeguarding_referrals.referral_date as timestamp) as occurred_to,
-        cast(null as varchar) as offence_code,
-        safeguarding_referrals.concern_category as classification,
-        cast(null as varchar) as classified_crime_type,
-        cast(null as varchar) as outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.no_event_location() }}
-    from safeguarding_referrals
-
-    union all
-
-    select
-        'social_care' as source_system,
-        'referral' as event_type,
-        cin_referrals.referral_id as source_ref,
-        cast(cin_referrals.referral_date as timestamp) as occurred_from,
-        cast(cin_referrals.referral_date as timestamp) as occurred_to,
-        cast(null as varchar) as offence_code,
-        cin_referrals.primary_need_code as classification,
-        cast(null as varchar) as classified_crime_type,
-        case when cin_referrals.is_referral_nfa then 'No further action' end as outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.no_event_location() }}
-    from cin_referrals
-
-    union all
-
-    select
-        'probation' as source_system,
-        'probation_contact' as event_type,
-        probation_cases.event_id as source_ref,
-        cast(probation_cases.sentence_date as timestamp) as occurred_from,
-        cast(probation_cases.sentence_date as timestamp) as occurred_to,
-        probation_cases.offence_code,
-        probation_cases.sentence_type as classification,
-        cast(null as varchar) as classified_crime_type,
-        cast(null as varchar) as outcome,
-        cast(null as varchar) as linked_source_system,
-        cast(null as varchar) as linked_source_ref,
-        {{ vrdp.no_event_location() }}
-    from probation_cases
+    {{ vrdp.union_select(columns, parts) }}
 
 ),
 

@@ -1,5 +1,66 @@
 {#- Every agency's person records in one shape: the input of person linkage.
     record_uid = <agency>:<dataset>:<record id>. -#}
+{%- set columns = [
+    ['agency', 'string'],
+    ['dataset', 'string'],
+    ['record_id', 'string'],
+    ['forename', 'string'],
+    ['surname', 'string'],
+    ['date_of_birth', 'date'],
+    ['sex', 'string'],
+    ['postcode', 'string'],
+    ['address_line', 'string'],
+    ['pnc_id', 'string'],
+    ['nhs_number', 'string'],
+    ['upn', 'string'],
+    ['crn', 'string'],
+    ['seen_on', 'date'],
+    ['safeguarding_concern', 'string'],
+    ['rosh_level', 'string'],
+    ['mappa_category', 'string'],
+    ['is_iom', 'boolean'],
+] -%}
+{%- set identity = ['forename', 'surname', 'date_of_birth', 'postcode', 'address_line'] -%}
+{%- set parts = [
+    {'from': 'nominals', 'same': identity + ['sex', 'pnc_id'], 'columns': {
+        'agency': "'police'",
+        'dataset': "'nominals'",
+        'record_id': 'nominals.nominal_id',
+        'seen_on': 'cast(nominals.created_at as date)',
+        'is_iom': 'false',
+    }},
+    {'from': 'intelligence_subjects', 'same': identity + ['pnc_id'], 'columns': {
+        'agency': "'police'",
+        'dataset': "'intelligence'",
+        'record_id': 'intelligence_subjects.subject_id',
+        'seen_on': 'cast(intelligence_subjects.created_at as date)',
+        'is_iom': 'false',
+    }},
+    {'from': 'cin_referrals', 'same': identity + ['sex', 'upn'], 'columns': {
+        'agency': "'social_care'",
+        'dataset': "'cin_referrals'",
+        'record_id': 'cin_referrals.referral_id',
+        'seen_on': 'cin_referrals.referral_date',
+        'safeguarding_concern': "'Child in need referral'",
+        'is_iom': 'false',
+    }},
+    {'from': 'probation_cases', 'same': identity + [
+        'sex', 'pnc_id', 'crn', 'rosh_level', 'mappa_category', 'is_iom'
+    ], 'columns': {
+        'agency': "'probation'",
+        'dataset': "'cases'",
+        'record_id': 'probation_cases.event_id',
+        'seen_on': 'probation_cases.sentence_date',
+    }},
+    {'from': 'safeguarding_referrals', 'same': identity + ['sex', 'nhs_number'], 'columns': {
+        'agency': "'nhs'",
+        'dataset': "'safeguarding'",
+        'record_id': 'safeguarding_referrals.referral_id',
+        'seen_on': 'safeguarding_referrals.referral_date',
+        'safeguarding_concern': 'safeguarding_referrals.concern_category',
+        'is_iom': 'false',
+    }},
+] -%}
 with
 
 nominals as (
@@ -33,119 +94,7 @@ safeguarding_referrals as (
 ),
 
 unioned as (
-
-    select
-        'police' as agency,
-        'nominals' as dataset,
-        nominal_id as record_id,
-        forename,
-        surname,
-        date_of_birth,
-        sex,
-        postcode,
-        address_line,
-        pnc_id,
-        cast(null as varchar) as nhs_number,
-        cast(null as varchar) as upn,
-        cast(null as varchar) as crn,
-        cast(created_at as date) as seen_on,
-        cast(null as varchar) as safeguarding_concern,
-        cast(null as varchar) as rosh_level,
-        cast(null as varchar) as mappa_category,
-        false as is_iom
-    from nominals
-
-    union all
-
-    select
-        'police' as agency,
-        'intelligence' as dataset,
-        subject_id as record_id,
-        forename,
-        surname,
-        date_of_birth,
-        cast(null as varchar) as sex,
-        postcode,
-        address_line,
-        pnc_id,
-        cast(null as varchar) as nhs_number,
-        cast(null as varchar) as upn,
-        cast(null as varchar) as crn,
-        cast(created_at as date) as seen_on,
-        cast(null as varchar) as safeguarding_concern,
-        cast(null as varchar) as rosh_level,
-        cast(null as varchar) as mappa_category,
-        false as is_iom
-    from intelligence_subjects
-
-    union all
-
-    select
-        'social_care' as agency,
-        'cin_referrals' as dataset,
-        referral_id as record_id,
-        forename,
-        surname,
-        date_of_birth,
-        sex,
-        postcode,
-        address_line,
-        cast(null as varchar) as pnc_id,
-        cast(null as varchar) as nhs_number,
-        upn,
-        cast(null as varchar) as crn,
-        referral_date as seen_on,
-        'Child in need referral' as safeguarding_concern,
-        cast(null as varchar) as rosh_level,
-        cast(null as varchar) as mappa_category,
-        false as is_iom
-    from cin_referrals
-
-    union all
-
-    select
-        'probation' as agency,
-        'cases' as dataset,
-        event_id as record_id,
-        forename,
-        surname,
-        date_of_birth,
-        sex,
-        postcode,
-        address_line,
-        pnc_id,
-        cast(null as varchar) as nhs_number,
-        cast(null as varchar) as upn,
-        crn,
-        sentence_date as seen_on,
-        cast(null as varchar) as safeguarding_concern,
-        rosh_level,
-        mappa_category,
-        is_iom
-    from probation_cases
-
-    union all
-
-    select
-        'nhs' as agency,
-        'safeguarding' as dataset,
-        referral_id as record_id,
-        forename,
-        surname,
-        date_of_birth,
-        sex,
-        postcode,
-        address_line,
-        cast(null as varchar) as pnc_id,
-        nhs_number,
-        cast(null as varchar) as upn,
-        cast(null as varchar) as crn,
-        referral_date as seen_on,
-        concern_category as safeguarding_concern,
-        cast(null as varchar) as rosh_level,
-        cast(null as varchar) as mappa_category,
-        false as is_iom
-    from safeguarding_referrals
+    {{ vrdp.union_select(columns, parts) }}
 
 ),
 

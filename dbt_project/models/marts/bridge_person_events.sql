@@ -4,45 +4,15 @@
     (intelligence), referred child (social care), patient (NHS safeguarding). -#}
 with
 
-links as (
+roles as (
 
-    select * from {{ source('linkage', 'person_record_links') }}
+    select * from {{ ref('int_person_event_roles') }}
 
 ),
 
 records as (
 
-    select * from {{ ref('int_person_records_unioned') }}
-
-),
-
-occurrence_nominals as (
-
-    select * from {{ ref('stg_police__occurrence_nominals') }}
-
-),
-
-intelligence_subjects as (
-
-    select * from {{ ref('stg_police__intelligence_subjects') }}
-
-),
-
-cin_referrals as (
-
-    select * from {{ ref('stg_social_care__cin_referrals') }}
-
-),
-
-probation_cases as (
-
-    select * from {{ ref('stg_probation__cases') }}
-
-),
-
-safeguarding_referrals as (
-
-    select * from {{ ref('stg_nhs__safeguarding_referrals') }}
+    select * from {{ ref('int_person_records_linked') }}
 
 ),
 
@@ -52,70 +22,17 @@ events as (
 
 ),
 
-roles as (
-
-    select
-        'police:nominals:' || nominal_id as record_uid,
-        'police_rms' as source_system,
-        occurrence_ref as source_ref,
-        person_role as role,  -- noqa: RF04
-        linked_at as role_recorded_at
-    from occurrence_nominals
-
-    union all
-
-    select
-        'police:intelligence:' || subject_id as record_uid,
-        'police_intelligence' as source_system,
-        log_id as source_ref,
-        'subject' as role,  -- noqa: RF04
-        created_at as role_recorded_at
-    from intelligence_subjects
-
-    union all
-
-    select
-        'social_care:cin_referrals:' || referral_id as record_uid,
-        'social_care' as source_system,
-        referral_id as source_ref,
-        'referred child' as role,  -- noqa: RF04
-        cast(referral_date as timestamp) as role_recorded_at
-    from cin_referrals
-
-    union all
-
-    select
-        'probation:cases:' || event_id as record_uid,
-        'probation' as source_system,
-        event_id as source_ref,
-        'offender' as role,  -- noqa: RF04
-        cast(sentence_date as timestamp) as role_recorded_at
-    from probation_cases
-
-    union all
-
-    select
-        'nhs:safeguarding:' || referral_id as record_uid,
-        'nhs_safeguarding' as source_system,
-        referral_id as source_ref,
-        'patient' as role,  -- noqa: RF04
-        cast(referral_date as timestamp) as role_recorded_at
-    from safeguarding_referrals
-
-),
-
 linked as (
 
     select
-        links.person_key,
+        records.person_key,
         roles.role,  -- noqa: RF04
         roles.source_system,
         roles.role_recorded_at,
         records.date_of_birth,
-        {{ vrdp.event_key('roles.source_system', 'roles.source_ref') }} as event_key
+        roles.event_key
     from roles
-    inner join links on roles.record_uid = links.record_uid
-    left join records on roles.record_uid = records.record_uid
+    inner join records on roles.record_uid = records.record_uid
 
 ),
 

@@ -7,7 +7,10 @@ with
 
 links as (
 
-    select * from {{ source('linkage', 'person_record_links') }}
+    select
+        record_uid,
+        person_key
+    from {{ ref('int_person_records_linked') }}
 
 ),
 

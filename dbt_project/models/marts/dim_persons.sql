@@ -2,25 +2,9 @@
     seen, safeguarding and risk flags. No direct identifiers. -#}
 with
 
-records as (
-
-    select * from {{ ref('int_person_records_unioned') }}
-
-),
-
-links as (
-
-    select * from {{ source('linkage', 'person_record_links') }}
-
-),
-
 linked as (
 
-    select
-        records.*,
-        links.person_key
-    from records
-    inner join links on records.record_uid = links.record_uid
+    select * from {{ ref('int_person_records_linked') }}
 
 ),
 
@@ -38,11 +22,15 @@ final as (
         bool_or(agency = 'probation') as is_known_to_probation,
         bool_or(agency = 'nhs') as is_known_to_nhs,
         bool_or(safeguarding_concern is not null) as has_safeguarding_concern,
-        bool_or(safeguarding_concern in ('Child sexual exploitation', 'Child criminal exploitation'))
-            as has_exploitation_concern,
-        bool_or(rosh_level in ('High', 'Very high')) as is_high_rosh,
+        -- coalesce: a person with no safeguarding concern or RoSH level on any record
+        -- has none (bool_or over only nulls is null)
+        coalesce(
+            bool_or(safeguarding_concern in ('Child sexual exploitation', 'Child criminal exploitation')),
+            false
+        ) as has_exploitation_concern,
+        coalesce(bool_or(rosh_level in ('High', 'Very high')), false) as is_high_rosh,
         bool_or(mappa_category is not null) as is_mappa,
-        bool_or(is_iom) as is_iom
+        coalesce(bool_or(is_iom), false) as is_iom
 
     from linked
     group by person_key

@@ -18,6 +18,8 @@ final as (
         first_arrival_at,
         closed_at,
         closing_classification,
+        -- address text: read by int_address_locations only, never passed to a mart
+        location_text,
         {{ vrdp.located_columns() }},
         nullif(linked_occurrence_ref, '') as linked_occurrence_ref
 

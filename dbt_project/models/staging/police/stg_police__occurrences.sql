@@ -17,6 +17,8 @@ final as (
         offence_description,
         domestic_abuse_flag,
         outcome,
+        -- address text: read by int_address_locations only, never passed to a mart
+        location_text,
         {{ vrdp.located_columns() }},
         coalesce(committed_to, committed_from) as committed_to
 
