@@ -69,3 +69,12 @@ def located_columns():
         "h3_cell, cast(h3_resolution as integer) as h3_resolution, lsoa21_code, "
         "lsoa11_code, ward_code, in_force_area"
     )
+
+
+def latest_version(relation, key, version_columns=()):
+    """Render vrdp.latest_version."""
+    order = ", ".join(["delivery desc", *(f"{c} desc" for c in version_columns)])
+    return (
+        f"select * from {relation} qualify row_number() over "
+        f"(partition by {key} order by {order}, source_file desc, row_number desc) = 1"
+    )

@@ -21,7 +21,14 @@ from vrdp.coords import AreaBox, normalise_coordinates
 from vrdp.errors import SourceFileError
 from vrdp.ingest.landing import RawBatch, quarantine_frame, read_landing_file
 
-__all__ = ["ContractResult", "apply_contract", "load_file", "REASONS", "MOJIBAKE", "MAX_FIELD_CHARS"]
+__all__ = [
+    "ContractResult",
+    "apply_contract",
+    "load_file",
+    "REASONS",
+    "MOJIBAKE",
+    "MAX_FIELD_CHARS",
+]
 
 #: Row-level reasons, in the order they are tested.
 REASONS: dict[str, str] = {
@@ -211,7 +218,9 @@ def apply_contract(
 
     reason, detail = _first_reason(problems, idx)
     if conflict is not None and conflict.any():
-        shared_rows = rows.loc[conflict, "row_number"].astype(str).groupby(key[conflict]).agg(", ".join)
+        shared_rows = (
+            rows.loc[conflict, "row_number"].astype(str).groupby(key[conflict]).agg(", ".join)
+        )
         detail[conflict] = detail[conflict] + (
             " (rows " + key[conflict].map(shared_rows) + f" share this {contract.key})"
         )

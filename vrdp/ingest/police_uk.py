@@ -215,7 +215,9 @@ def _check_row(fields: list[str], month: str) -> tuple[str, str] | tuple[float, 
     return lon, lat
 
 
-def _settle_repeats(checked: list[tuple[int, int, list[str], tuple]], bad: list[list]) -> list[list]:
+def _settle_repeats(
+    checked: list[tuple[int, int, list[str], tuple]], bad: list[list]
+) -> list[list]:
     """Loaded rows from checked ones; repeats and conflicts settled, bad rows added to ``bad``.
 
     An exact repeat of a row with a Crime ID is the same crime sent twice: it
