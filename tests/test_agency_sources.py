@@ -88,7 +88,9 @@ def test_every_check_passed_and_rows_reconcile(world_run):
                 dg.AssetRecordsFilter(asset_key=key, asset_partitions=[delivery]), limit=1
             ).records[0]
             meta = record.asset_materialization.metadata
-            assert meta["rows_in"].value == len(loaded) + len(quarantined)
+            collapsed = int((loaded["copies_in_file"] - 1).sum()) if len(loaded) else 0
+            assert meta["rows_collapsed"].value == collapsed
+            assert meta["rows_in"].value == len(loaded) + len(quarantined) + collapsed
 
 
 def test_personal_data_lands_only_in_restricted_sources(world_run):

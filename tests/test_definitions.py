@@ -15,6 +15,7 @@ EXPECTED_KEYS = {
     "staging/stg_police__intelligence_logs",
     "staging/stg_police__occurrences",
     "staging/stg_police__occurrence_nominals",
+    "snapshots/snp_police__occurrence_classifications",
     "staging/stg_police__cad_incidents",
     "staging/stg_social_care__cin_referrals",
     "staging/stg_probation__cases",

@@ -33,7 +33,8 @@ def test_real_city_of_london_months_reconcile(path):
     parsed = parse_street_file(path)
     independent = pd.read_csv(path, dtype=str, keep_default_na=False)
     assert parsed.rows_in == len(independent)
-    assert parsed.rows_in == len(parsed.loaded) + len(parsed.quarantine)
+    assert parsed.rows_in == len(parsed.loaded) + len(parsed.quarantine) + parsed.collapsed
+    assert parsed.collapsed == int(parsed.loaded["copies_in_file"].sum()) - len(parsed.loaded)
     # Every quarantined row of the real files is a police.uk "No location" row.
     no_location = (independent["Longitude"] == "") & (independent["Latitude"] == "")
     assert len(parsed.quarantine) == int(no_location.sum())
@@ -102,7 +103,9 @@ def test_non_utf8_bytes_quarantine_only_their_row(tmp_path):
     path = write(tmp_path, "2025-03-city-of-london-street.csv.gz", body, gz=True)
     parsed = parse_street_file(path)
     assert parsed.rows_in == 3
-    assert list(parsed.loaded["row_number"]) == [1, 3]
+    # rows 1 and 3 are the same crime sent twice: one loaded row, two copies
+    assert list(parsed.loaded["row_number"]) == [1] and parsed.collapsed == 1
+    assert parsed.loaded["copies_in_file"].tolist() == [2]
     (row,) = parsed.quarantine.itertuples()
     assert row.reason == "invalid_utf8"
     assert row.row_number == 2 and row.line_number == 3

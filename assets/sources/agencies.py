@@ -404,6 +404,8 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             "rows_in": result.rows_in,
             "rows_loaded": len(loaded),
             "rows_quarantined": len(result.quarantine),
+            # exact in-file repeats folded into a loaded row (its copies_in_file)
+            "rows_collapsed": result.rows_collapsed,
         }
         extra = {}
         if "coordinate_fault" in loaded:

@@ -94,3 +94,12 @@ def union_select(columns, parts):
 def portable_type(type_):
     """Render vrdp.portable_type."""
     return {"string": "varchar"}.get(type_, type_)
+
+
+def latest_version(relation, key, version_columns=()):
+    """Render vrdp.latest_version."""
+    order = ", ".join(["delivery desc", *(f"{c} desc" for c in version_columns)])
+    return (
+        f"select * from {relation} qualify row_number() over "
+        f"(partition by {key} order by {order}, source_file desc, row_number desc) = 1"
+    )

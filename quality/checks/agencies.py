@@ -1,7 +1,8 @@
 """Asset checks on every delivery of every agency dataset.
 
 - ``rows_reconcile`` (blocking): each loaded file's rows, counted independently
-  of the parser, equal its loaded plus quarantined rows; duplicate files add none.
+  of the parser, equal its loaded plus quarantined rows plus the exact repeats
+  collapsed into loaded rows (``copies_in_file`` - 1); duplicate files add none.
 - ``contract`` (blocking): the great-expectations suite of the dataset's
   contract passes on the loaded rows.
 - ``quarantine_share`` (blocking): no more than the contract's share of rows
@@ -53,6 +54,7 @@ def count_rows(path: Path) -> int:
 
 
 def _rows_reconcile(platform: PlatformConfig, spec, delivery, loaded_path, loaded, quarantined):
+    from quality.checks.police_uk import collapsed_rows
     from vrdp.lake import read_parquet_metadata
 
     files = json.loads(read_parquet_metadata(loaded_path)["vrdp.files"])
@@ -62,10 +64,19 @@ def _rows_reconcile(platform: PlatformConfig, spec, delivery, loaded_path, loade
         if f["status"] != "loaded":
             continue
         n_in = count_rows(folder / f["name"])
-        n_loaded = int((loaded["source_file"] == f["name"]).sum()) if len(loaded) else 0
+        mine = loaded[loaded["source_file"] == f["name"]] if len(loaded) else loaded
         n_q = int((quarantined["source_file"] == f["name"]).sum()) if len(quarantined) else 0
-        per_file[f["name"]] = {"in": n_in, "loaded": n_loaded, "quarantined": n_q}
-    bad = {k: v for k, v in per_file.items() if v["in"] != v["loaded"] + v["quarantined"]}
+        per_file[f["name"]] = {
+            "in": n_in,
+            "loaded": len(mine),
+            "quarantined": n_q,
+            "collapsed": collapsed_rows(mine),
+        }
+    bad = {
+        k: v
+        for k, v in per_file.items()
+        if v["in"] != v["loaded"] + v["quarantined"] + v["collapsed"]
+    }
     return dg.AssetCheckResult(
         check_name="rows_reconcile",
         passed=not bad,
@@ -74,6 +85,7 @@ def _rows_reconcile(platform: PlatformConfig, spec, delivery, loaded_path, loade
             "rows_in": sum(v["in"] for v in per_file.values()),
             "rows_loaded": len(loaded),
             "rows_quarantined": len(quarantined),
+            "rows_collapsed": sum(v["collapsed"] for v in per_file.values()),
             "files_not_reconciled": dg.MetadataValue.json(bad),
         },
     )
@@ -141,7 +153,8 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
             asset=key,
             blocking=True,
             partitions_def=partitions,
-            description="Rows in each file = rows loaded + rows quarantined.",
+            description="Rows in each file = rows loaded + rows quarantined + exact repeats "
+            "collapsed into a loaded row.",
         ),
         dg.AssetCheckSpec(
             "contract",

@@ -1,7 +1,8 @@
 """Asset checks on each month of data.police.uk street crime.
 
 ``rows_reconcile`` counts the landing file's rows independently of the parser
-and proves ``input = loaded + quarantined`` against the Parquet on disk; it is
+and proves ``input = loaded + quarantined + collapsed`` (exact repeats folded into
+a loaded row, ``copies_in_file`` - 1) against the Parquet on disk; it is
 blocking, so a batch that lost rows never reaches the warehouse.
 """
 
@@ -15,7 +16,12 @@ from assets.sources.police_uk import (
 )
 from config.resources import PlatformConfig
 
-__all__ = ["count_csv_rows", "police_uk_street_checks", "MIN_SHARE_IN_FORCE_AREA"]
+__all__ = [
+    "count_csv_rows",
+    "collapsed_rows",
+    "police_uk_street_checks",
+    "MIN_SHARE_IN_FORCE_AREA",
+]
 
 #: Below this share of located rows inside the force's LSOAs, something is off
 #: (wrong force's file, wrong boundaries); a few rows legitimately fall outside.
@@ -37,6 +43,20 @@ def count_csv_rows(path) -> int:
     return sum(1 for row in csv.reader(io.StringIO(text, newline="")) if row) - 1
 
 
+def collapsed_rows(loaded) -> int:
+    """Exact in-file repeats folded into loaded rows: the sum of ``copies_in_file`` - 1.
+
+    Lake files written before repeats collapsed have no such column: none collapsed.
+
+    >>> import pandas as pd
+    >>> collapsed_rows(pd.DataFrame({"copies_in_file": [1, 3, 1]}))
+    2
+    """
+    if "copies_in_file" not in loaded or not len(loaded):
+        return 0
+    return int((loaded["copies_in_file"] - 1).sum())
+
+
 def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
     """The checks on ``police_uk/street_crimes``, one evaluation per month partition."""
 
@@ -45,7 +65,8 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         name="rows_reconcile",
         blocking=True,
         partitions_def=POLICE_UK_MONTHS,
-        description="Rows in the landing file = rows loaded + rows quarantined (nothing lost).",
+        description="Rows in the landing file = rows loaded + rows quarantined + exact"
+        " repeats collapsed (nothing lost).",
     )
     def rows_reconcile(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
         import pyarrow.parquet as pq
@@ -57,16 +78,23 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         source = find_street_files(street_landing_dir(platform), s.police_uk_force)[month]
         loaded_path, quarantine_path = street_lake_paths(platform.resolve().lake_dir, month)
         rows_in = count_csv_rows(source)
-        loaded = pq.ParquetFile(loaded_path).metadata.num_rows
+        table = pq.read_table(loaded_path)
+        loaded = table.num_rows
+        collapsed = (
+            collapsed_rows(table.select(["copies_in_file"]).to_pandas())
+            if "copies_in_file" in table.column_names
+            else 0
+        )
         quarantined = pq.ParquetFile(quarantine_path).metadata.num_rows
         return dg.AssetCheckResult(
-            passed=rows_in == loaded + quarantined,
+            passed=rows_in == loaded + quarantined + collapsed,
             metadata={
                 "source_file": str(source),
                 "rows_in": rows_in,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,
-                "difference": rows_in - loaded - quarantined,
+                "rows_collapsed": collapsed,
+                "difference": rows_in - loaded - quarantined - collapsed,
             },
         )
 

@@ -11,7 +11,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-__all__ = ["FieldType", "Field", "Contract", "Expectation"]
+__all__ = [
+    "FieldType",
+    "Field",
+    "Contract",
+    "Expectation",
+    "OrderRule",
+    "MAX_FIELD_CHARS",
+    "LSOA_CODE_PATTERN",
+    "NulBytes",
+]
+
+#: Longest text value accepted on every ingestion path (agency contracts and
+#: data.police.uk alike); a longer one is a corrupt extract, not data.
+MAX_FIELD_CHARS = 100_000
+
+#: An ONS LSOA code (2011 or 2021): England ``E01``, Wales ``W01``, then six digits.
+LSOA_CODE_PATTERN = r"[EW]01\d{6}"
+
+#: What a NUL byte (U+0000) in a delivered value does: ``"quarantine"`` the row
+#: (reason ``nul_byte``), or ``"strip"`` it, load the row and set ``nul_stripped``.
+NulBytes = Literal["quarantine", "strip"]
 
 #: ``datetime_tz``: ISO 8601 with a UTC offset (``2024-07-01T14:00:00+01:00``),
 #: stored as naive UTC; a time without an offset is a ``bad_type`` fault.
@@ -53,6 +73,25 @@ class Field:
 
 
 @dataclass(frozen=True)
+class OrderRule:
+    """Two fields of one row that must be in order: ``earlier <= later`` when both are set.
+
+    Dates and times are compared as instants (a date is its midnight); the
+    quarantine reason is ``order_violation`` and the detail names the rule.
+    """
+
+    earlier: str
+    later: str
+    #: What the rule means, in the quarantine detail ("closed before the call was received").
+    meaning: str = ""
+
+    @property
+    def label(self) -> str:
+        """``<later> before <earlier>``, the fault as the detail shows it."""
+        return f"{self.later} before {self.earlier}"
+
+
+@dataclass(frozen=True)
 class Expectation:
     """A great-expectations expectation by class name and keyword arguments."""
 
@@ -71,9 +110,15 @@ class Contract:
     fields
         The columns, in file order.
     key
-        Record id column: unique within a delivery (a repeated id with other
-        content is quarantined; an exact repeat of a row is quarantined as a
-        duplicate).
+        The business key: the record id that stays the same when a record is
+        re-sent or amended. Within one file, exact repeats of a row collapse into
+        one loaded row (``copies_in_file`` counts them); rows that share a key
+        with other content are all quarantined (``duplicate_key``), since the
+        file does not say which is right. Across deliveries the lake keeps every
+        version and staging shows the latest (``latest_version`` dbt macro).
+    version_field
+        A last-modified column ordering versions of one key after the delivery
+        (None where the source has none: then the latest delivery wins).
     coordinates
         ``(x, y)`` column names of a point, in BNG or WGS84 (see ``coordinate_system``).
     coordinate_system
@@ -88,8 +133,17 @@ class Contract:
         Smallest batch the share rule applies to.
     keep_duplicate_rows
         Exact repeats of a row are separate records, not re-sent rows (data.police.uk
-        stop and search: a group searched together gives identical rows), so they
-        are loaded, not quarantined.
+        stop and search: a group searched together gives identical rows), so each
+        is loaded, not collapsed.
+    order_rules
+        Cross-field order rules (an end not before its start, an event not before
+        the person's birth); a row that breaks one is quarantined.
+    timezone
+        The zone the source's naive timestamps are in; a timestamp with a UTC
+        offset (or a timezone-aware Parquet column) is converted to it, so every
+        ``datetime`` lands as naive wall-clock time in this zone.
+    nul_bytes
+        What a NUL byte in a value does (see :data:`NulBytes`).
     """
 
     source: str
@@ -101,6 +155,23 @@ class Contract:
     max_quarantine_share: float = 0.2
     min_rows_for_share: int = 50
     keep_duplicate_rows: bool = False
+    version_field: str | None = None
+    order_rules: tuple[OrderRule, ...] = ()
+    timezone: str = "Europe/London"
+    nul_bytes: NulBytes = "quarantine"
+
+    def __post_init__(self) -> None:
+        names = set(self.names)
+        named = [self.key, self.version_field]
+        named += [n for r in self.order_rules for n in (r.earlier, r.later)]
+        unknown = [n for n in named if n is not None and n not in names]
+        if unknown:
+            raise ValueError(f"{self.source}: contract names unknown field(s) {unknown}")
+
+    @property
+    def version_order(self) -> tuple[str, ...]:
+        """Columns that order a key's versions, latest last: delivery, then ``version_field``."""
+        return ("delivery",) + ((self.version_field,) if self.version_field else ())
 
     @property
     def names(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from quality.contracts.base import Expectation
+from quality.contracts.base import LSOA_CODE_PATTERN, MAX_FIELD_CHARS, Expectation
 
 __all__ = [
     "STREET_COLUMNS",
@@ -18,6 +18,8 @@ __all__ = [
     "STREET_FILE_PATTERN",
     "CRIME_ID_PATTERN",
     "QUARANTINE_REASONS",
+    "LSOA_CODE_RE",
+    "MAX_FIELD_CHARS",
     "street_expectations",
 ]
 
@@ -68,6 +70,9 @@ STREET_FILE_PATTERN = re.compile(
 #: A crime id is a 64-character lower-case hex hash; ASB rows have none.
 CRIME_ID_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
+#: A reported LSOA code (2011 or 2021); blank is allowed (rows without a location).
+LSOA_CODE_RE = re.compile(LSOA_CODE_PATTERN)
+
 #: Every reason a row can be quarantined for, with what it means.
 QUARANTINE_REASONS: dict[str, str] = {
     "invalid_utf8": "the row contains bytes that are not valid UTF-8",
@@ -79,6 +84,10 @@ QUARANTINE_REASONS: dict[str, str] = {
     "unknown_crime_type": "Crime type is not one of the 14 police.uk categories",
     "malformed_crime_id": "Crime ID is neither blank (ASB) nor a 64-character hex hash",
     "missing_crime_id": "a crime other than anti-social behaviour has no Crime ID",
+    "nul_byte": "a field holds a NUL byte (a corrupt extract)",
+    "field_too_large": "a field longer than MAX_FIELD_CHARS (the limit every source shares)",
+    "malformed_lsoa_code": "LSOA code is neither blank nor an ONS LSOA code (E01/W01 + 6 digits)",
+    "duplicate_row": "an exact repeat of a quarantined row (repeats of a loaded row collapse)",
 }
 
 

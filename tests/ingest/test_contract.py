@@ -47,8 +47,8 @@ def test_every_fault_is_quarantined_once_with_its_reason(tmp_path):
         "OCC0008,2031-01-01T00:00:00,8N,1,true,451300,206200",  # 8 future
         "OCC0009,2025-03-01T23:00:00,8N,1,maybe,451300,206200",  # 9 bad bool
         "OCC0010,2025-03-01T23:00:00,8N,1,true,9999999,9999999",  # 10 outside UK
-        GOOD,  # 11 exact duplicate of row 1
-        "OCC0001,2025-03-02T01:00:00,8N,1,true,451300,206200",  # 12 same id, other content
+        GOOD,  # 11 exact repeat of row 1: collapses into it
+        "OCC0013,2025-03-02T01:00:00,8N,1,true,451300,206200",  # 12 row 13's id, other content
         "OCC0013,2025-03-01T23:00:00,8N,1.5,true,451300,206200",  # 13 not an int
         "OCC0014,2025-03-01T23:00:00,,,,,",  # 14 optional fields empty: loaded, unlocated
         "OCC0015,2025-03-01T23:00:00,8N,1,true",  # 15 wrong field count
@@ -56,7 +56,8 @@ def test_every_fault_is_quarantined_once_with_its_reason(tmp_path):
     path = write(tmp_path, "occurrences_2025-03.csv", HEADER + "\n" + "\n".join(lines) + "\n")
     result = load_file(path, CONTRACT, delivered_on=date(2025, 3, 31), area=THAMES_VALLEY_BOX)
     assert result.rows_in == 15
-    assert len(result.loaded) + len(result.quarantine) == 15
+    assert len(result.loaded) + len(result.quarantine) + result.collapsed == 15
+    assert result.collapsed == 1
     reasons = dict(zip(result.quarantine["row_number"], result.quarantine["reason"], strict=True))
     assert reasons == {
         3: "missing_required",
@@ -67,7 +68,6 @@ def test_every_fault_is_quarantined_once_with_its_reason(tmp_path):
         8: "future_date",
         9: "bad_type",
         10: "bad_coordinates",
-        11: "duplicate_row",
         12: "duplicate_key",
         13: "bad_type",
         15: "wrong_field_count",
@@ -75,6 +75,7 @@ def test_every_fault_is_quarantined_once_with_its_reason(tmp_path):
     assert set(reasons.values()) <= set(REASONS)
     loaded = result.loaded.set_index("row_number")
     assert list(loaded.index) == [1, 2, 14]
+    assert loaded["copies_in_file"].tolist() == [2, 1, 1]
     assert loaded.loc[2, "coordinate_fault"] == "swapped_fixed"
     assert loaded.loc[2, "easting_m"] == 451300 and loaded.loc[2, "northing_m"] == 206200
     assert bool(loaded.loc[2, "domestic"]) is False
@@ -84,6 +85,9 @@ def test_every_fault_is_quarantined_once_with_its_reason(tmp_path):
     q = result.quarantine.set_index("row_number")
     assert "offence_code" in q.loc[5, "detail"]
     assert q.loc[4, "raw_row"].startswith("OCC0004,yesterday")
+    # both rows of the conflicting id are in quarantine, each with its raw text
+    assert "duplicate_key:ref" in q.loc[13, "detail"] and "rows 12, 13" in q.loc[12, "detail"]
+    assert q.loc[12, "raw_row"].startswith("OCC0013,2025-03-02T01")
 
 
 def test_detail_lists_every_fault_of_a_row(tmp_path):
@@ -163,5 +167,5 @@ def test_a_large_batch_reconciles(tmp_path):
     path = tmp_path / "big.csv"
     df.to_csv(path, index=False)
     result = load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
-    assert len(result.loaded) == 10_000 and len(result.loaded) + len(result.quarantine) == n
-    assert set(result.quarantine["reason"]) == {"duplicate_row"}
+    assert len(result.loaded) == 10_000 and result.quarantine.empty
+    assert result.collapsed == n - 10_000 and set(result.loaded["copies_in_file"]) == {20}

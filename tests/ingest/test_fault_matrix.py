@@ -176,7 +176,11 @@ def test_duplicate_ids(tmp_path, samples, source):
     key = SOURCES[source][1]
     rows = [dict(r) for r in rows]
     rows[2][key] = rows[0][key]
-    _one_bad_row(_load(_write(tmp_path, fmt, rows), source), "duplicate_key")
+    result = _load(_write(tmp_path, fmt, rows), source)
+    # both rows of the conflicting id are held back, each with its raw text
+    assert result.rows_in == N == len(result.loaded) + len(result.quarantine)
+    assert result.quarantine["row_number"].tolist() == [1, 3]
+    assert set(result.quarantine["reason"]) == {"duplicate_key"}
 
 
 @pytest.mark.parametrize("source", SOURCES)

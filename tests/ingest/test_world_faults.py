@@ -18,13 +18,18 @@ def outcome(small_world):
         agency, dataset = source.split(".")
         files = sorted((small_world / "landing" / agency / dataset).glob("*/*"))
         assert files, f"no landing files for {source}"
-        rows_in = loaded = quarantined = 0
+        rows_in = loaded = quarantined = collapsed = 0
         for f in files:
             rel = f.relative_to(small_world).as_posix()
             r = load_file(f, contract, delivered_on=date(2026, 1, 31), area=THAMES_VALLEY_BOX)
             rows_in += r.rows_in
             loaded += len(r.loaded)
             quarantined += len(r.quarantine)
+            collapsed += r.collapsed
+            # a row neither loaded nor quarantined was folded into an identical loaded row
+            accounted = set(r.loaded["row_number"]) | set(r.quarantine["row_number"])
+            for n in sorted(set(range(1, r.rows_in + 1)) - accounted):
+                caught[f"{rel}#{n}"] = "collapsed"
             for n, reason in zip(r.quarantine["row_number"], r.quarantine["reason"], strict=True):
                 caught[f"{rel}#{n}"] = reason
             if "coordinate_fault" in r.loaded:
@@ -35,17 +40,17 @@ def outcome(small_world):
                     flagged["row_number"], flagged["coordinate_fault"], strict=True
                 ):
                     caught[f"{rel}#{n}"] = "flag:" + ("out_of_area" if pd.isna(fault) else fault)
-        totals[source] = (rows_in, loaded, quarantined)
+        totals[source] = (rows_in, loaded, quarantined, collapsed)
     faults = pd.read_parquet(small_world / "truth" / "faults.parquet")
     faults["key"] = faults["file"] + "#" + (faults["row_index"] + 1).astype(str)
     faults["caught"] = faults["key"].map(caught)
     return faults, caught, totals
 
 
-def test_rows_in_equal_loaded_plus_quarantined_for_every_source(outcome):
+def test_rows_in_equal_loaded_plus_quarantined_plus_collapsed_for_every_source(outcome):
     _, _, totals = outcome
-    for source, (rows_in, loaded, quarantined) in totals.items():
-        assert rows_in == loaded + quarantined > 0, source
+    for source, (rows_in, loaded, quarantined, collapsed) in totals.items():
+        assert rows_in == loaded + quarantined + collapsed > 0, source
 
 
 def test_every_detectable_planted_fault_is_caught(outcome):
@@ -63,7 +68,9 @@ def test_every_detectable_planted_fault_is_caught(outcome):
     missed = faults[faults["caught"].isna() & ~optional_blank]
     assert missed.empty, missed[["file", "row_index", "fault_kind", "column"]].to_string()
     kinds = faults[~optional_blank].groupby("fault_kind")["caught"].agg(lambda s: set(s))
-    assert kinds["duplicate_row"] == {"duplicate_row"}
+    # a re-sent row collapses into its first copy (or is quarantined with it when that is bad)
+    assert kinds["duplicate_row"] <= {"collapsed", "duplicate_row"}
+    assert "collapsed" in kinds["duplicate_row"]
     assert kinds["coords_swapped"] == {"flag:swapped_fixed"}
     assert kinds["stray_encoding"] <= {"bad_encoding", "unknown_code"}
 

@@ -1,9 +1,10 @@
 """Enforce a :class:`~quality.contracts.base.Contract` on a batch of raw rows.
 
-Every input row ends in exactly one of ``loaded`` or ``quarantine`` (with the
-first reason and a detail listing every fault found), so
-``rows_in == len(loaded) + len(quarantine)`` for every batch. Work is
-vectorised per column, so a million rows take seconds, not minutes.
+Every input row ends in exactly one of ``loaded``, ``quarantine`` (with the
+first reason and a detail listing every fault found) or ``collapsed`` (an exact
+repeat of a loaded row, counted in that row's ``copies_in_file``), so
+``rows_in == len(loaded) + len(quarantine) + collapsed`` for every batch. Work
+is vectorised per column, so a million rows take seconds, not minutes.
 """
 
 from __future__ import annotations
@@ -15,11 +16,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from quality.contracts.base import Contract, Field
+from quality.contracts.base import MAX_FIELD_CHARS, Contract, Field
 from vrdp.coords import AreaBox, normalise_coordinates
+from vrdp.errors import SourceFileError
 from vrdp.ingest.landing import RawBatch, quarantine_frame, read_landing_file
 
-__all__ = ["ContractResult", "apply_contract", "load_file", "REASONS", "MOJIBAKE"]
+__all__ = [
+    "ContractResult",
+    "apply_contract",
+    "load_file",
+    "REASONS",
+    "MOJIBAKE",
+    "MAX_FIELD_CHARS",
+]
 
 #: Row-level reasons, in the order they are tested.
 REASONS: dict[str, str] = {
@@ -37,16 +46,14 @@ REASONS: dict[str, str] = {
     "future_date": "a date or time is later than the delivery date",
     "bad_coordinates": "a point that does not parse or lies outside the United Kingdom",
     "no_location": "no point, where the contract requires one",
-    "duplicate_row": "an exact repeat of an earlier row in the delivery",
-    "duplicate_key": "the record id of an earlier row, with other content",
+    "duplicate_row": "an exact repeat of a quarantined row (repeats of a loaded row collapse)",
+    "duplicate_key": "a record id shared by rows of one file with other content (all quarantined)",
 }
 
 #: Signs of text decoded with the wrong codec somewhere upstream (UTF-8 bytes read
 #: as Latin-1 or CP1252: "Ã©", "â€™", "Â£") or replaced by U+FFFD.
 MOJIBAKE = "Ã[\u0080-\u00bf\u0152-\u017e\u2018-\u203a]|â€|Â[\u00a0-\u00bf]|\ufffd"
 
-#: Longest text value accepted; a longer one is a corrupt extract, not data.
-MAX_FIELD_CHARS = 100_000
 
 #: A UTC offset at the end of an ISO 8601 time (``+01:00``, ``-0500``, ``Z``).
 _OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
@@ -57,11 +64,16 @@ _FALSE = {"false", "f", "no", "n", "0"}
 
 @dataclass(frozen=True)
 class ContractResult:
-    """Typed rows that met the contract, and the rows that did not."""
+    """Typed rows that met the contract, the rows that did not, and collapsed repeats.
+
+    ``rows_in == len(loaded) + len(quarantine) + collapsed`` always.
+    """
 
     loaded: pd.DataFrame
     quarantine: pd.DataFrame
     rows_in: int
+    #: Exact repeats of loaded rows, folded into them (``copies_in_file`` - 1 summed).
+    collapsed: int = 0
 
 
 def _parse(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -186,20 +198,43 @@ def apply_contract(
         if contract.location_required:
             problems["no_location"] = fault.eq("missing")
 
-    # An exact repeat of a row is a re-sent row; the same id with other content is
-    # a conflict an operator must resolve.
-    if contract.keep_duplicate_rows:
-        problems["duplicate_row"] = pd.Series(False, index=idx)
+    # Within one file: an exact repeat of a row is the same record sent twice (it
+    # collapses into the first copy when that loads); rows sharing a key with other
+    # content are a conflict the file cannot settle, so every one of them goes to
+    # quarantine with its raw text, for an operator to resolve.
+    content = rows.drop(columns="row_number")
+    if contract.keep_duplicate_rows or content.empty:
+        repeat = pd.Series(False, index=idx)
+        group = pd.Series(np.arange(len(idx)), index=idx)
     else:
-        problems["duplicate_row"] = rows.drop(columns="row_number").duplicated(keep="first")
+        repeat = content.duplicated(keep="first")
+        group = pd.Series(pd.util.hash_pandas_object(content, index=False).to_numpy(), index=idx)
+    conflict = None
     if contract.key:
         key = rows[contract.key].astype(str)
-        problems[f"duplicate_key:{contract.key}"] = (
-            key.ne("") & key.duplicated(keep="first") & ~problems["duplicate_row"]
-        )
+        firsts = key[~repeat]
+        conflict = (firsts.ne("") & firsts.duplicated(keep=False)).reindex(idx, fill_value=False)
+        problems[f"duplicate_key:{contract.key}"] = conflict
 
     reason, detail = _first_reason(problems, idx)
-    bad = reason.notna()
+    if conflict is not None and conflict.any():
+        shared_rows = (
+            rows.loc[conflict, "row_number"].astype(str).groupby(key[conflict]).agg(", ".join)
+        )
+        detail[conflict] = detail[conflict] + (
+            " (rows " + key[conflict].map(shared_rows) + f" share this {contract.key})"
+        )
+    # A repeat takes its first copy's fate: collapsed into it when it loads,
+    # quarantined as a duplicate_row when it does not.
+    first_row = rows["row_number"].groupby(group).transform("first")
+    first_reason = reason.groupby(group).transform("first")
+    collapsed = repeat & first_reason.isna()
+    dup_bad = repeat & first_reason.notna()
+    reason[dup_bad] = "duplicate_row"
+    detail[dup_bad] = "repeat of row " + first_row[dup_bad].astype(str)
+    bad = reason.notna() & ~collapsed
+    keep = ~bad & ~collapsed
+    copies = group[~bad].value_counts()
     q_new = quarantine_frame(
         contract.source,
         source_file,
@@ -216,24 +251,41 @@ def apply_contract(
     quarantine = pd.concat([batch.quarantine, q_new], ignore_index=True)
     quarantine = quarantine.sort_values("row_number", kind="mergesort").reset_index(drop=True)
 
-    loaded = pd.DataFrame({name: col[~bad] for name, col in typed.items()})
+    loaded = pd.DataFrame({name: col[keep] for name, col in typed.items()})
     if coords is not None:
         # The normalised point replaces any delivered column of the same name (a file
         # that sends both systems keeps one truth: the declared coordinate pair).
         loaded = pd.concat(
-            [loaded.drop(columns=list(coords.columns), errors="ignore"), coords[~bad]], axis=1
+            [loaded.drop(columns=list(coords.columns), errors="ignore"), coords[keep]], axis=1
         )
     loaded["source_file"] = pd.array([source_file] * len(loaded), dtype="string")
-    loaded["row_number"] = rows.loc[~bad, "row_number"].astype("int64")
-    return ContractResult(loaded.reset_index(drop=True), quarantine, batch.rows_in)
+    loaded["row_number"] = rows.loc[keep, "row_number"].astype("int64")
+    loaded["copies_in_file"] = group[keep].map(copies).astype("int64")
+    return ContractResult(
+        loaded.reset_index(drop=True), quarantine, batch.rows_in, int(collapsed.sum())
+    )
 
 
 def load_file(
     path: str | Path, contract: Contract, *, delivered_on: date, area: AreaBox | None = None
 ) -> ContractResult:
-    """Read a landing file and apply its contract (see :func:`apply_contract`)."""
+    """Read a landing file and apply its contract (see :func:`apply_contract`).
+
+    Raises
+    ------
+    SourceFileError
+        For a file that cannot be read as a whole, and for any unexpected error
+        while validating it: no exception leaves ingestion without naming the file.
+    """
     path = Path(path)
-    batch = read_landing_file(path, contract.names, source=contract.source)
-    return apply_contract(
-        batch, contract, source_file=path.name, delivered_on=delivered_on, area=area
-    )
+    try:
+        batch = read_landing_file(path, contract.names, source=contract.source)
+        return apply_contract(
+            batch, contract, source_file=path.name, delivered_on=delivered_on, area=area
+        )
+    except SourceFileError:
+        raise
+    except Exception as exc:  # a value no rule foresaw: refuse the file, name it
+        raise SourceFileError(
+            path, f"could not be validated ({type(exc).__name__}: {exc})"
+        ) from exc

@@ -34,6 +34,8 @@ class FileOutcome:
     rows_in: int = 0
     rows_loaded: int = 0
     rows_quarantined: int = 0
+    #: Exact repeats of loaded rows folded into them (see ``copies_in_file``).
+    rows_collapsed: int = 0
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,11 @@ class DeliveryResult:
     def rows_in(self) -> int:
         """Rows read from files that were loaded (duplicate files add none)."""
         return sum(f.rows_in for f in self.files)
+
+    @property
+    def rows_collapsed(self) -> int:
+        """Exact in-file repeats folded into a loaded row: rows in = loaded + quarantined + this."""
+        return sum(f.rows_collapsed for f in self.files)
 
     def files_json(self) -> str:
         """The per-file account as JSON, stored with the Parquet for later checks."""
@@ -124,6 +131,7 @@ def load_delivery(
                 result.rows_in,
                 len(result.loaded),
                 len(result.quarantine),
+                result.collapsed,
             )
         )
     if not loaded:

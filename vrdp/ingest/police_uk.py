@@ -1,8 +1,9 @@
 """Parse data.police.uk street-level crime files into typed rows and quarantine.
 
-Every data row of a file ends up in exactly one of two tables: ``loaded``
-(typed, one row per event) or ``quarantine`` (the raw row and the reason), so
-``rows_in == len(loaded) + len(quarantine)`` always holds. A file that cannot
+Every data row of a file ends up in ``loaded`` (typed, one row per event),
+``quarantine`` (the raw row and the reason) or folded into an identical loaded
+row (``copies_in_file``), so ``rows_in == len(loaded) + len(quarantine) +
+collapsed`` always holds. A file that cannot
 be read as a street-level file at all (unreadable, wrong header, wrong name)
 raises :class:`~vrdp.errors.SourceFileError` naming the file.
 
@@ -11,8 +12,8 @@ Example
 >>> from config.settings import REPO_ROOT
 >>> street = REPO_ROOT / "public_data/police_uk/city_of_london/street"
 >>> parsed = parse_street_file(street / "2025-01-city-of-london-street.csv.gz")
->>> parsed.rows_in, len(parsed.loaded), len(parsed.quarantine)
-(629, 567, 62)
+>>> parsed.rows_in, len(parsed.loaded), len(parsed.quarantine), parsed.collapsed
+(629, 566, 62, 1)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import pandas as pd
 from quality.contracts.police_uk import (
     CRIME_ID_PATTERN,
     CRIME_TYPES,
+    LSOA_CODE_RE,
+    MAX_FIELD_CHARS,
     STREET_COLUMNS,
     STREET_FILE_PATTERN,
     UK_BOUNDS_WGS84,
@@ -66,6 +69,10 @@ LOADED_COLUMNS: dict[str, str] = {
     "context": "string",
     "source_file": "string",
     "row_number": "int64",
+    #: Identical rows of the file folded into this one (1 = no repeat).
+    "copies_in_file": "int64",
+    #: Another row of the file has this Crime ID with other content (see _settle_repeats).
+    "crime_id_conflict": "bool",
 }
 
 QUARANTINE_COLUMNS: dict[str, str] = {
@@ -94,6 +101,8 @@ class ParsedStreetFile:
     loaded: pd.DataFrame
     quarantine: pd.DataFrame
     rows_in: int
+    #: Exact repeats of a loaded crime folded into it: rows_in = loaded + quarantine + collapsed.
+    collapsed: int
     file_sha256: str
     month: str
     force: str
@@ -173,6 +182,11 @@ def _raw_row(fields: list[str]) -> str:
 def _check_row(fields: list[str], month: str) -> tuple[str, str] | tuple[float, float]:
     """Return (lon, lat) for a good row, or (reason, detail) for a bad one."""
     rec = dict(zip(STREET_COLUMNS, fields, strict=True))
+    for column, value in rec.items():
+        if "\x00" in value:
+            return "nul_byte", f"{column} holds a NUL byte"
+        if len(value) > MAX_FIELD_CHARS:
+            return "field_too_large", f"{column}: {len(value):,} characters"
     if rec["Month"] != month:
         return "month_mismatch", f"Month {rec['Month']!r} in a file for {month}"
     crime_type = rec["Crime type"]
@@ -195,7 +209,52 @@ def _check_row(fields: list[str], month: str) -> tuple[str, str] | tuple[float, 
     b = UK_BOUNDS_WGS84
     if not (b["lon_min"] <= lon <= b["lon_max"] and b["lat_min"] <= lat <= b["lat_max"]):
         return "coordinates_outside_uk", f"Longitude {lon}, Latitude {lat}"
+    lsoa = rec["LSOA code"].strip()
+    if lsoa and not LSOA_CODE_RE.fullmatch(lsoa):
+        return "malformed_lsoa_code", f"LSOA code {lsoa[:80]!r}"
     return lon, lat
+
+
+def _settle_repeats(
+    checked: list[tuple[int, int, list[str], tuple]], bad: list[list]
+) -> list[list]:
+    """Loaded rows from checked ones; repeats and conflicts settled, bad rows added to ``bad``.
+
+    An exact repeat of a row with a Crime ID is the same crime sent twice: it
+    collapses into the first copy (``copies_in_file``), or is quarantined as a
+    ``duplicate_row`` when the first copy is. Rows sharing a Crime ID with other
+    content are loaded and flagged (``crime_id_conflict``), not quarantined as the
+    agency contracts do: the publisher's own release carries such pairs (12 of
+    614 Crime IDs in City of London 2025-01, differing in location or outcome),
+    and dropping both would remove real crimes from every count. Rows without a
+    Crime ID (anti-social behaviour) are never collapsed: identical ASB rows are
+    separate incidents.
+    """
+    contents: dict[str, set[tuple[str, ...]]] = {}
+    for _, _, fields, _ in checked:
+        if fields[0]:
+            contents.setdefault(fields[0], set()).add(tuple(fields))
+    good: list[list] = []
+    first: dict[tuple[str, ...], tuple[int, list | None]] = {}
+    for n, line, fields, result in checked:
+        crime_id, key = fields[0], tuple(fields)
+        if crime_id and key in first:
+            first_n, first_good = first[key]
+            if first_good is None:
+                bad.append([n, line, _raw_row(fields), "duplicate_row", f"repeat of row {first_n}"])
+            else:
+                first_good[1] += 1
+            continue
+        if isinstance(result[0], str):
+            bad.append([n, line, _raw_row(fields), result[0], result[1]])
+            first[key] = (n, None)
+            continue
+        conflict = bool(crime_id) and len(contents[crime_id]) > 1
+        row = [n, 1, conflict, result[0], result[1], *fields]
+        good.append(row)
+        first[key] = (n, row)
+    bad.sort(key=lambda r: r[0])
+    return good
 
 
 def parse_street_file(path: str | Path, *, source_name: str | None = None) -> ParsedStreetFile:
@@ -234,18 +293,18 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
         raise SourceFileError(path, f"header is not valid CSV ({exc})") from exc
     header = [h.strip() for h in header]
     missing = [c for c in STREET_COLUMNS if c not in header]
-    if missing or len(header) != len(STREET_COLUMNS):
-        extra = [c for c in header if c not in STREET_COLUMNS]
+    extra = [c for c in header if c not in STREET_COLUMNS]
+    if missing or extra or len(header) != len(STREET_COLUMNS):
         raise SourceFileError(
             path,
             "header does not match the data.police.uk street format: "
             f"missing {missing or 'none'}, unexpected {extra or 'none'}; "
             f"expected {list(STREET_COLUMNS)}",
         )
-    if header != list(STREET_COLUMNS):
-        raise SourceFileError(path, f"header columns are out of order: {header}")
+    # Columns are read by name: a file with its columns in another order is the same data.
+    order = [header.index(c) for c in STREET_COLUMNS]
 
-    good: list[list] = []
+    checked: list[tuple[int, int, list[str], tuple]] = []
     bad: list[list] = []
     row_number = 0
     # Most files hold only valid UTF-8: then no row needs the per-field check.
@@ -285,15 +344,23 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
                 ]
             )
             continue
-        checked = _check_row(fields, name.month)
-        if isinstance(checked[0], str):
-            bad.append([row_number, line_number, _raw_row(fields), checked[0], checked[1]])
-            continue
-        lon, lat = checked
-        good.append([row_number, lon, lat, *fields])
+        named = [fields[i] for i in order]
+        checked.append((row_number, line_number, named, _check_row(named, name.month)))
 
+    good = _settle_repeats(checked, bad)
+    collapsed = row_number - len(good) - len(bad)
     month_date = date(int(name.month[:4]), int(name.month[5:7]), 1)
-    g = pd.DataFrame(good, columns=["row_number", "longitude", "latitude", *STREET_COLUMNS])
+    g = pd.DataFrame(
+        good,
+        columns=[
+            "row_number",
+            "copies_in_file",
+            "crime_id_conflict",
+            "longitude",
+            "latitude",
+            *STREET_COLUMNS,
+        ],
+    )
     loaded = pd.DataFrame(
         {
             "event_id": [f"{name.force}:{name.month}:{n:06d}" for n in g["row_number"]],
@@ -311,6 +378,8 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
             "context": g["Context"].replace("", None),
             "source_file": [file_label] * len(g),
             "row_number": g["row_number"],
+            "copies_in_file": g["copies_in_file"],
+            "crime_id_conflict": g["crime_id_conflict"],
         }
     ).astype(LOADED_COLUMNS)
     q = pd.DataFrame(bad, columns=["row_number", "line_number", "raw_row", "reason", "detail"])
@@ -321,6 +390,7 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
         loaded=loaded,
         quarantine=quarantine,
         rows_in=row_number,
+        collapsed=collapsed,
         file_sha256=digest,
         month=name.month,
         force=name.force,

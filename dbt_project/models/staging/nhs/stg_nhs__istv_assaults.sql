@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('nhs', 'istv_assaults') }}
+    {{ vrdp.latest_version(source('nhs', 'istv_assaults'), 'attendance_ref') }}
 
 ),
 
@@ -22,7 +22,7 @@ final as (
         cast(geocode_score as double) as geocode_score,
         coalesce(is_located, false) as is_located
 
-    from source
+    from current_versions
 
 )
 

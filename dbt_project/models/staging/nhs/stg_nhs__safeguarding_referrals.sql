@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('nhs', 'safeguarding') }}
+    {{ vrdp.latest_version(source('nhs', 'safeguarding'), 'referral_id') }}
 
 ),
 
@@ -23,7 +23,7 @@ final as (
         concern_category,
         site_code
 
-    from source
+    from current_versions
 
 )
 

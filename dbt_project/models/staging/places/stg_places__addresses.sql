@@ -3,17 +3,9 @@
     checks; no mart selects it. -#}
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('places', 'addresses') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (partition by uprn order by delivery desc, row_number asc) = 1
+    {{ vrdp.latest_version(source('places', 'addresses'), 'uprn') }}
 
 ),
 
@@ -29,7 +21,7 @@ final as (
         lsoa_code as delivered_lsoa_code,
         {{ vrdp.located_columns() }}
 
-    from latest
+    from current_versions
 
 )
 

@@ -1,17 +1,9 @@
 {#- The POI list is re-delivered whole; keep each POI's latest delivery. -#}
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('places', 'pois') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (partition by poi_id order by delivery desc, row_number asc) = 1
+    {{ vrdp.latest_version(source('places', 'pois'), 'poi_id') }}
 
 ),
 
@@ -29,7 +21,7 @@ final as (
         lsoa_code as delivered_lsoa_code,
         {{ vrdp.located_columns() }}
 
-    from latest
+    from current_versions
 
 )
 

@@ -1,17 +1,9 @@
 {#- The street gazetteer is re-delivered whole; keep each USRN's latest delivery. -#}
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('places', 'streets') }}
-
-),
-
-latest as (
-
-    select *
-    from source
-    qualify row_number() over (partition by usrn order by delivery desc, row_number asc) = 1
+    {{ vrdp.latest_version(source('places', 'streets'), 'usrn') }}
 
 ),
 
@@ -26,7 +18,7 @@ final as (
         lsoa_code as delivered_lsoa_code,
         {{ vrdp.located_columns() }}
 
-    from latest
+    from current_versions
 
 )
 

@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'cad_incidents') }}
+    {{ vrdp.latest_version(source('police', 'cad_incidents'), 'incident_ref') }}
 
 ),
 
@@ -23,7 +23,7 @@ final as (
         {{ vrdp.located_columns() }},
         nullif(linked_occurrence_ref, '') as linked_occurrence_ref
 
-    from source
+    from current_versions
 
 )
 

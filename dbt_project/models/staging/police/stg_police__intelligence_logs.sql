@@ -1,9 +1,9 @@
 {#- Intelligence logs without their subjects or free text (those hold identifiers). -#}
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'intelligence') }}
+    {{ vrdp.latest_version(source('police', 'intelligence'), 'log_id') }}
 
 ),
 
@@ -28,7 +28,7 @@ final as (
         json_extract_string(grading, '$.handling') as grading_handling,
         array_to_string(from_json(soc_categories, '["VARCHAR"]'), '|') as soc_categories
 
-    from source
+    from current_versions
 
 )
 

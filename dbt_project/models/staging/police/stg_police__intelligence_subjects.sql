@@ -1,9 +1,9 @@
 {#- One row per subject named in an intelligence log (subjects is a JSON array). -#}
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'intelligence') }}
+    {{ vrdp.latest_version(source('police', 'intelligence'), 'log_id') }}
 
 ),
 
@@ -21,7 +21,7 @@ subjects as (
             )
         ) as subject
 
-    from source
+    from current_versions
 
 ),
 

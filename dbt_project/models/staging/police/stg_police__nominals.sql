@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'nominals') }}
+    {{ vrdp.latest_version(source('police', 'nominals'), 'nominal_id') }}
 
 ),
 
@@ -24,7 +24,7 @@ final as (
         upper(trim(town)) as town,
         {{ vrdp.std_postcode('postcode') }} as postcode
 
-    from source
+    from current_versions
 
 )
 

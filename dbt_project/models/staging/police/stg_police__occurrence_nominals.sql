@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'occurrence_nominals') }}
+    {{ vrdp.latest_version(source('police', 'occurrence_nominals'), 'link_id') }}
 
 ),
 
@@ -10,12 +10,13 @@ final as (
 
     select
         link_id,
+        delivery,
         occurrence_ref,
         nominal_id,
         linked_at,
         lower(role) as person_role
 
-    from source
+    from current_versions
 
 )
 

@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('police', 'occurrences') }}
+    {{ vrdp.latest_version(source('police', 'occurrences'), 'occurrence_ref') }}
 
 ),
 
@@ -22,7 +22,7 @@ final as (
         {{ vrdp.located_columns() }},
         coalesce(committed_to, committed_from) as committed_to
 
-    from source
+    from current_versions
 
 )
 

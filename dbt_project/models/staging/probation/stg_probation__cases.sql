@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('probation', 'cases') }}
+    {{ vrdp.latest_version(source('probation', 'cases'), 'event_id') }}
 
 ),
 
@@ -29,7 +29,7 @@ final as (
         nullif(mappa_category, '') as mappa_category,
         coalesce(iom_flag, false) as is_iom
 
-    from source
+    from current_versions
 
 )
 

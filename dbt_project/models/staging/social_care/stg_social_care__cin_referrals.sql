@@ -1,8 +1,8 @@
 with
 
-source as (
+current_versions as (
 
-    select * from {{ source('social_care', 'cin_referrals') }}
+    {{ vrdp.latest_version(source('social_care', 'cin_referrals'), 'referral_id') }}
 
 ),
 
@@ -27,7 +27,7 @@ final as (
         coalesce(referral_nfa, false) as is_referral_nfa,
         cast(cin_closure_date as date) as cin_closure_date
 
-    from source
+    from current_versions
 
 )
 
