@@ -339,7 +339,7 @@ def main() -> None:
     from orchestration.summary import summary
 
     landed = land_demo_data(s)
-    print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
+    print(f"{len(landed)} data.police.uk files of {s.police_uk_force} in {landed[0].parent}")
     world = simulated_world(s)
     if world is not None:
         print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")

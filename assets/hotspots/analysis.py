@@ -26,7 +26,7 @@ from typing import Any
 
 import dagster as dg
 
-from assets.geography.boundaries import boundary_key, read_boundaries
+from assets.geography.boundaries import FORCE_OUTLINE_KEY, read_force_outline
 from config.resources import WAREHOUSE_POOL, PlatformConfig
 
 __all__ = [
@@ -109,8 +109,8 @@ class KdeConfig(dg.Config):
     """KDE options: kernel radius in metres (``None``: Silverman's rule on the window's events).
 
     400 m by default, as the forecast's kernel and ``bench/hotspots_backtest.py``:
-    Silverman's rule over a whole force area gives kilometres (9.4 km for Thames
-    Valley), far too smooth for street-level hot spots.
+    Silverman's rule over a whole force area gives kilometres (9.4 km for the
+    demo force), far too smooth for street-level hot spots.
     """
 
     bandwidth_m: float | None = 400.0
@@ -270,7 +270,7 @@ POLICE_UK = Family(
         dg.AssetKey(["staging", "stg_police_uk__street_crimes"]),
         dg.AssetKey(["reference", "cchi_harm_weights"]),
         dg.AssetKey(["reference", "police_uk_crime_types"]),
-        boundary_key("lsoa21"),
+        FORCE_OUTLINE_KEY,
     ),
     harm_config=HarmWindowsConfig,
     forecast_config=ForecastConfig,
@@ -282,7 +282,7 @@ POLICE_UK = Family(
 FORCE = Family(
     prefix=FORCE_PREFIX,
     events_text="Force records (marts.fct_events: crimes, calls, A&E assaults)",
-    deps=(FCT_EVENTS_KEY, dg.AssetKey(["reference", "cchi_harm_weights"]), boundary_key("lsoa21")),
+    deps=(FCT_EVENTS_KEY, dg.AssetKey(["reference", "cchi_harm_weights"]), FORCE_OUTLINE_KEY),
     harm_config=ForceHarmWindowsConfig,
     forecast_config=ForceForecastConfig,
     load=_load_force,
@@ -377,9 +377,9 @@ def _harm_windows_asset(fam: Family) -> dg.AssetsDefinition:
             return
         study, weights, guard, located = loaded
         span, partial = fam.span(study["month"])
-        region, rule = choose_region(located, read_boundaries(platform, "lsoa21"), events=study)
-        if region is None:
-            context.log.warning(f"no shipped boundaries cover these events: grid is the {rule}")
+        region, rule = choose_region(located, read_force_outline(platform), events=study)
+        if "convex hull" in rule:
+            context.log.warning(f"the force outline does not hold these events: grid is the {rule}")
         cells = study_cells(
             study["latitude"].to_numpy(),
             study["longitude"].to_numpy(),

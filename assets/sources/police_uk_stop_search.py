@@ -80,17 +80,18 @@ def ingest_stop_search_month(
     force: str,
     layers,
     h3_resolution: int,
+    area=None,
 ):
     """Validate, locate and write one month file: the asset's work without Dagster.
 
-    The ingest benchmark runs this too.
+    The ingest benchmark runs this too. ``area`` is the force's
+    :class:`vrdp.coords.AreaBox` (points outside it are flagged).
 
     Raises
     ------
     vrdp.errors.SourceFileError
         For a file that cannot be read as a stop and search file.
     """
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.ingest.stop_search import load_stop_search_month
     from vrdp.lake import write_parquet_atomic
 
@@ -101,7 +102,7 @@ def ingest_stop_search_month(
         force=force,
         layers=layers,
         h3_resolution=h3_resolution,
-        area=THAMES_VALLEY_BOX,
+        area=area,
     )
     out_path, q_path = stop_search_lake_paths(lake_dir, month)
     write_parquet_atomic(parsed.loaded, out_path)
@@ -138,6 +139,7 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
     """Parse, validate and locate one month of data.police.uk stop and search."""
     from datetime import date
 
+    from assets.geography.boundaries import force_area_box
     from assets.sources.agencies import boundary_layers
     from vrdp.errors import SourceFileError
     from vrdp.ingest.landing import reject_file
@@ -162,6 +164,7 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
             force=s.police_uk_force,
             layers=boundary_layers(platform),
             h3_resolution=s.h3_resolution,
+            area=force_area_box(platform),
         )
     except SourceFileError as exc:
         moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
