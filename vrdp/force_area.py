@@ -37,6 +37,8 @@ __all__ = [
     "cut_force_boundaries",
     "outline_box",
     "lsoa_agreement",
+    "street_files_by_month",
+    "files_sha256",
 ]
 
 BNG = "EPSG:27700"
@@ -233,6 +235,44 @@ def outline_box(outline: gpd.GeoDataFrame, *, margin_m: float = 2_000.0) -> Area
         n_min=n_min - margin_m,
         n_max=n_max + margin_m,
     )
+
+
+def street_files_by_month(
+    directory: Path, forces: tuple[str, ...] | list[str]
+) -> dict[str, list[Path]]:
+    """Month -> the street-level files of every configured force for it (forces in order).
+
+    One force gives one file per month; a unit covering several forces loads
+    each force's file of the month into the same partition.
+
+    Raises
+    ------
+    vrdp.errors.SourceFileError
+        If a force has two files for one month (``.csv`` beside ``.csv.gz``).
+    """
+    from vrdp.ingest.police_uk import find_street_files
+
+    out: dict[str, list[Path]] = {}
+    for force in forces:
+        for month, path in find_street_files(directory, force).items():
+            out.setdefault(month, []).append(path)
+    return dict(sorted(out.items()))
+
+
+def files_sha256(paths: list[Path]) -> str:
+    """Content fingerprint of a month's files.
+
+    The file's sha256 for one file (one force's fingerprints are those of its
+    files), else the sha256 of the files' sha256s in order.
+    """
+    import hashlib
+
+    from vrdp.lake import sha256_file
+
+    digests = [sha256_file(p) for p in paths]
+    if len(digests) == 1:
+        return digests[0]
+    return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
 def lsoa_agreement(reported: pd.Series, computed: pd.Series) -> dict[str, int]:

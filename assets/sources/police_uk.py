@@ -58,22 +58,47 @@ def street_landing_dir(platform: PlatformConfig):
 
 
 def ingest_street_month(
-    path: Path, *, month: str, lake_dir: Path, h3_resolution: int, lsoa21, lsoa11, wards
+    path: Path | list[Path],
+    *,
+    month: str,
+    lake_dir: Path,
+    h3_resolution: int,
+    lsoa21,
+    lsoa11,
+    wards,
 ):
-    """Parse, validate, locate and write one month file: the asset's work without Dagster.
+    """Parse, validate, locate and write one month: the asset's work without Dagster.
 
-    Returns the parsed file and the located rows (the ingest benchmark runs this too).
+    ``path`` is the month's file, or the files of several forces for the month
+    (a unit covering several forces), parsed one by one and written together.
+    Returns the parsed file(s) and the located rows (the ingest benchmark runs this too).
 
     Raises
     ------
     vrdp.errors.SourceFileError
         For a file that cannot be read as a street-level file.
     """
+    import dataclasses
+
+    import pandas as pd
+
+    from vrdp.force_area import files_sha256
     from vrdp.geo import locate_points
     from vrdp.ingest.police_uk import parse_street_file
     from vrdp.lake import write_parquet_atomic
 
-    parsed = parse_street_file(path)
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    parts = [parse_street_file(p) for p in paths]
+    parsed = parts[0]
+    if len(parts) > 1:
+        parsed = dataclasses.replace(
+            parsed,
+            loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
+            quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
+            rows_in=sum(p.rows_in for p in parts),
+            file_sha256=files_sha256(paths),
+            force=",".join(p.force for p in parts),
+        )
     located = locate_points(
         parsed.loaded, h3_resolution=h3_resolution, lsoa21=lsoa21, lsoa11=lsoa11, wards=wards
     )
@@ -117,13 +142,14 @@ def ingest_street_month(
 def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
     """Parse, validate and locate one month of data.police.uk street-level crime."""
     from vrdp.errors import SourceFileError
+    from vrdp.force_area import street_files_by_month
     from vrdp.ingest.landing import reject_file
-    from vrdp.ingest.police_uk import find_street_files, missing_months
+    from vrdp.ingest.police_uk import missing_months
 
     s = platform.resolve()
     month = context.partition_key
     landing = street_landing_dir(platform)
-    files = find_street_files(landing, s.police_uk_force)
+    files = street_files_by_month(landing, s.police_uk_forces)
     if month not in files:
         raise dg.Failure(
             f"No {s.police_uk_force} street-level file for {month} in {landing}; "
@@ -140,20 +166,24 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             wards=read_boundaries(platform, "wards"),
         )
     except SourceFileError as exc:
-        moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
+        moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
         raise dg.Failure(
             f"{exc} (moved to {moved})",
-            metadata={"file": str(files[month]), "rejected_to": str(moved)},
+            metadata={"file": str(exc.path), "rejected_to": str(moved)},
         ) from exc
     out_path, q_path = street_lake_paths(s.lake_dir, month)
 
+    from vrdp.force_area import lsoa_agreement
+
     reasons = parsed.quarantine["reason"].value_counts().sort_index().to_dict()
+    # the file's own LSOA (reported_lsoa_code) beside the one computed from the point
+    lsoa = lsoa_agreement(located["reported_lsoa_code"], located["lsoa21_code"])
     delivered = sorted(files)
     gaps = missing_months(set(delivered))
     if gaps:
         context.log.info(f"{s.police_uk_force}: no file delivered for {gaps}; not invented")
     common = {
-        "source_file": dg.MetadataValue.path(str(files[month])),
+        "source_file": dg.MetadataValue.path(", ".join(str(p) for p in files[month])),
         "source_sha256": parsed.file_sha256,
         "force": s.police_uk_force,
         "rows_in": parsed.rows_in,
@@ -166,6 +196,9 @@ def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: Platfor
             **common,
             "dagster/row_count": len(located),
             "rows_outside_force_area": int((~located["in_force_area"]).sum()),
+            "rows_with_ward": int(located["ward_code"].notna().sum()),
+            "lsoa_reported_vs_computed": dg.MetadataValue.json(lsoa),
+            "lsoa_disagreements": lsoa["disagree"],
             "h3_resolution": s.h3_resolution,
             "months_delivered": ", ".join(delivered),
             "months_missing": ", ".join(gaps) or "none",

@@ -484,21 +484,40 @@ def backtest_tables(
     area_shares: tuple[float, ...] = AREA_SHARES,
     half_life_periods: float = 3.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rolling-origin backtest of the forecast and the baselines: (folds, summary)."""
-    from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
+    """Rolling-origin backtest of the forecast and the baselines: (folds, summary).
+
+    Every method is scored on both study areas of
+    :data:`vrdp.hotspots.backtest.STUDY_AREAS` (every cell of the force area, and
+    only cells with an event in the training span).
+    """
+    from vrdp.hotspots.backtest import (
+        STUDY_AREAS,
+        make_baselines,
+        rolling_origin_backtest,
+        summarise_backtest,
+    )
 
     methods = {
         "forecast": forecaster,
         **make_baselines(half_life_periods=half_life_periods, kernel=kernel),
     }
     folds = rolling_origin_backtest(
-        counts, methods, periods=span.months, area_shares=area_shares, area=area
+        counts,
+        methods,
+        periods=span.months,
+        area_shares=area_shares,
+        area=area,
+        study_areas=STUDY_AREAS,
     )
     return folds, summarise_backtest(folds)
 
 
 def backtest_figures(summary: pd.DataFrame) -> dict[str, float]:
     """Flat figures for the UI: ``<metric>_at_<n>pct_<method>`` for hit rate, PAI, PEI, RRI.
+
+    Those are on every cell of the force area; with a ``study_area`` column the
+    figures on the cells with an event in the training span follow as
+    ``<metric>_at_<n>pct_<method>_active_cells``.
 
     >>> s = pd.DataFrame({"method": ["forecast"], "area_share": [0.05], "hit_rate": [0.3],
     ...                   "pai": [6.0], "pei": [0.9], "rri": [1.1]})
@@ -508,9 +527,12 @@ def backtest_figures(summary: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {}
     for r in summary.itertuples():
         pct = f"{round(r.area_share * 100):d}pct"
+        study = getattr(r, "study_area", "force_area")
+        suffix = "" if study == "force_area" else f"_{study}"
         for metric in ("hit_rate", "pai", "pei", "rri"):
             v = float(getattr(r, metric))
-            out[f"{metric}_at_{pct}_{r.method}"] = round(v, 4) if np.isfinite(v) else float("nan")
+            key = f"{metric}_at_{pct}_{r.method}{suffix}"
+            out[key] = round(v, 4) if np.isfinite(v) else float("nan")
     return out
 
 
