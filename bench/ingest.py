@@ -57,6 +57,13 @@ def _layers():
     return _STATE["layers"]
 
 
+def _area():
+    from config.demo import DEMO_WORLD_BOX_BNG
+    from vrdp.coords import AreaBox
+
+    return AreaBox(**DEMO_WORLD_BOX_BNG)
+
+
 def _gazetteer(lake: Path):
     if "gazetteer" not in _STATE:
         from assets.sources.gazetteer import read_gazetteer
@@ -87,6 +94,7 @@ def run_task(task: tuple) -> dict:
             layers=_layers() if spec.locate else None,
             h3_resolution=H3_RESOLUTION,
             gazetteer=_gazetteer(lake) if spec.locate == "gazetteer" else None,
+            area=_area(),
         )
         rows_in, loaded, quarantined = (
             done.result.rows_in,
@@ -118,6 +126,7 @@ def run_task(task: tuple) -> dict:
             force=FORCE,
             layers=_layers(),
             h3_resolution=H3_RESOLUTION,
+            area=_area(),
         )
         rows_in, loaded, quarantined = parsed.rows_in, len(parsed.loaded), len(parsed.quarantine)
     else:

@@ -145,8 +145,9 @@ def prepare_records(world: Path, root: Path) -> pd.DataFrame:
     import duckdb
 
     from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths
+    from config.demo import DEMO_WORLD_BOX_BNG
     from quality.contracts.agencies import agency_contracts
-    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.coords import AreaBox
     from vrdp.ingest.deliveries import load_delivery
     from vrdp.lake import write_parquet_atomic
 
@@ -160,7 +161,7 @@ def prepare_records(world: Path, root: Path) -> pd.DataFrame:
                 contracts[spec.source],
                 delivery=folder.name,
                 validated_on=date.today(),
-                area=THAMES_VALLEY_BOX,
+                area=AreaBox(**DEMO_WORLD_BOX_BNG),
             )
             loaded, quarantined = agency_lake_paths(root / "lake", spec, folder.name)
             write_parquet_atomic(result.loaded, loaded)

@@ -70,8 +70,9 @@ def prepare_world(
         ``hold_back`` and ``loaded``: source name -> delivery folder names.
     """
     from assets.sources.agencies import agency_lake_paths
+    from config.demo import DEMO_WORLD_BOX_BNG
     from quality.contracts.agencies import agency_contracts
-    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.coords import AreaBox
     from vrdp.geo import h3_cells
     from vrdp.ingest.deliveries import load_delivery
     from vrdp.lake import write_parquet_atomic
@@ -94,7 +95,7 @@ def prepare_world(
                 contracts[spec.source],
                 delivery=folder.name,
                 validated_on=date.today(),
-                area=THAMES_VALLEY_BOX,
+                area=AreaBox(**DEMO_WORLD_BOX_BNG),
             )
             path, _ = agency_lake_paths(root / "lake", spec, folder.name)
             write_parquet_atomic(result.loaded, path)

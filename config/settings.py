@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from config.demo import DEMO_FORCE
+
 __all__ = ["REPO_ROOT", "ENV_VARS", "Settings", "settings"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -27,12 +29,20 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "the real public data shipped with the repository (data.police.uk, ONS, OSM, CCHI)",
     ),
     "VRDP_POLICE_UK_FORCE": (
-        "thames-valley",
-        "data.police.uk force slug whose street-level files are loaded (e.g. city-of-london)",
+        DEMO_FORCE,
+        "data.police.uk force slug(s) whose files are loaded (e.g. city-of-london); "
+        "a comma-separated list for a unit covering several forces",
+    ),
+    "VRDP_FORCE_DISTRICTS": (
+        "",
+        "the force area as local authority district codes (comma-separated, e.g. "
+        "E09000001); empty: inferred from the LSOAs the force's own files report",
     ),
     "VRDP_WORLD_SCALE": (
         "medium",
-        "simulated multi-agency world make run lands: small, medium, large, or none",
+        "simulated multi-agency world make run lands: small, medium, large, or none "
+        "(none by default when another force than the demo's is configured: the world "
+        "is built on the demo force's geography)",
     ),
     "VRDP_WORLD_SEED": ("7", "seed of the simulated world"),
     "VRDP_PSEUDONYM_SECRET": (
@@ -57,12 +67,23 @@ class Settings:
 
     data_root: Path
     public_data: Path
-    police_uk_force: str
+    police_uk_forces: tuple[str, ...]
+    force_districts: tuple[str, ...]
     world_scale: str
     world_seed: int
     h3_resolution: int
     hotspot_window_months: int
     hotspot_top_n: int
+
+    @property
+    def police_uk_force(self) -> str:
+        """The configured force slug(s) as one label (``a,b`` for several forces)."""
+        return ",".join(self.police_uk_forces)
+
+    @property
+    def national_boundaries_dir(self) -> Path:
+        """The shipped national boundary pack (every LSOA 2021 and ward in England and Wales)."""
+        return self.public_data / "boundaries" / "england_wales"
 
     @property
     def landing_dir(self) -> Path:
@@ -139,11 +160,27 @@ def settings() -> Settings:
             raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
         return value
 
+    def _list(name: str, *, required: bool = True) -> tuple[str, ...]:
+        items = [t.strip() for t in _env(name).replace(" ", ",").split(",")]
+        value = tuple(dict.fromkeys(t for t in items if t))
+        if required and not value:
+            raise ValueError(f"{name} names nothing")
+        return value
+
+    def _world_scale(forces: tuple[str, ...]) -> str:
+        # The simulated world lies in the demo force's area: another force gets none
+        # unless asked for (its deliveries would all be out of that force's area).
+        if forces != (DEMO_FORCE,) and not os.environ.get("VRDP_WORLD_SCALE", "").strip():
+            return "none"
+        return _choice("VRDP_WORLD_SCALE", ("small", "medium", "large", "none"))
+
+    forces = _list("VRDP_POLICE_UK_FORCE")
     return Settings(
         data_root=Path(_env("VRDP_DATA_ROOT")).resolve(),
         public_data=Path(_env("VRDP_PUBLIC_DATA")).resolve(),
-        police_uk_force=_env("VRDP_POLICE_UK_FORCE"),
-        world_scale=_choice("VRDP_WORLD_SCALE", ("small", "medium", "large", "none")),
+        police_uk_forces=forces,
+        force_districts=tuple(d.upper() for d in _list("VRDP_FORCE_DISTRICTS", required=False)),
+        world_scale=_world_scale(forces),
         world_seed=_int("VRDP_WORLD_SEED", 0, 2**31 - 1),
         h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
         hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),

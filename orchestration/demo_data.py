@@ -27,34 +27,60 @@ TRIAL_DESIGN_DATASETS = [
     ("patrol", "trial_allocation", "trial_allocation.csv"),
 ]
 
-#: The demo lands the 2025 releases. The shipped 2018-06 Thames Valley month is
+#: The demo lands the 2025 releases. The demo force's shipped 2018-06 month is
 #: kept for boundary-vintage tests (LSOA 2011 codes), not for the demo window.
 DEMO_YEAR = "2025"
 
 
 def demo_deliveries(s: Settings) -> list[Path]:
-    """Shipped street-level files of the configured force for the demo year."""
-    folder = s.public_data / "police_uk" / s.police_uk_force.replace("-", "_") / "street"
-    files = sorted(folder.glob(f"{DEMO_YEAR}-*-{s.police_uk_force}-street.csv.gz"))
-    if not files:
-        raise SystemExit(f"no shipped data.police.uk files for {s.police_uk_force} in {folder}")
+    """Shipped street-level files of the configured force(s) for the demo year.
+
+    Empty for a force that ships nothing: its own files are dropped into the
+    landing folder instead (see :func:`land_demo_data`).
+    """
+    files: list[Path] = []
+    for force in s.police_uk_forces:
+        folder = s.public_data / "police_uk" / force.replace("-", "_") / "street"
+        files += sorted(folder.glob(f"{DEMO_YEAR}-*-{force}-street.csv.gz"))
     return files
 
 
 def land_demo_data(s: Settings) -> list[Path]:
-    """Copy the demo files into ``landing/police_uk/street`` unless already identical."""
+    """Land the shipped months of the configured force(s); return every file of theirs in landing.
+
+    A month the user already dropped into ``landing/police_uk/street`` (plain or
+    gzipped, data.police.uk's name) is kept as delivered and the shipped copy is
+    not landed beside it; shipped files are copied only when missing or changed.
+
+    Raises
+    ------
+    SystemExit
+        When the force ships nothing and no file of it is in the landing folder;
+        the message says where to put the files and how they are named.
+    """
+    from vrdp.ingest.police_uk import find_street_files
     from vrdp.lake import sha256_file
 
     landing = s.landing_dir / "police_uk" / "street"
     landing.mkdir(parents=True, exist_ok=True)
-    landed = []
     for src in demo_deliveries(s):
+        force = src.name[8:].removesuffix("-street.csv.gz")
+        dropped = find_street_files(landing, force).get(src.name[:7])
+        if dropped is not None and dropped.name != src.name:
+            continue  # the user's own file for this month wins
         dest = landing / src.name
         if not dest.exists() or sha256_file(dest) != sha256_file(src):
             tmp = dest.with_name(f".{dest.name}.tmp")
             shutil.copyfile(src, tmp)
             os.replace(tmp, dest)
-        landed.append(dest)
+    landed = sorted(p for f in s.police_uk_forces for p in find_street_files(landing, f).values())
+    if not landed:
+        raise SystemExit(
+            f"no data.police.uk street-level files for {s.police_uk_force}: download the "
+            f"force's months from data.police.uk/data and put them in {landing} as "
+            f"YYYY-MM-<force>-street.csv (or .csv.gz), e.g. "
+            f"2025-01-{s.police_uk_forces[0]}-street.csv"
+        )
     return landed
 
 

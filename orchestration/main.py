@@ -255,8 +255,8 @@ def run_all(
         street_lake_paths,
     )
     from orchestration.definitions import build_defs
-    from vrdp.ingest.police_uk import find_street_files, missing_months
-    from vrdp.lake import sha256_file
+    from vrdp.force_area import files_sha256, street_files_by_month
+    from vrdp.ingest.police_uk import missing_months
 
     defs = build_defs()
     graph_assets = list(defs.assets or [])
@@ -277,7 +277,7 @@ def run_all(
         if not result.success:
             raise SystemExit(f"run {result.run_id} failed")
 
-    files = find_street_files(s.landing_dir / "police_uk" / "street", s.police_uk_force)
+    files = street_files_by_month(s.landing_dir / "police_uk" / "street", s.police_uk_forces)
     months = sorted(files)
     known = set(instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
     new = [m for m in months if m not in known]
@@ -290,7 +290,7 @@ def run_all(
     skipped = []
     for month in months:
         lake_file = street_lake_paths(s.lake_dir, month)[0]
-        if lake_file.exists() and _loaded_hash(instance, STREET_CRIMES_KEY, month) == sha256_file(
+        if lake_file.exists() and _loaded_hash(instance, STREET_CRIMES_KEY, month) == files_sha256(
             files[month]
         ):
             skipped.append(month)
@@ -339,7 +339,7 @@ def main() -> None:
     from orchestration.summary import summary
 
     landed = land_demo_data(s)
-    print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
+    print(f"{len(landed)} data.police.uk files of {s.police_uk_force} in {landed[0].parent}")
     world = simulated_world(s)
     if world is not None:
         print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")

@@ -121,14 +121,22 @@ def _hotspot_lines(hot: Path, label: str) -> list[str]:
             )
     if (hot / "backtest.parquet").exists():
         bt = pd.read_parquet(hot / "backtest.parquet")
-        at5 = bt[bt["area_share"] == 0.05].groupby("method")["pei"].mean()
-        baselines = at5.drop(labels=["forecast"], errors="ignore")
-        if len(baselines):
-            forecast = at5.get("forecast", float("nan"))
-            lines.append(
-                f"  forecast backtest (PEI at 5% of area): forecast {forecast:.3f}, "
-                f"best baseline {baselines.max():.3f} ({baselines.idxmax()})"
-            )
+        if "study_area" not in bt:
+            bt = bt.assign(study_area="force_area")
+        for study, text in (
+            ("force_area", "every cell of the force area"),
+            ("active_cells", "cells with an event in training"),
+        ):
+            at5 = bt[(bt["area_share"] == 0.05) & (bt["study_area"] == study)]
+            at5 = at5.groupby("method")[["pai", "pei"]].mean()
+            baselines = at5.drop(index=["forecast"], errors="ignore")
+            if len(baselines) and "forecast" in at5.index:
+                best = baselines["pai"].idxmax()
+                lines.append(
+                    f"  backtest at 5% of {text}: forecast PAI {at5.loc['forecast', 'pai']:.1f} "
+                    f"PEI {at5.loc['forecast', 'pei']:.3f}; best baseline {best} "
+                    f"PAI {baselines.loc[best, 'pai']:.1f} PEI {baselines.loc[best, 'pei']:.3f}"
+                )
     return lines
 
 

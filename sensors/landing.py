@@ -89,14 +89,23 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
     def police_uk_street_files(context: dg.SensorEvaluationContext, platform: PlatformConfig):
         from vrdp.ingest.police_uk import find_street_files
 
-        files = find_street_files(street_landing_dir(platform), platform.resolve().police_uk_force)
+        forces = platform.resolve().police_uk_forces
+        files = {}  # cursor key (the month; month:force for several forces) -> file
+        for force in forces:
+            for month, path in find_street_files(street_landing_dir(platform), force).items():
+                files[month if len(forces) == 1 else f"{month}:{force}"] = path
         changed, new_cursor = plan_file_runs(files, json.loads(context.cursor or "{}"))
+        by_month: dict[str, list[str]] = {}
+        for key, fp in changed:  # one run per month, whichever force's file changed
+            by_month.setdefault(key.split(":")[0], []).append(fp.sha256)
         existing = set(context.instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
-        new_months = sorted({month for month, _ in changed} - existing)
+        new_months = sorted(set(by_month) - existing)
         return dg.SensorResult(
             run_requests=[
-                dg.RunRequest(partition_key=month, run_key=f"police_uk_street:{month}:{fp.sha256}")
-                for month, fp in changed
+                dg.RunRequest(
+                    partition_key=month, run_key=f"police_uk_street:{month}:{'+'.join(shas)}"
+                )
+                for month, shas in sorted(by_month.items())
             ],
             dynamic_partitions_requests=(
                 [POLICE_UK_MONTHS.build_add_request(new_months)] if new_months else []

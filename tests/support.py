@@ -16,3 +16,21 @@ def land(data_root: Path, *files: Path) -> Path:
     for f in files:
         shutil.copy(f, landing / f.name)
     return landing
+
+
+def _demo_box():
+    from config.demo import DEMO_WORLD_BOX_BNG
+    from vrdp.coords import AreaBox
+
+    return AreaBox(**DEMO_WORLD_BOX_BNG)
+
+
+#: The simulated (Thames Valley) world's area box, for tests that load its deliveries.
+THAMES_VALLEY_BOX = _demo_box()
+
+#: The simulated world's force area (Thames Valley Police's 13 districts), for tests that
+#: load its deliveries without landing the real police.uk files the area is inferred from.
+DEMO_WORLD_DISTRICTS = (
+    "E06000036,E06000037,E06000038,E06000039,E06000040,E06000041,E06000042,E06000060,"
+    "E07000177,E07000178,E07000179,E07000180,E07000181"
+)

@@ -5,6 +5,7 @@ import shutil
 import dagster as dg
 import pandas as pd
 import pytest
+from support import DEMO_WORLD_DISTRICTS
 
 from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths, source_keys
 from config.resources import PlatformConfig
@@ -24,6 +25,7 @@ def world_run(small_world, tmp_path_factory):
     root = tmp_path_factory.mktemp("agencies") / "data"
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(root.parent / "home"))
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)  # the simulated world's area
     mp.delenv("DAGSTER_HOME", raising=False)
     expected = {}
     for spec in LANDING_SOURCES:

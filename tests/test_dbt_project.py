@@ -89,12 +89,13 @@ def test_offence_code_seed_is_the_shipped_reference_with_police_uk_spelling():
     assert by_code["28E"] == "Burglary"
 
 
-def test_ward_seed_names_every_ward_of_the_shipped_boundaries():
-    import json
+def test_ward_seed_names_every_ward_of_the_national_pack():
+    import pandas as pd
 
-    geo = json.loads(
-        (PUBLIC / "boundaries" / "thames_valley" / "thames_valley_wards_2025.geojson").read_text()
+    pack = pd.read_parquet(
+        PUBLIC / "boundaries" / "england_wales" / "ew_wards25_bng.parquet",
+        columns=["wd25cd", "wd25nm"],
     )
-    shipped = {f["properties"]["WD25CD"]: f["properties"]["WD25NM"] for f in geo["features"]}
+    shipped = dict(zip(pack["wd25cd"], pack["wd25nm"], strict=True))
     seed = {r["ward_code"]: r["ward_name"] for r in _seed("ons_wards_2025")}
-    assert seed == shipped
+    assert seed == shipped and len(seed) == 7588

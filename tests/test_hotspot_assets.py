@@ -153,8 +153,8 @@ def test_harm_windows_record_guard_and_grid_fallback(run):
     guarded = events["crime_type"].isin(["Drugs", "Possession of weapons"])
     assert (events["excluded_by_guard"] == guarded).all() and guarded.any()
     assert meta["events_excluded_by_guard"] == int(guarded.sum())
-    # City of London has no shipped boundaries: the grid is the events' hull (said so)
-    assert "convex hull" in meta["grid_rule"] and set(grid["grid_rule"]) == {meta["grid_rule"]}
+    # the grid is the force outline, cut from the national pack (said so)
+    assert "force outline" in meta["grid_rule"] and set(grid["grid_rule"]) == {meta["grid_rule"]}
     assert str(grid["as_of"].iloc[0].date()) == "2026-01-01"
     # the 91-day window ending 2026-01-01 is Oct 2 .. Dec 31: Nov and Dec whole, Oct pro-rated
     kept = events[~events["excluded_by_guard"]]

@@ -35,8 +35,9 @@ MONTHS = ("2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "202
 
 def _load_sources(world, root):
     """Land and load the deliveries with the source assets' loader (fast, no Dagster runs)."""
+    from support import THAMES_VALLEY_BOX
+
     from quality.contracts.agencies import agency_contracts
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.ingest.deliveries import load_delivery
     from vrdp.lake import write_parquet_atomic
 

@@ -8,7 +8,7 @@ import dagster as dg
 import geopandas as gpd
 import pandas as pd
 import pytest
-from support import TVP_STREET
+from support import DEMO_WORLD_DISTRICTS, TVP_STREET
 
 from orchestration.definitions import build_defs
 
@@ -25,6 +25,7 @@ def lake_run(small_world, tmp_path_factory):
     root = tmp_path_factory.mktemp("rtm_assets") / "data"
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(root.parent / "home"))
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)  # the simulated world's area
     mp.delenv("DAGSTER_HOME", raising=False)
     lake = root / "lake"
     # the world's truth where Settings.world_truth_dir looks (evaluation metadata only)

@@ -68,11 +68,14 @@ def _materialize(defs, selection, partition_key=None):
     )
 
 
-def test_a_file_that_cannot_be_parsed_fails_its_run_naming_file_and_problem(data_root, defs):
+def test_a_file_that_cannot_be_parsed_fails_its_run_naming_file_and_problem(
+    data_root, defs, monkeypatch
+):
     landing = data_root / "landing" / "police_uk" / "street"
     landing.mkdir(parents=True)
     bad = landing / "2025-03-city-of-london-street.csv"
     bad.write_text("Crime ID,Month,Longitude\nabc,2025-03,-0.1\n")
+    monkeypatch.setenv("VRDP_FORCE_DISTRICTS", "E09000001")  # no LSOA codes to infer it from
     assert _materialize(defs, dg.AssetSelection.groups("geography")).success
     instance = dg.DagsterInstance.ephemeral()
     instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, ["2025-03"])

@@ -147,3 +147,51 @@ def test_warehouse_has_the_mart_and_it_matches_the_lake(slice_run):
     lake = s.lake_dir
     assert mart_events == len(pd.read_parquet(lake / "police_uk/street_crimes"))
     assert quarantined == len(pd.read_parquet(lake / "quarantine/police_uk_street_crimes"))
+
+
+def test_city_of_london_runs_with_its_own_boundaries(slice_run):
+    """A second real force end to end: its area inferred, its wards on events and hot spots."""
+    from assets.hotspots.analysis import BACKTEST_KEY, CELL_HARM_WINDOWS_KEY
+
+    s = slice_run["settings"]
+    area = json.loads((s.lake_dir / "geography" / "force_area.json").read_text())
+    assert area["districts"] == ["E09000001"] and area["wards"] == 25
+    events = pd.read_parquet(s.lake_dir / "police_uk" / "street_crimes")
+    inside = events["in_force_area"]
+    # most City crimes lie in the City; some are mapped to points in the neighbouring
+    # boroughs (their own reported LSOA is mostly a neighbour's too)
+    assert inside.mean() > 0.9 and events.loc[inside, "ward_code"].notna().all()
+    lsoas = set(
+        gpd.read_parquet(s.lake_dir / "geography" / "lsoa21_boundaries.parquet")["LSOA21CD"]
+    )
+    assert events.loc[~inside, "reported_lsoa_code"].isin(lsoas).mean() < 0.5
+    meta = _latest_meta(slice_run["instance"], STREET_CRIMES_KEY, "2025-03")
+    month = events[pd.to_datetime(events["month"]) == "2025-03-01"]
+    both = month["reported_lsoa_code"].notna() & month["lsoa21_code"].notna()
+    disagree = int((both & (month["reported_lsoa_code"] != month["lsoa21_code"])).sum())
+    assert meta["lsoa_disagreements"] == disagree < 0.05 * len(month)
+    assert meta["rows_with_ward"] == int(month["ward_code"].notna().sum())
+    # hot spots: the grid is the force outline, the export names wards
+    grid = _latest_meta(slice_run["instance"], CELL_HARM_WINDOWS_KEY)
+    assert "force outline" in grid["grid_rule"]
+    outline = gpd.read_parquet(s.lake_dir / "geography" / "force_outline.parquet").union_all()
+    hot = pd.read_parquet(s.lake_dir / "hotspots" / "hotspot_list.parquet")
+    hot = hot[hot["selected"]]
+    centres = gpd.GeoSeries(gpd.points_from_xy(hot["longitude"], hot["latitude"]))
+    in_city = centres.within(outline).to_numpy()
+    assert in_city.sum() >= 5 and hot.loc[in_city, "ward_name"].notna().all()
+    # the export ranks the City's cells and its neighbours'; the City's are named
+    export = pd.read_csv(s.exports_dir / "latest" / "top_harm_cells.csv")
+    export_in = (
+        gpd.GeoSeries(gpd.points_from_xy(export["longitude"], export["latitude"]))
+        .within(outline)
+        .to_numpy()
+    )
+    assert export_in.sum() >= 10 and export.loc[export_in, "ward_name"].notna().all()
+    # accuracy on both stated study areas, beside every baseline
+    bt = _latest_meta(slice_run["instance"], BACKTEST_KEY)
+    for method in ("forecast", "previous_period", "all_periods", "ewm", "kde"):
+        assert f"pai_at_5pct_{method}" in bt and f"pai_at_5pct_{method}_active_cells" in bt
+    assert "force area" in bt["study_areas"]
+    summary = pd.read_parquet(s.lake_dir / "hotspots" / "backtest.parquet")
+    assert set(summary["study_area"]) == {"force_area", "active_cells"}

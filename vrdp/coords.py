@@ -18,7 +18,7 @@ from pyproj import Transformer
 
 from quality.contracts.police_uk import UK_BOUNDS_WGS84
 
-__all__ = ["BNG_BOUNDS", "AreaBox", "THAMES_VALLEY_BOX", "normalise_coordinates"]
+__all__ = ["BNG_BOUNDS", "AreaBox", "normalise_coordinates"]
 
 #: The extent of the British National Grid (metres).
 BNG_BOUNDS = {"e_min": 0.0, "e_max": 700_000.0, "n_min": 0.0, "n_max": 1_300_000.0}
@@ -36,10 +36,6 @@ class AreaBox:
     def contains(self, e: np.ndarray, n: np.ndarray) -> np.ndarray:
         """True where (e, n) lies inside the box."""
         return (e >= self.e_min) & (e <= self.e_max) & (n >= self.n_min) & (n <= self.n_max)
-
-
-#: Thames Valley Police area (from the shipped LSOA 2021 polygons) plus 2 km.
-THAMES_VALLEY_BOX = AreaBox(e_min=417_000, e_max=508_000, n_min=157_000, n_max=258_000)
 
 
 @lru_cache(maxsize=1)
@@ -71,7 +67,7 @@ def normalise_coordinates(
     y: pd.Series | np.ndarray,
     *,
     system: str = "auto",
-    area: AreaBox | None = THAMES_VALLEY_BOX,
+    area: AreaBox | None = None,
 ) -> pd.DataFrame:
     """Work out each point's system, fix provable swaps, and return both systems.
 
@@ -83,8 +79,10 @@ def normalise_coordinates(
         ``"bng"``, ``"wgs84"`` or ``"auto"`` (decide per row from the ranges:
         WGS84 values are small degrees, BNG values are metres in the thousands).
     area
-        The force's box; a pair is called swapped only when the swap lands it
-        inside the box and the pair as given does not. ``None`` disables this.
+        The force's box (:func:`vrdp.force_area.outline_box` of its outline); a
+        pair is called swapped only when the swap lands it inside the box and
+        the pair as given does not. ``None`` (the default) disables this, and
+        ``in_area`` is then true for every usable point.
 
     Returns
     -------
@@ -96,7 +94,10 @@ def normalise_coordinates(
 
     Examples
     --------
-    >>> out = normalise_coordinates([451_300, 51.752, 206_200], [206_200, -1.2577, 451_300])
+    >>> from config.demo import DEMO_WORLD_BOX_BNG
+    >>> box = AreaBox(**DEMO_WORLD_BOX_BNG)
+    >>> out = normalise_coordinates([451_300, 51.752, 206_200], [206_200, -1.2577, 451_300],
+    ...                             area=box)
     >>> out["coordinate_system"].tolist(), out["coordinate_fault"].fillna("-").tolist()
     (['bng', 'wgs84', 'bng'], ['-', 'swapped_fixed', 'swapped_fixed'])
     >>> out["easting_m"].round(-2).tolist()

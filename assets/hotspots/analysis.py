@@ -26,7 +26,12 @@ from typing import Any
 
 import dagster as dg
 
-from assets.geography.boundaries import boundary_key, read_boundaries
+from assets.geography.boundaries import (
+    FORCE_OUTLINE_KEY,
+    boundary_key,
+    read_boundaries,
+    read_force_outline,
+)
 from config.resources import WAREHOUSE_POOL, PlatformConfig
 
 __all__ = [
@@ -109,8 +114,8 @@ class KdeConfig(dg.Config):
     """KDE options: kernel radius in metres (``None``: Silverman's rule on the window's events).
 
     400 m by default, as the forecast's kernel and ``bench/hotspots_backtest.py``:
-    Silverman's rule over a whole force area gives kilometres (9.4 km for Thames
-    Valley), far too smooth for street-level hot spots.
+    Silverman's rule over a whole force area gives kilometres (9.4 km for the
+    demo force), far too smooth for street-level hot spots.
     """
 
     bandwidth_m: float | None = 400.0
@@ -270,7 +275,7 @@ POLICE_UK = Family(
         dg.AssetKey(["staging", "stg_police_uk__street_crimes"]),
         dg.AssetKey(["reference", "cchi_harm_weights"]),
         dg.AssetKey(["reference", "police_uk_crime_types"]),
-        boundary_key("lsoa21"),
+        FORCE_OUTLINE_KEY,
     ),
     harm_config=HarmWindowsConfig,
     forecast_config=ForecastConfig,
@@ -282,7 +287,7 @@ POLICE_UK = Family(
 FORCE = Family(
     prefix=FORCE_PREFIX,
     events_text="Force records (marts.fct_events: crimes, calls, A&E assaults)",
-    deps=(FCT_EVENTS_KEY, dg.AssetKey(["reference", "cchi_harm_weights"]), boundary_key("lsoa21")),
+    deps=(FCT_EVENTS_KEY, dg.AssetKey(["reference", "cchi_harm_weights"]), FORCE_OUTLINE_KEY),
     harm_config=ForceHarmWindowsConfig,
     forecast_config=ForceForecastConfig,
     load=_load_force,
@@ -377,9 +382,9 @@ def _harm_windows_asset(fam: Family) -> dg.AssetsDefinition:
             return
         study, weights, guard, located = loaded
         span, partial = fam.span(study["month"])
-        region, rule = choose_region(located, read_boundaries(platform, "lsoa21"), events=study)
-        if region is None:
-            context.log.warning(f"no shipped boundaries cover these events: grid is the {rule}")
+        region, rule = choose_region(located, read_force_outline(platform), events=study)
+        if "convex hull" in rule:
+            context.log.warning(f"the force outline does not hold these events: grid is the {rule}")
         cells = study_cells(
             study["latitude"].to_numpy(),
             study["longitude"].to_numpy(),
@@ -738,8 +743,12 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
         out = write_parquet_atomic(summary, fam.lake(platform, "backtest"))
         folds_out = write_parquet_atomic(folds, fam.lake(platform, "backtest_folds"))
         gap = sorted(set(folds.loc[folds["gap_before_test"], "test_period"]))
-        pivot = summary.pivot(index="method", columns="area_share", values="pei").round(3)
-        pivot.columns = [f"PEI@{c:.0%}" for c in pivot.columns]
+        tables = {}
+        for study, g in summary.groupby("study_area"):
+            pivot = g.pivot(index="method", columns="area_share", values=["pai", "pei"]).round(3)
+            pivot.columns = [f"{m.upper()}@{c:.0%}" for m, c in pivot.columns]
+            tables[study] = pivot.reset_index().to_markdown(index=False)
+        active = folds[folds["study_area"] == "active_cells"].drop_duplicates("test_period")
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": len(summary),
@@ -751,7 +760,20 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
                 "months_missing": ", ".join(x["span"].missing) or "none",
                 "methods": ", ".join(sorted(summary["method"].unique())),
                 **backtest_figures(summary),
-                "pei_table": dg.MetadataValue.md(pivot.reset_index().to_markdown(index=False)),
+                "study_areas": (
+                    "figures without a suffix: every cell of the force area (the study grid, "
+                    "zeros included); *_active_cells: only cells with >= 1 event in the "
+                    "fold's training span (test events elsewhere left out)"
+                ),
+                "study_cells_force_area": int(folds["study_cells"].max()),
+                "study_cells_active_mean": round(float(active["study_cells"].mean()), 1),
+                "test_events_outside_active_cells_mean": round(
+                    float(active["test_events_outside_study_area"].mean()), 2
+                ),
+                "pai_pei_table_force_area": dg.MetadataValue.md(tables["force_area"]),
+                "pai_pei_table_active_cells": dg.MetadataValue.md(
+                    tables.get("active_cells", "no fold had an active cell")
+                ),
                 "path": dg.MetadataValue.path(str(out)),
                 "folds_path": dg.MetadataValue.path(str(folds_out)),
             }
@@ -795,7 +817,7 @@ def _hotspot_list_asset(fam: Family) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=fam.key("hotspot_list"),
-        deps=[fam.key(n) for n in names],
+        deps=[*(fam.key(n) for n in names), boundary_key("wards")],
         group_name=fam.prefix,
         kinds={"python", "parquet"},
         code_version="2",
@@ -805,7 +827,9 @@ def _hotspot_list_asset(fam: Family) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         """Gi*-significant hot cells ranked by harm, with class, forecast, windows, overrides."""
         import h3
+        import pandas as pd
 
+        from vrdp.geo import assign_area_codes
         from vrdp.hotspots.override_log import overrides_path, read_overrides
         from vrdp.hotspots.pipeline import md_table, patrol_summary, select_hotspots
         from vrdp.lake import write_parquet_atomic
@@ -830,6 +854,12 @@ def _hotspot_list_asset(fam: Family) -> dg.AssetsDefinition:
         latlng = [h3.cell_to_latlng(c) for c in table["h3_cell"]]
         table["latitude"] = [p[0] for p in latlng]
         table["longitude"] = [p[1] for p in latlng]
+        # the ward of the cell's centre, from the configured force's wards (null outside)
+        wards = read_boundaries(platform, "wards")
+        codes = assign_area_codes(table["longitude"], table["latitude"], wards, "WD25CD")
+        table["ward_code"] = pd.array(codes, dtype="string")
+        names_by_code = wards.set_index("WD25CD")["WD25NM"]
+        table["ward_name"] = table["ward_code"].map(names_by_code).astype("string")
         table["as_of"] = span.as_of
         table["exclude_police_generated"] = bool(harm["exclude_police_generated"].iloc[0])
         table["hotspot_family"] = fam.prefix

@@ -179,19 +179,22 @@ def landing_folder(platform: PlatformConfig, spec: LandingSource) -> Path:
 def boundary_layers(platform: PlatformConfig):
     """LSOA 2021/2011 and ward layers for locating rows, read once per process.
 
-    The materialized boundary assets in the lake when present, otherwise the
-    shipped files they are made from (same polygons), so a source delivery can
-    be loaded before the boundary assets have run.
+    The materialized boundary assets in the lake when present, otherwise cut
+    from the national pack the same way in memory (same polygons), so a source
+    delivery can be loaded before the boundary assets have run.
     """
-    from assets.geography.boundaries import BOUNDARIES
+    from assets.geography.boundaries import BOUNDARIES, force_boundaries
 
     s = platform.resolve()
     paths = []
     for b in BOUNDARIES:
         lake = s.lake_dir / "geography" / f"{b.name}_boundaries.parquet"
-        shipped = s.public_data / "boundaries" / "thames_valley" / b.file
-        path = lake if lake.exists() else shipped
-        paths.append((str(path), path.stat().st_mtime_ns))
+        if not lake.exists():
+            from vrdp.geo import AreaLayers
+
+            built = force_boundaries(s)
+            return AreaLayers(built.lsoa21, built.lsoa11, built.wards)
+        paths.append((str(lake), lake.stat().st_mtime_ns))
     return _read_layers(tuple(paths))
 
 
@@ -278,10 +281,13 @@ def ingest_agency_delivery(
     layers=None,
     h3_resolution: int = 9,
     gazetteer=None,
+    area=None,
 ) -> IngestedDelivery:
     """Validate, locate and write one delivery: the source asset's work, without Dagster.
 
-    The ingest benchmark runs this same function.
+    The ingest benchmark runs this same function. ``area`` is the force's
+    :class:`vrdp.coords.AreaBox` (:func:`assets.geography.boundaries.force_area_box`):
+    points outside it are flagged, and a BNG swap is fixed only when it lands inside.
 
     Raises
     ------
@@ -289,7 +295,6 @@ def ingest_agency_delivery(
         For a file that cannot be read at all (the asset moves it to ``rejected/``).
     """
     from quality.contracts.agencies import agency_contracts
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.ingest.deliveries import load_delivery
     from vrdp.lake import write_parquet_atomic
 
@@ -299,7 +304,7 @@ def ingest_agency_delivery(
         delivery=delivery,
         validated_on=validated_on,
         already_loaded=_loaded_elsewhere(lake_dir, spec, delivery),
-        area=THAMES_VALLEY_BOX,
+        area=area,
     )
     loaded = result.loaded
     if spec.locate:
@@ -310,7 +315,7 @@ def ingest_agency_delivery(
             spec.locate,
             layers=layers,
             h3_resolution=h3_resolution,
-            area=THAMES_VALLEY_BOX,
+            area=area,
             gazetteer=gazetteer,
         )
     loaded_path, quarantine_path = agency_lake_paths(lake_dir, spec, delivery)
@@ -367,6 +372,8 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
         if not files:
             raise dg.Failure(f"no {spec.file_glob} files in {folder}")
         try:
+            from assets.geography.boundaries import force_area_box
+
             done = ingest_agency_delivery(
                 spec,
                 files,
@@ -376,6 +383,7 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
                 layers=boundary_layers(platform) if spec.locate else None,
                 h3_resolution=s.h3_resolution,
                 gazetteer=_gazetteer(platform, spec),
+                area=force_area_box(platform),
             )
         except SourceFileError as exc:
             moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))

@@ -31,22 +31,47 @@ POLICE_UK_MONTHS = dg.DynamicPartitionsDefinition(name="police_uk_months")
 
 
 def ingest_street_month(
-    path: Path, *, month: str, lake_dir: Path, h3_resolution: int, lsoa21, lsoa11, wards
+    path: Path | list[Path],
+    *,
+    month: str,
+    lake_dir: Path,
+    h3_resolution: int,
+    lsoa21,
+    lsoa11,
+    wards,
 ):
-    """Parse, validate, locate and write one month file: the asset's work without Dagster.
+    """Parse, validate, locate and write one month: the asset's work without Dagster.
 
-    Returns the parsed file and the located rows (the ingest benchmark runs this too).
+    ``path`` is the month's file, or the files of several forces for the month
+    (a unit covering several forces), parsed one by one and written together.
+    Returns the parsed file(s) and the located rows (the ingest benchmark runs this too).
 
     Raises
     ------
     vrdp.errors.SourceFileError
         For a file that cannot be read as a street-level file.
     """
+    import dataclasses
+
+    import pandas as pd
+
+    from vrdp.force_area import files_sha256
     from vrdp.geo import locate_points
     from vrdp.ingest.police_uk import parse_street_file
     from vrdp.lake import write_parquet_atomic
 
-    parsed = parse_street_file(path)
+    paths = [path] if isinstance(path, (str, Path)) else list(path)
+    parts = [parse_street_file(p) for p in paths]
+    parsed = parts[0]
+    if len(parts) > 1:
+        parsed = dataclasses.replace(
+            parsed,
+            loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
+            quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
+            rows_in=sum(p.rows_in for p in parts),
+            file_sha256=files_sha256(paths),
+            force=",".join(p.force for p in parts),
+        )
     located = locate_points(
         parsed.loaded, h3_resolution=h3_resolution, lsoa21=lsoa21, lsoa11=lsoa11, wards=wards
     )
@@ -56,10 +81,10 @@ def ingest_street_month(
     return parsed, located
 
 
-def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
+def _ingest(paths: list[Path], month: str, platform: PlatformConfig) -> IngestedMonth:
     s = platform.resolve()
     parsed, located = ingest_street_month(
-        path,
+        paths,
         month=month,
         lake_dir=s.lake_dir,
         h3_resolution=s.h3_resolution,
@@ -67,13 +92,28 @@ def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
         lsoa11=read_boundaries(platform, "lsoa11"),
         wards=read_boundaries(platform, "wards"),
     )
-    return IngestedMonth(located, parsed.quarantine, parsed.rows_in, parsed.file_sha256)
+    from vrdp.force_area import lsoa_agreement
+
+    # the file's own LSOA (reported_lsoa_code) beside the one computed from the point
+    lsoa = lsoa_agreement(located["reported_lsoa_code"], located["lsoa21_code"])
+    return IngestedMonth(
+        located,
+        parsed.quarantine,
+        parsed.rows_in,
+        parsed.file_sha256,
+        loaded_metadata={
+            "rows_with_ward": int(located["ward_code"].notna().sum()),
+            "lsoa_reported_vs_computed": dg.MetadataValue.json(lsoa),
+            "lsoa_disagreements": lsoa["disagree"],
+        },
+    )
 
 
-def _find_files(landing: Path, force: str) -> dict[str, Path]:
-    from vrdp.ingest.police_uk import find_street_files
+def _find_files(landing: Path, s) -> dict[str, list[Path]]:
+    """Each month's files: one per force of the unit (``VRDP_POLICE_UK_FORCE`` may list several)."""
+    from vrdp.force_area import street_files_by_month
 
-    return find_street_files(landing, force)
+    return street_files_by_month(landing, s.police_uk_forces)
 
 
 STREET = MonthlySource(

@@ -72,10 +72,10 @@ class MonthlySource:
     partitions_def: dg.DynamicPartitionsDefinition
     description: str
     deps: tuple[dg.AssetKey, ...]
-    #: ``(landing folder, force) -> {month: path}``
-    find_files: Callable[[Path, str], dict[str, Path]]
-    #: ``(path, month, platform) -> IngestedMonth``; raises SourceFileError
-    ingest: Callable[[Path, str, PlatformConfig], IngestedMonth]
+    #: ``(landing folder, settings) -> {month: [paths]}`` (one file per force of the unit)
+    find_files: Callable[[Path, Any], dict[str, list[Path]]]
+    #: ``(paths, month, platform) -> IngestedMonth``; raises SourceFileError naming the file
+    ingest: Callable[[list[Path], str, PlatformConfig], IngestedMonth]
 
     @property
     def key(self) -> dg.AssetKey:
@@ -162,19 +162,20 @@ def _materialize_month(
     s = platform.resolve()
     month = context.partition_key
     landing = source.landing_dir(platform)
-    files = source.find_files(landing, s.police_uk_force)
+    files = source.find_files(landing, s)
     if month not in files:
         raise dg.Failure(
             f"No {s.police_uk_force} {source.what} file for {month} in {landing}; "
             f"delivered months: {sorted(files) or 'none'}"
         )
+    paths = files[month]
     try:
-        result = source.ingest(files[month], month, platform)
+        result = source.ingest(paths, month, platform)
     except SourceFileError as exc:
-        moved = reject_file(files[month], s.landing_dir, s.rejected_dir, str(exc))
+        moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
         raise dg.Failure(
             f"{exc} (moved to {moved})",
-            metadata={"file": str(files[month]), "rejected_to": str(moved)},
+            metadata={"file": str(exc.path), "rejected_to": str(moved)},
         ) from exc
     out_path, q_path = source.lake_paths(s.lake_dir, month)
     delivered = sorted(files)
@@ -183,9 +184,9 @@ def _materialize_month(
         context.log.info(f"{s.police_uk_force}: no file delivered for {gaps}; not invented")
     reasons = result.quarantine["reason"].value_counts().sort_index().to_dict()
     common = {
-        "source_file": dg.MetadataValue.path(str(files[month])),
+        "source_file": dg.MetadataValue.path(", ".join(str(p) for p in paths)),
         "source_sha256": result.file_sha256,
-        "data_origin": file_origin(files[month]),
+        "data_origin": ", ".join(sorted({file_origin(p) for p in paths})),
         "force": s.police_uk_force,
         **result.common,
         "rows_in": result.rows_in,

@@ -50,17 +50,18 @@ def ingest_stop_search_month(
     force: str,
     layers,
     h3_resolution: int,
+    area=None,
 ):
     """Validate, locate and write one month file: the asset's work without Dagster.
 
-    The ingest benchmark runs this too.
+    The ingest benchmark runs this too. ``area`` is the force's
+    :class:`vrdp.coords.AreaBox` (points outside it are flagged).
 
     Raises
     ------
     vrdp.errors.SourceFileError
         For a file that cannot be read as a stop and search file.
     """
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.ingest.stop_search import load_stop_search_month
     from vrdp.lake import write_parquet_atomic
 
@@ -71,7 +72,7 @@ def ingest_stop_search_month(
         force=force,
         layers=layers,
         h3_resolution=h3_resolution,
-        area=THAMES_VALLEY_BOX,
+        area=area,
     )
     out_path, q_path = stop_search_lake_paths(lake_dir, month)
     write_parquet_atomic(parsed.loaded, out_path)
@@ -79,13 +80,15 @@ def ingest_stop_search_month(
     return parsed
 
 
-def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
+def _ingest(paths: list[Path], month: str, platform: PlatformConfig) -> IngestedMonth:
     from datetime import date
 
+    from assets.geography.boundaries import force_area_box
     from assets.sources.agencies import boundary_layers
 
     s = platform.resolve()
     validated_on = date.today()
+    (path,) = paths
     parsed = ingest_stop_search_month(
         path,
         month=month,
@@ -94,6 +97,7 @@ def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
         force=s.police_uk_force,
         layers=boundary_layers(platform),
         h3_resolution=s.h3_resolution,
+        area=force_area_box(platform),
     )
     loaded = parsed.loaded
     faults = loaded["coordinate_fault"].fillna("ok")
@@ -111,10 +115,10 @@ def _ingest(path: Path, month: str, platform: PlatformConfig) -> IngestedMonth:
     )
 
 
-def _find_files(landing: Path, force: str) -> dict[str, Path]:
+def _find_files(landing: Path, s) -> dict[str, list[Path]]:
     from vrdp.ingest.stop_search import find_stop_search_files
 
-    return find_stop_search_files(landing, force)
+    return {m: [p] for m, p in find_stop_search_files(landing, s.police_uk_force).items()}
 
 
 STOP_SEARCH = MonthlySource(

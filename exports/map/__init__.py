@@ -21,7 +21,8 @@ import h3
 __all__ = ["STATIC_DIR", "render_map", "write_map", "make_ticket", "check_ticket"]
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
-WARDS = Path("boundaries") / "thames_valley" / "thames_valley_wards_2025.geojson"
+#: The force's ward layer in the lake, written by the ``geography/wards_boundaries`` asset.
+WARDS = Path("geography") / "wards_boundaries.parquet"
 
 
 def make_ticket(secret: bytes, user: str, ttl_s: int = 300) -> str:
@@ -42,15 +43,30 @@ def check_ticket(secret: bytes, ticket: str) -> bool:
     return hmac.compare_digest(good, sig) and int(expires) >= time.time()
 
 
-def _wards(public_data: Path) -> dict:
-    path = public_data / WARDS
+_WARD_LAYERS: dict[tuple[str, int], dict] = {}
+
+
+def _wards(lake_dir: Path) -> dict:
+    """The configured force's wards as WGS84 GeoJSON (name and authority).
+
+    Empty before the geography assets have run; cached by the file's modification time.
+    """
+    path = lake_dir / WARDS
     if not path.exists():
         return {"type": "FeatureCollection", "features": []}
-    doc = json.loads(path.read_text())
-    for f in doc["features"]:
-        p = f["properties"]
-        f["properties"] = {"name": p.get("WD25NM"), "authority": p.get("LAD25NM")}
-    return doc
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _WARD_LAYERS:
+        import geopandas as gpd
+
+        wards = gpd.read_parquet(path).to_crs(4326)
+        out = gpd.GeoDataFrame(
+            {"name": wards["WD25NM"], "authority": wards["LAD25NM"]},
+            geometry=wards.geometry.simplify(0.00005),
+            crs=4326,
+        )
+        _WARD_LAYERS.clear()
+        _WARD_LAYERS[key] = json.loads(out.to_json(drop_id=True))
+    return _WARD_LAYERS[key]
 
 
 #: the most risk terrain cells drawn (the highest risk first); more would make
@@ -193,7 +209,7 @@ def _layers(snap, settings, day: str) -> dict:
             "risk_source": risk_info["source"],
             "risk": risk_info,
         },
-        "wards": _wards(settings.public_data),
+        "wards": _wards(settings.lake_dir),
         "risk": risk,
         "hotspots": {"type": "FeatureCollection", "features": hotspots},
         "taskings": {"type": "FeatureCollection", "features": taskings},

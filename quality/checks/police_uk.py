@@ -71,13 +71,13 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
     def rows_reconcile(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
         import pyarrow.parquet as pq
 
-        from vrdp.ingest.police_uk import find_street_files
+        from vrdp.force_area import street_files_by_month
 
         s = platform.resolve()
         month = context.partition_key
-        source = find_street_files(street_landing_dir(platform), s.police_uk_force)[month]
+        sources = street_files_by_month(street_landing_dir(platform), s.police_uk_forces)[month]
         loaded_path, quarantine_path = street_lake_paths(platform.resolve().lake_dir, month)
-        rows_in = count_csv_rows(source)
+        rows_in = sum(count_csv_rows(source) for source in sources)
         table = pq.read_table(loaded_path)
         loaded = table.num_rows
         collapsed = (
@@ -89,7 +89,7 @@ def police_uk_street_checks() -> list[dg.AssetChecksDefinition]:
         return dg.AssetCheckResult(
             passed=rows_in == loaded + quarantined + collapsed,
             metadata={
-                "source_file": str(source),
+                "source_file": ", ".join(str(source) for source in sources),
                 "rows_in": rows_in,
                 "rows_loaded": loaded,
                 "rows_quarantined": quarantined,

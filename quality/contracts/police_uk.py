@@ -1,8 +1,8 @@
 """Contract for data.police.uk street-level crime files (``YYYY-MM-<force>-street.csv``).
 
 The format is the monthly release described at data.police.uk/about; the
-behaviours below were checked on the shipped Thames Valley and City of London
-files (see ``public_data/SOURCES.md``).
+behaviours below were checked on the shipped files of both forces in
+``public_data/police_uk/`` (see ``public_data/SOURCES.md``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ CRIME_TYPES: frozenset[str] = frozenset(
 #: Longitude/latitude box around the United Kingdom (WGS84 degrees).
 UK_BOUNDS_WGS84 = {"lon_min": -8.7, "lon_max": 1.9, "lat_min": 49.8, "lat_max": 60.9}
 
-#: File names look like ``2025-01-thames-valley-street.csv`` (optionally gzipped).
+#: File names look like ``2025-01-city-of-london-street.csv`` (optionally gzipped).
 STREET_FILE_PATTERN = re.compile(
     r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+)-street\.csv(?:\.gz)?$"
 )

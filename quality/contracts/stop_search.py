@@ -1,8 +1,8 @@
 """Contract for data.police.uk stop and search files (``YYYY-MM-<force>-stop-and-search.csv``).
 
 The 15 columns and their values follow the monthly release described at
-data.police.uk/about/#stop-and-search and the shipped 40-row Thames Valley
-sample (``public_data/police_uk/thames_valley/stop_and_search``):
+data.police.uk/about/#stop-and-search and the shipped 40-row sample of the
+demo force (``public_data/police_uk/*/stop_and_search``):
 
 - ``Date`` is ISO 8601 with a UTC offset (``+00:00`` in winter, ``+01:00`` in
   British Summer Time); a time without an offset is a fault.
@@ -76,7 +76,7 @@ SNAKE_CASE: dict[str, str] = {
     "Removal of more than just outer clothing": "removal_of_more_than_outer_clothing",
 }
 
-#: File names look like ``2025-01-thames-valley-stop-and-search.csv`` (optionally gzipped).
+#: File names look like ``2025-01-city-of-london-stop-and-search.csv`` (optionally gzipped).
 STOP_SEARCH_FILE_PATTERN = re.compile(
     r"^(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-stop-and-search\.csv(?:\.gz)?$"
 )

@@ -14,7 +14,7 @@ import dagster as dg
 import duckdb
 import pandas as pd
 import pytest
-from support import REPO
+from support import DEMO_WORLD_DISTRICTS, REPO
 
 from assets.hotspots.analysis import FORCE_PREFIX, force_key
 from assets.patrol.tasking import read_hotspot_list
@@ -62,6 +62,7 @@ def run(tmp_path_factory, small_world):
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("VRDP_WORLD_SCALE", "small")
     mp.setenv("VRDP_WORLD_SEED", "7")
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)  # the simulated world's area
     mp.setenv("HOME", str(root.parent / "home"))
     mp.delenv("DAGSTER_HOME", raising=False)
     s = settings()
@@ -74,9 +75,7 @@ def run(tmp_path_factory, small_world):
         con.register("weights", weights)
         con.execute("create table reference.cchi_harm_weights as select * from weights")
     instance = dg.DagsterInstance.ephemeral()
-    _materialize(
-        instance, dg.AssetSelection.assets(dg.AssetKey(["geography", "lsoa21_boundaries"]))
-    )
+    _materialize(instance, dg.AssetSelection.assets(dg.AssetKey(["geography", "force_outline"])))
     _materialize(instance, dg.AssetSelection.assets(*KEYS))
     skipped = {k.to_user_string(): _meta(instance, k) for k in KEYS}
     files_after_skip = sorted(p.name for p in (s.lake_dir / FORCE_PREFIX).glob("*"))

@@ -75,10 +75,10 @@ def test_harm_windows_one_row_per_cell_prorated_and_guarded():
     assert set(t["time_basis"]) == {"month_prorated"}
 
 
-def test_choose_region_uses_boundaries_only_when_they_hold_the_events():
-    lsoa = gpd.GeoDataFrame({"LSOA21CD": ["E1"]}, geometry=[box(-1.3, 51.7, -1.2, 51.8)], crs=4326)
+def test_choose_region_uses_the_outline_only_when_it_holds_the_events():
+    lsoa = gpd.GeoDataFrame({"lsoas": [1]}, geometry=[box(-1.3, 51.7, -1.2, 51.8)], crs=4326)
     region, rule = choose_region(0.97, lsoa)
-    assert region.equals(box(-1.3, 51.7, -1.2, 51.8)) and "LSOA 2021" in rule
+    assert region.equals(box(-1.3, 51.7, -1.2, 51.8)) and "force outline" in rule
     region, rule = choose_region(0.0, lsoa)
     assert region is None and "convex hull" in rule
 

@@ -4,9 +4,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from support import THAMES_VALLEY_BOX
 
 from quality.contracts.base import Contract, Field
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.errors import SourceFileError
 from vrdp.ingest.contract import REASONS, load_file
 

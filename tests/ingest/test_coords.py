@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
+from support import THAMES_VALLEY_BOX
 
-from vrdp.coords import THAMES_VALLEY_BOX, normalise_coordinates
+from vrdp.coords import normalise_coordinates
 
 
 def test_systems_swaps_and_faults():

@@ -13,9 +13,9 @@ from datetime import date
 
 import pandas as pd
 import pytest
+from support import THAMES_VALLEY_BOX
 
 from quality.contracts.agencies import agency_contracts
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.errors import SourceFileError
 from vrdp.ingest.contract import load_file
 

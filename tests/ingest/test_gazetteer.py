@@ -6,9 +6,9 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from support import THAMES_VALLEY_BOX
 
 from quality.contracts.agencies import agency_contracts
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.ingest.deliveries import load_delivery
 from vrdp.ingest.gazetteer import (
     MATCH_THRESHOLD,

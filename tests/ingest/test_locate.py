@@ -4,9 +4,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from support import PUBLIC
+from support import PUBLIC, THAMES_VALLEY_BOX
 
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.geo import LOCATION_COLUMNS, locate_optional_points, locate_points
 from vrdp.ingest.locate import first_location_points, locate_delivery, read_area_layers
 

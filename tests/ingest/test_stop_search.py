@@ -13,7 +13,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 import pytest
-from support import PUBLIC
+from support import DEMO_WORLD_DISTRICTS, PUBLIC, THAMES_VALLEY_BOX
 
 from assets.sources.police_uk_stop_search import (
     STOP_SEARCH_MONTHS,
@@ -25,7 +25,6 @@ from config.resources import PlatformConfig
 from orchestration.definitions import build_defs
 from quality.contracts.stop_search import STOP_SEARCH_COLUMNS
 from sensors.landing import police_uk_stop_search_sensor
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.errors import SourceFileError
 from vrdp.ingest.stop_search import (
     find_stop_search_files,
@@ -241,6 +240,7 @@ def test_file_names(tmp_path):
 @pytest.fixture
 def tv_root(data_root, monkeypatch):
     monkeypatch.setenv("VRDP_POLICE_UK_FORCE", "thames-valley")
+    monkeypatch.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
     landing = data_root / "landing" / "police_uk" / "stop_and_search"
     landing.mkdir(parents=True)
     return data_root, landing

@@ -182,9 +182,24 @@ class Server:
             self.proc.kill()
 
 
+def write_ward_layer(root: Path) -> None:
+    """The demo force's wards where the ``geography/wards_boundaries`` asset writes them."""
+    import geopandas as gpd
+
+    out = root / "lake" / "geography" / "wards_boundaries.parquet"
+    if out.exists():
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wards = gpd.read_file(
+        REPO / "public_data/boundaries/thames_valley/thames_valley_wards_2025.geojson"
+    )
+    wards[["WD25CD", "WD25NM", "LAD25CD", "LAD25NM", "geometry"]].to_parquet(out)
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("api") / "data"
+    write_ward_layer(root)
     publish(root / "exports", hotspot_rows(OFFSETS), extra=[risk_file()])
     publish_person_exports(root / "exports")
     srv = Server(root)
@@ -197,6 +212,7 @@ def start_server():
     started = []
 
     def start(root: Path, **env) -> Server:
+        write_ward_layer(root)
         srv = Server(root, env)
         started.append(srv)
         return srv

@@ -11,7 +11,7 @@ import time
 
 import dagster as dg
 import pytest
-from support import COL_STREET, land
+from support import COL_STREET, DEMO_WORLD_DISTRICTS, land
 from warehouse_support import read_warehouse
 
 from assets.geography.boundaries import boundary_assets
@@ -80,6 +80,8 @@ def warehouse(small_world, tmp_path_factory):
     mp.setenv("HOME", str(root.parent / "home"))
     mp.setenv("VRDP_PSEUDONYM_SECRET", "test-secret")
     mp.setenv("VRDP_POLICE_UK_FORCE", "city-of-london")
+    # the agencies' deliveries are the simulated (Thames Valley) world's: its area, configured
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
     mp.delenv("DAGSTER_HOME", raising=False)
     specs = [s for s in LANDING_SOURCES if s.agency != "patrol"]
     full = build_defs()

@@ -9,6 +9,14 @@ against the last available training period). A test period right after a
 missing one is still scored; ``gap_before_test`` flags it. Periods without
 data are never scored.
 
+Study areas: PAI depends on the area it is measured against (on a rural force
+most cells are empty, which flatters any method), so each fold can be scored on
+two stated areas: ``"force_area"``, every cell of the study grid (the force
+outline's cells, zeros included), and ``"active_cells"``, only the cells with at
+least one event in the fold's training span; there the hit rate, PAI and PEI
+count the test events in those cells (``test_events_outside_study_area`` says
+how many fell elsewhere).
+
 Baselines (``make_baselines``): ``previous_period`` (the last available
 period), ``all_periods`` (sum of all earlier periods), ``ewm`` (periods
 weighted ``0.5 ** (age / half_life)`` by calendar age, missing periods
@@ -26,7 +34,16 @@ from scipy import sparse
 
 from vrdp.hotspots.metrics import selection_metrics
 
-__all__ = ["Forecaster", "make_baselines", "rolling_origin_backtest", "summarise_backtest"]
+__all__ = [
+    "STUDY_AREAS",
+    "Forecaster",
+    "make_baselines",
+    "rolling_origin_backtest",
+    "summarise_backtest",
+]
+
+#: The study areas a fold can be scored on (see the module docstring).
+STUDY_AREAS = ("force_area", "active_cells")
 
 #: A forecaster maps the training columns (cells × periods before the test) to a score per cell.
 Forecaster = Callable[[np.ndarray], np.ndarray]
@@ -74,6 +91,7 @@ def rolling_origin_backtest(
     area_shares: tuple[float, ...] = (0.01, 0.05, 0.10),
     area: np.ndarray | None = None,
     min_train_periods: int = 1,
+    study_areas: Sequence[str] = ("force_area",),
 ) -> pd.DataFrame:
     """Score every forecaster on every fold.
 
@@ -91,12 +109,16 @@ def rolling_origin_backtest(
         Cell areas (unit areas if omitted).
     min_train_periods
         Periods with data needed before a test period.
+    study_areas
+        Any of :data:`STUDY_AREAS`: every cell, and/or the cells with an event
+        in the training span.
 
     Returns
     -------
     pandas.DataFrame
-        One row per fold × forecaster × area share: ``test_period``,
-        ``train_periods``, ``gap_before_test``, ``method``, then the columns of
+        One row per fold × study area × forecaster × area share: ``test_period``,
+        ``train_periods``, ``gap_before_test``, ``study_area``, ``study_cells``,
+        ``test_events_outside_study_area``, ``method``, then the columns of
         :func:`vrdp.hotspots.metrics.selection_metrics`.
 
     Examples
@@ -105,8 +127,22 @@ def rolling_origin_backtest(
     >>> r = rolling_origin_backtest(c, make_baselines(), area_shares=(1 / 3,))
     >>> r.groupby("method")["pei"].mean().round(2).to_dict()
     {'all_periods': 1.0, 'ewm': 1.0, 'previous_period': 1.0}
+
+    On the cells with an event before the test period only, the empty cells do
+    not pad the area, so PAI is lower:
+
+    >>> c = np.array([[4.0, 4], [0, 1], [0, 0], [0, 0]])
+    >>> r = rolling_origin_backtest(c, make_baselines(), area_shares=(0.25, 1.0),
+    ...                             study_areas=("force_area", "active_cells"))
+    >>> r = r[(r["method"] == "all_periods") & (r["area_share"] == 0.25)].set_index("study_area")
+    >>> r["pai"].round(2).to_dict(), int(r.loc["active_cells", "test_events_outside_study_area"])
+    ({'force_area': 3.2, 'active_cells': 1.0}, 1)
     """
+    unknown = set(study_areas) - set(STUDY_AREAS)
+    if unknown:
+        raise ValueError(f"unknown study areas {sorted(unknown)}; expected {STUDY_AREAS}")
     m = np.asarray(counts, float)
+    a = np.ones(m.shape[0]) if area is None else np.asarray(area, float)
     labels = list(periods) if periods is not None else list(range(m.shape[1]))
     avail = ~np.isnan(m).all(axis=0)
     rows = []
@@ -116,28 +152,46 @@ def rolling_origin_backtest(
             continue
         train = m[:, :t]
         last = int(np.flatnonzero(avail[:t])[-1])
-        for name, f in forecasters.items():
-            score = np.asarray(f(train), float)
-            met = selection_metrics(m[:, t], score, area_shares, area=area, reference=m[:, last])
-            met.insert(0, "method", name)
-            met.insert(0, "gap_before_test", bool(t > 0 and not avail[t - 1]))
-            met.insert(0, "train_periods", n_train)
-            met.insert(0, "test_period", labels[t])
-            rows.append(met)
+        masks = {
+            "force_area": np.ones(m.shape[0], bool),
+            "active_cells": np.nansum(train, axis=1) > 0,
+        }
+        scores = {name: np.asarray(f(train), float) for name, f in forecasters.items()}
+        for study in study_areas:
+            keep = masks[study]
+            if not keep.any():
+                continue
+            outside = float(np.nansum(m[~keep, t]))
+            for name, score in scores.items():
+                met = selection_metrics(
+                    m[keep, t], score[keep], area_shares, area=a[keep], reference=m[keep, last]
+                )
+                met.insert(0, "method", name)
+                met.insert(0, "test_events_outside_study_area", outside)
+                met.insert(0, "study_cells", int(keep.sum()))
+                met.insert(0, "study_area", study)
+                met.insert(0, "gap_before_test", bool(t > 0 and not avail[t - 1]))
+                met.insert(0, "train_periods", n_train)
+                met.insert(0, "test_period", labels[t])
+                rows.append(met)
     return pd.concat(rows, ignore_index=True)
 
 
 def summarise_backtest(folds: pd.DataFrame) -> pd.DataFrame:
-    """Mean of each metric over folds, per method and area share (the report table).
+    """Mean of each metric over folds, per (study area,) method and area share (the report table).
 
-    Also ``folds`` (how many) and ``pei_min`` (worst fold).
+    Also ``folds`` (how many) and ``pei_min`` (worst fold). With a ``study_area``
+    column (from :func:`rolling_origin_backtest`) each study area is its own row.
 
     >>> f = pd.DataFrame({"method": ["a", "a"], "area_share": [0.05, 0.05], "hit_rate": [0.2, 0.4],
     ...                   "pai": [4.0, 8.0], "pei": [0.5, 1.0], "rri": [1.0, 2.0]})
     >>> summarise_backtest(f)[["method", "pai", "pei", "folds"]].values.tolist()
     [['a', 6.0, 0.75, 2]]
     """
-    g = folds.groupby(["method", "area_share"], sort=True)
+    keys = ["method", "area_share"]
+    if "study_area" in folds and folds["study_area"].nunique() > 1:
+        keys = ["study_area", *keys]
+    g = folds.groupby(keys, sort=True)
     out = g[["hit_rate", "pai", "pei", "rri"]].mean()
     out["pei_min"] = g["pei"].min()
     out["folds"] = g.size()

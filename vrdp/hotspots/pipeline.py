@@ -131,15 +131,16 @@ def core_hull(
 
 
 def choose_region(
-    located_share: float, lsoa21=None, *, events: pd.DataFrame | None = None, min_share=0.5
+    located_share: float, outline=None, *, events: pd.DataFrame | None = None, min_share=0.5
 ):
-    """Study region: the union of LSOA 2021 polygons, or the hull of the events' core.
+    """Study region: the force outline, or (when it does not hold the events) their core's hull.
 
-    The shipped boundaries cover one force area; when fewer than ``min_share``
-    of the events fall in an LSOA of them (another force, e.g. City of London),
-    the grid falls back to the convex hull of the events (without far
-    outliers, see :func:`core_hull`; ``None``, the plain hull, if ``events`` is
-    not given).
+    ``outline`` is the configured force's outline (the ``geography/force_outline``
+    asset: the union of its LSOA 2021 polygons; any GeoDataFrame of polygons, whose
+    union is taken). When fewer than ``min_share`` of the events fall in the force
+    area (the area was configured for other files), the grid falls back to the
+    convex hull of the events (without far outliers, see :func:`core_hull`;
+    ``None``, the plain hull, if ``events`` is not given), and the rule says so.
 
     Returns
     -------
@@ -147,16 +148,17 @@ def choose_region(
         A shapely geometry in WGS84 (or ``None``) and a sentence saying which rule applied.
 
     >>> choose_region(0.0)[1]
-    'convex hull of the events (0% of events in the shipped LSOA 2021 boundaries)'
+    'convex hull of the events (0% of events in the force area)'
     """
     pct = f"{located_share:.0%}"
-    if lsoa21 is not None and len(lsoa21) and located_share >= min_share:
-        region = lsoa21.to_crs("EPSG:4326").geometry.union_all()
+    if outline is not None and len(outline) and located_share >= min_share:
+        region = outline.to_crs("EPSG:4326").geometry.union_all()
+        area_km2 = float(outline.to_crs("EPSG:27700").geometry.union_all().area) / 1e6
         return region, (
-            f"cells with centre in the union of {len(lsoa21)} LSOA 2021 polygons, "
-            f"plus cells holding events ({pct} of events in those LSOAs)"
+            f"cells with centre in the force outline ({area_km2:,.1f} km2), "
+            f"plus cells holding events ({pct} of events in the force area)"
         )
-    rule = f"convex hull of the events ({pct} of events in the shipped LSOA 2021 boundaries)"
+    rule = f"convex hull of the events ({pct} of events in the force area)"
     if events is None or len(events) < 3:
         return None, rule
     hull, outliers = core_hull(
@@ -482,21 +484,40 @@ def backtest_tables(
     area_shares: tuple[float, ...] = AREA_SHARES,
     half_life_periods: float = 3.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rolling-origin backtest of the forecast and the baselines: (folds, summary)."""
-    from vrdp.hotspots.backtest import make_baselines, rolling_origin_backtest, summarise_backtest
+    """Rolling-origin backtest of the forecast and the baselines: (folds, summary).
+
+    Every method is scored on both study areas of
+    :data:`vrdp.hotspots.backtest.STUDY_AREAS` (every cell of the force area, and
+    only cells with an event in the training span).
+    """
+    from vrdp.hotspots.backtest import (
+        STUDY_AREAS,
+        make_baselines,
+        rolling_origin_backtest,
+        summarise_backtest,
+    )
 
     methods = {
         "forecast": forecaster,
         **make_baselines(half_life_periods=half_life_periods, kernel=kernel),
     }
     folds = rolling_origin_backtest(
-        counts, methods, periods=span.months, area_shares=area_shares, area=area
+        counts,
+        methods,
+        periods=span.months,
+        area_shares=area_shares,
+        area=area,
+        study_areas=STUDY_AREAS,
     )
     return folds, summarise_backtest(folds)
 
 
 def backtest_figures(summary: pd.DataFrame) -> dict[str, float]:
     """Flat figures for the UI: ``<metric>_at_<n>pct_<method>`` for hit rate, PAI, PEI, RRI.
+
+    Those are on every cell of the force area; with a ``study_area`` column the
+    figures on the cells with an event in the training span follow as
+    ``<metric>_at_<n>pct_<method>_active_cells``.
 
     >>> s = pd.DataFrame({"method": ["forecast"], "area_share": [0.05], "hit_rate": [0.3],
     ...                   "pai": [6.0], "pei": [0.9], "rri": [1.1]})
@@ -506,9 +527,12 @@ def backtest_figures(summary: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {}
     for r in summary.itertuples():
         pct = f"{round(r.area_share * 100):d}pct"
+        study = getattr(r, "study_area", "force_area")
+        suffix = "" if study == "force_area" else f"_{study}"
         for metric in ("hit_rate", "pai", "pei", "rri"):
             v = float(getattr(r, metric))
-            out[f"{metric}_at_{pct}_{r.method}"] = round(v, 4) if np.isfinite(v) else float("nan")
+            key = f"{metric}_at_{pct}_{r.method}{suffix}"
+            out[key] = round(v, 4) if np.isfinite(v) else float("nan")
     return out
 
 

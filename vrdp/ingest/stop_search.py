@@ -10,12 +10,13 @@ has none), local time from the offset, and the located-table columns.
 
 Example
 -------
+>>> from config.demo import DEMO_FORCE
 >>> from config.settings import REPO_ROOT
 >>> from datetime import date
->>> folder = REPO_ROOT / "public_data/police_uk/thames_valley/stop_and_search"
+>>> folder = REPO_ROOT / "public_data/police_uk" / DEMO_FORCE.replace("-", "_") / "stop_and_search"
 >>> month = parse_stop_search_file(
-...     folder / "2022-01-thames-valley-stop-and-search.sample40.csv",
-...     validated_on=date(2026, 1, 1), month="2022-01", force="thames-valley")
+...     folder / f"2022-01-{DEMO_FORCE}-stop-and-search.sample40.csv",
+...     validated_on=date(2026, 1, 1), month="2022-01", force=DEMO_FORCE)
 >>> month.rows_in, len(month.loaded), len(month.quarantine)
 (40, 40, 0)
 >>> int(month.loaded["repeat_in_file"].sum())  # two people searched together

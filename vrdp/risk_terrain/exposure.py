@@ -5,9 +5,8 @@ how many people and places it holds, so factors that sit where people are (town
 centres) get inflated RRVs. When no table of candidate event locations is
 available, the residential population is the exposure the shipped data support:
 
-* LSOA 2011 polygons (``public_data/boundaries/thames_valley/thames_valley_lsoa11.geojson``)
-  with the 2011 census usual residents
-  (``public_data/reference/census_2011_lsoa_population_thames_valley.csv``);
+* LSOA 2011 polygons of the demo area with the 2011 census usual residents (the files
+  :mod:`config.demo` names: ``LSOA11_BOUNDARIES`` and ``DEMO_LSOA11_POPULATION``);
 * residents are spread evenly over each LSOA, so a cell's exposure is the resident
   density of the LSOA holding its centre times the cell area (persons per cell);
 * the study area is the cells where crime can occur: by default the cells holding a
@@ -46,9 +45,11 @@ def lsoa_population(public_data: Path | None = None) -> gpd.GeoDataFrame:
     Raises ``ValueError`` if an LSOA polygon has no census row.
     """
     root = Path(public_data) if public_data is not None else PUBLIC_DATA
-    polys = gpd.read_file(root / "boundaries" / "thames_valley" / "thames_valley_lsoa11.geojson")
+    from config.demo import DEMO_FORCE, DEMO_LSOA11_POPULATION, LSOA11_BOUNDARIES
+
+    polys = gpd.read_file(root / LSOA11_BOUNDARIES[DEMO_FORCE])
     pop = pd.read_csv(
-        root / "reference" / "census_2011_lsoa_population_thames_valley.csv",
+        root / DEMO_LSOA11_POPULATION,
         usecols=["lsoa11cd", "all_usual_residents"],
     )
     out = polys[["LSOA11CD", "geometry"]].rename(columns={"LSOA11CD": "lsoa11_code"}).to_crs(BNG)

@@ -1,9 +1,10 @@
-"""RTM on real data: Oxford city-centre OSM points of interest and Thames Valley street crime.
+"""RTM on real data: Oxford city-centre OSM points of interest and the demo force's street crime.
 
 The study area is the bounding box of the shipped OSM extract
 (``public_data/osm/oxford_centre_pois_2015.geojson``, about 1.1 x 1.2 km of central
-Oxford) in EPSG:27700; crimes are the police.uk street-level records of Thames
-Valley Police whose (snapped, anonymised) location falls in it. The model period
+Oxford) in EPSG:27700; crimes are the shipped police.uk street-level records of the
+force that polices Oxford (:data:`config.demo.OXFORD_STREET_FORCE`) whose (snapped,
+anonymised) location falls in it. The model period
 and the following (validation) period are given as lists of monthly files.
 
 Caveats, stated in the report: the POIs are from 2015 and the crimes from 2025;
@@ -20,6 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from config.demo import OXFORD_STREET_DIR, OXFORD_STREET_FORCE
 from vrdp.geo import to_bng
 from vrdp.risk_terrain.factors import RiskFactor
 from vrdp.risk_terrain.grid import count_points_in_cells, grid_from_bounds
@@ -36,7 +38,7 @@ __all__ = [
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 POIS = REPO_ROOT / "public_data" / "osm" / "oxford_centre_pois_2015.geojson"
-STREET = REPO_ROOT / "public_data" / "police_uk" / "thames_valley" / "street"
+STREET = REPO_ROOT / "public_data" / OXFORD_STREET_DIR
 
 #: Factor name -> (OSM key, OSM values). 15 factors; ``None`` values = any value of the key
 #: not claimed by another factor.
@@ -190,7 +192,7 @@ def run_oxford(
 
     def crimes(months):
         return load_crimes_bng(
-            [street_dir / f"{m}-thames-valley-street.csv.gz" for m in months], crime_types
+            [street_dir / f"{m}-{OXFORD_STREET_FORCE}-street.csv.gz" for m in months], crime_types
         )
 
     result = run_oxford_frames(
