@@ -117,9 +117,14 @@ def ingest_street_month(
 def police_uk_street_crimes(context: dg.AssetExecutionContext, platform: PlatformConfig):
     """Parse, validate and locate one month of data.police.uk street-level crime."""
     from vrdp.errors import SourceFileError
+    from vrdp.governance.register import UnregisteredSourceError, refuse_unregistered
     from vrdp.ingest.landing import reject_file
     from vrdp.ingest.police_uk import find_street_files, missing_months
 
+    try:  # no lawful basis registered, nothing loaded
+        refuse_unregistered("police_uk.street_crimes")
+    except UnregisteredSourceError as exc:
+        raise dg.Failure(str(exc)) from exc
     s = platform.resolve()
     month = context.partition_key
     landing = street_landing_dir(platform)

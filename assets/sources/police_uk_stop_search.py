@@ -140,9 +140,14 @@ def police_uk_stop_searches(context: dg.AssetExecutionContext, platform: Platfor
 
     from assets.sources.agencies import boundary_layers
     from vrdp.errors import SourceFileError
+    from vrdp.governance.register import UnregisteredSourceError, refuse_unregistered
     from vrdp.ingest.landing import reject_file
     from vrdp.ingest.stop_search import find_stop_search_files
 
+    try:  # no lawful basis registered, nothing loaded
+        refuse_unregistered("police_uk.stop_searches")
+    except UnregisteredSourceError as exc:
+        raise dg.Failure(str(exc)) from exc
     s = platform.resolve()
     month = context.partition_key
     landing = stop_search_landing_dir(platform)
