@@ -83,9 +83,9 @@ def _text(path: Path) -> str:
 def files_holding(root: str | Path, values: Iterable[str]) -> dict[Path, int]:
     """Files under ``root`` whose content holds any of ``values``, with how many.
 
-    Parquet and DuckDB files are compared cell by cell (a cell equal to a
-    value); text files (``.csv``, ``.jsonl``, ... and their ``.gz``) by
-    substring. Other files are searched as raw bytes.
+    Parquet and DuckDB files are searched cell by cell (a cell equal to or
+    containing a value, e.g. a quarantined raw row); text files (``.csv``,
+    ``.jsonl``, ... and their ``.gz``) by substring; other files as raw bytes.
     """
     wanted = {v for v in values if v}
     found: dict[Path, int] = {}
@@ -94,9 +94,9 @@ def files_holding(root: str | Path, values: Iterable[str]) -> dict[Path, int]:
         if name.endswith(".wal"):
             hits = len(_bytes_hits(p, wanted))
         elif name.endswith(".parquet"):
-            hits = len(parquet_values(p) & wanted)
+            hits = _contained(parquet_values(p), wanted)
         elif name.endswith(".duckdb"):
-            hits = len(duckdb_values(p) & wanted)
+            hits = _contained(duckdb_values(p), wanted)
         elif Path(name.removesuffix(".gz")).suffix in _TEXT_SUFFIXES:
             text = _text(p)
             hits = sum(1 for v in wanted if v in text)
@@ -105,6 +105,16 @@ def files_holding(root: str | Path, values: Iterable[str]) -> dict[Path, int]:
         if hits:
             found[p] = hits
     return found
+
+
+def _contained(cells: set[str], wanted: set[str]) -> int:
+    """How many wanted values are a cell or part of one (raw quarantined rows hold many)."""
+    exact = cells & wanted
+    rest = wanted - exact
+    if not rest:
+        return len(exact)
+    blob = "\x00".join(cells)
+    return len(exact) + sum(1 for v in rest if v in blob)
 
 
 def _bytes_hits(path: Path, wanted: set[str]) -> set[str]:
