@@ -59,4 +59,8 @@ def defs() -> dg.Definitions:
     )
     # The export assets carry their own automation conditions.
     published = [hotspot_tasking_export, persons_analyst_export, persons_safeguarding_export]
-    return dg.Definitions(assets=[*sources, *derived, *published])
+    from assets.governance import governance_defs
+
+    return dg.Definitions.merge(
+        dg.Definitions(assets=[*sources, *derived, *published]), governance_defs()
+    )

@@ -52,6 +52,10 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
     "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
     "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),
+    "VRDP_GOVERNANCE_DIR": (
+        str(REPO_ROOT / "governance"),
+        "the versioned lawful-basis and retention registers (YAML) the platform enforces",
+    ),
 }
 
 
@@ -104,6 +108,25 @@ class Settings:
     def warehouse_path(self) -> Path:
         """The DuckDB warehouse file dbt builds (one writer at a time)."""
         return self.data_root / "warehouse" / "vrdp.duckdb"
+
+    @property
+    def governance_dir(self) -> Path:
+        """The lawful-basis and retention registers (``VRDP_GOVERNANCE_DIR``)."""
+        return Path(_env("VRDP_GOVERNANCE_DIR")).resolve()
+
+    @property
+    def restricted_dir(self) -> Path:
+        """Owner-only folder (0700) of the restricted identity database."""
+        return self.data_root / "restricted"
+
+    @property
+    def identity_db_path(self) -> Path:
+        """The restricted DuckDB file (direct identifiers), never the analysts' warehouse.
+
+        dbt attaches it as ``restricted``: ``restricted.identity.*`` and the
+        person-level ``restricted.intermediate.*`` tables live here, created 0600.
+        """
+        return self.restricted_dir / "identity.duckdb"
 
     @property
     def exports_dir(self) -> Path:

@@ -84,6 +84,7 @@ def publish_export(
     now: datetime | None = None,
     check: Callable[[Path], list[str]] | None = None,
     restricted: bool = False,
+    lawful_bases: Mapping[str, object] | None = None,
 ) -> PublishedExport:
     """Write ``files`` as a new export version (or reuse an identical one).
 
@@ -106,6 +107,10 @@ def publish_export(
     restricted
         Readable by the owning account only: ``exports_dir`` and each version
         folder get mode 0700 and the files 0600 (for identities).
+    lawful_bases
+        The lawful bases of the sources in the export
+        (:func:`vrdp.governance.register.bases_for`), recorded in the manifest as
+        ``lawful_bases`` and part of the content hash (a changed basis is a new version).
     """
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
@@ -132,6 +137,8 @@ def publish_export(
         for e in sorted(entries, key=lambda e: e["name"]):
             content.update(f"{e['name']}\0{e['sha256']}\n".encode())
         content.update(json.dumps(parameters, sort_keys=True, default=str).encode())
+        if lawful_bases is not None:
+            content.update(json.dumps(lawful_bases, sort_keys=True, default=str).encode())
         content_sha = content.hexdigest()
         if check is not None and (findings := check(staging)):
             raise ExportRejected(findings)
@@ -148,6 +155,8 @@ def publish_export(
             "parameters": dict(parameters),
             "files": entries,
         }
+        if lawful_bases is not None:
+            manifest["lawful_bases"] = dict(lawful_bases)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         if restricted:
             for p in staging.iterdir():

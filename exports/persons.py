@@ -9,7 +9,7 @@ The read API's person endpoints read these snapshots, never the live warehouse.
   check refuses to publish a version holding direct identifiers (personal
   column names or values) or key columns that are not keyed pseudonyms.
 * **Safeguarding view** (``<exports>/restricted/persons_safeguarding/<version>/``):
-  the restricted identity schema (``identity.person_identifiers``) as
+  the restricted identity schema (``restricted.identity.person_identifiers``) as
   ``identities.parquet``; the ``restricted`` folder and its versions are
   readable by the owning account only (mode 0700).
 
@@ -59,7 +59,9 @@ ANALYST_TABLES: dict[str, tuple[str, bool]] = {
     PERSON_EVENTS_FILE: ("marts.bridge_person_events", False),
     PERSON_PLACES_FILE: ("marts.bridge_person_places", False),
 }
-SAFEGUARDING_TABLE = "identity.person_identifiers"
+#: in the owner-only restricted database, attached as ``restricted``
+#: (:func:`vrdp.governance.permissions.attach_restricted`)
+SAFEGUARDING_TABLE = "restricted.identity.person_identifiers"
 
 #: keyed pseudonyms (HMAC / md5 hex digests), optionally tagged with their kind
 #: (``address:<hmac>`` place keys of marts.dim_places)
@@ -68,11 +70,14 @@ _PSEUDONYM = re.compile(r"^(?:[a-z][a-z0-9_]{0,15}:)?[0-9a-f]{16,128}$")
 
 def relation_exists(con, relation: str) -> bool:
     """Whether ``schema.table`` exists in the DuckDB connection ``con``."""
-    schema, _, table = relation.partition(".")
-    row = con.execute(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [schema, table],
-    ).fetchone()
+    parts = relation.split(".")
+    schema, table = parts[-2], parts[-1]
+    sql = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    args = [schema, table]
+    if len(parts) == 3:  # catalog.schema.table: an attached database
+        sql += " and table_catalog = ?"
+        args.append(parts[0])
+    row = con.execute(sql, args).fetchone()
     return bool(row and row[0])
 
 
@@ -99,7 +104,10 @@ def read_analyst_view(con) -> dict[str, pd.DataFrame]:
 
 
 def read_safeguarding_view(con) -> pd.DataFrame:
-    """``identity.person_identifiers``: direct identifiers by ``person_key``."""
+    """``restricted.identity.person_identifiers``: direct identifiers by ``person_key``.
+
+    ``con`` must have the restricted database attached.
+    """
     if not relation_exists(con, SAFEGUARDING_TABLE):
         raise LookupError(f"{SAFEGUARDING_TABLE} is missing: build the identity schema first")
     return _read(con, SAFEGUARDING_TABLE)
@@ -199,16 +207,19 @@ def publish_safeguarding_view(exports_dir: str | Path, identities: pd.DataFrame,
     import os
 
     from exports.format import publish_export
+    from vrdp.governance.permissions import owner_only
 
-    restricted = Path(exports_dir) / SAFEGUARDING_SUBDIR.parts[0]
-    restricted.mkdir(parents=True, exist_ok=True)
-    os.chmod(restricted, 0o700)
-    seen = identities.rename(columns={"seen_on": "last_seen_on"})
-    return publish_export(
-        Path(exports_dir) / SAFEGUARDING_SUBDIR,
-        safeguarding_export_files(identities),
-        as_of=as_of_label(seen),
-        parameters={"view": "safeguarding", "relation": SAFEGUARDING_TABLE},
-        restricted=True,
-        **kw,
-    )
+    # created owner-only (umask 077); the chmods keep folders made by older runs closed
+    with owner_only():
+        restricted = Path(exports_dir) / SAFEGUARDING_SUBDIR.parts[0]
+        restricted.mkdir(parents=True, exist_ok=True)
+        os.chmod(restricted, 0o700)
+        seen = identities.rename(columns={"seen_on": "last_seen_on"})
+        return publish_export(
+            Path(exports_dir) / SAFEGUARDING_SUBDIR,
+            safeguarding_export_files(identities),
+            as_of=as_of_label(seen),
+            parameters={"view": "safeguarding", "relation": SAFEGUARDING_TABLE},
+            restricted=True,
+            **kw,
+        )

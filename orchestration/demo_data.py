@@ -98,9 +98,13 @@ def simulated_world(s: Settings, log=print) -> Path | None:
             return out
     from synthetic.config import SCALES, WorldConfig
     from synthetic.world import generate
+    from vrdp.governance.permissions import owner_only
 
     log(f"generating the simulated world ({s.world_scale}, seed {s.world_seed}) in {out} ...")
-    generate(WorldConfig(seed=s.world_seed, scale=SCALES[s.world_scale]), out, log=lambda *_: None)
+    with owner_only():  # person-level deliveries and truth: owner-only from creation
+        generate(
+            WorldConfig(seed=s.world_seed, scale=SCALES[s.world_scale]), out, log=lambda *_: None
+        )
     return out
 
 
@@ -113,6 +117,7 @@ def land_world(s: Settings, world: Path) -> int:
     saying they are simulated.
     """
     from assets.sources.agencies import LANDING_SOURCES
+    from vrdp.governance.permissions import copy_owner_only
     from vrdp.lake import sha256_file
 
     copied = 0
@@ -124,10 +129,7 @@ def land_world(s: Settings, world: Path) -> int:
             dest = s.landing_dir / agency / dataset / src.parent.name / src.name
             if dest.exists() and sha256_file(dest) == sha256_file(src):
                 continue
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(src, tmp)
-            os.replace(tmp, dest)
+            copy_owner_only(src, dest)  # agency deliveries hold people: 0600 on creation
             copied += 1
     return copied + _land_world_stop_search(s, world)
 

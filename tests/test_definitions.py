@@ -10,6 +10,8 @@ from support import REPO
 from orchestration.definitions import build_defs
 
 EXPECTED_KEYS = {
+    "exports/transparency_page",
+    "governance/retention_purge",
     "staging/stg_police__nominals",
     "staging/stg_police__intelligence_subjects",
     "staging/stg_police__intelligence_logs",
@@ -133,6 +135,8 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/home_office_offence_codes",
         "reference/ons_wards_2025",
         "patrol/trial_units",
+        "exports/transparency_page",  # reads the versioned registers under governance/
+        "governance/retention_purge",  # runs on its own schedule over the whole data root
     }
 
 
@@ -181,6 +185,6 @@ def test_downstream_assets_update_themselves_and_sources_wait_for_sensors(defs):
     source = graph.get(dg.AssetKey(["police", "occurrences"]))
     assert mart.automation_condition is not None
     assert source.automation_condition is None
-    (nightly,) = defs.schedules
+    (nightly,) = [s for s in defs.schedules if s.name == "nightly_refresh"]
     assert nightly.cron_schedule == "0 2 * * *"
     assert nightly.execution_timezone == "Europe/London"

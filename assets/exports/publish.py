@@ -42,6 +42,7 @@ def hotspot_tasking_export(
                 "police_uk_force": s.police_uk_force,
             },
             check=hotspot_export_findings,
+            lawful_bases=_bases(s, "hotspot_tasking"),
         )
     except ExportRejected as exc:
         raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
@@ -59,6 +60,13 @@ def hotspot_tasking_export(
             "dagster/row_count": len(ranked),
         }
     )
+
+
+def _bases(s, output: str) -> dict:
+    """The lawful bases an output's manifest carries (from the versioned register)."""
+    from vrdp.governance.register import bases_for, load_register
+
+    return bases_for(load_register(s.governance_dir), output)
 
 
 def _person_asset_kwargs(name: str, dep: dg.AssetKey, description: str) -> dict:
@@ -107,7 +115,9 @@ def persons_analyst_export(
     with platform.warehouse(read_only=True) as con:
         tables = read_analyst_view(con)
     try:
-        published = publish_analyst_view(s.exports_dir, tables)
+        published = publish_analyst_view(
+            s.exports_dir, tables, lawful_bases=_bases(s, "persons_analyst")
+        )
     except ExportRejected as exc:
         raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
     context.log.info(f"analyst person export {published.version} ({sorted(tables)})")
@@ -132,11 +142,15 @@ def persons_safeguarding_export(
         publish_safeguarding_view,
         read_safeguarding_view,
     )
+    from vrdp.governance.permissions import attach_restricted
 
     s = platform.resolve()
     with platform.warehouse(read_only=True) as con:
+        attach_restricted(con, s.identity_db_path, read_only=True)
         identities = read_safeguarding_view(con)
-    published = publish_safeguarding_view(s.exports_dir, identities)
+    published = publish_safeguarding_view(
+        s.exports_dir, identities, lawful_bases=_bases(s, "persons_safeguarding")
+    )
     out = s.exports_dir / SAFEGUARDING_SUBDIR
     context.log.info(f"safeguarding person export {published.version} (restricted)")
     return dg.MaterializeResult(metadata=_published_metadata(published, out / "latest"))

@@ -361,8 +361,13 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
     )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformConfig):
         from vrdp.errors import SourceFileError
+        from vrdp.governance.register import UnregisteredSourceError, refuse_unregistered
         from vrdp.ingest.landing import reject_file
 
+        try:  # no lawful basis registered, nothing loaded
+            refuse_unregistered(spec.source)
+        except UnregisteredSourceError as exc:
+            raise dg.Failure(str(exc)) from exc
         s = platform.resolve()
         delivery = context.partition_key
         # "Not in the future" means after the day the batch is validated.

@@ -156,9 +156,14 @@ def _materialize_month(
 ):
     """The body of every monthly source asset: one delivered month in, two results out."""
     from vrdp.errors import SourceFileError
+    from vrdp.governance.register import UnregisteredSourceError, refuse_unregistered
     from vrdp.ingest.landing import reject_file
     from vrdp.ingest.police_uk import missing_months
 
+    try:  # no lawful basis registered, nothing loaded
+        refuse_unregistered(f"police_uk.{source.dataset}")
+    except UnregisteredSourceError as exc:
+        raise dg.Failure(str(exc)) from exc
     s = platform.resolve()
     month = context.partition_key
     landing = source.landing_dir(platform)

@@ -110,9 +110,28 @@ def _dbt_assets(name: str, select: str, exclude: str | None) -> dg.AssetsDefinit
         # A test between models of the two dbt assets (bridge -> fct_events) runs
         # with the asset that builds its last parent, never before that parent exists.
         os.environ[INDIRECT_SELECTION_ENV] = INDIRECT_SELECTION
-        yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+        yield from _build_with_restricted_db(s, dbt, config, context)
 
     return _assets
+
+
+def _build_with_restricted_db(s, dbt, config, context):
+    """Run dbt with the restricted identity database owner-only from its creation.
+
+    The analysts' warehouse file is created first with the ordinary umask; the
+    restricted file (profiles.yml ``attach``) is created 0600, and dbt (a
+    subprocess inheriting the umask) runs under ``umask 077`` so the write-ahead
+    logs of both files are owner-only too.
+    """
+    import duckdb
+
+    from vrdp.governance.permissions import ensure_restricted_db, owner_only
+
+    if not s.warehouse_path.exists():
+        duckdb.connect(str(s.warehouse_path)).close()
+    ensure_restricted_db(s.identity_db_path)
+    with owner_only():
+        yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
 
 
 def warehouse_dbt_assets() -> dg.AssetsDefinition:

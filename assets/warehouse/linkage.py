@@ -1,6 +1,6 @@
 """Person linkage: Splink over every agency's person records, between intermediate and marts.
 
-Reads ``intermediate.int_person_records_unioned``, clusters records into persons
+Reads ``restricted.intermediate.int_person_records_unioned``, clusters records into persons
 with a saved, versioned Splink model (trained on first run or on demand), keeps
 each person's internal id stable across runs, and writes
 ``linkage.person_record_links`` (record -> person key) and the append-only
@@ -8,7 +8,7 @@ each person's internal id stable across runs, and writes
 The dbt marts read ``linkage.person_record_links`` as a source of the same key.
 
 Clerical review: pairs in the uncertain band go to the restricted
-``identity.linkage_review_queue`` (with both records' identifiers as evidence);
+``restricted.identity.linkage_review_queue`` (with both records' identifiers as evidence);
 reviewers' decisions in ``<data root>/linkage/review/decisions.csv``
 (:mod:`vrdp.linkage.review`) override the model on the next run, and each one
 applied is logged in the append-only ``linkage.review_decisions_applied``.
@@ -50,7 +50,7 @@ create table if not exists linkage.review_decisions_applied (
     line integer, model_probability double, model_linked boolean,
     together_after boolean, status varchar
 );
-create schema if not exists identity;
+create schema if not exists restricted.identity;
 """
 
 
@@ -85,6 +85,8 @@ def person_linkage(
         secret = pseudonym_secret()
     except MissingSecretError as exc:
         raise dg.Failure(str(exc)) from exc
+    from vrdp.governance.permissions import attach_restricted
+
     s = platform.resolve()
     decisions_file = Path(config.decisions_file) if config.decisions_file else None
     decisions_file = decisions_file or decisions_path(s.data_root)
@@ -94,7 +96,10 @@ def person_linkage(
     except (DecisionFileError, ValueError) as exc:
         raise dg.Failure(str(exc)) from exc
     with platform.warehouse(read_only=True) as con:
-        records = con.execute("select * from intermediate.int_person_records_unioned").df()
+        attach_restricted(con, s.identity_db_path, read_only=True)
+        records = con.execute(
+            "select * from restricted.intermediate.int_person_records_unioned"
+        ).df()
         has_previous = bool(
             con.execute(
                 "select count(*) from information_schema.tables "
@@ -131,6 +136,7 @@ def person_linkage(
     now = pd.Timestamp.now().floor("s")
     applied = result.decisions_applied.assign(run_id=context.run.run_id, applied_at=now)
     with platform.warehouse(read_only=False) as con:
+        attach_restricted(con, s.identity_db_path, read_only=False)
         con.execute(_DDL)
         con.register("links_df", links)
         con.register("changes_df", changes)
@@ -142,7 +148,8 @@ def person_linkage(
         con.execute("insert into linkage.cluster_changes select * from changes_df")
         # Restricted: the evidence a reviewer needs is the records' identifiers.
         con.execute(
-            "create or replace table identity.linkage_review_queue as select * from review_df"
+            "create or replace table restricted.identity.linkage_review_queue "
+            "as select * from review_df"
         )
         if len(applied):
             con.register("applied_df", applied)

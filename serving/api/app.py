@@ -26,7 +26,7 @@ from exports.persons import (
     PERSONS_FILE,
 )
 from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
-from serving.api.audit import append_audit
+from serving.api.audit import append_audit, audit_person_failure
 from serving.api.auth import Principal, authenticate, require
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
 from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
@@ -390,6 +390,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     except NoExportError:
         log.warning("no export published under %s yet", s.exports_dir)
     install_problem_handlers(app)
+    app.state.audit_person_failure = audit_person_failure  # 422/404/405/500 on /v1/persons
     app.add_middleware(BodyLimit, limit=s.max_body_bytes)
     if s.fast_path:
         app.add_middleware(NearbyFastPath, settings=s, reader=reader)
@@ -681,6 +682,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             "view": "pseudonymised" if view == "analyst" else "identified",
             "records": records,
             "export_version": snap.version,
+            "lawful_bases": snap.lawful_bases,
         }
         if view == "analyst":
             body["events"] = found.get(PERSON_EVENTS_FILE)
@@ -736,6 +738,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                 "matches": matches,
                 "count": len(matches),
                 "export_version": snap.version,
+                "lawful_bases": snap.lawful_bases,
             }
         )
 

@@ -55,6 +55,9 @@ class PersonSnapshot:
     path: Path
     tables: dict[str, pa.Table]
     index: dict[str, dict[str, list[int]]]
+    #: the manifest's ``lawful_bases`` (sources in the export and their bases);
+    #: every person-level response carries it
+    lawful_bases: dict | None = None
 
     @classmethod
     def load(cls, version_dir: Path) -> PersonSnapshot:
@@ -69,7 +72,13 @@ class PersonSnapshot:
             for i, k in enumerate(t.column("person_key").to_pylist()):
                 pos.setdefault(k, []).append(i)
             tables[f["name"]], index[f["name"]] = t, pos
-        return cls(manifest.get("version", version_dir.name), version_dir, tables, index)
+        return cls(
+            manifest.get("version", version_dir.name),
+            version_dir,
+            tables,
+            index,
+            manifest.get("lawful_bases"),
+        )
 
     def rows(self, name: str, person_key: str) -> list[dict] | None:
         """Rows of file ``name`` for one person (``None`` when the file is not exported)."""

@@ -1,6 +1,6 @@
 """The person linkage asset, materialized in-process over a temporary warehouse.
 
-The warehouse holds only ``intermediate.int_person_records_unioned`` (the hand-made
+The restricted database holds only ``intermediate.int_person_records_unioned`` (the hand-made
 population of conftest.py); a truth folder for the same records stands in for the
 demo world's, so the asset reports its simulated-world quality figures.
 """
@@ -15,6 +15,7 @@ from linkage_records import uid
 
 from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
 from config.resources import PlatformConfig
+from vrdp.governance.permissions import attach_restricted
 from vrdp.linkage.review import append_decision, decisions_path
 from vrdp.linkage.run import latest_model, model_meta
 
@@ -44,9 +45,12 @@ def warehouse(data_root, records, trained_model_dir, monkeypatch):
     )
     (data_root / "warehouse").mkdir(parents=True)
     con = duckdb.connect(str(data_root / "warehouse" / "vrdp.duckdb"))
+    attach_restricted(con, data_root / "restricted" / "identity.duckdb", read_only=False)
     con.register("r", records[UNIONED_COLUMNS])
-    con.execute("create schema intermediate")
-    con.execute("create table intermediate.int_person_records_unioned as select * from r")
+    con.execute("create schema restricted.intermediate")
+    con.execute(
+        "create table restricted.intermediate.int_person_records_unioned as select * from r"
+    )
     con.close()
     shutil.copytree(trained_model_dir, data_root / "linkage" / "models")
     return data_root
@@ -64,6 +68,7 @@ def _materialize(instance, **config):
 
 def _read(root, sql):
     con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    attach_restricted(con, root / "restricted" / "identity.duckdb", read_only=True)
     try:
         return con.execute(sql).df()
     finally:
@@ -89,7 +94,7 @@ def test_review_decisions_quality_and_model_reuse_through_the_asset(warehouse, r
     assert meta["quality_comparisons_per_record"] == meta["comparisons_per_record"] > 0
     assert meta["model_trained_this_run"] is False and meta["model_reason"].startswith("reused")
     assert meta["model_seed"] == 42
-    queue = _read(warehouse, "select * from identity.linkage_review_queue")
+    queue = _read(warehouse, "select * from restricted.identity.linkage_review_queue")
     assert len(queue) == meta["review_pairs_pending"] > 0
     assert {"surname_l", "surname_r", "date_of_birth_l"} <= set(queue.columns)
 

@@ -12,6 +12,7 @@ import pytest
 from assets.exports.publish import persons_analyst_export, persons_safeguarding_export
 from config.resources import PlatformConfig
 from config.settings import settings
+from vrdp.governance.permissions import attach_restricted
 
 KEYS = [hashlib.sha256(f"p{i}".encode()).hexdigest() for i in range(3)]
 
@@ -21,8 +22,10 @@ def build_warehouse(*, bridges: bool = True, leak: bool = False) -> None:
     path = settings().warehouse_path
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
+    settings().identity_db_path.unlink(missing_ok=True)
     con = duckdb.connect(str(path))
-    con.execute("create schema marts; create schema identity")
+    attach_restricted(con, settings().identity_db_path, read_only=False)
+    con.execute("create schema marts; create schema restricted.identity")
     persons = pd.DataFrame(
         {
             "person_key": KEYS,
@@ -60,7 +63,7 @@ def build_warehouse(*, bridges: bool = True, leak: bool = False) -> None:
         }
     )
     con.register("ident", ident)
-    con.execute("create table identity.person_identifiers as select * from ident")
+    con.execute("create table restricted.identity.person_identifiers as select * from ident")
     con.close()
 
 
@@ -148,12 +151,13 @@ def test_key_columns_must_hold_pseudonyms(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("missing", ["marts.dim_persons", "identity.person_identifiers"])
+@pytest.mark.parametrize("missing", ["marts.dim_persons", "restricted.identity.person_identifiers"])
 def test_missing_relations_are_named(data_root, missing):
     from exports.persons import read_analyst_view, read_safeguarding_view
 
     build_warehouse()
     con = duckdb.connect(str(settings().warehouse_path))
+    attach_restricted(con, settings().identity_db_path, read_only=False)
     con.execute(f"drop table {missing}")
     with pytest.raises(LookupError, match=missing):
         (read_analyst_view if missing.startswith("marts") else read_safeguarding_view)(con)

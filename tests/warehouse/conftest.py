@@ -6,7 +6,6 @@ linked marts; then lands each dataset's last delivery and runs again, so tests
 can check that people keep their keys.
 """
 
-import shutil
 import time
 
 import dagster as dg
@@ -25,6 +24,7 @@ from assets.sources.police_uk import (
 from assets.warehouse.dbt import warehouse_dbt_assets, warehouse_linked_dbt_assets
 from assets.warehouse.linkage import PERSON_LINKS_KEY, person_linkage
 from orchestration.definitions import build_defs
+from vrdp.governance.permissions import copy_owner_only
 
 #: deliveries per dataset in the first run (the next one arrives in the second run)
 FIRST = 5
@@ -47,8 +47,9 @@ MART_KEYS = [
 
 
 def _land_and_load(root, instance, defs, spec, folders):
-    for folder in folders:
-        shutil.copytree(folder, root / "landing" / spec.agency / spec.dataset / folder.name)
+    for folder in folders:  # as the demo lands deliveries: owner-only on creation
+        for f in sorted(folder.iterdir()):
+            copy_owner_only(f, root / "landing" / spec.agency / spec.dataset / folder.name / f.name)
     instance.add_dynamic_partitions(f"{spec.slug}_deliveries", [f.name for f in folders])
     for folder in folders:
         assert dg.materialize(

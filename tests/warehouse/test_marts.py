@@ -172,7 +172,7 @@ def test_current_address_and_its_ward_match_the_world(warehouse):
         warehouse,
         "select s.person_key, s.last_seen_on, a.address_line, a.postcode, p.ward_code,"
         " p.located_by from marts.bridge_person_places s"
-        " join identity.address_places a using (place_key)"
+        " join restricted.identity.address_places a using (place_key)"
         " join marts.dim_places p using (place_key) where s.is_current",
     )
     spells["person_id"] = spells["person_key"].map(_person_key_truth(warehouse))
@@ -202,7 +202,10 @@ def test_current_address_and_its_ward_match_the_world(warehouse):
 def test_address_places_are_keyed_pseudonyms_of_their_address(warehouse):
     import hmac
 
-    places = _q(warehouse, "select place_key, address_line, postcode from identity.address_places")
+    places = _q(
+        warehouse,
+        "select place_key, address_line, postcode from restricted.identity.address_places",
+    )
     row = places.iloc[0]
     text = f"{row['address_line'] or ''}|{row['postcode'] or ''}"
     digest = hmac.new(b"test-secret", ("address|" + text).encode(), hashlib.sha256).hexdigest()
@@ -229,7 +232,7 @@ def test_readme_question_known_to_three_agencies_by_ward(warehouse):
     got = set(zip(answer["person_id"], answer["ward_code"], strict=True))
     # truth: agencies holding a loaded record of each real person, and the ward of the
     # address the world says they lived at when an agency last saw them
-    loaded = _q(warehouse, "select record_uid, seen_on from identity.person_identifiers")
+    loaded = _q(warehouse, "select record_uid, seen_on from restricted.identity.person_identifiers")
     recs = loaded.merge(_record_truth(warehouse), on="record_uid")
     agencies = recs.groupby("person_id")["agency"].nunique()
     people = agencies[agencies >= 3].index
@@ -270,7 +273,9 @@ def test_readme_question_child_victims_of_violence_known_to_social_care(warehous
     roles = roles.assign(record_uid="police:nominals:" + roles["nominal_id"]).merge(
         records, on="record_uid"
     )
-    loaded = set(_q(warehouse, "select record_uid from identity.person_identifiers")["record_uid"])
+    loaded = set(
+        _q(warehouse, "select record_uid from restricted.identity.person_identifiers")["record_uid"]
+    )
     roles = roles[roles["record_uid"].isin(loaded)]  # the victim's nominal was delivered
     events = _truth(warehouse, "event_records").merge(_truth(warehouse, "events"), on="event_id")
     events = events[events["dataset"] == "occurrences"]

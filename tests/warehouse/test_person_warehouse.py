@@ -58,7 +58,7 @@ def _public_words():
 
 
 def test_no_mart_column_or_value_holds_direct_identifiers(runs):
-    ident = _read(runs["root"], "select * from identity.person_identifiers")
+    ident = _read(runs["root"], "select * from restricted.identity.person_identifiers")
     assert len(ident) > 0  # the restricted schema holds them ...
     names = set(ident["surname"].dropna()) | set(ident["forename"].dropna())
     names = {n for n in names if len(n) > 2}
@@ -96,7 +96,7 @@ def test_no_mart_column_or_value_holds_direct_identifiers(runs):
 
 
 def test_the_scan_would_catch_identifiers(runs):
-    ident = _read(runs["root"], "select * from identity.person_identifiers")
+    ident = _read(runs["root"], "select * from restricted.identity.person_identifiers")
     row = ident.dropna(subset=["surname", "postcode", "date_of_birth"]).iloc[0]
     assert PATTERNS["postcode"].search(row["postcode"])
     assert PII_COLUMN.search("surname") and PII_COLUMN.search("date_of_birth")
@@ -138,3 +138,50 @@ def test_linkage_reports_bounded_comparisons(runs):
     meta = record.asset_materialization.metadata
     assert meta["comparisons_per_record"].value < 200
     assert meta["model_trained_this_run"].value is False  # the second run reused the model
+
+
+def _identifiers(root):
+    """NHS numbers, PNC ids, CRNs and UPNs of the linked records (strong, unambiguous)."""
+    ident = _read(
+        root, "select nhs_number, pnc_id, crn, upn from restricted.identity.person_identifiers"
+    )
+    values = set()
+    for col in ident.columns:
+        values |= {v for v in ident[col].dropna().astype(str) if len(v) >= 6}
+    return values
+
+
+def test_identity_data_lives_in_its_own_owner_only_database(runs):
+    import duckdb
+
+    from vrdp.governance.scan import duckdb_values
+
+    root = runs["root"]
+    restricted = root / "restricted" / "identity.duckdb"
+    assert oct(restricted.stat().st_mode & 0o777) == "0o600"
+    assert oct((root / "restricted").stat().st_mode & 0o777) == "0o700"
+    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
+    assert "identity" not in schemas
+    values = _identifiers(root)
+    assert len(values) > 50
+    assert not (duckdb_values(root / "warehouse" / "vrdp.duckdb") & values)
+    assert duckdb_values(restricted) & values
+
+
+def test_no_file_holding_direct_identifiers_is_open_to_group_or_others(runs):
+    from vrdp.governance.scan import files_holding
+
+    root = runs["root"]
+    holding = files_holding(root, _identifiers(root))
+    rel = {str(p.relative_to(root)) for p in holding}
+    # the walk finds identifiers where they are: landing, lake, restricted database
+    assert "restricted/identity.duckdb" in rel
+    assert any(r.startswith("landing/police/nominals/") for r in rel)
+    assert any(r.startswith("lake/police/nominals/") for r in rel)
+    open_files = sorted(str(p.relative_to(root)) for p in holding if p.stat().st_mode & 0o077)
+    assert open_files == []
+    assert (root / "warehouse" / "vrdp.duckdb") not in holding

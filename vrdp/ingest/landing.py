@@ -336,13 +336,17 @@ def reject_file(
     Path
         Where the file now is.
     """
+    from vrdp.governance.permissions import owner_only
+
     path, landing_dir, rejected_dir = Path(path), Path(landing_dir), Path(rejected_dir)
     target = rejected_dir / path.relative_to(landing_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    n = 1
-    while target.exists():
-        target = target.with_name(f"{path.name}.{n}")
-        n += 1
-    path.replace(target)
-    target.with_name(target.name + ".reason.txt").write_text(problem + "\n")
+    # a rejected delivery may hold people; its folder and reason are owner-only on creation
+    with owner_only():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        n = 1
+        while target.exists():
+            target = target.with_name(f"{path.name}.{n}")
+            n += 1
+        path.replace(target)
+        target.with_name(target.name + ".reason.txt").write_text(problem + "\n")
     return target

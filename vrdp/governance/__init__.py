@@ -1,0 +1,1 @@
+"""Governance as code: restricted files, lawful bases, retention, disparity, model cards."""
