@@ -96,14 +96,24 @@ def land_world(s: Settings, world: Path) -> int:
         src_root = world / "landing" / agency / dataset
         for src in sorted(src_root.glob(f"*/{glob}")):
             dest = s.landing_dir / agency / dataset / src.parent.name / src.name
-            if dest.exists() and sha256_file(dest) == sha256_file(src):
+            if dest.exists() and (_same_stat(src, dest) or sha256_file(dest) == sha256_file(src)):
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(f".{dest.name}.tmp")
-            shutil.copyfile(src, tmp)
+            shutil.copy2(src, tmp)  # keeps the modification time: _same_stat next time
             os.replace(tmp, dest)
             copied += 1
     return copied + _land_world_stop_search(s, world)
+
+
+def _same_stat(src: Path, dest: Path) -> bool:
+    """Same size and modification time: a file this module copied and nobody changed since.
+
+    Saves hashing the whole world on every run; a file whose size or time differs
+    is compared by content.
+    """
+    a, b = src.stat(), dest.stat()
+    return a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def _land_world_stop_search(s: Settings, world: Path) -> int:

@@ -69,13 +69,28 @@ def ensure_dagster_home(s: Settings) -> Path:
 LOADER_VERSION = "3"
 
 
-def _delivery_fingerprint(folder: Path, glob: str) -> str:
-    """Loader version plus the sensor's fingerprint of the delivery's files."""
+def _delivery_fingerprint(folder: Path, glob: str, cache: dict | None = None) -> str:
+    """Loader version plus the sensor's fingerprint of the delivery's files.
+
+    With ``cache`` (folder -> [stat signature, fingerprint]), a folder whose
+    files have the same names, sizes and modification times as when last
+    hashed is not read again (a second run hashes nothing unchanged).
+    """
     from sensors.landing import folder_fingerprint
 
-    return hashlib.sha256(
+    signature = "|".join(
+        f"{p.name}:{st.st_size}:{st.st_mtime_ns}"
+        for p in sorted(folder.glob(glob))
+        for st in [p.stat()]
+    )
+    if cache is not None and cache.get(str(folder), [None])[0] == signature:
+        return cache[str(folder)][1]
+    fingerprint = hashlib.sha256(
         f"{LOADER_VERSION}\0{folder_fingerprint(folder, glob)}".encode()
     ).hexdigest()
+    if cache is not None:
+        cache[str(folder)] = [signature, fingerprint]
+    return fingerprint
 
 
 class _RunState:
@@ -198,6 +213,8 @@ class RunContext:
     workers: int = 1
     count: Callable[[int, int, str], None] = lambda done, total, unit: None
     outcome: dict = field(default_factory=dict)
+    #: folder -> [stat signature, fingerprint] of delivery folders already hashed
+    hash_cache: dict = field(default_factory=dict)
     _defs: object = None
 
     @property
@@ -283,7 +300,10 @@ def _agency_tasks(ctx: RunContext, state: _RunState, *, geocoded: bool) -> list[
         if new := [d for d in deliveries if d not in set(known)]:
             instance.add_dynamic_partitions(partitions.name, new)
             known = instance.get_dynamic_partitions(partitions.name)
-        prints = {d: _delivery_fingerprint(root / d, spec.file_glob) + extra for d in deliveries}
+        prints = {
+            d: _delivery_fingerprint(root / d, spec.file_glob, ctx.hash_cache) + extra
+            for d in deliveries
+        }
         todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
         ctx.outcome.setdefault("agencies", {})[spec.source] = {
             "deliveries": len(deliveries),
@@ -456,6 +476,9 @@ def stage_sources(ctx: RunContext) -> str:
     """Every new or changed month and delivery, in few runs over two workers."""
     s = ctx.settings
     state = _RunState(s.data_root / "state" / "make_run_deliveries.json")
+    cache_path = s.data_root / "state" / "make_run_hashes.json"
+    if cache_path.exists():
+        ctx.hash_cache.update(json.loads(cache_path.read_text()))
     ctx.outcome.setdefault("agencies", {})
     tasks = _order(
         _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
@@ -491,6 +514,8 @@ def stage_sources(ctx: RunContext) -> str:
                 ctx.count(loaded, total, "deliveries and months")
     finally:
         sched.close()
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps(ctx.hash_cache))
     ctx.outcome["failed_loads"] = failed
     for line in failed:
         ctx.log(f"  FAILED {line} (see the log and rejected/)")
