@@ -1,29 +1,53 @@
 """The main job behind ``make run``: land the demo data, materialize every asset, report.
 
-Steps, each safe to repeat:
+``make run`` is a list of stages (:data:`STAGES`), each a function of one
+:class:`RunContext`, each safe to repeat and timed:
 
-1. land the shipped data.police.uk months and the simulated world's agency
+1. ``land``: the shipped data.police.uk months and the simulated world's agency
    deliveries (:mod:`orchestration.demo_data`), as if they had been delivered;
-2. register one partition per delivered month or delivery (what the sensors do);
-3. materialize boundaries, then each month and delivery not already loaded from
-   identical content (agency deliveries in two worker processes), then
-   everything downstream, in-process against the persistent Dagster instance
-   that ``make ui`` shows;
-4. print where everything is (:mod:`orchestration.summary`).
+2. ``boundaries``: the boundary layers every located source reads;
+3. ``sources``: every month and delivery not already loaded from identical
+   content, registered as partitions (what the sensors do) and loaded in few
+   Dagster runs: one run per dataset over its range of new deliveries (each
+   delivery still recorded, and checked by its own asset checks, as its own
+   partition), spread over two worker processes; the gazetteer, and the A&E
+   deliveries geocoded against it, start as soon as the places they need are in;
+4. ``warehouse and analyses``: everything downstream (dbt, linkage, hot spots,
+   risk terrain, patrol, exports), skipped when no input and no code changed
+   since it last succeeded ("nothing new, nothing done");
+5. ``summary``: where everything is (:mod:`orchestration.summary`) and the
+   time of each stage.
+
+The screen shows one line per stage with its time (and a counter for long
+stages); Dagster's and dbt's output go to ``data/logs/make_run.log``; stage
+times go to ``data/logs/make_run_timings.json``.
 
 ``python -m orchestration.main``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from config.settings import REPO_ROOT, Settings, settings
+from config.settings import ENV_VARS, REPO_ROOT, Settings, settings
 
-__all__ = ["DEMO_PSEUDONYM_SECRET", "ensure_dagster_home", "run_all", "main"]
+__all__ = [
+    "DEMO_PSEUDONYM_SECRET",
+    "STAGES",
+    "RunContext",
+    "Stage",
+    "ensure_dagster_home",
+    "run_all",
+    "main",
+]
 
 #: Pseudonym secret make run uses when none is set: clearly not a secret.
 DEMO_PSEUDONYM_SECRET = "demo-only-not-secret"
@@ -45,29 +69,38 @@ def ensure_dagster_home(s: Settings) -> Path:
 LOADER_VERSION = "3"
 
 
-def _delivery_fingerprint(folder: Path, glob: str) -> str:
-    """Loader version plus the sensor's fingerprint of the delivery's files."""
-    import hashlib
+def _delivery_fingerprint(folder: Path, glob: str, cache: dict | None = None) -> str:
+    """Loader version plus the sensor's fingerprint of the delivery's files.
 
+    With ``cache`` (folder -> [stat signature, fingerprint]), a folder whose
+    files have the same names, sizes and modification times as when last
+    hashed is not read again (a second run hashes nothing unchanged).
+    """
     from sensors.landing import folder_fingerprint
 
-    return hashlib.sha256(
+    signature = "|".join(
+        f"{p.name}:{st.st_size}:{st.st_mtime_ns}"
+        for p in sorted(folder.glob(glob))
+        for st in [p.stat()]
+    )
+    if cache is not None and cache.get(str(folder), [None])[0] == signature:
+        return cache[str(folder)][1]
+    fingerprint = hashlib.sha256(
         f"{LOADER_VERSION}\0{folder_fingerprint(folder, glob)}".encode()
     ).hexdigest()
+    if cache is not None:
+        cache[str(folder)] = [signature, fingerprint]
+    return fingerprint
 
 
 class _RunState:
-    """Deliveries make run loaded successfully (written only after a run succeeds)."""
+    """What make run loaded successfully (written only after a run succeeds)."""
 
     def __init__(self, path: Path) -> None:
-        import json
-
         self.path = path
         self.done: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
 
     def record(self, key: str, fingerprint: str) -> None:
-        import json
-
         self.done[key] = fingerprint
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
@@ -75,50 +108,67 @@ class _RunState:
         os.replace(tmp, self.path)
 
 
-def _load_agency_deliveries(
-    instance, s: Settings, run, log, workers: int, *, geocoded: bool = False
-) -> dict[str, dict]:
-    """Register and materialize every agency delivery that is new or changed.
+# --------------------------------------------------------------------------- runs
 
-    ``geocoded`` selects the datasets located from text against the gazetteer
-    (loaded after it is built), otherwise every other dataset.
+
+@dataclass(frozen=True)
+class LoadTask:
+    """One Dagster run of the sources stage: a selection over one partition or a range.
+
+    ``records`` are the (state key, fingerprint) pairs to remember once the run
+    succeeds; ``units`` how many deliveries or months it loads.
     """
+
+    label: str
+    keys: tuple[tuple[str, ...], ...]  # asset key paths selected
+    partitions: tuple[str, ...] = ()  # one partition, a contiguous range, or none
+    records: tuple[tuple[str, str], ...] = ()
+    group: str = "other"  # "places", "gazetteer" or "geocoded": ordering of the stage
+
+    @property
+    def units(self) -> int:
+        """Deliveries or months the task loads (1 for an unpartitioned asset)."""
+        return max(1, len(self.partitions))
+
+
+def _materialize(everything, resources, instance, keys, partitions, log_level: str):
+    """One in-process Dagster run of ``keys`` over ``partitions`` (none, one or a range)."""
     import dagster as dg
 
-    from assets.sources.agencies import (
-        LANDING_SOURCES,
-        delivery_partitions,
-        source_keys,
-    )
+    tags = {}
+    partition_key = None
+    if len(partitions) == 1:
+        partition_key = partitions[0]
+    elif partitions:
+        tags = {
+            "dagster/asset_partition_range_start": partitions[0],
+            "dagster/asset_partition_range_end": partitions[-1],
+        }
+    return dg.materialize(
+        everything,
+        selection=dg.AssetSelection.assets(*(dg.AssetKey(list(k)) for k in keys)),
+        partition_key=partition_key,
+        instance=instance,
+        resources=resources,
+        raise_on_error=False,
+        tags=tags,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    ).success
 
-    outcome = {}
-    tasks: list[tuple[str, str, str]] = []
-    state = _RunState(s.data_root / "state" / "make_run_deliveries.json")
-    extra = _gazetteer_fingerprint(s) if geocoded else ""
-    for spec in LANDING_SOURCES:
-        if (spec.locate == "gazetteer") != geocoded:
-            continue
-        root = s.landing_dir / spec.agency / spec.dataset
-        deliveries = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
-        if not deliveries:
-            continue
-        partitions = delivery_partitions(spec)
-        known = set(instance.get_dynamic_partitions(partitions.name))
-        if new := [d for d in deliveries if d not in known]:
-            instance.add_dynamic_partitions(partitions.name, new)
-        prints = {d: _delivery_fingerprint(root / d, spec.file_glob) + extra for d in deliveries}
-        todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
-        log(f"{spec.source}: {len(deliveries)} deliveries, {len(todo)} to load")
-        tasks.extend((spec.source, d, prints[d]) for d in todo)
-        outcome[spec.source] = {"deliveries": len(deliveries), "loaded_now": len(todo)}
-    if workers > 1 and len(tasks) > 1 and not instance.is_ephemeral:
-        _load_in_workers(tasks, workers, log, state)
-    else:
-        by_source = {spec.source: spec for spec in LANDING_SOURCES}
-        for source, d, fingerprint in tasks:
-            run(dg.AssetSelection.assets(*source_keys(by_source[source])[:2]), partition_key=d)
-            state.record(f"{source}/{d}", fingerprint)
-    return outcome
+
+def run_task(task: LoadTask, materialize: Callable) -> tuple[LoadTask, list[str]]:
+    """Run a task; a failed range run is retried one partition per run.
+
+    Returns the task and the partitions that failed on their own (empty when
+    all loaded). A range run fails as a whole when one delivery fails (e.g. an
+    unreadable file, moved to ``rejected/``): the retry loads every other
+    delivery and reports the failing one by name, as per-delivery runs would.
+    """
+    if materialize(task.keys, task.partitions):
+        return task, []
+    if len(task.partitions) <= 1:
+        return task, list(task.partitions) or [task.label]
+    return task, [p for p in task.partitions if not materialize(task.keys, (p,))]
 
 
 _WORKER: dict = {}
@@ -134,53 +184,146 @@ def _worker_init(log_level: str) -> None:
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
     defs = build_defs()
     _WORKER.update(
-        defs=defs,
         everything=[*defs.assets, *defs.asset_checks],
+        resources=defs.resources,
         instance=dg.DagsterInstance.get(),
         log_level=log_level,
     )
 
 
-def _worker_load(task: tuple[str, str, str]) -> tuple[str, str, str]:
-    import dagster as dg
-
-    from assets.sources.agencies import LANDING_SOURCES, source_keys
-
-    source, delivery, _ = task
-    spec = next(x for x in LANDING_SOURCES if x.source == source)
+def _worker_run(task: LoadTask) -> tuple[LoadTask, list[str]]:
     w = _WORKER
-    dg.materialize(
-        w["everything"],
-        selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
-        partition_key=delivery,
-        instance=w["instance"],
-        resources=w["defs"].resources,
-        raise_on_error=True,
-        run_config={"loggers": {"console": {"config": {"log_level": w["log_level"]}}}},
-    )
-    return task
+
+    def materialize(keys, partitions):
+        return _materialize(
+            w["everything"], w["resources"], w["instance"], keys, partitions, w["log_level"]
+        )
+
+    return run_task(task, materialize)
 
 
-def _load_in_workers(tasks: list[tuple[str, str, str]], workers: int, log, state) -> None:
-    """Materialize deliveries in parallel processes (each run is independent).
+@dataclass
+class RunContext:
+    """What every stage reads and writes: settings, the instance, the screen, the outcome."""
 
-    Each delivery is its own Dagster run on the persistent instance, whose
-    storage keeps one event log per run, so runs in several processes do not
-    contend. None of these runs opens the DuckDB warehouse.
+    instance: object
+    settings: Settings
+    log: Callable[[str], None] = print
+    log_level: str = "WARNING"
+    workers: int = 1
+    count: Callable[[int, int, str], None] = lambda done, total, unit: None
+    outcome: dict = field(default_factory=dict)
+    #: folder -> [stat signature, fingerprint] of delivery folders already hashed
+    hash_cache: dict = field(default_factory=dict)
+    _defs: object = None
+
+    @property
+    def defs(self):
+        """The code location's definitions, built once."""
+        if self._defs is None:
+            from orchestration.definitions import build_defs
+
+            self._defs = build_defs()
+        return self._defs
+
+    def materialize(self, keys, partitions=()) -> bool:
+        """One in-process run of asset keys (paths) over none, one or a range of partitions."""
+        d = self.defs
+        return _materialize(
+            [*d.assets, *d.asset_checks],
+            dict(d.resources or {}),
+            self.instance,
+            keys,
+            tuple(partitions),
+            self.log_level,
+        )
+
+    def run(self, selection) -> str:
+        """Materialize an asset selection in-process (its run id); stop make run if it fails."""
+        import dagster as dg
+
+        d = self.defs
+        result = dg.materialize(
+            [*d.assets, *d.asset_checks],
+            selection=selection,
+            instance=self.instance,
+            resources=dict(d.resources or {}),
+            raise_on_error=True,
+            run_config={"loggers": {"console": {"config": {"log_level": self.log_level}}}},
+        )
+        if not result.success:
+            raise SystemExit(f"run {result.run_id} failed")
+        return result.run_id
+
+
+def _contiguous(wanted: list[str], order: list[str]) -> list[list[str]]:
+    """Split ``wanted`` partitions into ranges contiguous in the partition order.
+
+    >>> _contiguous(["a", "b", "d"], ["a", "b", "c", "d", "e"])
+    [['a', 'b'], ['d']]
     """
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    pos = {p: i for i, p in enumerate(order)}
+    runs: list[list[str]] = []
+    for p in sorted(wanted, key=pos.__getitem__):
+        if runs and pos[runs[-1][-1]] + 1 == pos[p]:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    return runs
 
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=_worker_init, initargs=("WARNING",)
-    ) as pool:
-        for done, (source, delivery, fingerprint) in enumerate(
-            pool.map(_worker_load, tasks, chunksize=4), start=1
-        ):
-            state.record(f"{source}/{delivery}", fingerprint)
-            if done % 50 == 0 or done == len(tasks):
-                log(f"  {done}/{len(tasks)} deliveries loaded")
+
+#: Most deliveries in one range run: a failed run is retried delivery by
+#: delivery, and smaller runs balance the two workers.
+MAX_DELIVERIES_PER_RUN = 48
+
+
+def _key_path(key) -> tuple[str, ...]:
+    return tuple(key.path)
+
+
+def _agency_tasks(ctx: RunContext, state: _RunState, *, geocoded: bool) -> list[LoadTask]:
+    """Range-run tasks for every agency delivery that is new or changed."""
+    from assets.sources.agencies import LANDING_SOURCES, delivery_partitions, source_keys
+
+    s, instance = ctx.settings, ctx.instance
+    tasks = []
+    extra = _gazetteer_fingerprint(s) if geocoded else ""
+    for spec in LANDING_SOURCES:
+        if (spec.locate == "gazetteer") != geocoded:
+            continue
+        root = s.landing_dir / spec.agency / spec.dataset
+        deliveries = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.exists() else []
+        if not deliveries:
+            continue
+        partitions = delivery_partitions(spec)
+        known = instance.get_dynamic_partitions(partitions.name)
+        if new := [d for d in deliveries if d not in set(known)]:
+            instance.add_dynamic_partitions(partitions.name, new)
+            known = instance.get_dynamic_partitions(partitions.name)
+        prints = {
+            d: _delivery_fingerprint(root / d, spec.file_glob, ctx.hash_cache) + extra
+            for d in deliveries
+        }
+        todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
+        ctx.outcome.setdefault("agencies", {})[spec.source] = {
+            "deliveries": len(deliveries),
+            "loaded_now": len(todo),
+        }
+        keys = tuple(_key_path(k) for k in source_keys(spec)[:2])
+        group = "geocoded" if geocoded else ("places" if spec.agency == "places" else "other")
+        for run in _contiguous(todo, list(known)):
+            for i in range(0, len(run), MAX_DELIVERIES_PER_RUN):
+                chunk = tuple(run[i : i + MAX_DELIVERIES_PER_RUN])
+                tasks.append(
+                    LoadTask(
+                        f"{spec.source} {chunk[0]}..{chunk[-1]}",
+                        keys,
+                        chunk,
+                        tuple((f"{spec.source}/{d}", prints[d]) for d in chunk),
+                        group,
+                    )
+                )
+    return tasks
 
 
 def _loaded_hash(instance, key, month: str) -> str | None:
@@ -205,10 +348,36 @@ def _gazetteer_fingerprint(s: Settings) -> str:
     return ":" + sha256_file(path)[:16] if path.exists() else ":none"
 
 
-def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
-    """Register and materialize each stop and search month not loaded from identical content."""
-    import dagster as dg
+def _street_tasks(ctx: RunContext) -> list[LoadTask]:
+    """One run per data.police.uk street month not loaded from identical content."""
+    from assets.sources.police_uk import (
+        POLICE_UK_MONTHS,
+        STREET_CRIMES_KEY,
+        STREET_QUARANTINE_KEY,
+        street_lake_paths,
+    )
+    from vrdp.force_area import files_sha256, street_files_by_month
+    from vrdp.ingest.police_uk import missing_months
 
+    s, instance = ctx.settings, ctx.instance
+    files = street_files_by_month(s.landing_dir / "police_uk" / "street", s.police_uk_forces)
+    months = sorted(files)
+    known = set(instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
+    if new := [m for m in months if m not in known]:
+        instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, new)
+    skipped = [
+        m
+        for m in months
+        if street_lake_paths(s.lake_dir, m)[0].exists()
+        and _loaded_hash(instance, STREET_CRIMES_KEY, m) == files_sha256(files[m])
+    ]
+    ctx.outcome.update(months=months, missing=missing_months(set(months)), skipped=skipped)
+    keys = (_key_path(STREET_CRIMES_KEY), _key_path(STREET_QUARANTINE_KEY))
+    return [LoadTask(f"police_uk.street {m}", keys, (m,)) for m in months if m not in skipped]
+
+
+def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
+    """One run per stop and search month not loaded from identical content."""
     from assets.sources.police_uk_stop_search import (
         STOP_SEARCH_MONTHS,
         STOP_SEARCH_QUARANTINE_KEY,
@@ -218,6 +387,7 @@ def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
     from vrdp.ingest.stop_search import find_stop_search_files
     from vrdp.lake import sha256_file
 
+    s, instance = ctx.settings, ctx.instance
     files = find_stop_search_files(
         s.landing_dir / "police_uk" / "stop_and_search", s.police_uk_force
     )
@@ -225,127 +395,339 @@ def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
     known = set(instance.get_dynamic_partitions(STOP_SEARCH_MONTHS.name))
     if new := [m for m in months if m not in known]:
         instance.add_dynamic_partitions(STOP_SEARCH_MONTHS.name, new)
-    selection = dg.AssetSelection.assets(STOP_SEARCHES_KEY, STOP_SEARCH_QUARANTINE_KEY)
     todo = [
         m
         for m in months
         if not stop_search_lake_paths(s.lake_dir, m)[0].exists()
         or _loaded_hash(instance, STOP_SEARCHES_KEY, m) != sha256_file(files[m])
     ]
-    log(f"police_uk.stop_searches: {len(months)} months, {len(todo)} to load")
-    for month in todo:
-        run(selection, partition_key=month)
-    return {"months": len(months), "loaded_now": len(todo)}
+    ctx.outcome["stop_search"] = {"months": len(months), "loaded_now": len(todo)}
+    keys = (_key_path(STOP_SEARCHES_KEY), _key_path(STOP_SEARCH_QUARANTINE_KEY))
+    return [LoadTask(f"police_uk.stop_search {m}", keys, (m,)) for m in todo]
+
+
+def _gazetteer_task() -> LoadTask:
+    from assets.sources.gazetteer import GAZETTEER_KEY
+
+    return LoadTask("gazetteer", (_key_path(GAZETTEER_KEY),), group="gazetteer")
+
+
+class _Scheduler:
+    """Runs load tasks in dependency order: places -> gazetteer -> geocoded; the rest any time.
+
+    ``submit(task)`` starts a task; finished tasks come back from ``wait()``.
+    With one worker (or an ephemeral instance) tasks run in this process.
+    """
+
+    def __init__(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        self.pool = None
+        self.pending: set = set()
+        self.queue: list[LoadTask] = []
+        if ctx.workers > 1 and not ctx.instance.is_ephemeral:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(
+                ctx.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(ctx.log_level,),
+            )
+
+    def submit(self, task: LoadTask) -> None:
+        if self.pool is None:
+            self.queue.append(task)
+        else:
+            self.pending.add(self.pool.submit(_worker_run, task))
+
+    def wait(self) -> list[tuple[LoadTask, list[str]]]:
+        """At least one finished task (empty when nothing is running)."""
+        if self.pool is None:
+            if not self.queue:
+                return []
+            return [run_task(self.queue.pop(0), self.ctx.materialize)]
+        from concurrent.futures import FIRST_COMPLETED, wait
+
+        if not self.pending:
+            return []
+        done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
+        return [f.result() for f in done]
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _order(tasks: list[LoadTask]) -> list[LoadTask]:
+    """Places first (the gazetteer waits for them), then the longest runs first."""
+    return sorted(tasks, key=lambda t: (t.group != "places", -t.units))
+
+
+def stage_boundaries(ctx: RunContext) -> str:
+    """The boundary layers (LSOA 2021/2011, wards) every located source reads."""
+    import dagster as dg
+
+    ctx.run(dg.AssetSelection.groups("geography"))
+    return ""
+
+
+def stage_sources(ctx: RunContext) -> str:
+    """Every new or changed month and delivery, in few runs over two workers."""
+    s = ctx.settings
+    state = _RunState(s.data_root / "state" / "make_run_deliveries.json")
+    cache_path = s.data_root / "state" / "make_run_hashes.json"
+    if cache_path.exists():
+        ctx.hash_cache.update(json.loads(cache_path.read_text()))
+    ctx.outcome.setdefault("agencies", {})
+    tasks = _order(
+        _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
+    )
+    places_left = sum(1 for t in tasks if t.group == "places")
+    total = sum(t.units for t in tasks)
+    loaded, failed, geocoded_added = 0, [], False
+    sched = _Scheduler(ctx)
+    try:
+        for t in tasks:
+            sched.submit(t)
+        if places_left == 0:
+            sched.submit(_gazetteer_task())
+            total += 1
+        while finished := sched.wait():
+            for task, bad in finished:
+                failed += [f"{task.label}: {p}" for p in bad]
+                for key, fingerprint in task.records:
+                    if key.rsplit("/", 1)[1] not in bad:
+                        state.record(key, fingerprint)
+                loaded += task.units
+                if task.group == "places":
+                    places_left -= 1
+                    if places_left == 0:
+                        sched.submit(_gazetteer_task())
+                        total += 1
+                elif task.group == "gazetteer" and not geocoded_added:
+                    geocoded_added = True
+                    more = _agency_tasks(ctx, state, geocoded=True)
+                    total += sum(t.units for t in more)
+                    for t in more:
+                        sched.submit(t)
+                ctx.count(loaded, total, "deliveries and months")
+    finally:
+        sched.close()
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        cache_path.write_text(json.dumps(ctx.hash_cache))
+    ctx.outcome["failed_loads"] = failed
+    for line in failed:
+        ctx.log(f"  FAILED {line} (see the log and rejected/)")
+    n_runs = len(tasks) + (1 if geocoded_added else 0)
+    return f"{loaded} deliveries and months in {n_runs} runs" if loaded else "nothing new"
+
+
+#: Folders whose files decide what the downstream assets compute: a change to
+#: any of them reruns the downstream stage.
+CODE_FOLDERS = ("assets", "config", "dbt_project", "exports", "quality", "vrdp", "orchestration")
+
+
+def code_fingerprint(root: Path = REPO_ROOT) -> str:
+    """sha256 over the platform's source files (names and contents).
+
+    dbt's ``target/`` and ``logs/`` and Python caches are left out: they are
+    products of the code, not the code.
+    """
+    h = hashlib.sha256()
+    for folder in CODE_FOLDERS:
+        for path in sorted((root / folder).rglob("*")):
+            rel = path.relative_to(root).as_posix()
+            if not path.is_file() or "__pycache__" in rel or rel.endswith(".pyc"):
+                continue
+            if rel.startswith(("dbt_project/target/", "dbt_project/logs/")):
+                continue
+            h.update(rel.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def inputs_fingerprint(s: Settings) -> str:
+    """What the downstream assets read: loaded sources, code, and settings.
+
+    The loaded sources are identified by make run's record of loaded
+    deliveries and the lake files of the street and stop and search months
+    (name, size, modification time: rewritten only when reloaded).
+    """
+    h = hashlib.sha256(code_fingerprint().encode())
+    state = s.data_root / "state" / "make_run_deliveries.json"
+    h.update(state.read_bytes() if state.exists() else b"")
+    for folder in ("police_uk", "quarantine/police_uk_street_crimes", "geography"):
+        root = s.lake_dir / folder
+        for path in sorted(root.rglob("*.parquet")) if root.exists() else []:
+            if "/hotspots/" in path.as_posix():
+                continue
+            st = path.stat()
+            h.update(f"{path.relative_to(s.lake_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    for name in sorted(ENV_VARS):
+        h.update(f"{name}={os.environ.get(name, '')}\n".encode())
+    return h.hexdigest()
+
+
+def _downstream_record(s: Settings) -> Path:
+    return s.data_root / "state" / "make_run_downstream.json"
+
+
+def stage_downstream(ctx: RunContext) -> str:
+    """dbt, linkage, hot spots, risk terrain, patrol and exports; skipped when nothing changed.
+
+    Skipped only when the inputs fingerprint equals the one recorded after the
+    last successful downstream run on this same Dagster instance.
+    """
+    from assets.automation import DOWNSTREAM_SELECTION
+
+    s = ctx.settings
+    record = _downstream_record(s)
+    fingerprint = inputs_fingerprint(s)
+    if record.exists():
+        last = json.loads(record.read_text())
+        run = ctx.instance.get_run_by_id(last.get("run_id", ""))
+        if last.get("fingerprint") == fingerprint and run is not None and run.is_success:
+            ctx.outcome["downstream"] = "unchanged"
+            return "no new data and no code change: nothing rebuilt"
+    run_id = ctx.run(DOWNSTREAM_SELECTION)
+    ctx.outcome["downstream"] = "rebuilt"
+    if not ctx.outcome.get("failed_loads"):
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"fingerprint": fingerprint, "run_id": run_id}))
+    return "rebuilt"
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A named step of make run: a function of the :class:`RunContext` returning a note."""
+
+    name: str
+    fn: Callable[[RunContext], str]
+
+
+def stage_land(ctx: RunContext) -> str:
+    """The shipped data.police.uk months and the simulated world's deliveries."""
+    from orchestration.demo_data import land_demo_data, land_world, simulated_world
+
+    s = ctx.settings
+    landed = land_demo_data(s)
+    note = f"{len(landed)} data.police.uk files of {s.police_uk_force}"
+    world = simulated_world(s, log=ctx.log)
+    if world is not None:
+        note += f"; world {world.name}: {land_world(s, world)} agency files newly landed"
+    return note
+
+
+#: make run's stages after landing, in order (``run_all`` runs these).
+STAGES: list[Stage] = [
+    Stage("boundaries", stage_boundaries),
+    Stage("sources (police.uk months, agency deliveries, gazetteer)", stage_sources),
+    Stage("warehouse and analyses (dbt, linkage, hot spots, patrol, exports)", stage_downstream),
+]
 
 
 def run_all(
-    instance, s: Settings, *, log=print, log_level: str = "WARNING", workers: int = 1
+    instance,
+    s: Settings,
+    *,
+    log=print,
+    log_level: str = "WARNING",
+    workers: int = 1,
+    console=None,
+    stages: list[Stage] | None = None,
 ) -> dict:
-    """Materialize every asset; return a summary (months, skipped, export).
+    """Run the stages after landing; return a summary (months, skipped, agencies, timings).
 
     Dagster's console log is kept to ``log_level``: the full event log is stored
-    in the instance and shown by ``make ui``; ``log`` gets one line per step.
+    in the instance and shown by ``make ui``. ``console`` (a
+    :class:`orchestration.progress.Console`) shows stage lines, counters and
+    times; without one, ``log`` gets one line per stage.
     """
-    import dagster as dg
+    ctx = RunContext(instance, s, log=log, log_level=log_level, workers=workers)
+    if console is not None:
+        ctx.log, ctx.count = console.line, console.count
+    timings = {}
+    for stage in stages or STAGES:
+        t0 = time.monotonic()
+        if console is not None:
+            console.start(stage.name)
+        else:
+            log(f"{stage.name} ...")
+        note = stage.fn(ctx)
+        if console is not None:
+            console.done(note)
+        timings[stage.name] = round(time.monotonic() - t0, 1)
+    ctx.outcome["timings"] = timings
+    ctx.outcome.setdefault("agencies", {})
+    return ctx.outcome
 
-    from assets.sources.police_uk import (
-        POLICE_UK_MONTHS,
-        STREET_CRIMES_KEY,
-        STREET_QUARANTINE_KEY,
-        street_lake_paths,
-    )
-    from orchestration.definitions import build_defs
-    from vrdp.force_area import files_sha256, street_files_by_month
-    from vrdp.ingest.police_uk import missing_months
 
-    defs = build_defs()
-    graph_assets = list(defs.assets or [])
-    checks = list(defs.asset_checks or [])
-    resources = dict(defs.resources or {})
-    everything = [*graph_assets, *checks]
-
-    def run(selection, partition_key=None) -> None:
-        result = dg.materialize(
-            everything,
-            selection=selection,
-            partition_key=partition_key,
-            instance=instance,
-            resources=resources,
-            raise_on_error=True,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+def _write_timings(s: Settings, timings: dict, total: float, outcome: dict) -> Path:
+    path = s.data_root / "logs" / "make_run_timings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps(
+            {
+                "total_seconds": round(total, 1),
+                "stages_seconds": timings,
+                "world_scale": s.world_scale,
+                "downstream": outcome.get("downstream"),
+                "agency_deliveries_loaded_now": sum(
+                    a["loaded_now"] for a in outcome.get("agencies", {}).values()
+                ),
+            },
+            indent=1,
         )
-        if not result.success:
-            raise SystemExit(f"run {result.run_id} failed")
-
-    files = street_files_by_month(s.landing_dir / "police_uk" / "street", s.police_uk_forces)
-    months = sorted(files)
-    known = set(instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
-    new = [m for m in months if m not in known]
-    if new:
-        instance.add_dynamic_partitions(POLICE_UK_MONTHS.name, new)
-
-    log("materializing boundaries ...")
-    run(dg.AssetSelection.groups("geography"))
-    source = dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY)
-    skipped = []
-    for month in months:
-        lake_file = street_lake_paths(s.lake_dir, month)[0]
-        if lake_file.exists() and _loaded_hash(instance, STREET_CRIMES_KEY, month) == files_sha256(
-            files[month]
-        ):
-            skipped.append(month)
-            continue
-        log(f"loading data.police.uk {s.police_uk_force} {month} ...")
-        run(source, partition_key=month)
-    if skipped:
-        log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
-    stop_search = _load_stop_search_months(instance, s, run, log)
-    agencies = _load_agency_deliveries(instance, s, run, log, workers)
-    from assets.sources.gazetteer import GAZETTEER_KEY
-
-    log("building the gazetteer of places ...")
-    run(dg.AssetSelection.assets(GAZETTEER_KEY))
-    agencies.update(_load_agency_deliveries(instance, s, run, log, workers, geocoded=True))
-    log("building the warehouse (dbt), hot spots and the export ...")
-    from assets.automation import DOWNSTREAM_SELECTION
-
-    run(DOWNSTREAM_SELECTION)
-    return {
-        "months": months,
-        "missing": missing_months(set(months)),
-        "skipped": skipped,
-        "agencies": agencies,
-        "stop_search": stop_search,
-    }
+    )
+    return path
 
 
 def main() -> None:
     """Entry point for ``make run``."""
     import warnings
 
-    import dagster as dg
+    from orchestration.progress import Console, quiet_output
 
     # Partitioned asset checks are a Dagster preview feature; we rely on them knowingly.
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
 
     s = settings()
+    log_path = s.data_root / "logs" / "make_run.log"
+    console = Console(sys.stdout)
     if not os.environ.get("VRDP_PSEUDONYM_SECRET"):
         # DEMO ONLY: the shipped data is public or simulated. Real deployments set
         # their own secret; every asset that needs it fails without one.
         os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
-        print("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
+        console.line("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
+    console.line(f"make run: Dagster and dbt output in {log_path}")
     ensure_dagster_home(s)
-    from orchestration.demo_data import land_demo_data, land_world, simulated_world
-    from orchestration.summary import summary
+    if log_path.exists():
+        log_path.unlink()
+    with quiet_output(log_path) as screen:
+        console.stream = screen
+        import dagster as dg
 
-    landed = land_demo_data(s)
-    print(f"{len(landed)} data.police.uk files of {s.police_uk_force} in {landed[0].parent}")
-    world = simulated_world(s)
-    if world is not None:
-        print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")
-    with dg.DagsterInstance.get() as instance:
-        outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1))
-    print(summary(s, outcome))
+        from orchestration.summary import summary
+
+        ctx = RunContext(None, s, log=console.line)
+        console.start("land the demo data")
+        console.done(stage_land(ctx))
+        landed_in = console.timings.pop("land the demo data")
+        with dg.DagsterInstance.get() as instance:
+            outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1), console=console)
+        timings = {"land the demo data": landed_in, **outcome["timings"]}
+        console.start("summary")
+        text = summary(s, outcome)
+        console.done()
+        timings["summary"] = console.timings["summary"]
+    print(text)
+    total = console.elapsed()
+    print("\ntime per stage:")
+    for name, sec in timings.items():
+        print(f"  {sec:7.1f} s  {name}")
+    print(f"  {total:7.1f} s  total")
+    print(f"timings: {_write_timings(s, timings, total, outcome)}; full log: {log_path}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

@@ -325,6 +325,90 @@ def ingest_agency_delivery(
     return IngestedDelivery(result, loaded, loaded_path, quarantine_path, gazetteer)
 
 
+def _load_one(platform: PlatformConfig, spec: LandingSource, delivery: str) -> tuple[dict, dict]:
+    """Load one delivery (validate, locate, write): metadata of its (loaded, quarantined) rows."""
+    from assets.geography.boundaries import force_area_box
+    from vrdp.errors import SourceFileError
+    from vrdp.ingest.landing import reject_file
+
+    s = platform.resolve()
+    # "Not in the future" means after the day the batch is validated.
+    validated_on = date.today()
+    folder = landing_folder(platform, spec) / delivery
+    files = sorted(folder.glob(spec.file_glob))
+    if not files:
+        raise dg.Failure(f"no {spec.file_glob} files in {folder}")
+    try:
+        done = ingest_agency_delivery(
+            spec,
+            files,
+            delivery=delivery,
+            lake_dir=s.lake_dir,
+            validated_on=validated_on,
+            layers=boundary_layers(platform) if spec.locate else None,
+            h3_resolution=s.h3_resolution,
+            gazetteer=_gazetteer(platform, spec),
+            area=force_area_box(platform),
+        )
+    except SourceFileError as exc:
+        moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
+        raise dg.Failure(
+            f"{exc} (moved to {moved})",
+            metadata={"file": str(exc.path), "rejected_to": str(moved)},
+        ) from exc
+    result, loaded = done.result, done.loaded
+    loaded_path, quarantine_path = done.loaded_path, done.quarantine_path
+    located_meta = {}
+    if spec.locate:
+        located_meta = {
+            "h3_resolution": s.h3_resolution,
+            "rows_located": int(loaded["h3_cell"].notna().sum()),
+            "rows_in_force_area": int(loaded["in_force_area"].fillna(False).sum()),
+        }
+        if spec.locate == "gazetteer":
+            located_meta.update(_geocode_meta(loaded, done.gazetteer, s))
+
+    duplicates = [f.name for f in result.files if f.status != "loaded"]
+    common = {
+        "delivery": delivery,
+        "validated_on": validated_on.isoformat(),
+        "files": len(files),
+        "duplicate_files_skipped": ", ".join(duplicates) or "none",
+        "rows_in": result.rows_in,
+        "rows_loaded": len(loaded),
+        "rows_quarantined": len(result.quarantine),
+        # exact in-file repeats folded into a loaded row (its copies_in_file)
+        "rows_collapsed": result.rows_collapsed,
+    }
+    extra = {}
+    if "coordinate_fault" in loaded:
+        faults = loaded["coordinate_fault"].fillna("ok")
+        extra = {
+            "coordinates_swapped_fixed": int(faults.eq("swapped_fixed").sum()),
+            "rows_unlocated": int(faults.eq("missing").sum()),
+            "rows_outside_force_area": int((faults.ne("missing") & ~loaded["in_area"]).sum()),
+        }
+    reasons = (
+        result.quarantine["reason"].value_counts().sort_index().to_dict()
+        if len(result.quarantine)
+        else {}
+    )
+    loaded_meta = {
+        **common,
+        **extra,
+        **located_meta,
+        "dagster/row_count": len(loaded),
+        "path": dg.MetadataValue.path(str(loaded_path)),
+    }
+    quarantine_meta = {
+        **common,
+        "dagster/row_count": len(result.quarantine),
+        "reasons": dg.MetadataValue.json({k: int(v) for k, v in reasons.items()}),
+        "path": dg.MetadataValue.path(str(quarantine_path)),
+    }
+    return loaded_meta, quarantine_meta
+
+
 def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinition]:
     key, quarantine_key, landing_key = source_keys(spec)
     partitions = delivery_partitions(spec)
@@ -357,101 +441,37 @@ def _source_asset(spec: LandingSource) -> tuple[dg.AssetSpec, dg.AssetsDefinitio
             ),
         ],
         partitions_def=partitions,
+        # A backfill of many deliveries runs as one run (each delivery still
+        # recorded and checked on its own).
+        backfill_policy=dg.BackfillPolicy.single_run(),
         code_version="2",
     )
     def _asset(context: dg.AssetExecutionContext, platform: PlatformConfig):
-        from vrdp.errors import SourceFileError
+        """Load one delivery, or each delivery of a partition range in order (one run).
+
+        A range run (a backfill, or ``make run``'s batch of a source) records one
+        materialization per delivery, with that delivery's own metadata.
+        """
         from vrdp.governance.register import UnregisteredSourceError, refuse_unregistered
-        from vrdp.ingest.landing import reject_file
 
         try:  # no lawful basis registered, nothing loaded
             refuse_unregistered(spec.source)
         except UnregisteredSourceError as exc:
             raise dg.Failure(str(exc)) from exc
-        s = platform.resolve()
-        delivery = context.partition_key
-        # "Not in the future" means after the day the batch is validated.
-        validated_on = date.today()
-        folder = landing_folder(platform, spec) / delivery
-        files = sorted(folder.glob(spec.file_glob))
-        if not files:
-            raise dg.Failure(f"no {spec.file_glob} files in {folder}")
-        try:
-            from assets.geography.boundaries import force_area_box
-
-            done = ingest_agency_delivery(
-                spec,
-                files,
-                delivery=delivery,
-                lake_dir=s.lake_dir,
-                validated_on=validated_on,
-                layers=boundary_layers(platform) if spec.locate else None,
-                h3_resolution=s.h3_resolution,
-                gazetteer=_gazetteer(platform, spec),
-                area=force_area_box(platform),
+        if not context.has_partition_key_range:
+            loaded_meta, quarantine_meta = _load_one(platform, spec, context.partition_key)
+            yield dg.MaterializeResult(asset_key=key, metadata=loaded_meta)
+            yield dg.MaterializeResult(asset_key=quarantine_key, metadata=quarantine_meta)
+            return
+        keys = list(context.partition_keys)
+        for delivery in keys:
+            loaded_meta, quarantine_meta = _load_one(platform, spec, delivery)
+            context.add_asset_metadata(loaded_meta, asset_key=key, partition_key=delivery)
+            context.add_asset_metadata(
+                quarantine_meta, asset_key=quarantine_key, partition_key=delivery
             )
-        except SourceFileError as exc:
-            moved = reject_file(exc.path, s.landing_dir, s.rejected_dir, str(exc))
-            raise dg.Failure(
-                f"{exc} (moved to {moved})",
-                metadata={"file": str(exc.path), "rejected_to": str(moved)},
-            ) from exc
-        result, loaded = done.result, done.loaded
-        loaded_path, quarantine_path = done.loaded_path, done.quarantine_path
-        located_meta = {}
-        if spec.locate:
-            located_meta = {
-                "h3_resolution": s.h3_resolution,
-                "rows_located": int(loaded["h3_cell"].notna().sum()),
-                "rows_in_force_area": int(loaded["in_force_area"].fillna(False).sum()),
-            }
-            if spec.locate == "gazetteer":
-                located_meta.update(_geocode_meta(loaded, done.gazetteer, s))
-
-        duplicates = [f.name for f in result.files if f.status != "loaded"]
-        common = {
-            "delivery": delivery,
-            "validated_on": validated_on.isoformat(),
-            "files": len(files),
-            "duplicate_files_skipped": ", ".join(duplicates) or "none",
-            "rows_in": result.rows_in,
-            "rows_loaded": len(loaded),
-            "rows_quarantined": len(result.quarantine),
-            # exact in-file repeats folded into a loaded row (its copies_in_file)
-            "rows_collapsed": result.rows_collapsed,
-        }
-        extra = {}
-        if "coordinate_fault" in loaded:
-            faults = loaded["coordinate_fault"].fillna("ok")
-            extra = {
-                "coordinates_swapped_fixed": int(faults.eq("swapped_fixed").sum()),
-                "rows_unlocated": int(faults.eq("missing").sum()),
-                "rows_outside_force_area": int((faults.ne("missing") & ~loaded["in_area"]).sum()),
-            }
-        reasons = (
-            result.quarantine["reason"].value_counts().sort_index().to_dict()
-            if len(result.quarantine)
-            else {}
-        )
-        yield dg.MaterializeResult(
-            asset_key=key,
-            metadata={
-                **common,
-                **extra,
-                **located_meta,
-                "dagster/row_count": len(loaded),
-                "path": dg.MetadataValue.path(str(loaded_path)),
-            },
-        )
-        yield dg.MaterializeResult(
-            asset_key=quarantine_key,
-            metadata={
-                **common,
-                "dagster/row_count": len(result.quarantine),
-                "reasons": dg.MetadataValue.json({k: int(v) for k, v in reasons.items()}),
-                "path": dg.MetadataValue.path(str(quarantine_path)),
-            },
-        )
+        yield dg.MaterializeResult(asset_key=key)
+        yield dg.MaterializeResult(asset_key=quarantine_key)
 
     return landing, _asset
 

@@ -139,7 +139,7 @@ def _located(loaded):
 
 
 def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
-    """The dataset's checks, evaluated in one step per delivery.
+    """The dataset's checks, evaluated in one step per delivery (or per range run).
 
     One step instead of one per check: each Dagster step costs a fixed overhead,
     and every delivery is its own run. Each check keeps its own name, result and
@@ -182,26 +182,64 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
             )
         )
 
+    by_name = {s.name: s for s in specs}
+
     @dg.multi_asset_check(
         name=f"{spec.slug}_checks",
         specs=specs,
         description=f"Contract checks on each delivery of {spec.source}.",
     )
     def _checks(context: dg.AssetCheckExecutionContext, platform: PlatformConfig):
-        import pandas as pd
-
-        delivery = context.partition_key
-        loaded_path, quarantine_path = agency_lake_paths(
-            platform.resolve().lake_dir, spec, delivery
-        )
-        loaded, quarantined = pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
-        yield _rows_reconcile(platform, spec, delivery, loaded_path, loaded, quarantined)
-        yield _contract(spec, loaded)
-        yield _quarantine_share(spec, loaded, quarantined)
-        if spec.located:
-            yield _located(loaded)
+        if not context.has_partition_key_range:
+            yield from _evaluate(platform, spec, context.partition_key)
+            return
+        # A range run (one run for a batch of deliveries): each delivery's results
+        # are recorded against that delivery, then one result per check sums up
+        # the range (failing if any delivery failed, so a blocking check still
+        # fails the run).
+        failed: dict[str, list[str]] = {s.name: [] for s in specs}
+        keys = list(context.partition_keys)
+        for delivery in keys:
+            for r in _evaluate(platform, spec, delivery):
+                context.op_execution_context.log_event(
+                    dg.AssetCheckEvaluation(
+                        asset_key=key,
+                        check_name=r.check_name,
+                        passed=r.passed,
+                        metadata=r.metadata,
+                        severity=r.severity,
+                        blocking=by_name[r.check_name].blocking,
+                        partition=delivery,
+                    )
+                )
+                if not r.passed:
+                    failed[r.check_name].append(delivery)
+        for s in specs:
+            yield dg.AssetCheckResult(
+                check_name=s.name,
+                passed=not failed[s.name],
+                severity=dg.AssetCheckSeverity.ERROR if s.blocking else dg.AssetCheckSeverity.WARN,
+                metadata={
+                    "deliveries_checked": len(keys),
+                    "range": f"{keys[0]}..{keys[-1]}",
+                    "deliveries_failed": ", ".join(failed[s.name]) or "none",
+                },
+            )
 
     return [_checks]
+
+
+def _evaluate(platform: PlatformConfig, spec: LandingSource, delivery: str):
+    """Every check's result on one delivery."""
+    import pandas as pd
+
+    loaded_path, quarantine_path = agency_lake_paths(platform.resolve().lake_dir, spec, delivery)
+    loaded, quarantined = pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+    yield _rows_reconcile(platform, spec, delivery, loaded_path, loaded, quarantined)
+    yield _contract(spec, loaded)
+    yield _quarantine_share(spec, loaded, quarantined)
+    if spec.located:
+        yield _located(loaded)
 
 
 def agency_source_checks() -> list[dg.AssetChecksDefinition]:
