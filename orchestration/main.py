@@ -109,6 +109,7 @@ def _load_agency_deliveries(
         prints = {d: _delivery_fingerprint(root / d, spec.file_glob) + extra for d in deliveries}
         todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
         log(f"{spec.source}: {len(deliveries)} deliveries, {len(todo)} to load")
+        _report_landed(instance, source_keys(spec)[2], {d: prints[d] for d in todo})
         tasks.extend((spec.source, d, prints[d]) for d in todo)
         outcome[spec.source] = {"deliveries": len(deliveries), "loaded_now": len(todo)}
     if workers > 1 and len(tasks) > 1 and not instance.is_ephemeral:
@@ -135,7 +136,6 @@ def _worker_init(log_level: str) -> None:
     defs = build_defs()
     _WORKER.update(
         defs=defs,
-        everything=[*defs.assets, *defs.asset_checks],
         instance=dg.DagsterInstance.get(),
         log_level=log_level,
     )
@@ -145,16 +145,16 @@ def _worker_load(task: tuple[str, str, str]) -> tuple[str, str, str]:
     import dagster as dg
 
     from assets.sources.agencies import LANDING_SOURCES, source_keys
+    from orchestration.jobs import run_stage
 
     source, delivery, _ = task
     spec = next(x for x in LANDING_SOURCES if x.source == source)
     w = _WORKER
-    dg.materialize(
-        w["everything"],
-        selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+    run_stage(
+        w["defs"],
+        dg.AssetSelection.assets(*source_keys(spec)[:2]),
         partition_key=delivery,
         instance=w["instance"],
-        resources=w["defs"].resources,
         raise_on_error=True,
         run_config={"loggers": {"console": {"config": {"log_level": w["log_level"]}}}},
     )
@@ -181,6 +181,17 @@ def _load_in_workers(tasks: list[tuple[str, str, str]], workers: int, log, state
             state.record(f"{source}/{delivery}", fingerprint)
             if done % 50 == 0 or done == len(tasks):
                 log(f"  {done}/{len(tasks)} deliveries loaded")
+
+
+def _report_landed(instance, key, arrived: dict) -> None:
+    """Record files that arrived as events of the external landing asset (as the sensors do)."""
+    from pathlib import Path
+
+    from sensors.landing import fingerprint, landing_events
+
+    changed = [(k, fingerprint(v) if isinstance(v, Path) else v) for k, v in arrived.items()]
+    for event in landing_events(key, changed):
+        instance.report_runless_asset_event(event)
 
 
 def _loaded_hash(instance, key, month: str) -> str | None:
@@ -210,6 +221,7 @@ def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
     import dagster as dg
 
     from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_LANDING_KEY,
         STOP_SEARCH_MONTHS,
         STOP_SEARCH_QUARANTINE_KEY,
         STOP_SEARCHES_KEY,
@@ -235,6 +247,7 @@ def _load_stop_search_months(instance, s: Settings, run, log) -> dict:
     log(f"police_uk.stop_searches: {len(months)} months, {len(todo)} to load")
     for month in todo:
         run(selection, partition_key=month)
+    _report_landed(instance, STOP_SEARCH_LANDING_KEY, {m: files[m] for m in todo})
     return {"months": len(months), "loaded_now": len(todo)}
 
 
@@ -251,26 +264,24 @@ def run_all(
     from assets.sources.police_uk import (
         POLICE_UK_MONTHS,
         STREET_CRIMES_KEY,
+        STREET_LANDING_KEY,
         STREET_QUARANTINE_KEY,
         street_lake_paths,
     )
     from orchestration.definitions import build_defs
+    from orchestration.jobs import run_stage
     from vrdp.ingest.police_uk import find_street_files, missing_months
     from vrdp.lake import sha256_file
 
     defs = build_defs()
-    graph_assets = list(defs.assets or [])
-    checks = list(defs.asset_checks or [])
-    resources = dict(defs.resources or {})
-    everything = [*graph_assets, *checks]
 
     def run(selection, partition_key=None) -> None:
-        result = dg.materialize(
-            everything,
-            selection=selection,
+        # the named stage job of orchestration/jobs.py, so the UI says which stage ran
+        result = run_stage(
+            defs,
+            selection,
             partition_key=partition_key,
             instance=instance,
-            resources=resources,
             raise_on_error=True,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
@@ -297,6 +308,7 @@ def run_all(
             continue
         log(f"loading data.police.uk {s.police_uk_force} {month} ...")
         run(source, partition_key=month)
+        _report_landed(instance, STREET_LANDING_KEY, {month: files[month]})
     if skipped:
         log(f"unchanged since last load, not reloaded: {', '.join(skipped)}")
     stop_search = _load_stop_search_months(instance, s, run, log)
@@ -344,6 +356,10 @@ def main() -> None:
     if world is not None:
         print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")
     with dg.DagsterInstance.get() as instance:
+        from orchestration.stale_runs import mark_stale_runs_failed
+
+        for run_id in mark_stale_runs_failed(instance):  # e.g. a make run killed mid-flight
+            print(f"run {run_id}: its process is gone; marked failed")
         outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1))
     print(summary(s, outcome))
 
