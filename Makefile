@@ -42,7 +42,7 @@ test: prepare  ## the whole test suite (two workers; a test module stays on one)
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under data/)
-	$(BIN)/python -c 'from orchestration.main import ensure_dagster_home; from config.settings import settings; ensure_dagster_home(settings())'
+	$(BIN)/python -m orchestration.startup  # home, stale runs marked failed, automation on/off
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p $${UI_PORT:-3000}
 
 serve: $(STAMP)  ## read API on http://127.0.0.1:$${PORT:-8000} (tokens from VRDP_API_TOKENS; VRDP_API_DEMO_TOKENS=1 for the demo set)

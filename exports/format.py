@@ -6,6 +6,13 @@ nothing. Files are written to a hidden temporary folder, hashed, given a
 ``manifest.json``, and the folder is renamed into place in one step; the
 ``latest`` symlink is then swapped with ``os.replace``. A reader resolving
 ``latest`` sees either the old complete version or the new complete one.
+
+One permission policy for every export: a restricted export (identities) is
+readable by its owner only (folders 0700, files 0600); every other export is
+readable by all (folders 0755, files 0644), whatever the writer's umask or
+temporary-file mode. Spatial tables are GeoParquet (:func:`write_geoparquet`,
+WGS84), and each file's manifest entry carries its data dictionary: every
+column's name, type (from the Parquet schema) and description.
 """
 
 from __future__ import annotations
@@ -29,6 +36,10 @@ __all__ = [
     "publish_export",
     "read_manifest",
     "MANIFEST_NAME",
+    "file_mode",
+    "folder_mode",
+    "write_geoparquet",
+    "data_dictionary",
 ]
 
 MANIFEST_NAME = "manifest.json"
@@ -41,6 +52,66 @@ class ExportFile:
     name: str
     rows: int
     write: Callable[[Path], None]
+    #: column -> description (the file's data dictionary in the manifest)
+    columns: Mapping[str, str] | None = None
+
+
+def file_mode(restricted: bool) -> int:
+    """Mode of every published file: owner-only for restricted exports, else world-readable."""
+    return 0o600 if restricted else 0o644
+
+
+def folder_mode(restricted: bool) -> int:
+    """Mode of every published folder, matching :func:`file_mode`."""
+    return 0o700 if restricted else 0o755
+
+
+def write_geoparquet(df, path: Path, geometry, *, crs: str = "EPSG:4326") -> None:
+    """Write ``df`` with ``geometry`` (shapely geometries, WGS84) as GeoParquet.
+
+    GIS tools (QGIS, geopandas, DuckDB spatial) open it as a layer; the
+    ``geo`` metadata names the CRS and the encoding (WKB). Same frame, same bytes.
+
+    Examples
+    --------
+    >>> import tempfile, geopandas as gpd, pandas as pd, shapely
+    >>> p = Path(tempfile.mkdtemp()) / "cells.parquet"
+    >>> write_geoparquet(pd.DataFrame({"id": [1]}), p, [shapely.Point(-1.25, 51.75)])
+    >>> g = gpd.read_parquet(p)
+    >>> g.crs.to_epsg(), g.geometry.iloc[0].x
+    (4326, -1.25)
+    """
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(df.reset_index(drop=True), geometry=list(geometry), crs=crs)
+    gdf.to_parquet(path, index=False, compression="zstd", schema_version="1.0.0")
+
+
+def data_dictionary(path: Path, columns: Mapping[str, str] | None) -> list[dict] | None:
+    """``[{name, type, description}]`` of a file: types from Parquet, descriptions given.
+
+    For a Parquet file every column is listed (a column without a description
+    says so, so a gap is visible); for other files the described columns.
+    """
+    if columns is None and path.suffix != ".parquet":
+        return None
+    described = dict(columns or {})
+    if path.suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        schema = pq.read_schema(path)
+        return [
+            {
+                "name": f.name,
+                "type": "geometry (WKB, EPSG:4326)" if f.name == "geometry" else str(f.type),
+                "description": described.get(
+                    f.name,
+                    "cell or geofence polygon, WGS84" if f.name == "geometry" else "undocumented",
+                ),
+            }
+            for f in schema
+        ]
+    return [{"name": k, "description": v} for k, v in described.items()]
 
 
 class ExportRejected(ValueError):
@@ -106,7 +177,8 @@ def publish_export(
         the personal-data scan of officer-facing exports).
     restricted
         Readable by the owning account only: ``exports_dir`` and each version
-        folder get mode 0700 and the files 0600 (for identities).
+        folder get mode 0700 and the files 0600 (for identities). Otherwise
+        folders are 0755 and files 0644 (:func:`file_mode`, :func:`folder_mode`).
     lawful_bases
         The lawful bases of the sources in the export
         (:func:`vrdp.governance.register.bases_for`), recorded in the manifest as
@@ -115,7 +187,7 @@ def publish_export(
     exports_dir = Path(exports_dir)
     exports_dir.mkdir(parents=True, exist_ok=True)
     if restricted:
-        os.chmod(exports_dir, 0o700)
+        os.chmod(exports_dir, folder_mode(True))
     names = [f.name for f in files]
     if len(set(names)) != len(names) or any("/" in n or n == MANIFEST_NAME for n in names):
         raise ValueError(f"export file names must be unique plain names, got {names}")
@@ -125,15 +197,16 @@ def publish_export(
         for f in files:
             f.write(staging / f.name)
             path = staging / f.name
-            entries.append(
-                {
-                    "name": f.name,
-                    "rows": f.rows,
-                    "bytes": path.stat().st_size,
-                    "sha256": sha256_file(path),
-                }
-            )
-        content = hashlib.sha256()
+            entry = {
+                "name": f.name,
+                "rows": f.rows,
+                "bytes": path.stat().st_size,
+                "sha256": sha256_file(path),
+            }
+            if (columns := data_dictionary(path, f.columns)) is not None:
+                entry["columns"] = columns
+            entries.append(entry)
+        content = hashlib.sha256()  # of the files and parameters, not the dictionary
         for e in sorted(entries, key=lambda e: e["name"]):
             content.update(f"{e['name']}\0{e['sha256']}\n".encode())
         content.update(json.dumps(parameters, sort_keys=True, default=str).encode())
@@ -158,10 +231,9 @@ def publish_export(
         if lawful_bases is not None:
             manifest["lawful_bases"] = dict(lawful_bases)
         (staging / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        if restricted:
-            for p in staging.iterdir():
-                os.chmod(p, 0o600)
-        os.chmod(staging, 0o700 if restricted else 0o755)
+        for p in staging.iterdir():
+            os.chmod(p, file_mode(restricted))
+        os.chmod(staging, folder_mode(restricted))
         os.rename(staging, target)
         _swap_latest(exports_dir, version)
         return PublishedExport(version, target, manifest, created=True)

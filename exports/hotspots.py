@@ -1,4 +1,4 @@
-"""Writers for the hot spot tasking export: Parquet, CSV and GeoJSON (WGS84 cell polygons)."""
+"""Writers for the hot spot tasking export: GeoParquet, CSV and GeoJSON (WGS84 cell polygons)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import pandas as pd
 from exports.format import ExportFile
 from vrdp.geo import h3_cell_polygons
 
-__all__ = ["EXPORT_COLUMNS", "hotspot_export_files", "hotspot_export_findings"]
+__all__ = [
+    "EXPORT_COLUMNS",
+    "HARM_DAYS_DEFINITION",
+    "DICTIONARY",
+    "hotspot_export_files",
+    "hotspot_export_findings",
+]
 
 #: Columns officers' apps and BI tools read, in order. No personal data.
 EXPORT_COLUMNS = [
@@ -32,6 +38,44 @@ EXPORT_COLUMNS = [
     "window_end",
     "exclude_police_generated",
 ]
+
+
+#: the one definition of the export's harm, also stated in the tasking export
+HARM_DAYS_DEFINITION = (
+    "Cambridge Crime Harm Index days (dbt seed cchi_harm_weights, per police.uk crime "
+    "type) summed over the data.police.uk crimes in the cell in the whole calendar "
+    "months window_start..window_end (VRDP_HOTSPOT_WINDOW_MONTHS, default 3). The hot "
+    "spot list (hotspots/hotspot_list) ranks on a rolling window of days instead "
+    "(e.g. 91 days to the end of the last month), where a police.uk crime, known only "
+    "by its month, counts by the share of its month inside the window: so a cell's "
+    "harm there is smaller when the window starts inside a month (Oct 2 - Dec 31 "
+    "counts 30/31 of October)."
+)
+
+#: data dictionary of every file of the export (column -> description)
+DICTIONARY = {
+    "rank": "1 = the cell with the most harm in the window",
+    "h3_cell": "H3 cell id (hexagon, about 0.1 km2 at resolution 9)",
+    "h3_resolution": "H3 resolution of h3_cell",
+    "harm_days": HARM_DAYS_DEFINITION,
+    "events": "police.uk crimes in the cell in the window (police-generated offences "
+    "excluded when exclude_police_generated)",
+    "share_of_harm": "the cell's harm_days as a share of all cells' harm in the window (0-1)",
+    "cumulative_share_of_harm": "share of the window's harm in this cell and all cells "
+    "ranked above it (0-1)",
+    "main_crime_types": "the crime types carrying most of the cell's harm, '; '-separated",
+    "ward_code": "ONS ward code (2024) of the cell centre",
+    "ward_name": "ONS ward name of the cell centre",
+    "lsoa21_code": "ONS LSOA 2021 code of the cell centre",
+    "latitude": "cell centre latitude, WGS84 degrees",
+    "longitude": "cell centre longitude, WGS84 degrees",
+    "area_km2": "cell area in square kilometres",
+    "window_start": "first month of the window (date, first day of the month)",
+    "window_end": "last month of the window (date, first day of the month)",
+    "exclude_police_generated": "true: drugs, possession of weapons and stop and search "
+    "left out (they measure where police already patrol)",
+    "geometry": "the cell polygon, WGS84 (GeoParquet WKB; GeoJSON geometry)",
+}
 
 
 def _geojson(df: pd.DataFrame, path: Path) -> None:
@@ -59,18 +103,22 @@ def hotspot_export_files(ranked: pd.DataFrame) -> list[ExportFile]:
     df = df.where(df.notna(), None)
 
     def parquet(path: Path) -> None:
-        from vrdp.lake import write_parquet_atomic
+        from exports.format import write_geoparquet
 
-        write_parquet_atomic(ranked[EXPORT_COLUMNS], path)
+        typed = ranked[EXPORT_COLUMNS].copy()
+        for c in ("window_start", "window_end"):  # dates, not text
+            typed[c] = pd.to_datetime(typed[c]).dt.date
+        write_geoparquet(typed, path, h3_cell_polygons(typed["h3_cell"]))
 
     return [
-        ExportFile("top_harm_cells.parquet", len(df), parquet),
+        ExportFile("top_harm_cells.parquet", len(df), parquet, DICTIONARY),
         ExportFile(
             "top_harm_cells.csv",
             len(df),
             lambda p: df.to_csv(p, index=False, float_format="%.6f", lineterminator="\n"),
+            DICTIONARY,
         ),
-        ExportFile("top_harm_cells.geojson", len(df), lambda p: _geojson(df, p)),
+        ExportFile("top_harm_cells.geojson", len(df), lambda p: _geojson(df, p), DICTIONARY),
     ]
 
 

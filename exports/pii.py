@@ -53,7 +53,9 @@ def personal_data_findings(
             found.append(f"{table}: column {col!r} looks personal")
     for col in df.columns:
         values = df[col].dropna()
-        values = values[values.map(lambda v: isinstance(v, str | bytes))].astype(str)
+        values = values[values.map(lambda v: isinstance(v, str | bytes))]
+        # bytes (a GeoParquet's WKB geometry, say) are scanned as text, not decoded strictly
+        values = values.map(lambda v: v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
         for text in values.unique():
             for kind, pat in _PATTERNS.items():
                 if m := pat.search(text):

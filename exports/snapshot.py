@@ -259,6 +259,11 @@ def _fallback(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
     return hotspots, briefings
 
 
+def _day(value) -> str | None:
+    """A tasking day as ``YYYY-MM-DD`` text (the GeoParquet holds a typed date)."""
+    return None if value is None else str(value)[:10]
+
+
 def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
     import pandas as pd
 
@@ -279,7 +284,7 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
                 rank=_first(row, "rank"),
                 team=_first(row, "team"),
                 arm=_first(row, "arm"),
-                date=_first(row, "date", "tasking_date"),
+                date=_day(_first(row, "date", "tasking_date")),
                 ward_name=_first(row, "ward_name"),
                 harm_days=_first(row, "harm_days"),
                 main_crime_types=_first(row, "main_crime_types"),

@@ -13,18 +13,24 @@ __all__ = ["defs", "build_defs"]
 
 
 def build_defs() -> dg.Definitions:
-    """Merge every package's definitions and bind the shared resources."""
+    """Merge every package's definitions, add the named jobs, bind the shared resources."""
     import assets
     import quality
     import sensors
     from assets.warehouse.dbt import dbt_resource
     from config.resources import PlatformConfig
+    from orchestration import jobs
 
     return dg.Definitions.merge(
-        assets.defs(),
+        jobs.with_owners_and_freshness(assets.defs()),
         quality.defs(),
         sensors.defs(),
-        dg.Definitions(resources={"platform": PlatformConfig(), "dbt": dbt_resource()}),
+        dg.Definitions(
+            jobs=jobs.stage_jobs(),
+            schedules=jobs.schedules(),
+            sensors=[jobs.automation_sensor()],
+            resources={"platform": PlatformConfig(), "dbt": dbt_resource()},
+        ),
     )
 
 

@@ -131,9 +131,15 @@ class LoadTask:
         return max(1, len(self.partitions))
 
 
-def _materialize(everything, resources, instance, keys, partitions, log_level: str):
-    """One in-process Dagster run of ``keys`` over ``partitions`` (none, one or a range)."""
+def _materialize(defs, instance, keys, partitions, log_level: str):
+    """One in-process Dagster run of ``keys`` over ``partitions`` (none, one or a range).
+
+    It runs as the named stage job selecting exactly those assets
+    (:func:`orchestration.jobs.run_stage`), so the UI says which stage ran.
+    """
     import dagster as dg
+
+    from orchestration.jobs import run_stage
 
     tags = {}
     partition_key = None
@@ -144,12 +150,11 @@ def _materialize(everything, resources, instance, keys, partitions, log_level: s
             "dagster/asset_partition_range_start": partitions[0],
             "dagster/asset_partition_range_end": partitions[-1],
         }
-    return dg.materialize(
-        everything,
-        selection=dg.AssetSelection.assets(*(dg.AssetKey(list(k)) for k in keys)),
+    return run_stage(
+        defs,
+        dg.AssetSelection.assets(*(dg.AssetKey(list(k)) for k in keys)),
         partition_key=partition_key,
         instance=instance,
-        resources=resources,
         raise_on_error=False,
         tags=tags,
         run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
@@ -184,8 +189,7 @@ def _worker_init(log_level: str) -> None:
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
     defs = build_defs()
     _WORKER.update(
-        everything=[*defs.assets, *defs.asset_checks],
-        resources=defs.resources,
+        defs=defs,
         instance=dg.DagsterInstance.get(),
         log_level=log_level,
     )
@@ -195,9 +199,7 @@ def _worker_run(task: LoadTask) -> tuple[LoadTask, list[str]]:
     w = _WORKER
 
     def materialize(keys, partitions):
-        return _materialize(
-            w["everything"], w["resources"], w["instance"], keys, partitions, w["log_level"]
-        )
+        return _materialize(w["defs"], w["instance"], keys, partitions, w["log_level"])
 
     return run_task(task, materialize)
 
@@ -228,26 +230,16 @@ class RunContext:
 
     def materialize(self, keys, partitions=()) -> bool:
         """One in-process run of asset keys (paths) over none, one or a range of partitions."""
-        d = self.defs
-        return _materialize(
-            [*d.assets, *d.asset_checks],
-            dict(d.resources or {}),
-            self.instance,
-            keys,
-            tuple(partitions),
-            self.log_level,
-        )
+        return _materialize(self.defs, self.instance, keys, tuple(partitions), self.log_level)
 
     def run(self, selection) -> str:
         """Materialize an asset selection in-process (its run id); stop make run if it fails."""
-        import dagster as dg
+        from orchestration.jobs import run_stage
 
-        d = self.defs
-        result = dg.materialize(
-            [*d.assets, *d.asset_checks],
-            selection=selection,
+        result = run_stage(
+            self.defs,
+            selection,
             instance=self.instance,
-            resources=dict(d.resources or {}),
             raise_on_error=True,
             run_config={"loggers": {"console": {"config": {"log_level": self.log_level}}}},
         )
@@ -305,6 +297,7 @@ def _agency_tasks(ctx: RunContext, state: _RunState, *, geocoded: bool) -> list[
             for d in deliveries
         }
         todo = [d for d in deliveries if state.done.get(f"{spec.source}/{d}") != prints[d]]
+        _report_landed(instance, source_keys(spec)[2], {d: prints[d] for d in todo})
         ctx.outcome.setdefault("agencies", {})[spec.source] = {
             "deliveries": len(deliveries),
             "loaded_now": len(todo),
@@ -324,6 +317,17 @@ def _agency_tasks(ctx: RunContext, state: _RunState, *, geocoded: bool) -> list[
                     )
                 )
     return tasks
+
+
+def _report_landed(instance, key, arrived: dict) -> None:
+    """Record files that arrived as events of the external landing asset (as the sensors do)."""
+    from pathlib import Path
+
+    from sensors.landing import fingerprint, landing_events
+
+    changed = [(k, fingerprint(v) if isinstance(v, Path) else v) for k, v in arrived.items()]
+    for event in landing_events(key, changed):
+        instance.report_runless_asset_event(event)
 
 
 def _loaded_hash(instance, key, month: str) -> str | None:
@@ -353,6 +357,7 @@ def _street_tasks(ctx: RunContext) -> list[LoadTask]:
     from assets.sources.police_uk import (
         POLICE_UK_MONTHS,
         STREET_CRIMES_KEY,
+        STREET_LANDING_KEY,
         STREET_QUARANTINE_KEY,
         street_lake_paths,
     )
@@ -372,6 +377,9 @@ def _street_tasks(ctx: RunContext) -> list[LoadTask]:
         and _loaded_hash(instance, STREET_CRIMES_KEY, m) == files_sha256(files[m])
     ]
     ctx.outcome.update(months=months, missing=missing_months(set(months)), skipped=skipped)
+    _report_landed(
+        instance, STREET_LANDING_KEY, {m: files_sha256(files[m]) for m in months if m not in skipped}
+    )
     keys = (_key_path(STREET_CRIMES_KEY), _key_path(STREET_QUARANTINE_KEY))
     return [LoadTask(f"police_uk.street {m}", keys, (m,)) for m in months if m not in skipped]
 
@@ -379,6 +387,7 @@ def _street_tasks(ctx: RunContext) -> list[LoadTask]:
 def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
     """One run per stop and search month not loaded from identical content."""
     from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_LANDING_KEY,
         STOP_SEARCH_MONTHS,
         STOP_SEARCH_QUARANTINE_KEY,
         STOP_SEARCHES_KEY,
@@ -402,6 +411,7 @@ def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
         or _loaded_hash(instance, STOP_SEARCHES_KEY, m) != sha256_file(files[m])
     ]
     ctx.outcome["stop_search"] = {"months": len(months), "loaded_now": len(todo)}
+    _report_landed(instance, STOP_SEARCH_LANDING_KEY, {m: files[m] for m in todo})
     keys = (_key_path(STOP_SEARCHES_KEY), _key_path(STOP_SEARCH_QUARANTINE_KEY))
     return [LoadTask(f"police_uk.stop_search {m}", keys, (m,)) for m in todo]
 
@@ -714,6 +724,10 @@ def main() -> None:
         console.done(stage_land(ctx))
         landed_in = console.timings.pop("land the demo data")
         with dg.DagsterInstance.get() as instance:
+            from orchestration.stale_runs import mark_stale_runs_failed
+
+            for run_id in mark_stale_runs_failed(instance):  # e.g. a make run killed mid-flight
+                console.line(f"run {run_id}: its process is gone; marked failed")
             outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1), console=console)
         timings = {"land the demo data": landed_in, **outcome["timings"]}
         console.start("summary")

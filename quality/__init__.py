@@ -8,8 +8,9 @@ __all__ = ["defs"]
 
 
 def defs() -> dg.Definitions:
-    """Asset checks on every batch a source delivers."""
+    """Asset checks on every batch a source delivers, and on analytic outputs."""
     from quality.checks.agencies import agency_source_checks
+    from quality.checks.analytics import analytics_checks
     from quality.checks.police_uk import police_uk_street_checks
     from quality.checks.stop_search import police_uk_stop_search_checks
 
@@ -18,5 +19,6 @@ def defs() -> dg.Definitions:
             *police_uk_street_checks(),
             *police_uk_stop_search_checks(),
             *agency_source_checks(),
+            *analytics_checks(),
         ]
     )

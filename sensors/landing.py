@@ -22,6 +22,7 @@ __all__ = [
     "police_uk_street_sensor",
     "police_uk_stop_search_sensor",
     "delivery_sensor",
+    "landing_events",
 ]
 
 
@@ -39,6 +40,24 @@ def fingerprint(path: Path) -> FileFingerprint:
     from vrdp.lake import sha256_file
 
     return FileFingerprint(path.name, path.stat().st_size, sha256_file(path))
+
+
+def landing_events(key: dg.AssetKey, changed: list) -> list[dg.AssetMaterialization]:
+    """The external landing asset's events for new or changed files or deliveries.
+
+    Landing folders are filled by agencies, not by Dagster; recording each
+    arrival as a materialization of the landing asset (with what arrived)
+    shows it in the UI instead of "Never materialized".
+    """
+    events = []
+    for name, fp in changed:
+        meta = {"arrived": name}
+        if isinstance(fp, FileFingerprint):
+            meta |= {"file": fp.name, "bytes": fp.size, "sha256": fp.sha256}
+        else:
+            meta["fingerprint"] = str(fp)
+        events.append(dg.AssetMaterialization(asset_key=key, metadata=meta))
+    return events
 
 
 def plan_file_runs(
@@ -75,6 +94,7 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
     from assets.sources.police_uk import (
         POLICE_UK_MONTHS,
         STREET_CRIMES_KEY,
+        STREET_LANDING_KEY,
         STREET_QUARANTINE_KEY,
         street_landing_dir,
     )
@@ -107,6 +127,7 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
                 )
                 for month, shas in sorted(by_month.items())
             ],
+            asset_events=landing_events(STREET_LANDING_KEY, changed),
             dynamic_partitions_requests=(
                 [POLICE_UK_MONTHS.build_add_request(new_months)] if new_months else []
             ),
@@ -119,6 +140,7 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
 def police_uk_stop_search_sensor() -> dg.SensorDefinition:
     """Request a run of ``police_uk/stop_searches`` for each new or changed month file."""
     from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_LANDING_KEY,
         STOP_SEARCH_MONTHS,
         STOP_SEARCH_QUARANTINE_KEY,
         STOP_SEARCHES_KEY,
@@ -148,6 +170,7 @@ def police_uk_stop_search_sensor() -> dg.SensorDefinition:
                 )
                 for month, fp in changed
             ],
+            asset_events=landing_events(STOP_SEARCH_LANDING_KEY, changed),
             dynamic_partitions_requests=(
                 [STOP_SEARCH_MONTHS.build_add_request(new_months)] if new_months else []
             ),
@@ -186,7 +209,7 @@ def delivery_sensor(spec) -> dg.SensorDefinition:
     """Request a run of an agency dataset for each new or changed delivery folder."""
     from assets.sources.agencies import delivery_partitions, landing_folder, source_keys
 
-    key, quarantine_key, _ = source_keys(spec)
+    key, quarantine_key, landing_key = source_keys(spec)
     partitions = delivery_partitions(spec)
 
     @dg.sensor(
@@ -211,6 +234,7 @@ def delivery_sensor(spec) -> dg.SensorDefinition:
                 dg.RunRequest(partition_key=name, run_key=f"{spec.slug}:{name}:{digest}")
                 for name, digest in changed
             ],
+            asset_events=landing_events(landing_key, changed),
             dynamic_partitions_requests=[partitions.build_add_request(new)] if new else [],
             cursor=json.dumps(new_cursor, sort_keys=True),
         )

@@ -185,6 +185,7 @@ def test_downstream_assets_update_themselves_and_sources_wait_for_sensors(defs):
     source = graph.get(dg.AssetKey(["police", "occurrences"]))
     assert mart.automation_condition is not None
     assert source.automation_condition is None
-    (nightly,) = [s for s in defs.schedules if s.name == "nightly_refresh"]
+    nightly = next(s for s in defs.schedules if s.name == "nightly_refresh")
+    assert nightly.job_name == "refresh_analytics"
     assert nightly.cron_schedule == "0 2 * * *"
     assert nightly.execution_timezone == "Europe/London"

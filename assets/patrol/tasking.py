@@ -212,9 +212,10 @@ def tasking_export_files(table, briefs):
     import shapely
 
     from exports.format import ExportFile
-    from vrdp.lake import write_parquet_atomic
+    from exports.tasking import DICTIONARY, write_tasking_geoparquet
 
-    df = table[[c for c in EXPORT_COLUMNS if c in table]].copy()
+    typed = table[[c for c in EXPORT_COLUMNS if c in table]].copy()
+    df = typed.copy()  # text for the CSV and GeoJSON; the GeoParquet keeps types
     for c in ("date", "day_start_at", "day_end_at"):
         df[c] = df[c].astype(str)
 
@@ -229,11 +230,16 @@ def tasking_export_files(table, briefs):
         path.write_text(json.dumps(doc, separators=(",", ":"), default=str) + "\n")
 
     return [
-        ExportFile("tasking.parquet", len(df), lambda p: write_parquet_atomic(df, p)),
         ExportFile(
-            "tasking.csv", len(df), lambda p: df.to_csv(p, index=False, lineterminator="\n")
+            "tasking.parquet", len(df), lambda p: write_tasking_geoparquet(typed, p), DICTIONARY
         ),
-        ExportFile("tasking.geojson", len(df), geojson),
+        ExportFile(
+            "tasking.csv",
+            len(df),
+            lambda p: df.to_csv(p, index=False, lineterminator="\n"),
+            DICTIONARY,
+        ),
+        ExportFile("tasking.geojson", len(df), geojson, DICTIONARY),
         ExportFile(
             "briefings.json",
             len(briefs),

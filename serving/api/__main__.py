@@ -12,6 +12,7 @@ import logging
 import uvicorn
 
 from serving.api.app import create_app
+from serving.api.limits import ProblemHttpToolsProtocol
 from serving.api.settings import api_settings
 
 
@@ -24,7 +25,7 @@ def main() -> None:
         host=s.host,
         port=s.port,
         loop="uvloop",
-        http="httptools",
+        http=ProblemHttpToolsProtocol,  # httptools, with problem+json for refused requests
         log_level="info",
         access_log=s.access_log,
     )

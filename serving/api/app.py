@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from exports import geo
 from exports.persons import (
@@ -28,7 +28,10 @@ from exports.persons import (
 from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
 from serving.api.audit import append_audit, audit_person_failure
 from serving.api.auth import Principal, authenticate, require
+from serving.api.docs import install_docs
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
+from serving.api.limits import QueryLimit
+from serving.api.openapi import install_openapi
 from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
 from serving.api.problems import Problem, install_problem_handlers, problem_response
 from serving.api.settings import ApiSettings, api_settings
@@ -47,8 +50,19 @@ ANALYST_FILES = (PERSONS_FILE, PERSON_EVENTS_FILE, PERSON_PLACES_FILE)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,80}$")
 
-Lat = Annotated[float, Field(ge=-90, le=90)]
-Lon = Annotated[float, Field(ge=-180, le=180)]
+# strict: JSON true/false is not a coordinate (lax mode reads it as 1.0/0.0)
+Lat = Annotated[float, Field(ge=-90, le=90, strict=True)]
+Lon = Annotated[float, Field(ge=-180, le=180, strict=True)]
+
+
+def _text_only(value):
+    """Times are ISO 8601 text (lax mode would read a number as seconds since 1970)."""
+    if not isinstance(value, str):
+        raise ValueError("expected an ISO 8601 date-time string")
+    return value
+
+
+IsoTime = Annotated[datetime, BeforeValidator(_text_only)]
 
 
 class Strict(BaseModel):
@@ -60,7 +74,7 @@ class Strict(BaseModel):
 class Activity(Strict):
     """Something done during a visit."""
 
-    ts: datetime
+    ts: IsoTime
     event: Literal["stop_search", "incident_attend"]
     lat: Lat | None = None
     lon: Lon | None = None
@@ -73,8 +87,8 @@ class PatrolVisit(Strict):
     device_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     hotspot_id: str = Field(min_length=1, max_length=64)
     unit_id: str | None = Field(default=None, max_length=40)
-    visit_start: datetime
-    visit_end: datetime
+    visit_start: IsoTime
+    visit_end: IsoTime
     mode: Literal["foot", "vehicle"]
     start_lat: Lat | None = None
     start_lon: Lon | None = None
@@ -94,11 +108,11 @@ class PatrolVisit(Strict):
 class GpsPing(Strict):
     """One GPS fix."""
 
-    ts: datetime
+    ts: IsoTime
     lat: Lat
     lon: Lon
-    accuracy_m: float | None = Field(default=None, ge=0, le=10_000)
-    speed_mps: float | None = Field(default=None, ge=0, le=100)
+    accuracy_m: float | None = Field(default=None, ge=0, le=10_000, strict=True)
+    speed_mps: float | None = Field(default=None, ge=0, le=100, strict=True)
 
 
 class GpsBatch(Strict):
@@ -381,6 +395,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         version=API_VERSION,
         description="Hot spots, taskings, briefings and patrol uploads for officers' apps. "
         "Reads published export snapshots only. Errors are RFC 9457 problem+json.",
+        docs_url=None,  # served from vendored files by serving.api.docs
+        redoc_url=None,
     )
     app.state.settings = s
     reader = SnapshotReader(s.exports_dir)
@@ -394,6 +410,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=s.max_body_bytes)
     if s.fast_path:
         app.add_middleware(NearbyFastPath, settings=s, reader=reader)
+    app.add_middleware(QueryLimit)
     app.add_middleware(RequestId)
 
     # Read endpoints are ``async def`` on purpose: they only touch the in-memory
@@ -773,4 +790,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     import secrets
 
     app.state.map_secret = secrets.token_bytes(32)
+    install_openapi(app)
+    install_docs(app)
     return app

@@ -93,6 +93,8 @@ class PersonSnapshot:
         t = self.tables[name]
         mask = None
         for col, value in criteria.items():
+            if col not in t.column_names:  # an identifier this export does not hold
+                return []
             column = t.column(col)
             if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
                 hit = pc.equal(pc.utf8_upper(pc.utf8_trim_whitespace(column)), value.upper())

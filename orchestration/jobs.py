@@ -1,0 +1,235 @@
+"""Named jobs for the pipeline's stages, the schedules that run them, owners and freshness.
+
+Every run ``make run`` and the schedules start is one of these jobs, so the
+Dagster UI's runs list and overview timeline say which stage ran (never
+``__ephemeral_asset_job__``). :func:`run_stage` executes the named job whose
+selection is exactly the assets asked for, falling back to an ad hoc
+materialization only for a selection no job covers.
+
+Owners (``team:<name>``) are set per asset group; freshness policies where
+data is expected on a cadence (police.uk months monthly, analyses and exports
+nightly, the patrol tasking every morning).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import dagster as dg
+
+__all__ = [
+    "GROUP_OWNERS",
+    "FRESHNESS",
+    "stage_selections",
+    "stage_jobs",
+    "schedules",
+    "automation_sensor",
+    "AUTOMATION_SENSOR",
+    "with_owners_and_freshness",
+    "run_stage",
+]
+
+#: asset group -> owners (Dagster accepts e-mail addresses or ``team:<name>``)
+GROUP_OWNERS: dict[str, list[str]] = {
+    "geography": ["team:data-engineering"],
+    "landing": ["team:data-engineering"],
+    "sources": ["team:data-engineering"],
+    "quarantine": ["team:data-engineering"],
+    "reference": ["team:data-engineering"],
+    "staging": ["team:data-engineering"],
+    "intermediate": ["team:data-engineering"],
+    "marts": ["team:data-engineering", "team:analysts"],
+    "identity": ["team:information-governance"],
+    "linkage": ["team:data-engineering", "team:information-governance"],
+    "hotspots": ["team:analysts"],
+    "force_hotspots": ["team:analysts"],
+    "risk_terrain": ["team:analysts"],
+    "patrol": ["team:evaluation"],
+    "serving": ["team:data-engineering"],
+}
+DEFAULT_OWNERS = ["team:data-engineering"]
+
+#: asset group -> freshness policy (a group missing here has no cadence: reference
+#: data, boundaries, partner deliveries that arrive when they arrive)
+FRESHNESS: dict[str, dg.FreshnessPolicy] = {
+    # data.police.uk publishes each month's file in the following month
+    "sources": dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(days=45), warn_window=timedelta(days=35)
+    ),
+    # rebuilt by the nightly refresh (02:00 Europe/London)
+    **{
+        g: dg.FreshnessPolicy.time_window(
+            fail_window=timedelta(hours=30), warn_window=timedelta(hours=26)
+        )
+        for g in ("marts", "hotspots", "force_hotspots", "serving")
+    },
+    # the day's tasking is published every morning (05:30)
+    "patrol": dg.FreshnessPolicy.time_window(
+        fail_window=timedelta(hours=26), warn_window=timedelta(hours=24)
+    ),
+}
+# Only sources loaded monthly by data.police.uk files get the monthly policy.
+MONTHLY_SOURCE_PREFIXES = ("police_uk",)
+
+AUTOMATION_SENSOR = "analytics_automation"
+
+
+def _keys(*names: str) -> list[dg.AssetKey]:
+    return [dg.AssetKey(n.split("/")) for n in names]
+
+
+def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
+    """Job name -> (description, selection), in pipeline order."""
+    from assets.automation import DOWNSTREAM_SELECTION
+    from assets.sources.agencies import LANDING_SOURCES, source_keys
+    from assets.sources.gazetteer import GAZETTEER_KEY
+    from assets.sources.police_uk import STREET_CRIMES_KEY, STREET_QUARANTINE_KEY
+    from assets.sources.police_uk_stop_search import (
+        STOP_SEARCH_QUARANTINE_KEY,
+        STOP_SEARCHES_KEY,
+    )
+
+    stages: dict[str, tuple[str, dg.AssetSelection]] = {
+        "load_boundaries": (
+            "ONS boundaries of the force area (LSOA, ward, local authority).",
+            dg.AssetSelection.groups("geography"),
+        ),
+        "load_police_uk_street": (
+            "One data.police.uk street crime month: typed rows and quarantine.",
+            dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY),
+        ),
+        "load_police_uk_stop_search": (
+            "One data.police.uk stop and search month: typed rows and quarantine.",
+            dg.AssetSelection.assets(STOP_SEARCHES_KEY, STOP_SEARCH_QUARANTINE_KEY),
+        ),
+    }
+    for spec in LANDING_SOURCES:
+        stages[f"load_{spec.slug}"] = (
+            f"One {spec.agency} {spec.dataset} delivery: typed rows and quarantine.",
+            dg.AssetSelection.assets(*source_keys(spec)[:2]),
+        )
+    stages["build_gazetteer"] = (
+        "The gazetteer of places (POIs, addresses, streets, located police text).",
+        dg.AssetSelection.assets(GAZETTEER_KEY),
+    )
+    stages["refresh_analytics"] = (
+        "Warehouse (dbt, linkage), hot spots, risk terrain, the patrol trial and the "
+        "exports: everything downstream of the loaded sources.",
+        DOWNSTREAM_SELECTION,
+    )
+    stages["build_warehouse"] = (
+        "The dbt warehouse and person linkage only.",
+        dg.AssetSelection.groups(
+            "reference", "staging", "intermediate", "linkage", "identity", "marts"
+        ),
+    )
+    stages["analyse_hotspots"] = (
+        "Both hot spot families (data.police.uk and force records) and their backtests.",
+        dg.AssetSelection.groups("hotspots", "force_hotspots"),
+    )
+    stages["model_risk_terrain"] = (
+        "Risk terrain models (central Oxford, the simulated world).",
+        dg.AssetSelection.groups("risk_terrain"),
+    )
+    stages["patrol_tasking_and_evaluation"] = (
+        "The patrol trial: allocation, the day's tasking export, dosage and the effect.",
+        dg.AssetSelection.groups("patrol"),
+    )
+    stages["publish_exports"] = (
+        "The versioned exports for apps, BI tools and the read API.",
+        dg.AssetSelection.groups("serving"),
+    )
+    return stages
+
+
+def stage_jobs() -> list:
+    """One asset job per stage (their asset checks run with them)."""
+    return [
+        dg.define_asset_job(name, selection=sel, description=text)
+        for name, (text, sel) in stage_selections().items()
+    ]
+
+
+def schedules() -> list[dg.ScheduleDefinition]:
+    """The nightly refresh and the morning tasking (both off until turned on)."""
+    return [
+        dg.ScheduleDefinition(
+            name="nightly_refresh",
+            description="Rebuild the warehouse and every analysis from the day's loaded sources.",
+            job_name="refresh_analytics",
+            cron_schedule="0 2 * * *",
+            execution_timezone="Europe/London",
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+        ),
+        dg.ScheduleDefinition(
+            name="morning_tasking",
+            description="Publish the day's patrol tasking (and update dosage and the effect).",
+            job_name="patrol_tasking_and_evaluation",
+            cron_schedule="30 5 * * *",
+            execution_timezone="Europe/London",
+            default_status=dg.DefaultScheduleStatus.STOPPED,
+        ),
+    ]
+
+
+def automation_sensor() -> dg.AutomationConditionSensorDefinition:
+    """The declarative-automation sensor, named and off by default (``make ui`` says so)."""
+    return dg.AutomationConditionSensorDefinition(
+        AUTOMATION_SENSOR,
+        target=dg.AssetSelection.all(),
+        default_status=dg.DefaultSensorStatus.STOPPED,
+        minimum_interval_seconds=30,
+        description="Materializes derived assets when their inputs change (after a file "
+        "sensor loads a delivery). Off by default: turn it on under Automation.",
+    )
+
+
+def with_owners_and_freshness(defs: dg.Definitions) -> dg.Definitions:
+    """``defs`` with owners on every asset and freshness where a cadence is expected."""
+
+    def apply(spec: dg.AssetSpec) -> dg.AssetSpec:
+        group = spec.group_name or "default"
+        attrs: dict = {"owners": GROUP_OWNERS.get(group, DEFAULT_OWNERS)}
+        policy = FRESHNESS.get(group)
+        if group == "sources" and spec.key.path[0] not in MONTHLY_SOURCE_PREFIXES:
+            policy = None
+        if policy is not None:
+            attrs["freshness_policy"] = policy
+        return spec.replace_attributes(**attrs)
+
+    # dg.map_asset_specs on the asset list (Definitions.map_asset_specs is a preview API)
+    return dg.Definitions(
+        assets=dg.map_asset_specs(apply, list(defs.assets or [])),
+        asset_checks=defs.asset_checks,
+        jobs=defs.jobs,
+        schedules=defs.schedules,
+        sensors=defs.sensors,
+        resources=defs.resources,
+    )
+
+
+_RESOLVED: dict[int, list] = {}
+
+
+def run_stage(defs: dg.Definitions, selection: dg.AssetSelection, **kwargs):
+    """Execute the named stage job selecting exactly ``selection``'s assets.
+
+    ``kwargs`` go to ``execute_in_process`` (instance, partition_key, run_config,
+    raise_on_error). A selection no stage job covers runs as an ad hoc
+    materialization.
+    """
+    graph = defs.resolve_asset_graph()
+    resolved = _RESOLVED.get(id(defs))
+    if resolved is None:  # once per Definitions: make run calls this for every delivery
+        resolved = [(n, sel.resolve(graph)) for n, (_, sel) in stage_selections().items()]
+        _RESOLVED[id(defs)] = resolved
+    wanted = selection.resolve(graph)
+    for name, keys in resolved:
+        if keys == wanted:
+            return defs.resolve_job_def(name).execute_in_process(**kwargs)
+    return dg.materialize(
+        [*defs.assets, *(defs.asset_checks or [])],
+        selection=selection,
+        resources=defs.resources,
+        **kwargs,
+    )

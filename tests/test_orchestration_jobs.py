@@ -1,0 +1,164 @@
+"""Named jobs, schedules, owners, freshness and checks in the code location; stale runs."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import dagster as dg
+import pytest
+
+from orchestration.definitions import build_defs
+
+#: snapshot: the stage jobs a data engineer sees in the UI (update on purpose)
+JOBS = [
+    "analyse_hotspots",
+    "build_gazetteer",
+    "build_warehouse",
+    "load_boundaries",
+    "load_nhs_istv_assaults",
+    "load_nhs_safeguarding",
+    "load_patrol_activity",
+    "load_patrol_gps",
+    "load_places_addresses",
+    "load_places_pois",
+    "load_places_streets",
+    "load_police_cad_incidents",
+    "load_police_intelligence",
+    "load_police_nominals",
+    "load_police_occurrence_nominals",
+    "load_police_occurrences",
+    "load_police_uk_stop_search",
+    "load_police_uk_street",
+    "load_probation_cases",
+    "load_social_care_cin_referrals",
+    "model_risk_terrain",
+    "patrol_tasking_and_evaluation",
+    "publish_exports",
+    "refresh_analytics",
+]
+OWNERS = {
+    "force_hotspots": ["team:analysts"],
+    "geography": ["team:data-engineering"],
+    "hotspots": ["team:analysts"],
+    "identity": ["team:information-governance"],
+    "intermediate": ["team:data-engineering"],
+    "landing": ["team:data-engineering"],
+    "linkage": ["team:data-engineering", "team:information-governance"],
+    "marts": ["team:analysts", "team:data-engineering"],
+    "patrol": ["team:evaluation"],
+    "quarantine": ["team:data-engineering"],
+    "reference": ["team:data-engineering"],
+    "risk_terrain": ["team:analysts"],
+    "serving": ["team:data-engineering"],
+    "sources": ["team:data-engineering"],
+    "staging": ["team:data-engineering"],
+}
+
+
+@pytest.fixture(scope="module")
+def defs():
+    return build_defs()
+
+
+def test_job_names_and_schedules_snapshot(defs):
+    assert sorted(j.name for j in defs.jobs) == JOBS
+    targets = {s.name: s.job_name for s in defs.schedules}
+    assert targets == {
+        "nightly_refresh": "refresh_analytics",
+        "morning_tasking": "patrol_tasking_and_evaluation",
+    }
+    sensors = {s.name: s.default_status for s in defs.sensors}
+    assert sensors["analytics_automation"] == dg.DefaultSensorStatus.STOPPED
+
+
+def test_every_asset_group_has_its_owners_snapshot(defs):
+    graph = defs.resolve_asset_graph()
+    owners: dict[str, set] = {}
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        assert node.owners, key
+        owners.setdefault(node.group_name, set()).update(node.owners)
+    assert {g: sorted(o) for g, o in owners.items()} == OWNERS
+
+
+def test_freshness_where_a_cadence_is_expected(defs):
+    graph = defs.resolve_asset_graph()
+
+    def policy(*path):
+        return graph.get(dg.AssetKey(list(path))).freshness_policy
+
+    assert policy("hotspots", "hotspot_list") is not None
+    assert policy("exports", "hotspot_tasking_export") is not None
+    assert policy("police_uk", "street_crimes") is not None
+    assert policy("geography", "lsoa21_boundaries") is None  # no cadence
+    assert policy("probation", "cases") is None  # partners deliver when they deliver
+
+
+def test_analytic_outputs_have_checks(defs):
+    graph = defs.resolve_asset_graph()
+    checked = {k.asset_key.to_user_string(): k.name for k in graph.asset_check_keys}
+    assert checked["hotspots/hotspot_list"] == "non_empty_and_within_force"
+    assert checked["force_hotspots/hotspot_list"] == "non_empty_and_within_force"
+    assert checked["risk_terrain/oxford_rtm"] == "converged"
+    assert checked["risk_terrain/simulated_world_rtm"] == "converged"
+    assert checked["patrol/trial_effect"] == "confidence_intervals_finite"
+
+
+def test_run_stage_uses_the_named_job(tmp_path, defs):
+    from assets.sources.police_uk import STREET_CRIMES_KEY, STREET_QUARANTINE_KEY
+    from orchestration.jobs import stage_selections
+
+    graph = defs.resolve_asset_graph()
+    wanted = dg.AssetSelection.assets(STREET_CRIMES_KEY, STREET_QUARANTINE_KEY).resolve(graph)
+    matches = [n for n, (_, s) in stage_selections().items() if s.resolve(graph) == wanted]
+    assert matches == ["load_police_uk_street"]
+
+
+SLOW_JOB = """
+import sys, time
+import dagster as dg
+
+@dg.op
+def wait():
+    time.sleep(120)
+
+@dg.job
+def slow():
+    wait()
+
+with dg.DagsterInstance.get() as instance:
+    slow.execute_in_process(instance=instance)
+"""
+
+
+def test_a_run_whose_process_died_is_marked_failed(tmp_path):
+    from orchestration.stale_runs import mark_stale_runs_failed
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SLOW_JOB)], env=env)
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
+            if runs:
+                break
+            time.sleep(0.2)
+        assert runs, "the run never started"
+        assert mark_stale_runs_failed(instance) == []  # alive: left alone
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        failed = mark_stale_runs_failed(instance)
+        assert failed == [runs[0].run_id]
+        assert instance.get_run_by_id(failed[0]).status == dg.DagsterRunStatus.FAILURE
+        assert mark_stale_runs_failed(instance) == []
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        instance.dispose()
