@@ -377,9 +377,8 @@ def _street_tasks(ctx: RunContext) -> list[LoadTask]:
         and _loaded_hash(instance, STREET_CRIMES_KEY, m) == files_sha256(files[m])
     ]
     ctx.outcome.update(months=months, missing=missing_months(set(months)), skipped=skipped)
-    _report_landed(
-        instance, STREET_LANDING_KEY, {m: files_sha256(files[m]) for m in months if m not in skipped}
-    )
+    to_load = [m for m in months if m not in skipped]
+    _report_landed(instance, STREET_LANDING_KEY, {m: files_sha256(files[m]) for m in to_load})
     keys = (_key_path(STREET_CRIMES_KEY), _key_path(STREET_QUARANTINE_KEY))
     return [LoadTask(f"police_uk.street {m}", keys, (m,)) for m in months if m not in skipped]
 
