@@ -42,6 +42,15 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
     "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
     "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),
+    "VRDP_TRIAL_SOURCE": (
+        "platform",
+        "who allocates patrol/control: platform (randomised here) or import (a delivered schedule)",
+    ),
+    "VRDP_TRIAL_START": ("", "first day of the platform's trial (YYYY-MM-DD); empty: no trial"),
+    "VRDP_TRIAL_DAYS": ("28", "length of the platform's trial in days"),
+    "VRDP_TRIAL_UNITS": ("24", "how many hot spots the platform's trial cohort takes"),
+    "VRDP_TRIAL_DESIGN": ("simple_daily", "randomisation: simple_daily, block or crossover"),
+    "VRDP_TRIAL_SEED": ("15", "seed of the trial randomisation and of the daily risk draw"),
 }
 
 
@@ -63,6 +72,12 @@ class Settings:
     h3_resolution: int
     hotspot_window_months: int
     hotspot_top_n: int
+    trial_source: str = "platform"
+    trial_start: str = ""
+    trial_days: int = 28
+    trial_units: int = 24
+    trial_design: str = "simple_daily"
+    trial_seed: int = 15
 
     @property
     def landing_dir(self) -> Path:
@@ -139,6 +154,17 @@ def settings() -> Settings:
             raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
         return value
 
+    def _date(name: str) -> str:
+        value = _env(name)
+        if value:
+            import datetime as _dt
+
+            try:
+                _dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}={value!r} is not a date (YYYY-MM-DD)") from exc
+        return value
+
     return Settings(
         data_root=Path(_env("VRDP_DATA_ROOT")).resolve(),
         public_data=Path(_env("VRDP_PUBLIC_DATA")).resolve(),
@@ -148,4 +174,10 @@ def settings() -> Settings:
         h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
         hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),
         hotspot_top_n=_int("VRDP_HOTSPOT_TOP_N", 1, 100_000),
+        trial_source=_choice("VRDP_TRIAL_SOURCE", ("platform", "import")),
+        trial_start=_date("VRDP_TRIAL_START"),
+        trial_days=_int("VRDP_TRIAL_DAYS", 1, 3660),
+        trial_units=_int("VRDP_TRIAL_UNITS", 2, 10_000),
+        trial_design=_choice("VRDP_TRIAL_DESIGN", ("simple_daily", "block", "crossover")),
+        trial_seed=_int("VRDP_TRIAL_SEED", 0, 2**31 - 1),
     )

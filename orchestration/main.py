@@ -334,6 +334,13 @@ def main() -> None:
         # their own secret; every asset that needs it fails without one.
         os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
         print("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
+    if not os.environ.get("VRDP_TRIAL_SOURCE"):
+        # The static simulated world's crimes respond to its own published schedule,
+        # so the demo imports that schedule explicitly (the platform's default is to
+        # randomise: VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START).
+        os.environ["VRDP_TRIAL_SOURCE"] = "import"
+        print("VRDP_TRIAL_SOURCE not set: the demo imports the simulated world's trial schedule")
+        s = settings()
     ensure_dagster_home(s)
     from orchestration.demo_data import land_demo_data, land_world, simulated_world
     from orchestration.summary import summary

@@ -95,6 +95,7 @@ def patrol_run(small_world, tmp_path_factory):
     mp.delenv("DAGSTER_HOME", raising=False)
     mp.delenv("VRDP_PSEUDONYM_SECRET", raising=False)
     mp.setenv("VRDP_ALLOW_DEMO_SECRET", "1")
+    mp.setenv("VRDP_TRIAL_SOURCE", "import")  # the world's crimes follow its own schedule
     t0 = time.perf_counter()
     _load_sources(small_world, root)
     _hotspot_list(root)

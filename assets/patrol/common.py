@@ -29,6 +29,7 @@ __all__ = [
     "pseudonym_secret",
     "trial_events",
     "harm_weights",
+    "read_hotspot_list",
 ]
 
 GROUP = "patrol"
@@ -182,3 +183,22 @@ def trial_events(lake_dir: Path):
     ev = pd.concat(frames, ignore_index=True)
     ok = ev["occurred_at"].notna() & ev["latitude"].notna() & ev["easting"].notna()
     return ev.loc[ok, cols].reset_index(drop=True)
+
+
+def read_hotspot_list(lake_dir):
+    """The hot spot list the tasking uses, which family it came from, and its path.
+
+    The force-data list (``force_hotspots/hotspot_list``: the force's own crimes,
+    calls and A&E assaults with real times, the same events as the trial and its
+    patrol windows) when it has been built; otherwise the data.police.uk list
+    (``hotspots/hotspot_list``); an empty list (source ``"none"``) when neither exists.
+    """
+    import pandas as pd
+
+    from assets.hotspots.analysis import FORCE_PREFIX
+
+    for family in (FORCE_PREFIX, "hotspots"):
+        path = lake_dir / family / "hotspot_list.parquet"
+        if path.exists():
+            return pd.read_parquet(path), family, path
+    return pd.DataFrame(columns=["h3_cell"]), "none", None

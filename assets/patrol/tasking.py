@@ -4,7 +4,7 @@ from typing import Optional
 
 import dagster as dg
 
-from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY, FORCE_PREFIX
+from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY
 from assets.patrol.common import (
     DAILY_DOSAGE_KEY,
     DAILY_TASKING_KEY,
@@ -13,6 +13,7 @@ from assets.patrol.common import (
     TASKING_EXPORT_KEY,
     TRIAL_ALLOCATION_KEY,
     TRIAL_UNITS_KEY,
+    read_hotspot_list,
 )
 from config.resources import PlatformConfig
 
@@ -34,23 +35,8 @@ class TaskingConfig(dg.Config):
     visit_minutes: float = 15.0
     visits_per_shift: int = 2
     patrol_cap_visits: Optional[int] = None  # noqa: UP045
-
-
-def read_hotspot_list(lake_dir):
-    """The hot spot list the tasking uses, which family it came from, and its path.
-
-    The force-data list (``force_hotspots/hotspot_list``: the force's own crimes,
-    calls and A&E assaults with real times, the same events as the trial and its
-    patrol windows) when it has been built; otherwise the data.police.uk list
-    (``hotspots/hotspot_list``); an empty list (source ``"none"``) when neither exists.
-    """
-    import pandas as pd
-
-    for family in (FORCE_PREFIX, "hotspots"):
-        path = lake_dir / family / "hotspot_list.parquet"
-        if path.exists():
-            return pd.read_parquet(path), family, path
-    return pd.DataFrame(columns=["h3_cell"]), "none", None
+    #: outside a trial: how many listed hot spots the day's risk-weighted draw tasks
+    draw_hotspots: int = 20
 
 
 def _default_date(lake_dir):
@@ -90,7 +76,7 @@ def daily_tasking_asset(
     from vrdp.geo import h3_cells
     from vrdp.hotspots.temporal import patrol_windows
     from vrdp.lake import write_parquet_atomic
-    from vrdp.tasking import briefing, daily_tasking
+    from vrdp.tasking import briefing, daily_tasking, risk_weighted_draw
 
     s = platform.resolve()
     if config.date:
@@ -108,8 +94,11 @@ def daily_tasking_asset(
         units = today[["unit_id", "h3_cell"]].drop_duplicates("unit_id")
         source, allocation = "trial_allocation", today
     else:
-        units = pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]})
-        source, allocation = "hotspot_list", None
+        # Outside a trial: a seeded draw weighted by forecast risk spreads dosage over the list.
+        draw = risk_weighted_draw(hl, day, k=config.draw_hotspots, seed=s.trial_seed)
+        drawn = draw[draw["drawn"]]
+        units = pd.DataFrame({"unit_id": drawn["h3_cell"], "h3_cell": drawn["h3_cell"]})
+        source, allocation = "risk_weighted_draw", None
     units = units.reset_index(drop=True)
     fences = geofences_from_h3(units)
     events = trial_events(s.lake_dir)
@@ -147,6 +136,17 @@ def daily_tasking_asset(
         dict(zip(units["unit_id"], units["h3_cell"], strict=True))
     )
     table["tasking_source"] = source
+    if source == "risk_weighted_draw":
+        w = dict(zip(draw["h3_cell"], draw["draw_weight"], strict=True))
+        table["draw_weight"] = table["h3_cell"].map(w).round(6)
+        table["draw_seed"] = s.trial_seed
+        draw_meta = {
+            "draw_seed": s.trial_seed,
+            "draw_hotspots": len(drawn),
+            "draw_from": len(draw),
+        }
+    else:
+        draw_meta = {}
     table["hotspot_list_source"] = hl_source
     weights = harm_weights()
     briefs = []
@@ -171,6 +171,7 @@ def daily_tasking_asset(
             "source": source,
             "hotspot_list_source": hl_source,
             "hotspot_list_path": str(hl_path) if hl_path else "none",
+            **draw_meta,
             "hotspots_tasked": int(table["tasked"].sum()),
             "hotspots_listed": len(table),
             "target_minutes_per_hotspot": float(table["target_minutes"].max())
@@ -200,6 +201,8 @@ EXPORT_COLUMNS = [
     "patrol_cap_visits",
     "visits_so_far",
     "tasking_source",
+    "draw_weight",
+    "draw_seed",
     "briefing",
     "geofence_wkt",
 ]

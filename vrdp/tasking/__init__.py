@@ -1,6 +1,7 @@
 """Daily patrol tasking, trial randomisation (an immutable audit record) and briefings."""
 
 from vrdp.tasking.briefing import briefing
+from vrdp.tasking.cohort import choose_cohort, matched_pair_blocks, risk_weighted_draw
 from vrdp.tasking.randomise import (
     AllocationLockedError,
     allocation_digest,
@@ -16,6 +17,9 @@ __all__ = [
     "amend_allocation",
     "balance_table",
     "briefing",
+    "choose_cohort",
     "daily_tasking",
+    "matched_pair_blocks",
     "randomise",
+    "risk_weighted_draw",
 ]
