@@ -85,6 +85,8 @@ EXPECTED_KEYS = {
     "patrol/trial_allocation",
     "patrol/visits",
     "patrol/daily_dosage",
+    "patrol/compliance",
+    "patrol/supervisor_dosage",
     "patrol/itt_table",
     "patrol/trial_effect",
     "patrol/daily_tasking",
@@ -132,7 +134,6 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/police_uk_crime_types",
         "reference/home_office_offence_codes",
         "reference/ons_wards_2025",
-        "patrol/trial_units",
     }
 
 

@@ -17,6 +17,8 @@ __all__ = [
     "TRIAL_EFFECT_KEY",
     "DAILY_TASKING_KEY",
     "TASKING_EXPORT_KEY",
+    "COMPLIANCE_KEY",
+    "SUPERVISOR_KEY",
     "GPS_KEY",
     "ACTIVITY_KEY",
     "OCCURRENCES_KEY",
@@ -42,6 +44,8 @@ ITT_TABLE_KEY = dg.AssetKey(["patrol", "itt_table"])
 TRIAL_EFFECT_KEY = dg.AssetKey(["patrol", "trial_effect"])
 DAILY_TASKING_KEY = dg.AssetKey(["patrol", "daily_tasking"])
 TASKING_EXPORT_KEY = dg.AssetKey(["exports", "patrol_tasking_export"])
+COMPLIANCE_KEY = dg.AssetKey(["patrol", "compliance"])
+SUPERVISOR_KEY = dg.AssetKey(["patrol", "supervisor_dosage"])
 
 GPS_KEY = dg.AssetKey(["patrol", "gps"])
 ACTIVITY_KEY = dg.AssetKey(["patrol", "activity"])

@@ -123,6 +123,7 @@ def daily_tasking_asset(
         visits_per_shift=config.visits_per_shift,
         patrol_cap_visits=config.patrol_cap_visits,
     )
+    record_tasking_history(s.lake_dir, table, units)
     table = table[table["arm"] == "patrol"].reset_index(drop=True)
     centres = fences.geometry.centroid.to_crs("EPSG:4326") if len(fences) else None
     if centres is not None:
@@ -182,6 +183,38 @@ def daily_tasking_asset(
             "path": dg.MetadataValue.path(str(out)),
         }
     )
+
+
+def tasking_history_path(lake_dir):
+    """``<lake>/patrol/tasking_history.parquet``: every tasked day's hot spots, controls too."""
+    return lake_dir / "patrol" / "tasking_history.parquet"
+
+
+def record_tasking_history(lake_dir, table, units) -> None:
+    """Replace the day's rows of the tasking history (patrol and control hot spot-days).
+
+    Dosage is measured on every geofence of every tasked day (the visits asset reads
+    this history), so no tasked spot goes without a dosage figure.
+    """
+    import pandas as pd
+
+    from vrdp.lake import write_parquet_atomic
+
+    cols = ["date", "hotspot_id", "h3_cell", "arm", "tasked", "target_visits", "target_minutes"]
+    day = table.assign(
+        h3_cell=table["hotspot_id"].map(dict(zip(units["unit_id"], units["h3_cell"], strict=True)))
+    )[cols]
+    path = tasking_history_path(lake_dir)
+    if path.exists():
+        old = pd.read_parquet(path)
+        old = (
+            old[pd.to_datetime(old["date"]) != pd.to_datetime(day["date"]).iloc[0]]
+            if len(day)
+            else old
+        )
+        day = pd.concat([old, day], ignore_index=True)
+    day = day.sort_values(["date", "hotspot_id"]).reset_index(drop=True)
+    write_parquet_atomic(day, path)
 
 
 EXPORT_COLUMNS = [
