@@ -51,6 +51,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VRDP_TRIAL_UNITS": ("24", "how many hot spots the platform's trial cohort takes"),
     "VRDP_TRIAL_DESIGN": ("simple_daily", "randomisation: simple_daily, block or crossover"),
     "VRDP_TRIAL_SEED": ("15", "seed of the trial randomisation and of the daily risk draw"),
+    "VRDP_TWIN_DAYS": (
+        "3",
+        "days make run steps the simulated force after the world ends (0: none), each "
+        "answering the platform's own published tasking",
+    ),
 }
 
 
@@ -78,6 +83,7 @@ class Settings:
     trial_units: int = 24
     trial_design: str = "simple_daily"
     trial_seed: int = 15
+    twin_days: int = 3
 
     @property
     def landing_dir(self) -> Path:
@@ -180,4 +186,5 @@ def settings() -> Settings:
         trial_units=_int("VRDP_TRIAL_UNITS", 2, 10_000),
         trial_design=_choice("VRDP_TRIAL_DESIGN", ("simple_daily", "block", "crossover")),
         trial_seed=_int("VRDP_TRIAL_SEED", 0, 2**31 - 1),
+        twin_days=_int("VRDP_TWIN_DAYS", 0, 366),
     )

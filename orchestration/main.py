@@ -334,24 +334,31 @@ def main() -> None:
         # their own secret; every asset that needs it fails without one.
         os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
         print("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
-    if not os.environ.get("VRDP_TRIAL_SOURCE"):
-        # The static simulated world's crimes respond to its own published schedule,
-        # so the demo imports that schedule explicitly (the platform's default is to
-        # randomise: VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START).
-        os.environ["VRDP_TRIAL_SOURCE"] = "import"
-        print("VRDP_TRIAL_SOURCE not set: the demo imports the simulated world's trial schedule")
-        s = settings()
     ensure_dagster_home(s)
     from orchestration.demo_data import land_demo_data, land_world, simulated_world
     from orchestration.summary import summary
+    from orchestration.twin_days import apply_twin_environment, make_runner, step_twin_days
 
     landed = land_demo_data(s)
     print(f"landed {len(landed)} data.police.uk files in {landed[0].parent}")
     world = simulated_world(s)
     if world is not None:
         print(f"simulated world {world.name}: {land_world(s, world)} agency files newly landed")
+    # The twin days run the platform's own trial; without them the static world's
+    # crimes follow its published schedule, which the demo then imports explicitly.
+    s = apply_twin_environment(s, world)
+    if not os.environ.get("VRDP_TRIAL_SOURCE"):
+        os.environ["VRDP_TRIAL_SOURCE"] = "import"
+        print("VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule")
+        s = settings()
     with dg.DagsterInstance.get() as instance:
         outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1))
+        if world is not None and s.twin_days > 0:
+            print(f"stepping {s.twin_days} twin day(s) ...")
+            run = make_runner(instance)
+            outcome["twin_days"] = step_twin_days(
+                s, world, run, lambda: _load_agency_deliveries(instance, s, run, lambda *_: None, 1)
+            )
     print(summary(s, outcome))
 
 
