@@ -25,7 +25,7 @@ from exports.persons import (
     PERSON_PLACES_FILE,
     PERSONS_FILE,
 )
-from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
+from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation, serving_day
 from serving.api.audit import append_audit
 from serving.api.auth import Principal, authenticate, require
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
@@ -161,6 +161,10 @@ class NearbyOut(BaseModel):
 
     items: list[NearbyHotspotOut]
     count: int
+    served_date: str
+    today: str
+    stale: bool
+    stale_note: str | None = None
     export_version: str
     tasking_source: str
     note: str | None = None
@@ -262,6 +266,7 @@ class NearbyFastPath:
 
     def __init__(self, app, *, settings: ApiSettings, reader: SnapshotReader) -> None:
         self.app = app
+        self.settings = settings
         self.max_radius = float(settings.max_radius_m)
         self.reader = reader
         self.tokens = {
@@ -321,8 +326,9 @@ class NearbyFastPath:
             return None
         if snap is None:
             return None
-        items = snap.nearby(la, lo, r, n)
-        return _dumps({"items": items, "count": len(items), **snap.meta})
+        day, served = _served(snap, self.settings)
+        items = [i for i in snap.nearby(la, lo, r, n) if _on_day(i, day)]
+        return _dumps({"items": items, "count": len(items), **served, **snap.meta})
 
 
 class JSON(Response):
@@ -362,6 +368,23 @@ def _team_for(p: Principal, team: str | None) -> str | None:
 
 def _meta(snap: Snapshot) -> dict:
     return snap.meta
+
+
+def _served(snap: Snapshot, s: ApiSettings) -> tuple[str, dict]:
+    """The day nearby, today and random all serve, and the same staleness fields."""
+    today = _today(s)
+    day, stale = serving_day(snap, today)
+    out = {"served_date": day, "today": today, "stale": stale}
+    if stale:
+        out["stale_note"] = (
+            f"the latest tasking is for {day}, older than today ({today}): ask your "
+            "supervisor or analyst to publish today's tasking"
+        )
+    return day, out
+
+
+def _on_day(item: dict, day: str) -> bool:
+    return item.get("date") is None or str(item["date"])[:10] == day
 
 
 def _with_distance(h, lat: float | None, lon: float | None) -> dict:
@@ -461,16 +484,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         """
         if radius_m > s.max_radius_m:
             raise Problem(422, f"radius_m must be at most {s.max_radius_m}")
-        items = snap.nearby(lat, lon, radius_m, limit)
-        return JSON({"items": items, "count": len(items), **snap.meta})
+        day, served = _served(snap, s)
+        items = [i for i in snap.nearby(lat, lon, radius_m, limit) if _on_day(i, day)]
+        return JSON({"items": items, "count": len(items), **served, **snap.meta})
 
     @app.get("/v1/taskings/today", tags=["officer"])
     async def today(p: Anyone, snap: Snap, team: str | None = None) -> dict:
         """Today's allocation for a team (an officer's own team by default)."""
         team = _team_for(p, team)
-        day = _today(s)
+        day, served = _served(snap, s)
         items = [h.public() for h in allocation(snap, team, day)]
-        out = {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
+        out = {
+            "date": day,
+            "team": team,
+            "items": items,
+            "count": len(items),
+            **served,
+            **_meta(snap),
+        }
         if not items:
             out["note"] = _no_tasking_note(snap, day)
         return out
@@ -483,23 +514,33 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         team: str | None = None,
         lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
         lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        nearest: Annotated[int, Query(ge=1, le=20)] = 3,
     ) -> dict:
-        """One hot spot of today's allocation, chosen at random seeded by the request id."""
+        """A randomised hot spot of the team's tasking near the officer.
+
+        With ``lat``/``lon``: one of the ``nearest`` tasked hot spots of the team,
+        chosen at random; without: one of all of them. The choice is seeded by the
+        request id and recorded (log and response), so it can be replayed.
+        """
         if (lat is None) != (lon is None):
             raise Problem(422, "give both lat and lon, or neither")
         team = _team_for(p, team)
-        day = _today(s)
+        day, served = _served(snap, s)
         pool = allocation(snap, team, day)
         if not pool:
             raise Problem(
                 404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day)}"
             )
+        if lat is not None:
+            pool = sorted(
+                pool, key=lambda h: (geo.haversine_m(lat, lon, h.latitude, h.longitude), h.id)
+            )[:nearest]
         rid = request.state.request_id
         seed = int.from_bytes(hashlib.sha256(rid.encode()).digest()[:8], "big")
         chosen = random.Random(seed).choice(pool)
         log.info(
-            "random tasking request_id=%s user=%s team=%s export=%s pool=%d chosen=%s",
-            rid, p.user, team, snap.version, len(pool), chosen.id,
+            "random tasking request_id=%s user=%s team=%s export=%s day=%s pool=%s chosen=%s",
+            rid, p.user, team, snap.version, day, [h.id for h in pool], chosen.id,
         )  # fmt: skip
         return {
             "request_id": rid,
@@ -507,8 +548,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             "date": day,
             "team": team,
             "pool_size": len(pool),
+            "candidates": [h.id for h in pool],
             "hotspot": _with_distance(chosen, lat, lon),
             "briefing_url": f"/v1/hotspots/{chosen.id}/briefing",
+            **served,
             **_meta(snap),
         }
 
