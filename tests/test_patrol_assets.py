@@ -157,6 +157,10 @@ def test_effect_metadata_carries_displacement_rings_power_and_roi(patrol_run):
     roi = est["return_on_investment"]
     assert roi["cost_per_patrol_hour"] > 0 and meta["roi"] == round(roi["roi"], 4)
     assert meta["patrol_hours"] > 0
+    # the dose-response beside the ITT effect: fewer crimes per 15 minutes delivered
+    dose = est["dose_response_per_15_min"]
+    assert dose["irr"] == pytest.approx(meta["irr_per_15_min_delivered"], abs=1e-4)
+    assert dose["ci_low"] < dose["irr"] < dose["ci_high"] and dose["irr"] < 1
 
 
 def test_dosage_minutes_follow_the_true_visits(patrol_run):

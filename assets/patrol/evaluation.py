@@ -171,6 +171,7 @@ def trial_effect(
     """Patrol effect: NB IRR with unit fixed effects, DiD, harm ratio, WDQ/WDD, power and ROI."""
     import json
 
+    import numpy as np
     import pandas as pd
 
     from assets.patrol.common import trial_events
@@ -188,10 +189,33 @@ def trial_effect(
     itt = pd.read_parquet(s.lake_dir / "patrol" / "itt_table.parquet")
     out = s.lake_dir / "patrol" / "trial_effect.parquet"
     trial = itt[itt["period"] == "trial"]
-    if trial["treated"].nunique() < 2:
+    # Only trial days whose patrol data has arrived are outcomes yet (a platform trial
+    # is allocated ahead: its future days have no GPS and no crimes so far).
+    dosage_path = s.lake_dir / "patrol" / "daily_dosage.parquet"
+    dosage_days = pd.read_parquet(dosage_path, columns=["date"]) if dosage_path.exists() else None
+    if dosage_days is not None and len(dosage_days) and len(trial):
+        observed = pd.to_datetime(dosage_days["date"]).max()
+        trial = trial[pd.to_datetime(trial["date"]) <= observed]
+        itt = itt[(itt["period"] != "trial") | itt.index.isin(trial.index)]
+    days_observed = pd.to_datetime(trial["date"]).nunique()
+    if trial["treated"].nunique() < 2 or trial["crimes"].sum() == 0 or days_observed < 2:
         write_parquet_atomic(pd.DataFrame({"estimate": [], "value_json": []}), out)
-        return dg.MaterializeResult(metadata={"trial_running": False, "dagster/row_count": 0})
+        return dg.MaterializeResult(
+            metadata={
+                "trial_running": bool(len(itt)),
+                "note": "fewer than 2 observed trial days with outcomes: no estimate yet",
+                "unit_days_observed": len(trial),
+                "dagster/row_count": 0,
+            }
+        )
     nb = nb_irr(trial)
+    # Dose-response beside the ITT effect: IRR per 15 minutes delivered (observational:
+    # the dose, unlike the arm, is not randomised), hot spot fixed effects.
+    dosed = trial.assign(dose_15min=trial["dosage_minutes"].fillna(0.0) / 15.0)
+    try:
+        dose = nb_irr(dosed, treat_col="dose_15min") if dosed["dose_15min"].nunique() > 1 else None
+    except np.linalg.LinAlgError:
+        dose = None
     did = difference_in_differences(itt) if (itt["period"] == "pre").any() else None
     harm = harm_rate_ratio(itt)
     patrol = trial[trial["treated"] == 1]
@@ -225,6 +249,7 @@ def trial_effect(
     )
     estimates = {
         "nb_irr": nb,
+        "dose_response_per_15_min": dose,
         "difference_in_differences": did,
         "harm_rate_ratio": harm,
         "displacement": disp,
@@ -272,6 +297,10 @@ def trial_effect(
             "irr_p_value": r(nb["p_value"], 6),
             "irr_model": nb["model"],
             "nb_alpha": r(nb["alpha"]),
+            "irr_per_15_min_delivered": r(dose["irr"]) if dose else None,
+            "irr_per_15_min_ci": f"{dose['ci_low']:.3f} .. {dose['ci_high']:.3f}"
+            if dose
+            else "no dose variation",
             "did_irr": r(did["irr"]) if did else None,
             "did_ci": f"{did['ci_low']:.3f} .. {did['ci_high']:.3f}" if did else "no pre-period",
             "harm_ratio": r(harm["irr"]),

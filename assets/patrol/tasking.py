@@ -150,6 +150,7 @@ def daily_tasking_asset(
         draw_meta = {}
     table["hotspot_list_source"] = hl_source
     weights = harm_weights()
+    factors, rtm_model = _risk_factors(s.lake_dir, fences, table["hotspot_id"])
     briefs = []
     for hid, cell in zip(table["hotspot_id"], table["h3_cell"], strict=True):
         b = briefing(
@@ -158,6 +159,7 @@ def daily_tasking_asset(
             as_of=day,
             harm_weights=weights,
             trend_class=trend.get(cell),
+            risk_factors=factors.get(hid) if factors is not None else None,
             patrol_windows=windows[windows["hotspot_id"] == hid],
         )
         briefs.append(json.loads(json.dumps(b, default=str)))
@@ -172,6 +174,7 @@ def daily_tasking_asset(
             "source": source,
             "hotspot_list_source": hl_source,
             "hotspot_list_path": str(hl_path) if hl_path else "none",
+            "risk_terrain_model": rtm_model,
             **draw_meta,
             "hotspots_tasked": int(table["tasked"].sum()),
             "hotspots_listed": len(table),
@@ -183,6 +186,25 @@ def daily_tasking_asset(
             "path": dg.MetadataValue.path(str(out)),
         }
     )
+
+
+def _risk_factors(lake_dir, fences, ids):
+    """RTM factors at each tasked hot spot's centre (simulated-world model, else Oxford).
+
+    Returns ``({hotspot_id: [labels]}, model name)``, or ``(None, "none")`` when no
+    risk terrain model has been built (briefings then say nothing about factors).
+    """
+    from vrdp.risk_terrain.outputs import load_risk_terrain_model
+    from vrdp.tasking import risk_factors_at
+
+    for name in ("simulated_world", "oxford"):
+        path = lake_dir / "risk_terrain" / name / "model.pkl"
+        if path.exists() and len(fences):
+            model = load_risk_terrain_model(path)
+            c = fences.set_index("hotspot_id").geometry.centroid
+            c = c.loc[list(ids)]
+            return dict(zip(c.index, risk_factors_at(model, c.x, c.y), strict=True)), name
+    return None, "none"
 
 
 def tasking_history_path(lake_dir):

@@ -155,3 +155,36 @@ def test_risk_weighted_draw_is_seeded_and_follows_risk():
     a = risk_weighted_draw(hl, "2026-02-03", k=10, seed=4)
     assert a.equals(risk_weighted_draw(hl, "2026-02-03", k=10, seed=4))
     assert not a["drawn"].equals(risk_weighted_draw(hl, "2026-02-03", k=10, seed=5)["drawn"])
+
+
+def test_briefings_name_the_risk_factors_or_say_there_are_none():
+    from types import SimpleNamespace
+
+    from vrdp.tasking import briefing, risk_factors_at
+
+    v = pd.DataFrame(
+        {
+            "factor": ["licensed_premises", "bus_stop"],
+            "operationalisation": ["proximity", "proximity"],
+            "spatial_influence_m": [100.0, 50.0],
+            "threshold": [0.0, 0.0],
+        }
+    )
+    model = SimpleNamespace(
+        variables=v,
+        betas=np.log([2.5, 1.8]),
+        features={"licensed_premises": np.array([[0.0, 0.0]]), "bus_stop": np.array([[0, 40.0]])},
+    )
+    at = risk_factors_at(model, [0.0, 90.0, 1000.0], [0.0, 0.0, 0.0])
+    assert at == [
+        ["licensed_premises (proximity 100 m, RRV 2.5)", "bus_stop (proximity 50 m, RRV 1.8)"],
+        ["licensed_premises (proximity 100 m, RRV 2.5)"],
+        [],
+    ]
+    ev = pd.DataFrame({"crime_type": ["Robbery"], "occurred_at": [pd.Timestamp("2025-12-30")]})
+    with_factors = briefing("HS1", ev, as_of="2026-01-01", risk_factors=at[0])
+    none_apply = briefing("HS2", ev, as_of="2026-01-01", risk_factors=at[2])
+    no_model = briefing("HS3", ev, as_of="2026-01-01")
+    assert "risk factors: licensed_premises (proximity 100 m, RRV 2.5)" in with_factors["text"]
+    assert "no modelled risk factors" in none_apply["text"]
+    assert "risk factor" not in no_model["text"]

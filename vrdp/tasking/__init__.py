@@ -1,6 +1,6 @@
 """Daily patrol tasking, trial randomisation (an immutable audit record) and briefings."""
 
-from vrdp.tasking.briefing import briefing
+from vrdp.tasking.briefing import briefing, risk_factors_at
 from vrdp.tasking.cohort import choose_cohort, matched_pair_blocks, risk_weighted_draw
 from vrdp.tasking.randomise import (
     AllocationLockedError,
@@ -22,4 +22,5 @@ __all__ = [
     "matched_pair_blocks",
     "randomise",
     "risk_weighted_draw",
+    "risk_factors_at",
 ]
