@@ -351,3 +351,14 @@ def test_the_supervisor_table_is_in_no_officer_facing_export(patrol_run):
             assert not any(p in text for p in pseudonyms), path
             if path.suffix == ".parquet":
                 assert not [c for c in pd.read_parquet(path).columns if "officer" in c], path
+
+
+def test_the_tasking_export_has_no_null_where_a_value_is_known(patrol_run):
+    latest = patrol_run["root"] / "exports" / EXPORT_SUBDIR / "latest"
+    tasking = pd.read_parquet(latest / "tasking.parquet")
+    known = ["hotspot_id", "h3_cell", "date", "centre_latitude", "centre_longitude", "rank",
+             "harm_days", "main_crime_types", "arm", "target_minutes", "briefing",
+             "geofence_wkt", "place_name", "street_name", "ward_name"]  # fmt: skip
+    assert tasking[known].notna().all().all(), tasking[known].isna().sum()
+    assert sorted(tasking["rank"]) == list(range(1, len(tasking) + 1))
+    assert (tasking["harm_days"] >= 0).all() and tasking["main_crime_types"].str.len().gt(0).all()

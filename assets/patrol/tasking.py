@@ -164,6 +164,14 @@ def daily_tasking_asset(
         )
         briefs.append(json.loads(json.dumps(b, default=str)))
     table["briefing"] = [b["text"] for b in briefs]
+    # What an officer's app shows without opening the briefing: the year's harm, the
+    # crime types that drive it, and the rank by harm among the day's tasked spots.
+    table["harm_days"] = [round(float(b["harm"].get("365d", 0.0)), 1) for b in briefs]
+    table["main_crime_types"] = [_main_types(b) for b in briefs]
+    table["rank"] = table["harm_days"].rank(ascending=False, method="first").astype(int)
+    names = _place_names(s.lake_dir, fences, table["hotspot_id"])
+    for c in ("street_name", "ward_name", "place_name"):
+        table[c] = names[c].to_numpy()
     out = s.lake_dir / "patrol" / "daily_tasking.parquet"
     write_parquet_atomic(table, out, metadata={"vrdp.tasking_date": str(day.date())})
     (out.parent / "briefings.json").write_text(json.dumps(briefs, indent=1) + "\n")
@@ -186,6 +194,35 @@ def daily_tasking_asset(
             "path": dg.MetadataValue.path(str(out)),
         }
     )
+
+
+def _place_names(lake_dir, fences, ids):
+    """Nearest street (street gazetteer) and ward (boundaries) of each tasked spot's centre."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from assets.patrol.common import read_lake_dataset
+    from vrdp.tasking import place_names
+
+    streets = read_lake_dataset(
+        lake_dir, "places", "streets", ["street_name", "town", "easting_m", "northing_m"]
+    )
+    wpath = lake_dir / "geography" / "wards_boundaries.parquet"
+    wards = gpd.read_parquet(wpath) if wpath.exists() else None
+    if not len(fences):
+        return pd.DataFrame(columns=["street_name", "ward_name", "place_name"])
+    c = fences.set_index("hotspot_id").geometry.centroid.loc[list(ids)]
+    return place_names(c.x.to_numpy(), c.y.to_numpy(), streets, wards)
+
+
+def _main_types(brief: dict, n: int = 3) -> str:
+    """The ``n`` crime types with most events in the briefing's longest window."""
+    counts = brief.get("counts", {})
+    if not counts:
+        return "no recorded events in the last year"
+    w = max(next(iter(counts.values())), key=lambda k: int(k.rstrip("d")))
+    top = sorted(counts, key=lambda c: (-counts[c][w], c))[:n]
+    return "; ".join(top)
 
 
 def _risk_factors(lake_dir, fences, ids):
@@ -248,6 +285,12 @@ EXPORT_COLUMNS = [
     "centre_latitude",
     "centre_longitude",
     "patrol_windows",
+    "rank",
+    "place_name",
+    "street_name",
+    "ward_name",
+    "harm_days",
+    "main_crime_types",
     "arm",
     "tasked",
     "target_visit_minutes",

@@ -2,6 +2,7 @@
 
 from vrdp.tasking.briefing import briefing, risk_factors_at
 from vrdp.tasking.cohort import choose_cohort, matched_pair_blocks, risk_weighted_draw
+from vrdp.tasking.places import place_names
 from vrdp.tasking.randomise import (
     AllocationLockedError,
     allocation_digest,
@@ -20,6 +21,7 @@ __all__ = [
     "choose_cohort",
     "daily_tasking",
     "matched_pair_blocks",
+    "place_names",
     "randomise",
     "risk_weighted_draw",
     "risk_factors_at",
