@@ -133,3 +133,10 @@ def test_the_next_tasking_is_for_the_next_day(loop):
         json.loads((loop["world"] / "truth" / "twin" / DAY / "summary.json").read_text())["crimes"]
         == loop["summary"]["crimes"]
     )
+
+
+def test_the_effect_waits_for_two_observed_days(loop):
+    from assets.patrol.common import TRIAL_EFFECT_KEY
+
+    meta = _meta(loop["second"], TRIAL_EFFECT_KEY)
+    assert meta["unit_days_observed"] == 10 and "no estimate yet" in meta["note"]

@@ -158,6 +158,38 @@ def _displacement(events, units, hotspots, trial_dates, pre_days: int, ring_m: f
     }
 
 
+def _twin_truth(truth, trial, nb) -> dict:
+    """Evaluation only: the twin's planted effect on the observed patrol unit-days.
+
+    The simulated force writes, per day and cell, the expected crimes with and without
+    the dose actually delivered; the planted ITT ratio is their ratio summed over the
+    trial's patrol-arm unit-days (what the NB IRR estimates). Never an input.
+    """
+    import pandas as pd
+
+    days = sorted({str(pd.Timestamp(d).date()) for d in trial["date"]})
+    frames = []
+    for d in days:
+        f = truth / "twin" / d / "cells.parquet"
+        if f.exists():
+            frames.append(pd.read_parquet(f).assign(date=pd.Timestamp(d)))
+    if not frames or "h3_cell" not in trial:
+        return {}
+    cells = pd.concat(frames, ignore_index=True)
+    p = trial[trial["treated"] == 1][["h3_cell", "date"]].assign(
+        date=lambda x: pd.to_datetime(x["date"])
+    )
+    m = p.merge(cells, on=["h3_cell", "date"], how="inner")
+    if not len(m) or m["base_rate"].sum() <= 0:
+        return {}
+    planted = float((m["base_rate"] * m["multiplier"]).sum() / m["base_rate"].sum())
+    return {
+        "truth_twin_days": len(frames),
+        "truth_twin_planted_itt_irr": round(planted, 4),
+        "truth_twin_ci_contains_planted": bool(nb["ci_low"] < planted < nb["ci_high"]),
+    }
+
+
 @dg.asset(
     key=TRIAL_EFFECT_KEY,
     deps=[ITT_TABLE_KEY, HOTSPOT_LIST_KEY, OCCURRENCES_KEY, CAD_KEY],
@@ -198,17 +230,26 @@ def trial_effect(
         trial = trial[pd.to_datetime(trial["date"]) <= observed]
         itt = itt[(itt["period"] != "trial") | itt.index.isin(trial.index)]
     days_observed = pd.to_datetime(trial["date"]).nunique()
+    note = None
     if trial["treated"].nunique() < 2 or trial["crimes"].sum() == 0 or days_observed < 2:
+        note = "fewer than 2 observed trial days with outcomes: no estimate yet"
+    else:
+        try:
+            nb = nb_irr(trial)
+            did = difference_in_differences(itt) if (itt["period"] == "pre").any() else None
+            harm = harm_rate_ratio(itt)
+        except (np.linalg.LinAlgError, ValueError):
+            note = f"the NB model cannot be fitted on {len(trial)} observed unit-days yet"
+    if note is not None:
         write_parquet_atomic(pd.DataFrame({"estimate": [], "value_json": []}), out)
         return dg.MaterializeResult(
             metadata={
                 "trial_running": bool(len(itt)),
-                "note": "fewer than 2 observed trial days with outcomes: no estimate yet",
+                "note": note,
                 "unit_days_observed": len(trial),
                 "dagster/row_count": 0,
             }
         )
-    nb = nb_irr(trial)
     # Dose-response beside the ITT effect: IRR per 15 minutes delivered (observational:
     # the dose, unlike the arm, is not randomised), hot spot fixed effects.
     dosed = trial.assign(dose_15min=trial["dosage_minutes"].fillna(0.0) / 15.0)
@@ -216,8 +257,6 @@ def trial_effect(
         dose = nb_irr(dosed, treat_col="dose_15min") if dosed["dose_15min"].nunique() > 1 else None
     except np.linalg.LinAlgError:
         dose = None
-    did = difference_in_differences(itt) if (itt["period"] == "pre").any() else None
-    harm = harm_rate_ratio(itt)
     patrol = trial[trial["treated"] == 1]
     roi = return_on_investment(
         patrol_hours=float(patrol["dosage_minutes"].sum()) / 60.0,
@@ -274,13 +313,23 @@ def trial_effect(
     write_parquet_atomic(table, out)
     truth_meta = {}
     truth = s.world_truth_dir
-    if truth is not None and (truth / "trial_effect.parquet").exists():
+    design_file = trial_design_dir(s.lake_dir) / "trial_design.json"
+    imported = (
+        design_file.exists() and json.loads(design_file.read_text()).get("source") == "import"
+    )
+    # The static world's planted IRR is the effect of its own published schedule only.
+    if truth is not None and imported and (truth / "trial_effect.parquet").exists():
         # Evaluation only: the simulated world's planted effect, never an input.
         planted = float(pd.read_parquet(truth / "trial_effect.parquet")["true_irr"].iloc[0])
         truth_meta = {
             "truth_planted_irr": planted,
             "truth_ci_contains_planted": bool(nb["ci_low"] < planted < nb["ci_high"]),
         }
+    if truth is not None:
+        cells_of = dict(zip(units["unit_id"], units["h3_cell"], strict=True))
+        truth_meta.update(
+            _twin_truth(truth, trial.assign(h3_cell=trial["unit_id"].map(cells_of)), nb)
+        )
     wdd_r = disp.get("wdd") or {}
     wdq_r = disp.get("wdq") or {}
 
