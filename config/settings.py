@@ -56,6 +56,20 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         str(REPO_ROOT / "governance"),
         "the versioned lawful-basis and retention registers (YAML) the platform enforces",
     ),
+    "VRDP_TRIAL_SOURCE": (
+        "platform",
+        "who allocates patrol/control: platform (randomised here) or import (a delivered schedule)",
+    ),
+    "VRDP_TRIAL_START": ("", "first day of the platform's trial (YYYY-MM-DD); empty: no trial"),
+    "VRDP_TRIAL_DAYS": ("28", "length of the platform's trial in days"),
+    "VRDP_TRIAL_UNITS": ("24", "how many hot spots the platform's trial cohort takes"),
+    "VRDP_TRIAL_DESIGN": ("simple_daily", "randomisation: simple_daily, block or crossover"),
+    "VRDP_TRIAL_SEED": ("15", "seed of the trial randomisation and of the daily risk draw"),
+    "VRDP_TWIN_DAYS": (
+        "3",
+        "days make run steps the simulated force after the world ends (0: none), each "
+        "answering the platform's own published tasking",
+    ),
 }
 
 
@@ -78,6 +92,13 @@ class Settings:
     h3_resolution: int
     hotspot_window_months: int
     hotspot_top_n: int
+    trial_source: str = "platform"
+    trial_start: str = ""
+    trial_days: int = 28
+    trial_units: int = 24
+    trial_design: str = "simple_daily"
+    trial_seed: int = 15
+    twin_days: int = 3
 
     @property
     def police_uk_force(self) -> str:
@@ -198,6 +219,17 @@ def settings() -> Settings:
         return _choice("VRDP_WORLD_SCALE", ("small", "medium", "large", "none"))
 
     forces = _list("VRDP_POLICE_UK_FORCE")
+    def _date(name: str) -> str:
+        value = _env(name)
+        if value:
+            import datetime as _dt
+
+            try:
+                _dt.date.fromisoformat(value)
+            except ValueError as exc:
+                raise ValueError(f"{name}={value!r} is not a date (YYYY-MM-DD)") from exc
+        return value
+
     return Settings(
         data_root=Path(_env("VRDP_DATA_ROOT")).resolve(),
         public_data=Path(_env("VRDP_PUBLIC_DATA")).resolve(),
@@ -208,4 +240,11 @@ def settings() -> Settings:
         h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
         hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),
         hotspot_top_n=_int("VRDP_HOTSPOT_TOP_N", 1, 100_000),
+        trial_source=_choice("VRDP_TRIAL_SOURCE", ("platform", "import")),
+        trial_start=_date("VRDP_TRIAL_START"),
+        trial_days=_int("VRDP_TRIAL_DAYS", 1, 3660),
+        trial_units=_int("VRDP_TRIAL_UNITS", 2, 10_000),
+        trial_design=_choice("VRDP_TRIAL_DESIGN", ("simple_daily", "block", "crossover")),
+        trial_seed=_int("VRDP_TRIAL_SEED", 0, 2**31 - 1),
+        twin_days=_int("VRDP_TWIN_DAYS", 0, 366),
     )

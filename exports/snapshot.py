@@ -45,6 +45,7 @@ __all__ = [
     "NoExportError",
     "SnapshotReader",
     "allocation",
+    "serving_day",
 ]
 
 HOTSPOT_CELLS_FILE = "top_harm_cells.parquet"
@@ -395,3 +396,18 @@ def allocation(snap: Snapshot, team: str | None, today: str) -> list:
             continue
         out.append(h)
     return sorted(out, key=lambda h: (h.rank if h.rank is not None else 10**9, h.id))
+
+
+def serving_day(snap: Snapshot, today: str) -> tuple[str, bool]:
+    """The tasking day the officer endpoints serve for ``today``, and whether it is stale.
+
+    Today's tasking when the export holds it; otherwise the latest tasking day of
+    the export (stale when it is older than today). An export without dates (the
+    fallback) serves ``today``, not stale.
+    """
+    days = sorted({str(h.date)[:10] for h in snap.hotspots if h.date is not None})
+    if not days or today in days:
+        return today, False
+    past = [d for d in days if d <= today]
+    day = past[-1] if past else days[0]
+    return day, day < today

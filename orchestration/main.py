@@ -622,6 +622,7 @@ def stage_land(ctx: RunContext) -> str:
     landed = land_demo_data(s)
     note = f"{len(landed)} data.police.uk files of {s.police_uk_force}"
     world = simulated_world(s, log=ctx.log)
+    ctx.outcome["world"] = world
     if world is not None:
         note += f"; world {world.name}: {land_world(s, world)} agency files newly landed"
     return note
@@ -717,17 +718,36 @@ def main() -> None:
         import dagster as dg
 
         from orchestration.summary import summary
+        from orchestration.twin_days import apply_twin_environment, make_runner, step_twin_days
 
         ctx = RunContext(None, s, log=console.line)
         console.start("land the demo data")
         console.done(stage_land(ctx))
         landed_in = console.timings.pop("land the demo data")
+        world = ctx.outcome["world"]
+        # The twin days run the platform's own trial; without them the static world's
+        # crimes follow its published schedule, which the demo then imports explicitly.
+        s = apply_twin_environment(s, world, log=console.line)
+        if not os.environ.get("VRDP_TRIAL_SOURCE"):
+            os.environ["VRDP_TRIAL_SOURCE"] = "import"
+            console.line("VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule")
+            s = settings()
         with dg.DagsterInstance.get() as instance:
             from orchestration.stale_runs import mark_stale_runs_failed
 
             for run_id in mark_stale_runs_failed(instance):  # e.g. a make run killed mid-flight
                 console.line(f"run {run_id}: its process is gone; marked failed")
-            outcome = run_all(instance, s, workers=min(2, os.cpu_count() or 1), console=console)
+            workers = min(2, os.cpu_count() or 1)
+            outcome = run_all(instance, s, workers=workers, console=console)
+            if world is not None and s.twin_days > 0:
+                name = f"step {s.twin_days} twin day(s)"
+                console.start(name)
+                twin = RunContext(instance, s, log=console.line, workers=workers)
+                outcome["twin_days"] = step_twin_days(
+                    s, world, make_runner(instance), lambda: stage_sources(twin), log=console.line
+                )
+                console.done(f"{len(outcome['twin_days'])} day(s) tasked, answered and measured")
+                outcome["timings"][name] = console.timings.pop(name)
         timings = {"land the demo data": landed_in, **outcome["timings"]}
         console.start("summary")
         text = summary(s, outcome)

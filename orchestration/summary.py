@@ -88,6 +88,7 @@ def analysis_lines(s: Settings, outcome: dict) -> list[str]:
                 f"patrol trial (simulated): incident rate ratio {e['irr']:.2f} "
                 f"(95% CI {e['ci_low']:.2f}-{e['ci_high']:.2f}, NB with hot spot fixed effects)"
             )
+    lines += _patrol_lines(s, outcome)
     tasking = s.exports_dir / "patrol_tasking" / "latest"
     if (tasking / "manifest.json").exists():
         lines.append(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
@@ -145,3 +146,38 @@ def lake_rows(folder: Path) -> int:
     import pyarrow.parquet as pq
 
     return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.glob("*/part-0.parquet"))
+
+
+def _patrol_lines(s, outcome: dict) -> list[str]:
+    """Who allocated the trial (seed, digest, balance) and the twin days stepped."""
+    import json
+
+    import pandas as pd
+
+    lines = []
+    folder = s.lake_dir / "patrol" / "trial_design"
+    design = folder / "trial_design.json"
+    alloc = folder / "trial_allocation.parquet"
+    if design.exists() and alloc.exists() and len(a := pd.read_parquet(alloc)):
+        d = json.loads(design.read_text())
+        digests = (folder / "allocation_digests.jsonl").read_text().splitlines()
+        digest = json.loads(digests[-1])["digest"][:12] if digests else "?"
+        lines.append(
+            f"patrol trial allocation: {d.get('source')} ({a['design'].iloc[0]}, seed "
+            f"{int(a['seed'].iloc[0])}), {a['unit_id'].nunique()} hot spots x "
+            f"{a['date'].nunique()} days, digest {digest}"
+        )
+        if d.get("rule"):
+            lines.append(f"  cohort rule: {d['rule']}")
+    comp = s.lake_dir / "patrol" / "tasked_dosage.parquet"
+    if comp.exists() and len(c := pd.read_parquet(comp)):
+        by_arm = c.groupby("arm")["dosage_minutes"].mean().round(1).to_dict()
+        lines.append(
+            f"patrol dosage: {len(c):,} tasked spot-days measured, mean minutes by arm {by_arm}"
+        )
+    for day in outcome.get("twin_days", []):
+        lines.append(
+            f"  twin day {day['day']}: {day['tasked_patrol']} spots tasked, {day['pings']:,} "
+            f"pings, {day['true_minutes']:.0f} true patrol minutes, {day['crimes']} crimes"
+        )
+    return lines

@@ -101,8 +101,11 @@ def build_patrol(seed: int, cfg: WorldConfig, cw: CrimeWorld, pois: pd.DataFrame
     return PatrolData(pings, activity, vis, officers)
 
 
-def _shift(rng, day, off, mine, units, stations, st_tree):
-    """Simulate one officer's shift; return (pings, activity records, visits)."""
+def _shift(rng, day, off, mine, units, stations, st_tree, late_s: float = 0.0):
+    """Simulate one officer's shift; return (pings, activity records, visits).
+
+    ``late_s`` delays the shift start (the twin's late starts; 0 for the static world).
+    """
     ux = units.loc[mine, "centre_easting"].to_numpy()
     uy = units.loc[mine, "centre_northing"].to_numpy()
     _, b = st_tree.query([ux.mean(), uy.mean()])
@@ -111,7 +114,7 @@ def _shift(rng, day, off, mine, units, stations, st_tree):
     mode = off["usual_mode"] if spread < 1500 else "vehicle"
     speed = SPEED[mode]
     start = day.astype("datetime64[s]") + np.timedelta64(
-        int(rng.choice(SHIFT_STARTS_H)) * 3600, "s"
+        int(rng.choice(SHIFT_STARTS_H)) * 3600 + int(late_s), "s"
     )
     end_s = SHIFT_HOURS * 3600.0
     # Route: base -> each unit twice (two rounds) -> base.

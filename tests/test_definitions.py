@@ -90,6 +90,8 @@ EXPECTED_KEYS = {
     "patrol/trial_allocation",
     "patrol/visits",
     "patrol/daily_dosage",
+    "patrol/compliance",
+    "patrol/supervisor_dosage",
     "patrol/itt_table",
     "patrol/trial_effect",
     "patrol/daily_tasking",
@@ -134,7 +136,6 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/police_uk_crime_types",
         "reference/home_office_offence_codes",
         "reference/ons_wards_2025",
-        "patrol/trial_units",
         "exports/transparency_page",  # reads the versioned registers under governance/
         "governance/retention_purge",  # runs on its own schedule over the whole data root
     }

@@ -7,6 +7,7 @@ __all__ = ["patrol_assets", "patrol_asset_checks"]
 
 def patrol_assets() -> list:
     """Every patrol asset and its checks (non-partitioned; built without I/O)."""
+    from assets.patrol.compliance import patrol_compliance, supervisor_dosage
     from assets.patrol.design import trial_allocation, trial_units
     from assets.patrol.dosage import patrol_daily_dosage, patrol_visits
     from assets.patrol.evaluation import itt_table_asset, trial_effect
@@ -17,6 +18,8 @@ def patrol_assets() -> list:
         trial_allocation,
         patrol_visits,
         patrol_daily_dosage,
+        patrol_compliance,
+        supervisor_dosage,
         itt_table_asset,
         trial_effect,
         daily_tasking_asset,

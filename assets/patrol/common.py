@@ -17,6 +17,8 @@ __all__ = [
     "TRIAL_EFFECT_KEY",
     "DAILY_TASKING_KEY",
     "TASKING_EXPORT_KEY",
+    "COMPLIANCE_KEY",
+    "SUPERVISOR_KEY",
     "GPS_KEY",
     "ACTIVITY_KEY",
     "OCCURRENCES_KEY",
@@ -29,6 +31,7 @@ __all__ = [
     "pseudonym_secret",
     "trial_events",
     "harm_weights",
+    "read_hotspot_list",
 ]
 
 GROUP = "patrol"
@@ -41,6 +44,8 @@ ITT_TABLE_KEY = dg.AssetKey(["patrol", "itt_table"])
 TRIAL_EFFECT_KEY = dg.AssetKey(["patrol", "trial_effect"])
 DAILY_TASKING_KEY = dg.AssetKey(["patrol", "daily_tasking"])
 TASKING_EXPORT_KEY = dg.AssetKey(["exports", "patrol_tasking_export"])
+COMPLIANCE_KEY = dg.AssetKey(["patrol", "compliance"])
+SUPERVISOR_KEY = dg.AssetKey(["patrol", "supervisor_dosage"])
 
 GPS_KEY = dg.AssetKey(["patrol", "gps"])
 ACTIVITY_KEY = dg.AssetKey(["patrol", "activity"])
@@ -182,3 +187,22 @@ def trial_events(lake_dir: Path):
     ev = pd.concat(frames, ignore_index=True)
     ok = ev["occurred_at"].notna() & ev["latitude"].notna() & ev["easting"].notna()
     return ev.loc[ok, cols].reset_index(drop=True)
+
+
+def read_hotspot_list(lake_dir):
+    """The hot spot list the tasking uses, which family it came from, and its path.
+
+    The force-data list (``force_hotspots/hotspot_list``: the force's own crimes,
+    calls and A&E assaults with real times, the same events as the trial and its
+    patrol windows) when it has been built; otherwise the data.police.uk list
+    (``hotspots/hotspot_list``); an empty list (source ``"none"``) when neither exists.
+    """
+    import pandas as pd
+
+    from assets.hotspots.analysis import FORCE_PREFIX
+
+    for family in (FORCE_PREFIX, "hotspots"):
+        path = lake_dir / family / "hotspot_list.parquet"
+        if path.exists():
+            return pd.read_parquet(path), family, path
+    return pd.DataFrame(columns=["h3_cell"]), "none", None

@@ -7,6 +7,7 @@ assets sit with the other non-partitioned downstream assets in one run.
 
 import dagster as dg
 
+from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY
 from assets.patrol.common import (
     ACTIVITY_KEY,
     DAILY_DOSAGE_KEY,
@@ -40,26 +41,49 @@ class VisitsConfig(dg.Config):
 
 
 def geofence_units(lake_dir):
-    """Units to geofence: the trial units, else the selected hot spot list cells."""
+    """Units to geofence: trial units, every hot spot ever tasked (controls too) and the list.
+
+    The union of the trial cohort (its unit ids), the tasking history (every hot
+    spot of every tasked day, patrol and control) and the selected hot spot list
+    (the force list when built), so every tasked spot gets a dosage figure. A cell
+    in the trial keeps its trial unit id; any other is named by its H3 cell.
+    """
     import pandas as pd
 
+    from assets.patrol.common import read_hotspot_list
     from assets.patrol.design import trial_design_dir
 
+    frames, sources = [], []
     path = trial_design_dir(lake_dir) / "trial_units.parquet"
     units = pd.read_parquet(path) if path.exists() else pd.DataFrame()
     if len(units):
-        return units[["unit_id", "h3_cell"]], "trial_units"
-    hl_path = lake_dir / "hotspots" / "hotspot_list.parquet"
-    if not hl_path.exists():
-        return pd.DataFrame(columns=["unit_id", "h3_cell"]), "none"
-    hl = pd.read_parquet(hl_path)
+        frames.append(units[["unit_id", "h3_cell"]])
+        sources.append("trial_units")
+    hist = lake_dir / "patrol" / "tasking_history.parquet"
+    if hist.exists() and len(h := pd.read_parquet(hist, columns=["h3_cell"])):
+        frames.append(pd.DataFrame({"unit_id": h["h3_cell"], "h3_cell": h["h3_cell"]}))
+        sources.append("tasking_history")
+    hl, family, _ = read_hotspot_list(lake_dir)
     hl = hl[hl["selected"]] if "selected" in hl else hl
-    return pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]}), "hotspot_list"
+    if len(hl):
+        frames.append(pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]}))
+        sources.append(f"{family}/hotspot_list")
+    if not frames:
+        return pd.DataFrame(columns=["unit_id", "h3_cell"]), "none"
+    out = pd.concat(frames, ignore_index=True).dropna().drop_duplicates("h3_cell", keep="first")
+    return out.reset_index(drop=True), " + ".join(sources)
 
 
 @dg.asset(
     key=VISITS_KEY,
-    deps=[GPS_KEY, ACTIVITY_KEY, TRIAL_UNITS_KEY, POIS_KEY, HOTSPOT_LIST_KEY],
+    deps=[
+        GPS_KEY,
+        ACTIVITY_KEY,
+        TRIAL_UNITS_KEY,
+        POIS_KEY,
+        HOTSPOT_LIST_KEY,
+        FORCE_HOTSPOT_LIST_KEY,
+    ],
     group_name=GROUP,
     kinds={"python", "parquet"},
     code_version="1",

@@ -158,6 +158,38 @@ def _displacement(events, units, hotspots, trial_dates, pre_days: int, ring_m: f
     }
 
 
+def _twin_truth(truth, trial, nb) -> dict:
+    """Evaluation only: the twin's planted effect on the observed patrol unit-days.
+
+    The simulated force writes, per day and cell, the expected crimes with and without
+    the dose actually delivered; the planted ITT ratio is their ratio summed over the
+    trial's patrol-arm unit-days (what the NB IRR estimates). Never an input.
+    """
+    import pandas as pd
+
+    days = sorted({str(pd.Timestamp(d).date()) for d in trial["date"]})
+    frames = []
+    for d in days:
+        f = truth / "twin" / d / "cells.parquet"
+        if f.exists():
+            frames.append(pd.read_parquet(f).assign(date=pd.Timestamp(d)))
+    if not frames or "h3_cell" not in trial:
+        return {}
+    cells = pd.concat(frames, ignore_index=True)
+    p = trial[trial["treated"] == 1][["h3_cell", "date"]].assign(
+        date=lambda x: pd.to_datetime(x["date"])
+    )
+    m = p.merge(cells, on=["h3_cell", "date"], how="inner")
+    if not len(m) or m["base_rate"].sum() <= 0:
+        return {}
+    planted = float((m["base_rate"] * m["multiplier"]).sum() / m["base_rate"].sum())
+    return {
+        "truth_twin_days": len(frames),
+        "truth_twin_planted_itt_irr": round(planted, 4),
+        "truth_twin_ci_contains_planted": bool(nb["ci_low"] < planted < nb["ci_high"]),
+    }
+
+
 @dg.asset(
     key=TRIAL_EFFECT_KEY,
     deps=[ITT_TABLE_KEY, HOTSPOT_LIST_KEY, OCCURRENCES_KEY, CAD_KEY],
@@ -171,6 +203,7 @@ def trial_effect(
     """Patrol effect: NB IRR with unit fixed effects, DiD, harm ratio, WDQ/WDD, power and ROI."""
     import json
 
+    import numpy as np
     import pandas as pd
 
     from assets.patrol.common import trial_events
@@ -188,12 +221,42 @@ def trial_effect(
     itt = pd.read_parquet(s.lake_dir / "patrol" / "itt_table.parquet")
     out = s.lake_dir / "patrol" / "trial_effect.parquet"
     trial = itt[itt["period"] == "trial"]
-    if trial["treated"].nunique() < 2:
+    # Only trial days whose patrol data has arrived are outcomes yet (a platform trial
+    # is allocated ahead: its future days have no GPS and no crimes so far).
+    dosage_path = s.lake_dir / "patrol" / "daily_dosage.parquet"
+    dosage_days = pd.read_parquet(dosage_path, columns=["date"]) if dosage_path.exists() else None
+    if dosage_days is not None and len(dosage_days) and len(trial):
+        observed = pd.to_datetime(dosage_days["date"]).max()
+        trial = trial[pd.to_datetime(trial["date"]) <= observed]
+        itt = itt[(itt["period"] != "trial") | itt.index.isin(trial.index)]
+    days_observed = pd.to_datetime(trial["date"]).nunique()
+    note = None
+    if trial["treated"].nunique() < 2 or trial["crimes"].sum() == 0 or days_observed < 2:
+        note = "fewer than 2 observed trial days with outcomes: no estimate yet"
+    else:
+        try:
+            nb = nb_irr(trial)
+            did = difference_in_differences(itt) if (itt["period"] == "pre").any() else None
+            harm = harm_rate_ratio(itt)
+        except (np.linalg.LinAlgError, ValueError):
+            note = f"the NB model cannot be fitted on {len(trial)} observed unit-days yet"
+    if note is not None:
         write_parquet_atomic(pd.DataFrame({"estimate": [], "value_json": []}), out)
-        return dg.MaterializeResult(metadata={"trial_running": False, "dagster/row_count": 0})
-    nb = nb_irr(trial)
-    did = difference_in_differences(itt) if (itt["period"] == "pre").any() else None
-    harm = harm_rate_ratio(itt)
+        return dg.MaterializeResult(
+            metadata={
+                "trial_running": bool(len(itt)),
+                "note": note,
+                "unit_days_observed": len(trial),
+                "dagster/row_count": 0,
+            }
+        )
+    # Dose-response beside the ITT effect: IRR per 15 minutes delivered (observational:
+    # the dose, unlike the arm, is not randomised), hot spot fixed effects.
+    dosed = trial.assign(dose_15min=trial["dosage_minutes"].fillna(0.0) / 15.0)
+    try:
+        dose = nb_irr(dosed, treat_col="dose_15min") if dosed["dose_15min"].nunique() > 1 else None
+    except np.linalg.LinAlgError:
+        dose = None
     patrol = trial[trial["treated"] == 1]
     roi = return_on_investment(
         patrol_hours=float(patrol["dosage_minutes"].sum()) / 60.0,
@@ -225,6 +288,7 @@ def trial_effect(
     )
     estimates = {
         "nb_irr": nb,
+        "dose_response_per_15_min": dose,
         "difference_in_differences": did,
         "harm_rate_ratio": harm,
         "displacement": disp,
@@ -249,13 +313,23 @@ def trial_effect(
     write_parquet_atomic(table, out)
     truth_meta = {}
     truth = s.world_truth_dir
-    if truth is not None and (truth / "trial_effect.parquet").exists():
+    design_file = trial_design_dir(s.lake_dir) / "trial_design.json"
+    imported = (
+        design_file.exists() and json.loads(design_file.read_text()).get("source") == "import"
+    )
+    # The static world's planted IRR is the effect of its own published schedule only.
+    if truth is not None and imported and (truth / "trial_effect.parquet").exists():
         # Evaluation only: the simulated world's planted effect, never an input.
         planted = float(pd.read_parquet(truth / "trial_effect.parquet")["true_irr"].iloc[0])
         truth_meta = {
             "truth_planted_irr": planted,
             "truth_ci_contains_planted": bool(nb["ci_low"] < planted < nb["ci_high"]),
         }
+    if truth is not None:
+        cells_of = dict(zip(units["unit_id"], units["h3_cell"], strict=True))
+        truth_meta.update(
+            _twin_truth(truth, trial.assign(h3_cell=trial["unit_id"].map(cells_of)), nb)
+        )
     wdd_r = disp.get("wdd") or {}
     wdq_r = disp.get("wdq") or {}
 
@@ -272,6 +346,10 @@ def trial_effect(
             "irr_p_value": r(nb["p_value"], 6),
             "irr_model": nb["model"],
             "nb_alpha": r(nb["alpha"]),
+            "irr_per_15_min_delivered": r(dose["irr"]) if dose else None,
+            "irr_per_15_min_ci": f"{dose['ci_low']:.3f} .. {dose['ci_high']:.3f}"
+            if dose
+            else "no dose variation",
             "did_irr": r(did["irr"]) if did else None,
             "did_ci": f"{did['ci_low']:.3f} .. {did['ci_high']:.3f}" if did else "no pre-period",
             "harm_ratio": r(harm["irr"]),

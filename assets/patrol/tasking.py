@@ -4,7 +4,7 @@ from typing import Optional
 
 import dagster as dg
 
-from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY, FORCE_PREFIX
+from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY
 from assets.patrol.common import (
     DAILY_DOSAGE_KEY,
     DAILY_TASKING_KEY,
@@ -13,6 +13,7 @@ from assets.patrol.common import (
     TASKING_EXPORT_KEY,
     TRIAL_ALLOCATION_KEY,
     TRIAL_UNITS_KEY,
+    read_hotspot_list,
 )
 from config.resources import PlatformConfig
 
@@ -34,23 +35,8 @@ class TaskingConfig(dg.Config):
     visit_minutes: float = 15.0
     visits_per_shift: int = 2
     patrol_cap_visits: Optional[int] = None  # noqa: UP045
-
-
-def read_hotspot_list(lake_dir):
-    """The hot spot list the tasking uses, which family it came from, and its path.
-
-    The force-data list (``force_hotspots/hotspot_list``: the force's own crimes,
-    calls and A&E assaults with real times, the same events as the trial and its
-    patrol windows) when it has been built; otherwise the data.police.uk list
-    (``hotspots/hotspot_list``); an empty list (source ``"none"``) when neither exists.
-    """
-    import pandas as pd
-
-    for family in (FORCE_PREFIX, "hotspots"):
-        path = lake_dir / family / "hotspot_list.parquet"
-        if path.exists():
-            return pd.read_parquet(path), family, path
-    return pd.DataFrame(columns=["h3_cell"]), "none", None
+    #: outside a trial: how many listed hot spots the day's risk-weighted draw tasks
+    draw_hotspots: int = 20
 
 
 def _default_date(lake_dir):
@@ -90,7 +76,7 @@ def daily_tasking_asset(
     from vrdp.geo import h3_cells
     from vrdp.hotspots.temporal import patrol_windows
     from vrdp.lake import write_parquet_atomic
-    from vrdp.tasking import briefing, daily_tasking
+    from vrdp.tasking import briefing, daily_tasking, risk_weighted_draw
 
     s = platform.resolve()
     if config.date:
@@ -108,8 +94,11 @@ def daily_tasking_asset(
         units = today[["unit_id", "h3_cell"]].drop_duplicates("unit_id")
         source, allocation = "trial_allocation", today
     else:
-        units = pd.DataFrame({"unit_id": hl["h3_cell"], "h3_cell": hl["h3_cell"]})
-        source, allocation = "hotspot_list", None
+        # Outside a trial: a seeded draw weighted by forecast risk spreads dosage over the list.
+        draw = risk_weighted_draw(hl, day, k=config.draw_hotspots, seed=s.trial_seed)
+        drawn = draw[draw["drawn"]]
+        units = pd.DataFrame({"unit_id": drawn["h3_cell"], "h3_cell": drawn["h3_cell"]})
+        source, allocation = "risk_weighted_draw", None
     units = units.reset_index(drop=True)
     fences = geofences_from_h3(units)
     events = trial_events(s.lake_dir)
@@ -134,6 +123,7 @@ def daily_tasking_asset(
         visits_per_shift=config.visits_per_shift,
         patrol_cap_visits=config.patrol_cap_visits,
     )
+    record_tasking_history(s.lake_dir, table, units)
     table = table[table["arm"] == "patrol"].reset_index(drop=True)
     centres = fences.geometry.centroid.to_crs("EPSG:4326") if len(fences) else None
     if centres is not None:
@@ -147,8 +137,20 @@ def daily_tasking_asset(
         dict(zip(units["unit_id"], units["h3_cell"], strict=True))
     )
     table["tasking_source"] = source
+    if source == "risk_weighted_draw":
+        w = dict(zip(draw["h3_cell"], draw["draw_weight"], strict=True))
+        table["draw_weight"] = table["h3_cell"].map(w).round(6)
+        table["draw_seed"] = s.trial_seed
+        draw_meta = {
+            "draw_seed": s.trial_seed,
+            "draw_hotspots": len(drawn),
+            "draw_from": len(draw),
+        }
+    else:
+        draw_meta = {}
     table["hotspot_list_source"] = hl_source
     weights = harm_weights()
+    factors, rtm_model = _risk_factors(s.lake_dir, fences, table["hotspot_id"])
     briefs = []
     for hid, cell in zip(table["hotspot_id"], table["h3_cell"], strict=True):
         b = briefing(
@@ -157,10 +159,19 @@ def daily_tasking_asset(
             as_of=day,
             harm_weights=weights,
             trend_class=trend.get(cell),
+            risk_factors=factors.get(hid) if factors is not None else None,
             patrol_windows=windows[windows["hotspot_id"] == hid],
         )
         briefs.append(json.loads(json.dumps(b, default=str)))
     table["briefing"] = [b["text"] for b in briefs]
+    # What an officer's app shows without opening the briefing: the year's harm, the
+    # crime types that drive it, and the rank by harm among the day's tasked spots.
+    table["harm_days"] = [round(float(b["harm"].get("365d", 0.0)), 1) for b in briefs]
+    table["main_crime_types"] = [_main_types(b) for b in briefs]
+    table["rank"] = table["harm_days"].rank(ascending=False, method="first").astype(int)
+    names = _place_names(s.lake_dir, fences, table["hotspot_id"])
+    for c in ("street_name", "ward_name", "place_name"):
+        table[c] = names[c].to_numpy()
     out = s.lake_dir / "patrol" / "daily_tasking.parquet"
     write_parquet_atomic(table, out, metadata={"vrdp.tasking_date": str(day.date())})
     (out.parent / "briefings.json").write_text(json.dumps(briefs, indent=1) + "\n")
@@ -171,6 +182,8 @@ def daily_tasking_asset(
             "source": source,
             "hotspot_list_source": hl_source,
             "hotspot_list_path": str(hl_path) if hl_path else "none",
+            "risk_terrain_model": rtm_model,
+            **draw_meta,
             "hotspots_tasked": int(table["tasked"].sum()),
             "hotspots_listed": len(table),
             "target_minutes_per_hotspot": float(table["target_minutes"].max())
@@ -183,6 +196,86 @@ def daily_tasking_asset(
     )
 
 
+def _place_names(lake_dir, fences, ids):
+    """Nearest street (street gazetteer) and ward (boundaries) of each tasked spot's centre."""
+    import geopandas as gpd
+    import pandas as pd
+
+    from assets.patrol.common import read_lake_dataset
+    from vrdp.tasking import place_names
+
+    streets = read_lake_dataset(
+        lake_dir, "places", "streets", ["street_name", "town", "easting_m", "northing_m"]
+    )
+    wpath = lake_dir / "geography" / "wards_boundaries.parquet"
+    wards = gpd.read_parquet(wpath) if wpath.exists() else None
+    if not len(fences):
+        return pd.DataFrame(columns=["street_name", "ward_name", "place_name"])
+    c = fences.set_index("hotspot_id").geometry.centroid.loc[list(ids)]
+    return place_names(c.x.to_numpy(), c.y.to_numpy(), streets, wards)
+
+
+def _main_types(brief: dict, n: int = 3) -> str:
+    """The ``n`` crime types with most events in the briefing's longest window."""
+    counts = brief.get("counts", {})
+    if not counts:
+        return "no recorded events in the last year"
+    w = max(next(iter(counts.values())), key=lambda k: int(k.rstrip("d")))
+    top = sorted(counts, key=lambda c: (-counts[c][w], c))[:n]
+    return "; ".join(top)
+
+
+def _risk_factors(lake_dir, fences, ids):
+    """RTM factors at each tasked hot spot's centre (simulated-world model, else Oxford).
+
+    Returns ``({hotspot_id: [labels]}, model name)``, or ``(None, "none")`` when no
+    risk terrain model has been built (briefings then say nothing about factors).
+    """
+    from vrdp.risk_terrain.outputs import load_risk_terrain_model
+    from vrdp.tasking import risk_factors_at
+
+    for name in ("simulated_world", "oxford"):
+        path = lake_dir / "risk_terrain" / name / "model.pkl"
+        if path.exists() and len(fences):
+            model = load_risk_terrain_model(path)
+            c = fences.set_index("hotspot_id").geometry.centroid
+            c = c.loc[list(ids)]
+            return dict(zip(c.index, risk_factors_at(model, c.x, c.y), strict=True)), name
+    return None, "none"
+
+
+def tasking_history_path(lake_dir):
+    """``<lake>/patrol/tasking_history.parquet``: every tasked day's hot spots, controls too."""
+    return lake_dir / "patrol" / "tasking_history.parquet"
+
+
+def record_tasking_history(lake_dir, table, units) -> None:
+    """Replace the day's rows of the tasking history (patrol and control hot spot-days).
+
+    Dosage is measured on every geofence of every tasked day (the visits asset reads
+    this history), so no tasked spot goes without a dosage figure.
+    """
+    import pandas as pd
+
+    from vrdp.lake import write_parquet_atomic
+
+    cols = ["date", "hotspot_id", "h3_cell", "arm", "tasked", "target_visits", "target_minutes"]
+    day = table.assign(
+        h3_cell=table["hotspot_id"].map(dict(zip(units["unit_id"], units["h3_cell"], strict=True)))
+    )[cols]
+    path = tasking_history_path(lake_dir)
+    if path.exists():
+        old = pd.read_parquet(path)
+        old = (
+            old[pd.to_datetime(old["date"]) != pd.to_datetime(day["date"]).iloc[0]]
+            if len(day)
+            else old
+        )
+        day = pd.concat([old, day], ignore_index=True)
+    day = day.sort_values(["date", "hotspot_id"]).reset_index(drop=True)
+    write_parquet_atomic(day, path)
+
+
 EXPORT_COLUMNS = [
     "hotspot_id",
     "h3_cell",
@@ -192,6 +285,12 @@ EXPORT_COLUMNS = [
     "centre_latitude",
     "centre_longitude",
     "patrol_windows",
+    "rank",
+    "place_name",
+    "street_name",
+    "ward_name",
+    "harm_days",
+    "main_crime_types",
     "arm",
     "tasked",
     "target_visit_minutes",
@@ -200,6 +299,8 @@ EXPORT_COLUMNS = [
     "patrol_cap_visits",
     "visits_so_far",
     "tasking_source",
+    "draw_weight",
+    "draw_seed",
     "briefing",
     "geofence_wkt",
 ]

@@ -16,7 +16,7 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from exports import geo
 from exports.persons import (
@@ -25,7 +25,7 @@ from exports.persons import (
     PERSON_PLACES_FILE,
     PERSONS_FILE,
 )
-from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
+from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation, serving_day
 from serving.api.audit import append_audit, audit_person_failure
 from serving.api.auth import Principal, authenticate, require
 from serving.api.docs import install_docs
@@ -33,6 +33,7 @@ from serving.api.landing import IdempotencyConflict, digest_of, land_activity, l
 from serving.api.limits import QueryLimit
 from serving.api.openapi import install_openapi
 from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
+from serving.api.plausibility import activity_types, off_clock, outside_area
 from serving.api.problems import Problem, install_problem_handlers, problem_response
 from serving.api.settings import ApiSettings, api_settings
 
@@ -75,15 +76,28 @@ class Activity(Strict):
     """Something done during a visit."""
 
     ts: IsoTime
-    event: Literal["stop_search", "incident_attend"]
+    event: str = Field(max_length=40, description="an activity type of the code list")
     lat: Lat | None = None
     lon: Lon | None = None
+
+    @field_validator("event")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        codes = activity_types()
+        if v not in codes:
+            raise ValueError(f"unknown activity type {v!r}; the code list: {', '.join(codes)}")
+        return v
 
 
 class PatrolVisit(Strict):
     """A hot spot visit: start and end, mode, activities."""
 
-    officer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    officer_id: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="optional: the officer is the token's user; another id is refused (403)",
+    )
     device_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     hotspot_id: str = Field(min_length=1, max_length=64)
     unit_id: str | None = Field(default=None, max_length=40)
@@ -118,7 +132,12 @@ class GpsPing(Strict):
 class GpsBatch(Strict):
     """A batch of pings from one device."""
 
-    officer_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
+    officer_id: str | None = Field(
+        default=None,
+        max_length=40,
+        pattern=r"^[A-Za-z0-9._-]+$",
+        description="optional: the officer is the token's user; another id is refused (403)",
+    )
     device_id: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9._-]+$")
     mode: Literal["foot", "vehicle"]
     pings: list[GpsPing] = Field(min_length=1)
@@ -156,6 +175,10 @@ class NearbyOut(BaseModel):
 
     items: list[NearbyHotspotOut]
     count: int
+    served_date: str
+    today: str
+    stale: bool
+    stale_note: str | None = None
     export_version: str
     tasking_source: str
     note: str | None = None
@@ -257,6 +280,7 @@ class NearbyFastPath:
 
     def __init__(self, app, *, settings: ApiSettings, reader: SnapshotReader) -> None:
         self.app = app
+        self.settings = settings
         self.max_radius = float(settings.max_radius_m)
         self.reader = reader
         self.tokens = {
@@ -316,8 +340,9 @@ class NearbyFastPath:
             return None
         if snap is None:
             return None
-        items = snap.nearby(la, lo, r, n)
-        return _dumps({"items": items, "count": len(items), **snap.meta})
+        day, served = _served(snap, self.settings)
+        items = [i for i in snap.nearby(la, lo, r, n) if _on_day(i, day)]
+        return _dumps({"items": items, "count": len(items), **served, **snap.meta})
 
 
 class JSON(Response):
@@ -357,6 +382,23 @@ def _team_for(p: Principal, team: str | None) -> str | None:
 
 def _meta(snap: Snapshot) -> dict:
     return snap.meta
+
+
+def _served(snap: Snapshot, s: ApiSettings) -> tuple[str, dict]:
+    """The day nearby, today and random all serve, and the same staleness fields."""
+    today = _today(s)
+    day, stale = serving_day(snap, today)
+    out = {"served_date": day, "today": today, "stale": stale}
+    if stale:
+        out["stale_note"] = (
+            f"the latest tasking is for {day}, older than today ({today}): ask your "
+            "supervisor or analyst to publish today's tasking"
+        )
+    return day, out
+
+
+def _on_day(item: dict, day: str) -> bool:
+    return item.get("date") is None or str(item["date"])[:10] == day
 
 
 def _with_distance(h, lat: float | None, lon: float | None) -> dict:
@@ -460,16 +502,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         """
         if radius_m > s.max_radius_m:
             raise Problem(422, f"radius_m must be at most {s.max_radius_m}")
-        items = snap.nearby(lat, lon, radius_m, limit)
-        return JSON({"items": items, "count": len(items), **snap.meta})
+        day, served = _served(snap, s)
+        items = [i for i in snap.nearby(lat, lon, radius_m, limit) if _on_day(i, day)]
+        return JSON({"items": items, "count": len(items), **served, **snap.meta})
 
     @app.get("/v1/taskings/today", tags=["officer"])
     async def today(p: Anyone, snap: Snap, team: str | None = None) -> dict:
         """Today's allocation for a team (an officer's own team by default)."""
         team = _team_for(p, team)
-        day = _today(s)
+        day, served = _served(snap, s)
         items = [h.public() for h in allocation(snap, team, day)]
-        out = {"date": day, "team": team, "items": items, "count": len(items), **_meta(snap)}
+        out = {
+            "date": day,
+            "team": team,
+            "items": items,
+            "count": len(items),
+            **served,
+            **_meta(snap),
+        }
         if not items:
             out["note"] = _no_tasking_note(snap, day)
         return out
@@ -482,23 +532,33 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         team: str | None = None,
         lat: Annotated[float | None, Query(ge=-90, le=90)] = None,
         lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+        nearest: Annotated[int, Query(ge=1, le=20)] = 3,
     ) -> dict:
-        """One hot spot of today's allocation, chosen at random seeded by the request id."""
+        """A randomised hot spot of the team's tasking near the officer.
+
+        With ``lat``/``lon``: one of the ``nearest`` tasked hot spots of the team,
+        chosen at random; without: one of all of them. The choice is seeded by the
+        request id and recorded (log and response), so it can be replayed.
+        """
         if (lat is None) != (lon is None):
             raise Problem(422, "give both lat and lon, or neither")
         team = _team_for(p, team)
-        day = _today(s)
+        day, served = _served(snap, s)
         pool = allocation(snap, team, day)
         if not pool:
             raise Problem(
                 404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day)}"
             )
+        if lat is not None:
+            pool = sorted(
+                pool, key=lambda h: (geo.haversine_m(lat, lon, h.latitude, h.longitude), h.id)
+            )[:nearest]
         rid = request.state.request_id
         seed = int.from_bytes(hashlib.sha256(rid.encode()).digest()[:8], "big")
         chosen = random.Random(seed).choice(pool)
         log.info(
-            "random tasking request_id=%s user=%s team=%s export=%s pool=%d chosen=%s",
-            rid, p.user, team, snap.version, len(pool), chosen.id,
+            "random tasking request_id=%s user=%s team=%s export=%s day=%s pool=%s chosen=%s",
+            rid, p.user, team, snap.version, day, [h.id for h in pool], chosen.id,
         )  # fmt: skip
         return {
             "request_id": rid,
@@ -506,8 +566,10 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             "date": day,
             "team": team,
             "pool_size": len(pool),
+            "candidates": [h.id for h in pool],
             "hotspot": _with_distance(chosen, lat, lon),
             "briefing_url": f"/v1/hotspots/{chosen.id}/briefing",
+            **served,
             **_meta(snap),
         }
 
@@ -535,6 +597,41 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             "duplicate": landed.duplicate,
         }
 
+    def _officer(p: Principal, claimed: str | None, request: Request, kind: str) -> str:
+        """The posting officer: the token's user; another id in the body is refused, audited."""
+        if claimed is not None and claimed != p.user:
+            append_audit(
+                s.patrol_audit_log,
+                {
+                    "event": "patrol_post_refused",
+                    "kind": kind,
+                    "user": p.user,
+                    "role": p.role,
+                    "claimed_officer_id": claimed,
+                    "path": request.url.path,
+                    "request_id": getattr(request.state, "request_id", None),
+                    "outcome": 403,
+                },
+            )
+            raise Problem(
+                403,
+                f"officer_id {claimed!r} is not the token's user: a post is recorded as the "
+                "officer who sends it (leave officer_id out)",
+            )
+        return p.user
+
+    def _plausible(where: str, ts: datetime, lat=None, lon=None) -> None:
+        """422 for a time more than a day from the server clock or a place far outside."""
+        now = datetime.now(LONDON).replace(tzinfo=None)
+        if off_clock(ts, now):
+            raise Problem(
+                422,
+                f"{where} {ts.isoformat()} is more than a day from the server clock "
+                f"({now.isoformat(timespec='seconds')}, Europe/London): check the device clock",
+            )
+        if lat is not None and lon is not None and bool(outside_area([lat], [lon])[0]):
+            raise Problem(422, f"{where} position ({lat}, {lon}) is far outside the force area")
+
     @app.post("/v1/patrols/activity", status_code=201, tags=["officer"])
     def post_activity(
         _p: Writer,
@@ -544,14 +641,19 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     ) -> dict:
         """Record a hot spot visit as ``landing/patrol/activity/<date>/activity_<key>.jsonl``."""
         key = _key(idempotency_key)
+        officer = _officer(_p, visit.officer_id, request, "activity")
         if len(visit.activities) > s.max_activities:
             raise Problem(413, f"at most {s.max_activities} activities per visit")
         now = datetime.now(LONDON).replace(tzinfo=None) + timedelta(minutes=5)
         start, end = _naive_local(visit.visit_start), _naive_local(visit.visit_end)
         if end > now:
             raise Problem(422, "visit_end is in the future")
+        _plausible("visit_start", start, visit.start_lat, visit.start_lon)
+        _plausible("visit_end", end, visit.end_lat, visit.end_lon)
+        for i, a in enumerate(visit.activities):
+            _plausible(f"activities.{i}", _naive_local(a.ts), a.lat, a.lon)
         unit = visit.unit_id or ""
-        base = {"officer_id": visit.officer_id, "device_id": visit.device_id, "unit_id": unit}
+        base = {"officer_id": officer, "device_id": visit.device_id, "unit_id": unit}
         base |= {"hotspot_id": visit.hotspot_id, "mode": visit.mode}
         events = [("hotspot_arrive", start, visit.start_lat, visit.start_lon)]
         for a in sorted(visit.activities, key=lambda a: _naive_local(a.ts)):
@@ -571,7 +673,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             }
             for i, (ev, ts, la, lo) in enumerate(events)
         ]
-        digest = digest_of(visit.model_dump(mode="json"))
+        digest = digest_of({**visit.model_dump(mode="json"), "officer_id": officer})
         try:
             landed = land_activity(
                 s.landing_dir, s.idempotency_dir, key, records, start.date().isoformat(), digest
@@ -584,10 +686,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     def post_gps(
         _p: Writer,
         batch: GpsBatch,
+        request: Request,
         idempotency_key: Annotated[str | None, Header()] = None,
     ) -> dict:
-        """Record GPS pings as ``landing/patrol/gps/<date>/gps_<key>.parquet``."""
+        """Record GPS pings as ``landing/patrol/gps/<date>/gps_<key>.parquet``.
+
+        Pings more than a day from the server clock, or far outside the force area,
+        are refused (the whole batch, naming the first), so no landing folder is
+        made for a day outside the tasking horizon.
+        """
         key = _key(idempotency_key)
+        officer = _officer(_p, batch.officer_id, request, "gps")
         if len(batch.pings) > s.max_gps_pings:
             raise Problem(413, f"at most {s.max_gps_pings} pings per batch, got {len(batch.pings)}")
         # Landed GPS files carry Europe/London wall time without a zone, as the
@@ -598,10 +707,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             ts = _naive_local(g.ts)
             if ts > now:
                 raise Problem(422, f"pings.{i}.ts is in the future")
+            _plausible(f"pings.{i}", ts)
             pings.append(
                 {
                     "ts": ts,
-                    "officer_id": batch.officer_id,
+                    "officer_id": officer,
                     "device_id": batch.device_id,
                     "lat": g.lat,
                     "lon": g.lon,
@@ -610,8 +720,17 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
                     "mode": batch.mode,
                 }
             )
+        far = outside_area([g.lat for g in batch.pings], [g.lon for g in batch.pings])
+        if far.any():
+            i = int(far.argmax())
+            g = batch.pings[i]
+            raise Problem(
+                422,
+                f"pings.{i} position ({g.lat}, {g.lon}) is far outside the force area "
+                f"({int(far.sum())} of {len(far)} pings)",
+            )
         day = min(p["ts"] for p in pings).date().isoformat()
-        digest = digest_of(batch.model_dump(mode="json"))
+        digest = digest_of({**batch.model_dump(mode="json"), "officer_id": officer})
         try:
             landed = land_gps(s.landing_dir, s.idempotency_dir, key, pings, day, digest)
         except IdempotencyConflict as exc:

@@ -65,6 +65,11 @@ class ApiSettings:
         return self.data_root / "audit" / "api_audit.jsonl"
 
     @property
+    def patrol_audit_log(self) -> Path:
+        """Append-only audit of refused patrol posts (another officer's id in the body)."""
+        return self.data_root / "audit" / "patrol_audit.jsonl"
+
+    @property
     def idempotency_dir(self) -> Path:
         """Claims of idempotency keys (outside the landing zone)."""
         return self.data_root / "api" / "idempotency"

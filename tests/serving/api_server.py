@@ -220,3 +220,13 @@ def start_server():
     yield start
     for s in started:
         s.stop()
+
+
+def recent(minutes_ago: float) -> str:
+    """A Europe/London wall time ``minutes_ago`` before the real clock (patrol posts are
+    refused more than a day from the server clock)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Europe/London")).replace(tzinfo=None, microsecond=0)
+    return (now - timedelta(minutes=minutes_ago)).isoformat()

@@ -1,21 +1,19 @@
 import pytest
-from api_server import ORIGIN, PERSON_1, PERSON_2
+from api_server import ORIGIN, PERSON_1, PERSON_2, recent
 
 from serving.api.audit import read_audit, verify_audit
 
 ACT = {
-    "officer_id": "PC1",
     "device_id": "DEV1",
     "hotspot_id": "x",
     "mode": "foot",
-    "visit_start": "2025-11-30T20:00:00",
-    "visit_end": "2025-11-30T20:15:00",
+    "visit_start": recent(60),
+    "visit_end": recent(45),
 }
 GPS = {
-    "officer_id": "PC1",
     "device_id": "DEV1",
     "mode": "foot",
-    "pings": [{"ts": "2025-11-30T20:00:00", "lat": 51.75, "lon": -1.25}],
+    "pings": [{"ts": recent(60), "lat": 51.75, "lon": -1.25}],
 }
 
 # (method, path, kwargs, roles allowed)

@@ -73,9 +73,23 @@ def test_today_and_random_deterministic_per_request_id(server):
                 params={"lat": ORIGIN[0], "lon": ORIGIN[1]},
                 headers={"X-Request-ID": rid},
             ).json()
+            again = c.get(
+                "/v1/taskings/random",
+                params={"lat": ORIGIN[0], "lon": ORIGIN[1]},
+                headers={"X-Request-ID": rid},
+            ).json()
             b = c.get("/v1/taskings/random", headers={"X-Request-ID": rid}).json()
-            assert a["hotspot"]["id"] == b["hotspot"]["id"] in ids
+            assert a["hotspot"]["id"] == again["hotspot"]["id"] in ids  # seeded by request id
+            assert b["hotspot"]["id"] in ids and b["pool_size"] == 4  # no position: all
+            # with a position: one of the three nearest of the team's tasked spots
+            near = c.get(
+                "/v1/hotspots/nearby", params={"lat": ORIGIN[0], "lon": ORIGIN[1], "limit": 3}
+            ).json()
+            assert a["candidates"] == [i["id"] for i in near["items"]]
+            assert a["hotspot"]["id"] in a["candidates"] and a["pool_size"] == 3
             assert a["request_id"] == rid and "distance_m" in a["hotspot"]
+            assert a["served_date"] == today["served_date"] == near["served_date"] == "2025-12-01"
+            assert a["stale"] is today["stale"] is near["stale"] is False
             picks[rid] = a["hotspot"]["id"]
         assert len(set(picks.values())) > 1  # not always the same
         # three calls from opening the app to being directed: random -> briefing
@@ -209,3 +223,29 @@ def test_empty_allocation_says_which_days_the_export_holds():
     note = _no_tasking_note(snap, "2026-11-23")
     assert "no tasking for 2026-11-23" in note and "2026-01-01" in note
     assert "VRDP_API_TODAY" in note
+
+
+def test_nearby_today_and_random_agree_on_a_stale_day(tmp_path, start_server):
+    from api_server import OFFSETS, ORIGIN, hotspot_rows, publish
+
+    from exports.format import ExportFile
+
+    cells = hotspot_rows(OFFSETS)
+    tasking = cells.assign(
+        hotspot_id=cells["h3_cell"], date="2025-11-28", arm="patrol", team="oxford-a"
+    )
+    extra = [ExportFile("tasking.parquet", 4, lambda p: tasking.to_parquet(p, index=False))]
+    publish(tmp_path / "exports", cells, extra=extra)
+    srv = start_server(tmp_path)  # VRDP_API_TODAY=2025-12-01: the tasking is 3 days old
+    at = {"lat": ORIGIN[0], "lon": ORIGIN[1]}
+    with srv.client("officer") as c:
+        near = c.get("/v1/hotspots/nearby", params=at).json()
+        today = c.get("/v1/taskings/today").json()
+        rnd = c.get("/v1/taskings/random", params=at, headers={"X-Request-ID": "stale-1"})
+    assert rnd.status_code == 200, rnd.text
+    rnd = rnd.json()
+    for body in (near, today, rnd):
+        assert body["served_date"] == "2025-11-28" and body["today"] == "2025-12-01"
+        assert body["stale"] is True and "older than today" in body["stale_note"]
+    assert today["count"] == 4 and near["count"] == 3  # the fourth is 6 km away
+    assert rnd["hotspot"]["id"] in {i["id"] for i in today["items"]}

@@ -23,7 +23,17 @@ import pandas as pd
 
 __all__ = ["join_activity", "compliance_table", "app_checkins", "confirm_visits"]
 
-DEFAULT_ACTIVITY_EVENTS = ("stop_search", "engagement", "stop", "search", "incident_attend")
+#: What officers record during a visit (the ``patrol.activity`` code list, less app events).
+DEFAULT_ACTIVITY_EVENTS = (
+    "stop_search",
+    "engagement",
+    "arrest",
+    "intelligence_submitted",
+    "incident_attend",
+    "community_contact",
+    "problem_solving",
+    "other",
+)
 
 
 def join_activity(

@@ -1,6 +1,8 @@
 """Daily patrol tasking, trial randomisation (an immutable audit record) and briefings."""
 
-from vrdp.tasking.briefing import briefing
+from vrdp.tasking.briefing import briefing, risk_factors_at
+from vrdp.tasking.cohort import choose_cohort, matched_pair_blocks, risk_weighted_draw
+from vrdp.tasking.places import place_names
 from vrdp.tasking.randomise import (
     AllocationLockedError,
     allocation_digest,
@@ -16,6 +18,11 @@ __all__ = [
     "amend_allocation",
     "balance_table",
     "briefing",
+    "choose_cohort",
     "daily_tasking",
+    "matched_pair_blocks",
+    "place_names",
     "randomise",
+    "risk_weighted_draw",
+    "risk_factors_at",
 ]

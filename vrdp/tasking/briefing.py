@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-__all__ = ["briefing"]
+__all__ = ["briefing", "risk_factors_at"]
 
 _PERSONAL = ("name", "surname", "forename", "dob", "pnc", "nominal", "nhs", "officer", "address")
 
@@ -19,7 +19,7 @@ def briefing(
     windows_days: Sequence[int] = (28, 91, 365),
     harm_weights: Mapping[str, float] | None = None,
     trend_class: str | None = None,
-    risk_factors: Sequence[str] = (),
+    risk_factors: Sequence[str] | None = None,
     patrol_windows: pd.DataFrame | None = None,
     recent_days: int = 14,
 ) -> dict:
@@ -39,7 +39,9 @@ def briefing(
     trend_class
         From the trend classification (e.g. ``"persistent"``, ``"emerging"``).
     risk_factors
-        Risk terrain factors present in the cell (e.g. ``["licensed premises"]``).
+        Risk terrain factors that apply at the hot spot with their relative risk values
+        (:func:`risk_factors_at`); an empty list says "no modelled risk factors"; None
+        (no risk terrain model) says nothing.
     patrol_windows
         :func:`vrdp.hotspots.temporal.patrol_windows` rows of this hot spot.
     recent_days
@@ -104,6 +106,8 @@ def briefing(
         parts.append(f"trend: {trend_class}")
     if risk_factors:
         parts.append("risk factors: " + ", ".join(risk_factors))
+    elif risk_factors is not None:
+        parts.append("no modelled risk factors")
     if peaks:
         parts.append("peak times: " + ", ".join(peaks))
     parts.append(pattern)
@@ -113,8 +117,42 @@ def briefing(
         "counts": counts,
         "harm": harm,
         "trend_class": trend_class,
-        "risk_factors": list(risk_factors),
+        "risk_factors": list(risk_factors) if risk_factors else [],
         "peak_times": peaks,
         "recent_pattern": pattern,
         "text": "; ".join(parts) + ".",
     }
+
+
+def risk_factors_at(model, easting_m, northing_m) -> list[list[str]]:
+    """Risk terrain factors that apply at each point, with their relative risk values.
+
+    ``model`` is a :class:`vrdp.risk_terrain.model.RiskTerrainModel`: a factor applies
+    where its variable is on at the point (within its spatial influence, or above its
+    density threshold), labelled ``"<factor> (<operationalisation> <m> m, RRV <x>)"``,
+    highest RRV first. An empty list means no modelled factor applies there.
+
+    >>> import numpy as np
+    >>> from types import SimpleNamespace
+    >>> v = pd.DataFrame({"factor": ["pub"], "operationalisation": ["proximity"],
+    ...                   "spatial_influence_m": [100.0], "threshold": [0.0]})
+    >>> m = SimpleNamespace(variables=v, betas=np.array([np.log(2.5)]),
+    ...                     features={"pub": np.array([[0.0, 0.0]])})
+    >>> risk_factors_at(m, [50.0, 500.0], [0.0, 0.0])
+    [['pub (proximity 100 m, RRV 2.5)'], []]
+    """
+    import numpy as np
+
+    from vrdp.risk_terrain.factors import evaluate_variables_at
+
+    pts = np.column_stack([np.asarray(easting_m, float), np.asarray(northing_m, float)])
+    if len(model.variables) == 0:
+        return [[] for _ in range(len(pts))]
+    x = evaluate_variables_at(pts, model.features, model.variables)
+    rrv = np.exp(np.asarray(model.betas, float))
+    labels = [
+        f"{r.factor} ({r.operationalisation} {r.spatial_influence_m:.0f} m, RRV {v:.1f})"
+        for r, v in zip(model.variables.itertuples(index=False), rrv, strict=True)
+    ]
+    order = np.argsort(-rrv, kind="stable")
+    return [[labels[j] for j in order if row[j]] for row in x]

@@ -1,0 +1,145 @@
+"""make run's twin days: the simulated force answers the platform's own taskings.
+
+For each day after the static world ends (``VRDP_TWIN_DAYS`` of them), in order:
+
+1. the platform's daily tasking for that day is built and published (the trial
+   allocation the platform randomised, :mod:`assets.patrol.design`);
+2. :func:`synthetic.twin.step` reads that published export, exactly what an
+   officer's app reads, and writes the day's GPS, app activity and crimes into
+   the world's landing zone (truth beside, never read by the platform);
+3. the day's deliveries are landed and loaded, and the patrol assets (visits,
+   dosage, compliance, evaluation) run again.
+
+Each step is deterministic for the world and the taskings, so a repeated
+``make run`` rewrites identical files and loads nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+__all__ = [
+    "twin_trial_environment",
+    "first_twin_day",
+    "step_twin_days",
+    "apply_twin_environment",
+    "make_runner",
+]
+
+
+def first_twin_day(world: Path) -> str:
+    """The day after the simulated world's last day."""
+    import pandas as pd
+
+    params = json.loads((world / "truth" / "world.json").read_text())["parameters"]
+    return str((pd.Timestamp(params["end"]) + pd.Timedelta(days=1)).date())
+
+
+def twin_trial_environment(world: Path, days: int) -> dict[str, str]:
+    """The platform trial make run runs on the twin days (unless VRDP_TRIAL_* is set).
+
+    The platform chooses the cohort and randomises every twin day; the static
+    world's own published schedule is not imported.
+    """
+    return {
+        "VRDP_TRIAL_SOURCE": "platform",
+        "VRDP_TRIAL_START": first_twin_day(world),
+        "VRDP_TRIAL_DAYS": str(days),
+    }
+
+
+def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
+    """Step ``s.twin_days`` days.
+
+    ``run(selection, partition_key=None, run_config=None)`` materializes;
+    ``load()`` registers and loads the agency deliveries landed since the last call.
+    """
+    import dagster as dg
+    import pandas as pd
+
+    from assets.patrol.common import (
+        COMPLIANCE_KEY,
+        DAILY_DOSAGE_KEY,
+        DAILY_TASKING_KEY,
+        ITT_TABLE_KEY,
+        SUPERVISOR_KEY,
+        TASKING_EXPORT_KEY,
+        TRIAL_EFFECT_KEY,
+        VISITS_KEY,
+    )
+    from assets.patrol.tasking import EXPORT_SUBDIR
+    from orchestration.demo_data import land_world
+    from synthetic.twin import step
+
+    start = pd.Timestamp(first_twin_day(world))
+    tasking = dg.AssetSelection.assets(DAILY_TASKING_KEY, TASKING_EXPORT_KEY)
+    measure = dg.AssetSelection.assets(
+        VISITS_KEY,
+        DAILY_DOSAGE_KEY,
+        COMPLIANCE_KEY,
+        SUPERVISOR_KEY,
+        ITT_TABLE_KEY,
+        TRIAL_EFFECT_KEY,
+    )
+    out = []
+    for i in range(s.twin_days):
+        day = str((start + pd.Timedelta(days=i)).date())
+        key = DAILY_TASKING_KEY.to_python_identifier()
+        run(tasking, run_config={"ops": {key: {"config": {"date": day}}}})
+        latest = (s.exports_dir / EXPORT_SUBDIR / "latest").resolve()
+        summary = step(world, day, latest)
+        log(
+            f"twin day {day}: {summary['tasked_patrol']} spots tasked, {summary['pings']} pings, "
+            f"{summary['crimes']} crimes (export {latest.name})"
+        )
+        land_world(s, world)
+        load()
+        run(measure)
+        out.append({k: v for k, v in summary.items() if k != "planted"})
+    return out
+
+
+def apply_twin_environment(s, world: Path | None, log=print):
+    """Set the twin trial's VRDP_TRIAL_* for make run when none is set; new settings."""
+    from config.settings import settings
+
+    if world is None or s.twin_days <= 0:
+        return s
+    if any(os.environ.get(k) for k in ("VRDP_TRIAL_SOURCE", "VRDP_TRIAL_START")):
+        return s
+    env = twin_trial_environment(world, s.twin_days)
+    os.environ.update(env)
+    log(
+        f"platform trial on the {s.twin_days} twin days from {env['VRDP_TRIAL_START']} "
+        "(randomised here; VRDP_TWIN_DAYS=0 imports the static world's schedule instead)"
+    )
+    return settings()
+
+
+def make_runner(instance, log_level: str = "WARNING"):
+    """``run(selection, partition_key=None, run_config=None)`` over the code location."""
+    import dagster as dg
+
+    from orchestration.definitions import build_defs
+
+    defs = build_defs()
+    everything = [*(defs.assets or []), *(defs.asset_checks or [])]
+    resources = dict(defs.resources or {})
+
+    def run(selection, partition_key=None, run_config=None) -> None:
+        cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
+        result = dg.materialize(
+            everything,
+            selection=selection,
+            partition_key=partition_key,
+            instance=instance,
+            resources=resources,
+            raise_on_error=True,
+            run_config=cfg,
+        )
+        if not result.success:
+            raise SystemExit(f"run {result.run_id} failed")
+
+    return run

@@ -1,0 +1,308 @@
+"""The day stepper of the simulated force: one day's deliveries answering a tasking.
+
+``python -m synthetic.twin step --world DIR --day YYYY-MM-DD --tasking PATH``
+
+reads the platform's published tasking export for the day (``tasking.parquet``,
+or the export version folder holding it: exactly what an officer's app reads;
+the simulator imports no platform code) and writes into the world's landing zone
+that day's deliveries:
+
+- ``patrol/gps/<day>/gps_pings.parquet`` and ``patrol/activity/<day>/activity.jsonl``:
+  the officers on duty share the day's tasked (patrol-arm) hot spots and patrol
+  them with seeded imperfection: late starts (0-40 min), missed visits (10 %),
+  visits to the wrong spot (a neighbouring cell, 5 %), whole shifts without GPS
+  (3 %: the app still records check-ins) and the static world's GPS gaps, noise
+  and drive-bys of vehicle patrols;
+- ``police/occurrences/<day>/occurrences_<day>.csv``: the day's crimes, each
+  cell's expected count being its rate over the year before (the world's true
+  events) times a Koper-style dose-response of the minutes the simulated officers
+  actually spent there, ``1 - E * (1 - exp(-(d + r * d_prev) / TAU))`` (``r`` a
+  residual deterrence of the previous day's dose), and neighbouring cells (H3
+  ring 1) of a patrolled cell get ``DISPLACEMENT`` of the crimes prevented
+  (displacement; a negative value would be diffusion of benefits).
+
+Truth for the day (true visits, dose and expected counts per cell, the planted
+parameters) is written to ``truth/twin/<day>/``; the platform never reads it.
+The output depends only on the world, the day and the tasking (seeded from the
+world seed and the day), so a sequence of taskings replays exactly. Calls and A&E
+assaults are not stepped yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import h3
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from synthetic.geography import to_bng, to_wgs84
+from synthetic.patrol import SPEED, _shift  # noqa: F401  (SPEED documents the modes)
+
+__all__ = ["PLANTED", "step", "dose_multiplier", "main"]
+
+#: The planted dose-response: at most E fewer crimes, reached with minutes ~ TAU.
+PLANTED = {
+    "max_reduction": 0.4,
+    "tau_minutes": 60.0,
+    "residual": 0.3,
+    "displacement": 0.15,
+    "missed_visit": 0.10,
+    "wrong_spot": 0.05,
+    "no_gps_shift": 0.03,
+    "late_start_max_minutes": 40.0,
+}
+
+
+def dose_multiplier(minutes, prev_minutes=0.0, p: dict = PLANTED):
+    """Expected-crime multiplier for a cell given today's and yesterday's patrol minutes.
+
+    >>> round(float(dose_multiplier(0.0)), 3), round(float(dose_multiplier(90.0)), 3)
+    (1.0, 0.689)
+    """
+    d = np.asarray(minutes, float) + p["residual"] * np.asarray(prev_minutes, float)
+    return 1.0 - p["max_reduction"] * (1.0 - np.exp(-d / p["tau_minutes"]))
+
+
+def _read_tasking(path: Path, day: pd.Timestamp) -> pd.DataFrame:
+    f = path / "tasking.parquet" if path.is_dir() else path
+    t = pd.read_parquet(f)
+    t = t[pd.to_datetime(t["date"]).dt.normalize() == day]
+    if not len(t):
+        raise SystemExit(f"{f} holds no tasking for {day.date()}")
+    return t.reset_index(drop=True)
+
+
+def _latest_csv(folder: Path) -> Path:
+    files = sorted(folder.glob("*/*.csv"))
+    if not files:
+        raise SystemExit(f"no delivery under {folder}")
+    return files[-1]
+
+
+def _officers(params: dict) -> pd.DataFrame:
+    n = int(params["scale"]["officers"])
+    rng = np.random.default_rng([int(params["seed"]), 515])
+    return pd.DataFrame(
+        {
+            "officer_id": [f"PC{4000 + i}" for i in range(n)],
+            "device_id": [f"TVP-MDT-{i:05d}" for i in range(n)],
+            "usual_mode": np.where(rng.random(n) < 0.6, "foot", "vehicle"),
+        }
+    )
+
+
+def _templates(world: Path, res: int) -> pd.DataFrame:
+    """Delivered occurrence rows of the last months, by H3 cell (offence and place text)."""
+    root = world / "landing" / "police" / "occurrences"
+    files = sorted(root.glob("*/*.csv"))[-6:]
+    occ = pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
+    e = pd.to_numeric(occ["easting"], errors="coerce")
+    n = pd.to_numeric(occ["northing"], errors="coerce")
+    occ = occ[e.notna() & n.notna()].assign(easting=e, northing=n)
+    lon, lat = to_wgs84(occ["easting"].to_numpy(), occ["northing"].to_numpy())
+    occ["h3_cell"] = [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)]
+    return occ
+
+
+def _patrol(rng, day, tasking, officers, stations, res):
+    """GPS pings, activity and true visits of the day's officers following the tasking."""
+    todo = tasking[tasking["arm"].eq("patrol") & tasking["tasked"].astype(bool)]
+    todo = todo.sort_values("hotspot_id")
+    cells = dict(zip(todo["hotspot_id"], todo["h3_cell"], strict=True))
+    targets = []
+    for hid in todo["hotspot_id"]:
+        u = rng.random()
+        if u < PLANTED["missed_visit"]:
+            continue
+        if u < PLANTED["missed_visit"] + PLANTED["wrong_spot"]:
+            ring = sorted(h3.grid_ring(cells[hid], 1))
+            wrong = ring[int(rng.integers(len(ring)))]
+            cells[f"wrong:{wrong}"] = wrong
+            targets.append(f"wrong:{wrong}")
+            continue
+        targets.append(hid)
+    ids = sorted(cells)
+    latlng = np.array([h3.cell_to_latlng(cells[i]) for i in ids]).reshape(-1, 2)
+    x, y = to_bng(latlng[:, 1], latlng[:, 0])
+    units = pd.DataFrame({"centre_easting": x, "centre_northing": y}, index=ids)
+    st_tree = cKDTree(stations)
+    targets = np.array(targets, dtype=object)[rng.permutation(len(targets))]
+    frames, acts, visits = [], [], []
+    n_off = len(officers)
+    for k in range(n_off):
+        mine = targets[k::n_off]
+        if not len(mine):
+            continue
+        late = rng.uniform(0, PLANTED["late_start_max_minutes"] * 60)
+        f, a, v = _shift(
+            rng, np.datetime64(day.date()), officers.iloc[k], mine, units, stations, st_tree, late
+        )
+        if rng.random() < PLANTED["no_gps_shift"]:
+            f = f.iloc[0:0]  # the device logged nothing; the app still has its check-ins
+        frames.append(f)
+        acts.extend(r for r in a if not str(r["unit_id"]).startswith("wrong:"))
+        visits.extend(v)
+    pings = (
+        pd.concat(frames, ignore_index=True).sort_values(["ts", "officer_id"], kind="stable")
+        if frames
+        else pd.DataFrame()
+    )
+    acts.sort(key=lambda r: (r["ts"], r["officer_id"], r["event"]))
+    vis = pd.DataFrame(visits, columns=["officer_id", "unit_id", "date", "arrive", "depart"])
+    vis["minutes"] = (vis["depart"] - vis["arrive"]).dt.total_seconds() / 60
+    vis["h3_cell"] = vis["unit_id"].map(cells)
+    vis["wrong_spot"] = vis["unit_id"].astype(str).str.startswith("wrong:")
+    return pings.reset_index(drop=True), acts, vis
+
+
+def _crimes(rng, day, world, dose, prev, res, templates):
+    """The day's occurrences and per-cell truth under the planted dose-response."""
+    ev = pd.read_parquet(world / "truth" / "events.parquet", columns=["committed_at", "h3_cell"])
+    ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
+    base = ev["h3_cell"].value_counts() / 365.0
+    cells = pd.DataFrame({"h3_cell": base.index, "base_rate": base.to_numpy()})
+    cells["minutes"] = cells["h3_cell"].map(dose).fillna(0.0)
+    cells["prev_minutes"] = cells["h3_cell"].map(prev).fillna(0.0)
+    cells["multiplier"] = dose_multiplier(cells["minutes"], cells["prev_minutes"])
+    prevented = (cells["base_rate"] * (1 - cells["multiplier"])).to_numpy()
+    extra = {}
+    for c, p in zip(cells["h3_cell"], prevented, strict=True):
+        if p > 0:
+            for nb in h3.grid_ring(c, 1):
+                extra[nb] = extra.get(nb, 0.0) + PLANTED["displacement"] * p / 6.0
+    cells["displaced_in"] = cells["h3_cell"].map(extra).fillna(0.0)
+    cells["expected"] = cells["base_rate"] * cells["multiplier"] + cells["displaced_in"]
+    cells["count"] = rng.poisson(cells["expected"].to_numpy())
+    by_cell = {c: g for c, g in templates.groupby("h3_cell")}
+    rows = []
+    hit = cells[cells["count"] > 0]
+    for c, k in zip(hit["h3_cell"], hit["count"], strict=True):
+        pool = by_cell.get(c)
+        if pool is None or not len(pool):
+            lat, lon = h3.cell_to_latlng(c)
+            x, y = to_bng(np.array([lon]), np.array([lat]))
+            pool = templates.iloc[[int(rng.integers(len(templates)))]].assign(
+                easting=float(x[0]), northing=float(y[0]), location_text=""
+            )
+        for _ in range(int(k)):
+            t = pool.iloc[int(rng.integers(len(pool)))]
+            at = day + pd.Timedelta(seconds=int(rng.integers(86_400)))
+            rows.append(
+                {
+                    "committed_from": at,
+                    "recorded_at": at + pd.Timedelta(minutes=int(rng.integers(20, 360))),
+                    "offence_code": t["offence_code"],
+                    "offence_description": t["offence_description"],
+                    "easting": round(float(t["easting"]) + rng.normal(0, 15)),
+                    "northing": round(float(t["northing"]) + rng.normal(0, 15)),
+                    "location_text": t["location_text"],
+                    "domestic_abuse_flag": t["domestic_abuse_flag"],
+                    "h3_cell": c,
+                }
+            )
+    occ = pd.DataFrame(rows)
+    if len(occ):
+        occ = occ.sort_values(["recorded_at", "h3_cell"], kind="stable").reset_index(drop=True)
+        occ.insert(0, "occurrence_ref", [f"9{day:%Y%m%d}{i:03d}" for i in range(len(occ))])
+    return occ, cells
+
+
+def step(world: Path, day: str, tasking: Path) -> dict:
+    """Write one day's deliveries and truth for ``tasking``; return a summary."""
+    world, tasking = Path(world), Path(tasking)
+    d = pd.Timestamp(day).normalize()
+    params = json.loads((world / "truth" / "world.json").read_text())["parameters"]
+    seed = int(params["seed"])
+    res = 9
+    t = _read_tasking(tasking, d)
+    pois = pd.read_csv(_latest_csv(world / "landing" / "places" / "pois"))
+    st = pois[pois["category"] == "police_station"]
+    stations = st[["easting", "northing"]].to_numpy(float)
+    day_no = int((d - pd.Timestamp("1970-01-01")).days)
+    pings, acts, vis = _patrol(
+        np.random.default_rng([seed, day_no, 1]), d, t, _officers(params), stations, res
+    )
+    dose = vis.groupby("h3_cell")["minutes"].sum().to_dict() if len(vis) else {}
+    prev_path = world / "truth" / "twin" / f"{(d - pd.Timedelta(days=1)).date()}" / "cells.parquet"
+    prev = {}
+    if prev_path.exists():
+        pc = pd.read_parquet(prev_path)
+        prev = dict(zip(pc["h3_cell"], pc["minutes"], strict=True))
+    occ, cells = _crimes(
+        np.random.default_rng([seed, day_no, 2]), d, world, dose, prev, res, _templates(world, res)
+    )
+    key = f"{d.date()}"
+    land = world / "landing"
+    (land / "patrol" / "gps" / key).mkdir(parents=True, exist_ok=True)
+    pings.to_parquet(land / "patrol" / "gps" / key / "gps_pings.parquet", index=False)
+    (land / "patrol" / "activity" / key).mkdir(parents=True, exist_ok=True)
+    with (land / "patrol" / "activity" / key / "activity.jsonl").open("w") as fh:
+        for i, r in enumerate(acts):
+            fh.write(json.dumps({"activity_id": f"TW{key}-{i:05d}", **r}, sort_keys=True) + "\n")
+    folder = land / "police" / "occurrences" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    cols = [
+        "occurrence_ref",
+        "recorded_at",
+        "committed_from",
+        "committed_to",
+        "offence_code",
+        "offence_description",
+        "easting",
+        "northing",
+        "location_text",
+        "domestic_abuse_flag",
+        "outcome",
+    ]
+    out = occ.assign(committed_to="", outcome="Under investigation") if len(occ) else occ
+    if len(out):
+        for c in ("recorded_at", "committed_from"):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    pd.DataFrame(out, columns=cols).to_csv(folder / f"occurrences_{key}.csv", index=False)
+    truth = world / "truth" / "twin" / key
+    truth.mkdir(parents=True, exist_ok=True)
+    vis.to_parquet(truth / "visits.parquet", index=False)
+    cells.to_parquet(truth / "cells.parquet", index=False)
+    treated = cells[cells["minutes"] > 0]
+    summary = {
+        "day": key,
+        "tasking": str(tasking),
+        "tasked_patrol": int((t["arm"].eq("patrol") & t["tasked"].astype(bool)).sum()),
+        "pings": len(pings),
+        "activity_records": len(acts),
+        "true_visits": len(vis),
+        "wrong_spot_visits": int(vis["wrong_spot"].sum()) if len(vis) else 0,
+        "true_minutes": round(float(vis["minutes"].sum()), 1) if len(vis) else 0.0,
+        "crimes": len(occ),
+        "planted": PLANTED,
+        "planted_multiplier_mean_treated": round(float(treated["multiplier"].mean()), 4)
+        if len(treated)
+        else None,
+    }
+    (truth / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
+    return summary
+
+
+def main(argv: list[str] | None = None) -> dict:
+    """CLI: ``step --world DIR --day YYYY-MM-DD --tasking PATH``."""
+    ap = argparse.ArgumentParser(
+        prog="python -m synthetic.twin", description=__doc__.split("\n")[0]
+    )
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sp = sub.add_parser("step", help="write one day's deliveries answering a tasking")
+    sp.add_argument("--world", required=True, type=Path)
+    sp.add_argument("--day", required=True)
+    sp.add_argument("--tasking", required=True, type=Path)
+    a = ap.parse_args(argv)
+    summary = step(a.world, a.day, a.tasking)
+    print(json.dumps({k: v for k, v in summary.items() if k != "planted"}))
+    return summary
+
+
+if __name__ == "__main__":
+    sys.exit(0 if main() else 1)

@@ -1,0 +1,115 @@
+"""The day stepper: deterministic, follows the tasking, plants a dose-response."""
+
+import shutil
+
+import h3
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic.twin import dose_multiplier, step
+
+DAY = "2026-01-05"
+
+
+def _copy_world(world, dest):
+    """The parts of a world the stepper reads (it writes into the copy)."""
+    for rel in ("truth/world.json", "truth/events.parquet", "truth/trial_units.parquet"):
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(world / rel, dest / rel)
+    for rel in ("landing/places/pois", "landing/police/occurrences"):
+        shutil.copytree(world / rel, dest / rel)
+    return dest
+
+
+def _tasking(world, path, flip=False, day=DAY):
+    units = pd.read_parquet(world / "truth" / "trial_units.parquet")
+    arm = np.where(np.arange(len(units)) % 2 == int(flip), "patrol", "control")
+    t = pd.DataFrame(
+        {
+            "hotspot_id": units["unit_id"],
+            "h3_cell": units["h3_cell"],
+            "date": day,
+            "arm": arm,
+            "tasked": arm == "patrol",
+            "target_visits": np.where(arm == "patrol", 6, 0),
+        }
+    )
+    t.to_parquet(path, index=False)
+    return t
+
+
+@pytest.fixture(scope="module")
+def worlds(small_world, tmp_path_factory):
+    root = tmp_path_factory.mktemp("twin")
+    a = _copy_world(small_world, root / "a")
+    b = _copy_world(small_world, root / "b")
+    c = _copy_world(small_world, root / "c")
+    ta = _tasking(small_world, root / "tasking_a.parquet")
+    tc = _tasking(small_world, root / "tasking_c.parquet", flip=True)
+    return {
+        "a": (a, step(a, DAY, root / "tasking_a.parquet"), ta),
+        "b": (b, step(b, DAY, root / "tasking_a.parquet"), ta),
+        "c": (c, step(c, DAY, root / "tasking_c.parquet"), tc),
+    }
+
+
+def _files(world):
+    return {
+        "gps": world / "landing" / "patrol" / "gps" / DAY / "gps_pings.parquet",
+        "activity": world / "landing" / "patrol" / "activity" / DAY / "activity.jsonl",
+        "crimes": world / "landing" / "police" / "occurrences" / DAY / f"occurrences_{DAY}.csv",
+    }
+
+
+def test_the_stepper_is_deterministic(worlds):
+    (a, sa, _), (b, sb, _) = worlds["a"], worlds["b"]
+    assert sa == {**sb, "tasking": sa["tasking"]}
+    for name, path in _files(a).items():
+        assert path.read_bytes() == _files(b)[name].read_bytes(), name
+    assert sa["pings"] > 1000 and sa["crimes"] > 0 and sa["true_visits"] > 0
+
+
+def test_a_tasking_change_changes_the_simulated_gps(worlds):
+    (a, _, ta), (c, _, tc) = worlds["a"], worlds["c"]
+    ga, gc = pd.read_parquet(_files(a)["gps"]), pd.read_parquet(_files(c)["gps"])
+    assert not ga.equals(gc)
+
+    def share_in(g, cells):
+        got = [h3.latlng_to_cell(la, lo, 9) for la, lo in zip(g["lat"], g["lon"], strict=True)]
+        return np.isin(got, list(cells)).mean()
+
+    pa = set(ta.loc[ta["arm"] == "patrol", "h3_cell"])
+    pc = set(tc.loc[tc["arm"] == "patrol", "h3_cell"])
+    # officers spend their time in the cells they were tasked to, not the others
+    assert share_in(ga, pa) > 3 * share_in(ga, pc)
+    assert share_in(gc, pc) > 3 * share_in(gc, pa)
+    # the activity log names the tasked hot spots only
+    acts = pd.read_json(_files(a)["activity"], lines=True)
+    visited = set(acts.loc[acts["event"] == "hotspot_arrive", "unit_id"])
+    assert visited and visited <= set(ta.loc[ta["arm"] == "patrol", "hotspot_id"])
+
+
+def test_the_planted_effect_follows_the_delivered_dose(worlds):
+    a, summary, _ = worlds["a"]
+    cells = pd.read_parquet(a / "truth" / "twin" / DAY / "cells.parquet")
+    visits = pd.read_parquet(a / "truth" / "twin" / DAY / "visits.parquet")
+    dosed = cells[cells["minutes"] > 0]
+    assert len(dosed) and (dosed["multiplier"] < 1).all()
+    assert (cells.loc[cells["minutes"] == 0, "multiplier"] == 1).all()
+    assert np.isclose(visits["minutes"].sum(), summary["true_minutes"], atol=0.1)
+    np.testing.assert_allclose(
+        dosed["multiplier"], dose_multiplier(dosed["minutes"], dosed["prev_minutes"])
+    )
+    assert cells["displaced_in"].sum() > 0  # displacement to neighbouring cells
+    occ = pd.read_csv(_files(a)["crimes"], dtype=str)
+    assert occ["occurrence_ref"].is_unique and len(occ) == summary["crimes"]
+    assert occ["committed_from"].str.startswith(DAY).all()
+
+
+def test_a_tasking_for_another_day_is_refused(worlds, tmp_path):
+    a, _, _ = worlds["a"]
+    t = pd.read_parquet(a.parent / "tasking_a.parquet")
+    t.assign(date="2026-01-09").to_parquet(tmp_path / "t.parquet")
+    with pytest.raises(SystemExit, match="no tasking for 2026-01-05"):
+        step(a, DAY, tmp_path / "t.parquet")

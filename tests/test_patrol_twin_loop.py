@@ -1,0 +1,142 @@
+"""The loop closed on the patrol slice: the platform randomises, publishes a tasking,
+the twin answers it, the day lands, and dosage and compliance follow the allocation."""
+
+import json
+import shutil
+from datetime import date
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from assets.patrol import patrol_assets
+from assets.patrol.common import TRIAL_ALLOCATION_KEY
+from assets.patrol.tasking import EXPORT_SUBDIR
+from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths
+from config.resources import PlatformConfig
+from vrdp.geo import h3_cells
+
+SOURCES = ("places.pois", "police.occurrences", "police.cad_incidents", "patrol.gps")
+DAY = "2026-01-01"  # the day after the small world ends
+
+
+def _load(world, root, only=None):
+    """Land and load deliveries with the source assets' loader (no Dagster runs)."""
+    from quality.contracts.agencies import agency_contracts
+    from vrdp.coords import THAMES_VALLEY_BOX
+    from vrdp.ingest.deliveries import load_delivery
+    from vrdp.lake import write_parquet_atomic
+
+    contracts = agency_contracts()
+    for spec in (s for s in LANDING_SOURCES if s.source in (*SOURCES, "patrol.activity")):
+        src = world / "landing" / spec.agency / spec.dataset
+        for folder in sorted(p for p in src.iterdir() if p.is_dir()):
+            if only is not None and folder.name != only:
+                continue
+            if only is None and spec.agency == "police" and folder.name < "2025-06":
+                continue
+            dest = root / "landing" / spec.agency / spec.dataset / folder.name
+            shutil.copytree(folder, dest, dirs_exist_ok=True)
+            result = load_delivery(
+                sorted(dest.glob(spec.file_glob)),
+                contracts[spec.source],
+                delivery=folder.name,
+                validated_on=date.today(),
+                area=THAMES_VALLEY_BOX,
+            )
+            loaded, _ = agency_lake_paths(root / "lake", spec, folder.name)
+            write_parquet_atomic(result.loaded, loaded)
+
+
+@pytest.fixture(scope="module")
+def loop(small_world, tmp_path_factory):
+    from synthetic.twin import step
+
+    mp = pytest.MonkeyPatch()
+    base = tmp_path_factory.mktemp("loop")
+    root = base / "data"
+    world = base / "world"
+    for rel in ("truth/world.json", "truth/events.parquet"):
+        (world / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(small_world / rel, world / rel)
+    for rel in ("places/pois", "police/occurrences", "police/cad_incidents", "patrol/gps",
+                "patrol/activity"):  # fmt: skip
+        shutil.copytree(small_world / "landing" / rel, world / "landing" / rel)
+    mp.setenv("VRDP_DATA_ROOT", str(root))
+    mp.setenv("HOME", str(base / "home"))
+    mp.delenv("DAGSTER_HOME", raising=False)
+    mp.setenv("VRDP_ALLOW_DEMO_SECRET", "1")
+    mp.delenv("VRDP_PSEUDONYM_SECRET", raising=False)
+    mp.setenv("VRDP_TRIAL_SOURCE", "platform")
+    mp.setenv("VRDP_TRIAL_START", DAY)
+    mp.setenv("VRDP_TRIAL_DAYS", "2")
+    mp.setenv("VRDP_TRIAL_UNITS", "10")
+    _load(world, root)
+    occ = pd.read_parquet(root / "lake" / "police" / "occurrences")
+    cells = pd.Series(
+        h3_cells(occ["latitude"].to_numpy(float), occ["longitude"].to_numpy(float), 9)
+    )
+    top = cells.value_counts().head(40)
+    hl = pd.DataFrame({"rank": range(1, 41), "h3_cell": top.index, "selected": True,
+                       "risk_score": top.to_numpy(float), "hot_periods": 3})  # fmt: skip
+    (root / "lake" / "hotspots").mkdir(parents=True)
+    hl.to_parquet(root / "lake" / "hotspots" / "hotspot_list.parquet")
+    instance = dg.DagsterInstance.ephemeral()
+    res = {"platform": PlatformConfig()}
+    first = dg.materialize(patrol_assets(), instance=instance, resources=res)
+    latest = (root / "exports" / EXPORT_SUBDIR / "latest").resolve()
+    summary = step(world, DAY, latest)
+    _load(world, root, only=DAY)
+    second = dg.materialize(patrol_assets(), instance=instance, resources=res)
+    yield {"root": root, "world": world, "first": first, "second": second, "summary": summary,
+           "export": latest}  # fmt: skip
+    mp.undo()
+
+
+def _meta(result, key):
+    (m,) = [e.materialization for e in result.get_asset_materialization_events()
+            if e.asset_key == key]  # fmt: skip
+    return {k: v.value for k, v in m.metadata.items()}
+
+
+def test_the_published_tasking_is_the_platform_allocation(loop):
+    tasking = pd.read_parquet(loop["export"] / "tasking.parquet")
+    alloc = pd.read_parquet(
+        loop["root"] / "lake" / "patrol" / "trial_design" / "trial_allocation.parquet"
+    )
+    today = alloc[pd.to_datetime(alloc["date"]) == DAY]
+    assert set(tasking["hotspot_id"]) == set(today.loc[today["arm"] == "patrol", "unit_id"])
+    assert set(tasking["date"].astype(str).str[:10]) == {DAY}
+    meta = _meta(loop["first"], TRIAL_ALLOCATION_KEY)
+    assert meta["source"] == "platform" and meta["seed"] == 15
+    again = _meta(loop["second"], TRIAL_ALLOCATION_KEY)
+    assert again["allocation_digest"] == meta["allocation_digest"]  # locked, unchanged
+
+
+def test_dosage_on_the_twin_day_follows_the_platform_arms(loop):
+    spot_days = pd.read_parquet(loop["root"] / "lake" / "patrol" / "tasked_dosage.parquet")
+    day = spot_days[spot_days["date"] == pd.Timestamp(DAY)]
+    assert set(day["arm"]) == {"patrol", "control"} and len(day) == 10
+    patrol = day.loc[day["arm"] == "patrol", "dosage_minutes"]
+    control = day.loc[day["arm"] == "control", "dosage_minutes"]
+    assert patrol.mean() > 5 * max(control.mean(), 0.1)
+    truth = pd.read_parquet(loop["world"] / "truth" / "twin" / DAY / "visits.parquet")
+    assert patrol.sum() == pytest.approx(truth.loc[~truth["wrong_spot"], "minutes"].sum(), rel=0.5)
+    od = pd.read_parquet(loop["root"] / "lake" / "patrol" / "compliance_officer_day.parquet")
+    assert (od["date"] == pd.Timestamp(DAY)).any()
+
+
+def test_the_next_tasking_is_for_the_next_day(loop):
+    tasking = pd.read_parquet(loop["root"] / "lake" / "patrol" / "daily_tasking.parquet")
+    assert set(tasking["date"].astype(str).str[:10]) == {"2026-01-02"}
+    assert (
+        json.loads((loop["world"] / "truth" / "twin" / DAY / "summary.json").read_text())["crimes"]
+        == loop["summary"]["crimes"]
+    )
+
+
+def test_the_effect_waits_for_two_observed_days(loop):
+    from assets.patrol.common import TRIAL_EFFECT_KEY
+
+    meta = _meta(loop["second"], TRIAL_EFFECT_KEY)
+    assert meta["unit_days_observed"] == 10 and "no estimate yet" in meta["note"]
