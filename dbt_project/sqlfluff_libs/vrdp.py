@@ -69,3 +69,17 @@ def located_columns():
         "h3_cell, cast(h3_resolution as integer) as h3_resolution, lsoa21_code, "
         "lsoa11_code, ward_code, in_force_area"
     )
+
+
+def duckdb_split_to_rows(column, sep):
+    """Render vrdp.duckdb_split_to_rows."""
+    return f"unnest(string_split({column}, '{sep}'))"
+
+
+def duckdb_period_series(grain, first_date, last_date):
+    """Render vrdp.duckdb_period_series."""
+    return (
+        "select cast(period_start as date) as period_start\n"
+        f"    from range(cast({first_date} as timestamp), cast({last_date} as timestamp),"
+        f" interval 1 {grain}) as periods (period_start)"
+    )
