@@ -88,7 +88,8 @@ def soc_warehouse(small_world, tmp_path_factory):
         instance=instance,
         resources=resources,
     ).success
-    keys = [SCORES_KEY, ALARMS_KEY, CHB_EVALUATION_KEY]
+    marts = ("fct_ward_soc_monthly", "fct_disruptions", "fct_ward_disruption_overlay")
+    keys = [SCORES_KEY, ALARMS_KEY, CHB_EVALUATION_KEY, *(dg.AssetKey(["marts", m]) for m in marts)]
     result = dg.materialize(
         everything,
         selection=dg.AssetSelection.assets(*keys).upstream()
