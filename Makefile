@@ -16,7 +16,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null)
 
-.PHONY: help install prepare run test ui serve lint docs clean
+.PHONY: help install prepare run test ui serve lint docs clean dashboard
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ ui: prepare  ## the Dagster UI on http://127.0.0.1:3000 (persistent home under d
 
 serve: $(STAMP)  ## read API on http://127.0.0.1:$${PORT:-8000} (tokens from VRDP_API_TOKENS; VRDP_API_DEMO_TOKENS=1 for the demo set)
 	VRDP_API_PORT=$${VRDP_API_PORT:-$${PORT:-8000}} $(BIN)/python -m serving.api
+
+dashboard: $(STAMP)  ## ward dashboard on http://127.0.0.1:$${DASH_PORT:-8050} (after make run; ?ward=<code>&token=<token>)
+	$(BIN)/python -m dashboard --port $${DASH_PORT:-8050}
 
 lint: $(STAMP)  ## ruff, sqlfluff and the import layering (import-linter)
 	$(BIN)/ruff check .

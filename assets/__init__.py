@@ -23,6 +23,7 @@ def defs() -> dg.Definitions:
     from assets.hotspots.top_cells import top_harm_cells
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
+    from assets.soc import soc_assets
     from assets.sources.agencies import agency_source_assets
     from assets.sources.gazetteer import gazetteer
     from assets.sources.police_uk import police_uk_street_crimes, street_landing_files
@@ -55,6 +56,7 @@ def defs() -> dg.Definitions:
             *force_hotspot_assets(),
             *risk_terrain_assets(),
             *patrol_assets(),
+            *soc_assets(),
         ],
     )
     # The export assets carry their own automation conditions.

@@ -12,6 +12,7 @@ scale produce byte-identical files.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import resource
@@ -47,6 +48,7 @@ from synthetic.police import (
     build_roles,
     build_stop_search,
 )
+from synthetic.soc import build_soc, emit_soc, merge_intelligence
 
 SPECS = {
     "occurrences": FaultSpec(
@@ -135,6 +137,9 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     people = build_people(seed, geo, cfg.scale.population, cfg.end)
     tick("geography, places, people")
     cw = generate_events(seed, cfg, geo, pois)
+    # Serious organised crime (synthetic/soc.py): CHB phase effects and county lines.
+    soc = build_soc(seed, cfg, cw)
+    cw = dataclasses.replace(cw, events=soc.events)
     tick(f"crime events ({len(cw.events):,})")
 
     occ = build_occurrences(seed, cfg, geo, cw, pois)
@@ -143,6 +148,7 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     cad = build_cad(seed, cfg, geo, cw, pois, occ)
     street = build_police_uk_street(seed, cfg, geo, cw, pois, occ)
     logs, subjects = build_intel(seed, cfg, geo, cw, people)
+    logs, subjects = merge_intelligence(seed, soc, logs, subjects)
     sas = build_stop_search(seed, cfg, cw, people)
     tick("police records")
     csc = build_social_care(seed, cfg, geo, people, roles, cw)
@@ -186,11 +192,13 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     del street, sas
     _emit_partners(em, csc, prob, istv, sg)
     _emit_patrol(em, cw, patrol)
+    emit_soc(em, soc, cfg)
     tick("landing files")
 
     truth = _truth_tables(
         cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records, event_records, patrol, em
     )
+    truth.update(soc.truth)
     tdir = out / "truth"
     for name, df in truth.items():
         write_parquet(df, tdir / f"{name}.parquet")

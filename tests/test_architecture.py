@@ -21,6 +21,7 @@ PACKAGES = (
     "orchestration",
     "synthetic",
     "bench",
+    "dashboard",
 )
 
 

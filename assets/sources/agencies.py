@@ -135,6 +135,22 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "NHS person-level safeguarding referrals (NHS number, name). Restricted.",
     ),
     LandingSource(
+        "soc.chb_sites",
+        "chb_sites.csv",
+        "Clear-Hold-Build site register: one row per site and phase (clear, hold, build) "
+        "with dates, wards, lead role and the site polygon (WGS84 WKT).",
+        located=True,
+        locate="contract",
+    ),
+    LandingSource(
+        "soc.disruptions",
+        "disruptions_*.csv",
+        "APMIS-like disruption activity: date, ward and point, agency, type, linked OCG, "
+        "outcome (Major/Moderate/Minor).",
+        located=True,
+        locate="contract",
+    ),
+    LandingSource(
         "patrol.gps",
         "gps_*.parquet",
         "Officers' GPS pings from the patrol app.",

@@ -103,3 +103,17 @@ def latest_version(relation, key, version_columns=()):
         f"select * from {relation} qualify row_number() over "
         f"(partition by {key} order by {order}, source_file desc, row_number desc) = 1"
     )
+
+
+def duckdb_split_to_rows(column, sep):
+    """Render vrdp.duckdb_split_to_rows."""
+    return f"unnest(string_split({column}, '{sep}'))"
+
+
+def duckdb_period_series(grain, first_date, last_date):
+    """Render vrdp.duckdb_period_series."""
+    return (
+        "select cast(period_start as date) as period_start\n"
+        f"    from range(cast({first_date} as timestamp), cast({last_date} as timestamp),"
+        f" interval 1 {grain}) as periods (period_start)"
+    )

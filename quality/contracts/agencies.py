@@ -433,5 +433,74 @@ def agency_contracts() -> dict[str, Contract]:
             coordinates=("lon", "lat"),
             coordinate_system="wgs84",
         ),
+        *_soc_contracts(),
     ]
     return {c.source: c for c in contracts}
+
+
+#: Clear-Hold-Build phases, in order.
+CHB_PHASES = ("clear", "hold", "build")
+#: APMIS-like disruption code lists.
+DISRUPTION_AGENCIES = (
+    "Thames Valley Police",
+    "Local authority",
+    "British Transport Police",
+    "National Crime Agency",
+    "HMRC",
+    "Housing provider",
+)
+DISRUPTION_TYPES = (
+    "Arrest",
+    "Drugs warrant",
+    "Cash seizure",
+    "Closure order",
+    "Cuckooing safeguarding visit",
+    "Weapons sweep",
+    "Vehicle seizure",
+)
+DISRUPTION_OUTCOMES = ("Major", "Moderate", "Minor")
+WARD_CODE = r"[EW]05\d{6}"
+
+
+def _soc_contracts() -> tuple[Contract, ...]:
+    """The SOC unit's deliveries: the CHB site register and APMIS-like disruptions."""
+    return (
+        Contract(
+            "soc.chb_sites",
+            (
+                Field("site_phase_id", required=True, pattern=r"CHB\d{2,}-(clear|hold|build)"),
+                Field("site_id", required=True, pattern=r"CHB\d{2,}"),
+                Field("site_name", required=True),
+                Field("ward_codes", required=True, pattern=rf"{WARD_CODE}(\|{WARD_CODE})*"),
+                Field("phase", required=True, codes=CHB_PHASES),
+                Field("phase_start", "datetime", required=True),
+                Field("phase_end", "datetime", required=True),
+                # a role, not a name: the register is read by every officer
+                Field("lead", required=True),
+                Field("easting", "str"),
+                Field("northing", "str"),
+                Field("polygon_wkt"),
+            ),
+            key="site_phase_id",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+        ),
+        Contract(
+            "soc.disruptions",
+            (
+                Field("disruption_id", required=True, pattern=r"DIS\d{6,}"),
+                Field("disrupted_on", "date", required=True, not_future=True),
+                Field("ward_code", pattern=WARD_CODE),
+                Field("easting", "str"),
+                Field("northing", "str"),
+                Field("location_text"),
+                Field("agency", required=True, codes=DISRUPTION_AGENCIES),
+                Field("disruption_type", required=True, codes=DISRUPTION_TYPES),
+                Field("linked_ocg"),
+                Field("outcome", codes=DISRUPTION_OUTCOMES),
+            ),
+            key="disruption_id",
+            coordinates=("easting", "northing"),
+            coordinate_system="bng",
+        ),
+    )

@@ -27,3 +27,8 @@ def type_bigint():
 def dateadd(datepart, interval, from_date_or_timestamp):
     """Render dbt.dateadd."""
     return f"({from_date_or_timestamp} + interval {interval} {datepart})"
+
+
+def date_trunc(datepart, date):
+    """Render dbt.date_trunc."""
+    return f"date_trunc('{datepart}', {date})"

@@ -1,0 +1,137 @@
+"""What the dashboard shows, read from a short-lived read-only view of the warehouse.
+
+Each load opens the DuckDB file read-only, copies the SOC marts it needs into pandas
+and closes it at once (a connection held open would block the pipeline's next
+warehouse run); the SOC analysis Parquet (alarms) and the force hot spot list come
+from the lake. Loads are cached by the files' modification times.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["DashboardData", "load", "suppress"]
+
+#: Partner-facing counts below this are suppressed.
+SMALL_COUNT = 5
+
+
+def suppress(n) -> str:
+    """A count as shown to partners: below 5 (and above 0) becomes '<5'.
+
+    >>> suppress(0), suppress(3), suppress(12)
+    ('0', '<5', '12')
+    """
+    n = int(n)
+    return "<5" if 0 < n < SMALL_COUNT else str(n)
+
+
+@dataclass
+class DashboardData:
+    """Tables behind the views (pandas), one snapshot."""
+
+    wards: pd.DataFrame
+    monthly: pd.DataFrame
+    soc_events: pd.DataFrame
+    chb: pd.DataFrame
+    disruptions: pd.DataFrame
+    overlay: pd.DataFrame
+    alarms: pd.DataFrame
+    hotspots: pd.DataFrame
+    exploitation: pd.DataFrame | None
+    ward_shapes: dict = field(default_factory=dict)
+    note: str = ""
+
+
+def _table(con, schema: str, name: str, sql: str | None = None) -> pd.DataFrame:
+    q = "select count(*) from information_schema.tables where table_schema = ? and table_name = ?"
+    if not con.execute(q, [schema, name]).fetchone()[0]:
+        return pd.DataFrame()
+    return con.execute(sql or f"select * from {schema}.{name}").df()
+
+
+def _mtime(p: Path) -> int:
+    return p.stat().st_mtime_ns if p.exists() else 0
+
+
+def load(data_root: Path) -> DashboardData:
+    """The current snapshot (re-read when the warehouse or the lake files change)."""
+    wh = data_root / "warehouse" / "vrdp.duckdb"
+    lake = data_root / "lake"
+    files = (
+        wh,
+        lake / "soc_analysis" / "early_warning_alarms.parquet",
+        lake / "force_hotspots" / "hotspot_list.parquet",
+    )
+    return _load(str(data_root), tuple(_mtime(f) for f in files))
+
+
+@lru_cache(maxsize=2)
+def _load(root: str, _stamp: tuple) -> DashboardData:
+    import duckdb
+
+    data_root = Path(root)
+    wh = data_root / "warehouse" / "vrdp.duckdb"
+    if not wh.exists():
+        raise FileNotFoundError(f"{wh}: no warehouse yet (make run first)")
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        monthly = _table(con, "marts", "fct_ward_soc_monthly")
+        soc_events = _table(
+            con,
+            "marts",
+            "fct_soc_events",
+            "select event_type, soc_category, ward_code, occurred_on, longitude, latitude,"
+            " grading_intelligence from marts.fct_soc_events where ward_code is not null",
+        )
+        chb = _table(con, "marts", "dim_chb_site_phases")
+        disruptions = _table(con, "marts", "fct_disruptions")
+        overlay = _table(con, "marts", "fct_ward_disruption_overlay")
+        exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
+    finally:
+        con.close()
+    lake = data_root / "lake"
+    alarms_p = lake / "soc_analysis" / "early_warning_alarms.parquet"
+    alarms = pd.read_parquet(alarms_p) if alarms_p.exists() else pd.DataFrame()
+    hs_p = lake / "force_hotspots" / "hotspot_list.parquet"
+    hotspots = pd.read_parquet(hs_p) if hs_p.exists() else pd.DataFrame()
+    wards = (
+        monthly[["ward_code", "ward_name", "population", "imd_decile"]]
+        .drop_duplicates()
+        .sort_values("ward_name")
+        .reset_index(drop=True)
+        if len(monthly)
+        else pd.DataFrame(columns=["ward_code", "ward_name", "population", "imd_decile"])
+    )
+    return DashboardData(
+        wards=wards,
+        monthly=monthly,
+        soc_events=soc_events,
+        chb=chb,
+        disruptions=disruptions,
+        overlay=overlay,
+        alarms=alarms,
+        hotspots=hotspots,
+        exploitation=exploitation if len(exploitation) else None,
+        ward_shapes=_ward_shapes(),
+    )
+
+
+@lru_cache(maxsize=1)
+def _ward_shapes() -> dict:
+    """Ward outlines (WGS84 rings) from the shipped boundaries, by ward code."""
+    from config.settings import REPO_ROOT
+
+    path = REPO_ROOT / "public_data" / "boundaries" / "thames_valley"
+    gj = json.loads((path / "thames_valley_wards_2025.geojson").read_text())
+    out = {}
+    for f in gj["features"]:
+        g = f["geometry"]
+        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
+        out[f["properties"]["WD25CD"]] = [p[0] for p in polys]
+    return out

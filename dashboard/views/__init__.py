@@ -1,0 +1,35 @@
+"""The dashboard's views. Each view module defines ``VIEW``; list it here to add it.
+
+A view is a :class:`View`: an id (the URL path ``/<id>``), a title for the menu,
+``layout(data, ward, role)`` returning Dash components for a chosen ward and role,
+and whether it needs a ward. The app draws the ward picker and the menu and calls
+the chosen view's layout on the server, so restricted parts never leave it for a
+role that may not see them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["View", "VIEWS"]
+
+
+@dataclass(frozen=True)
+class View:
+    """One page of the dashboard."""
+
+    id: str
+    title: str
+    layout: Callable  # (DashboardData, ward_code | None, role | None) -> component
+    needs_ward: bool = True
+
+
+def _views() -> list[View]:
+    from dashboard.views.soc_ward import VIEW as SOC_WARD
+
+    return [SOC_WARD]
+
+
+#: Every view, in menu order (the first is the home page).
+VIEWS: list[View] = _views()

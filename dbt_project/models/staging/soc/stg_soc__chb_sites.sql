@@ -1,0 +1,42 @@
+{#- The CHB register, one row per site and phase; the latest delivery of a site phase wins. -#}
+with
+
+source as (
+
+    select * from {{ source('soc', 'chb_sites') }}
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by site_phase_id order by delivery desc) as delivery_rank
+    from source
+
+),
+
+final as (
+
+    select
+        site_phase_id,
+        site_id,
+        site_name,
+        ward_codes,
+        phase,
+        lead,
+        polygon_wkt,
+        delivery,
+        cast(phase_start as date) as phase_start,
+        cast(phase_end as date) as phase_end,
+        cast(longitude as double) as longitude,
+        cast(latitude as double) as latitude,
+        cast(easting_m as double) as easting_m,
+        cast(northing_m as double) as northing_m,
+        h3_cell
+    from ranked
+    where delivery_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,116 @@
+"""The ward dashboard in headless Chromium, served by a real HTTP server."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+from urllib.request import urlopen
+
+import duckdb
+import pytest
+from werkzeug.serving import make_server
+
+from dashboard.app import create_app
+from dashboard.data import load
+from dashboard.views.soc_ward import ward_summary
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--virtual-time-budget=15000",
+]
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None and not os.environ.get("CI"),
+    reason="chromium not installed (apt-get install chromium)",
+)
+
+
+@pytest.fixture(scope="module")
+def dashboard(soc_warehouse):
+    """The dashboard on a free loopback port, over the small world's SOC warehouse."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VRDP_API_DEMO_TOKENS", "1")
+    app = create_app(soc_warehouse)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = make_server("127.0.0.1", port, app.server, threaded=True)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{port}", soc_warehouse
+    server.shutdown()
+    mp.undo()
+
+
+def busiest_ward(root) -> str:
+    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        return con.execute(
+            "select ward_code from marts.fct_ward_soc_monthly group by 1"
+            " order by sum(soc_events) desc, 1 limit 1"
+        ).fetchone()[0]
+    finally:
+        con.close()
+
+
+def dom(url, tmp_path) -> str:
+    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
+
+
+def test_page_is_served_with_its_own_scripts(dashboard):
+    url, _ = dashboard
+    html = urlopen(f"{url}/soc").read().decode()
+    scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
+    assert scripts and all(s.startswith("/_dash-component-suites/") for s in scripts)
+    assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+@needs_chromium
+def test_officer_chooses_a_ward_figures_equal_marts_restricted_refused(dashboard, tmp_path):
+    url, root = dashboard
+    ward = busiest_ward(root)
+    page = dom(f"{url}/soc?ward={ward}&token=demo-officer-token", tmp_path)
+    assert 'data-ready="yes"' in page, page[-2000:]
+    assert f'data-ward="{ward}"' in page
+    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        mart = con.execute(
+            "select soc_category, sum(crimes), sum(incidents), sum(intelligence_logs)"
+            " from marts.fct_ward_soc_monthly where ward_code = ? group by 1 order by 1",
+            [ward],
+        ).fetchall()
+    finally:
+        con.close()
+    total = sum(c + i + n for _, c, i, n in mart)
+    assert f'data-total="{total}"' in page and total > 0
+    table = re.search(r'<table id="soc-summary".*?</table>', page, re.S).group(0)
+    cells = re.findall(r"<td>([^<]*)</td>", table)
+    rows = [cells[i : i + 6] for i in range(0, len(cells), 6)]
+    shown = [(r[0], int(r[1]), int(r[2]), int(r[3])) for r in rows]
+    assert shown == [(c, int(a), int(b), int(n)) for c, a, b, n in mart]
+    assert 'id="restricted-refused"' in page and 'id="restricted-panel"' not in page
+    assert 'class="main-svg"' in page  # the map and trend charts drew
+
+
+@needs_chromium
+def test_safeguarding_role_sees_the_restricted_panel(dashboard, tmp_path):
+    url, root = dashboard
+    ward = busiest_ward(root)
+    page = dom(f"{url}/soc?ward={ward}&token=demo-safeguarding-token", tmp_path)
+    assert 'id="restricted-panel"' in page and 'id="restricted-refused"' not in page
+
+
+def test_summary_function_matches_the_mart(dashboard):
+    _, root = dashboard
+    ward = busiest_ward(root)
+    s = ward_summary(load(root), ward)
+    assert int(s["soc_events"].sum()) > 0
