@@ -95,6 +95,7 @@ def test_layout_and_delivery_folders(small_world):
         "nhs",
         "places",
         "patrol",
+        "community",
     }
     for f in (landing / "police" / "occurrences").rglob("*.csv"):
         assert re.fullmatch(r"\d{4}-\d{2}", f.parent.name)
