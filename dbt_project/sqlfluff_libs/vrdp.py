@@ -69,3 +69,13 @@ def located_columns():
         "h3_cell, cast(h3_resolution as integer) as h3_resolution, lsoa21_code, "
         "lsoa11_code, ward_code, in_force_area"
     )
+
+
+def needs_wilson(k, n, bound):
+    """Render vrdp.needs_wilson (macros/needs.sql)."""
+    return f"1000.0 * {k} / {n}"
+
+
+def needs_suppress(count, value):
+    """Render vrdp.needs_suppress (macros/needs.sql)."""
+    return f"case when coalesce({count}, 0) >= 5 then {value} end"
