@@ -29,6 +29,7 @@ from exports.snapshot import NoExportError, Snapshot, SnapshotReader, allocation
 from serving.api.audit import append_audit
 from serving.api.auth import Principal, authenticate, require
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
+from serving.api.partners import router as partners_router
 from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
 from serving.api.problems import Problem, install_problem_handlers, problem_response
 from serving.api.settings import ApiSettings, api_settings
@@ -770,4 +771,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     import secrets
 
     app.state.map_secret = secrets.token_bytes(32)
+    app.include_router(partners_router)
     return app
