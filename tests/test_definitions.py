@@ -89,6 +89,21 @@ EXPECTED_KEYS = {
     "patrol/trial_effect",
     "patrol/daily_tasking",
     "exports/patrol_tasking_export",
+    # issue 17: community sources, needs pack, partnership and cohorts
+    "staging/stg_community__streetsafe_reports",
+    "staging/stg_community__voluntary_referrals",
+    "intermediate/int_community_reports_located",
+    "marts/fct_community_reports",
+    "marts/fct_cell_community_context",
+    "reference/needs_lsoa21_population",
+    "marts/fct_needs_items",
+    "marts/needs_area_rates",
+    "marts/needs_deprivation_rates",
+    "marts/needs_ae_unreported",
+    "marts/fct_person_timeline",
+    "exports/needs_pack_export",
+    "exports/partnership_export",
+    "exports/cohorts_export",
 }
 
 
@@ -108,7 +123,7 @@ def test_definitions_load_and_hold_every_asset(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS | _agency_keys()
-    assert len(_agency_keys()) == 42
+    assert len(_agency_keys()) == 48
     assert "police_uk_street_files" in {s.name for s in defs.sensors}
     assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 
@@ -132,6 +147,7 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/police_uk_crime_types",
         "reference/home_office_offence_codes",
         "reference/ons_wards_2025",
+        "reference/needs_lsoa21_population",
         "patrol/trial_units",
     }
 

@@ -101,7 +101,7 @@ def build_cohorts(
     *,
     seed: int = 17,
     cohort_share: float = 0.02,
-    version: str = "unversioned",
+    version: str | None = None,
     truth_labels=None,
 ) -> CohortRun:
     """Fit, backtest and score both models; fairness report and model card for each.
@@ -134,6 +134,7 @@ def build_cohorts(
     truth = truth_labels(people[t_test], t_test, OUTCOME_DAYS) if truth_labels else None
     base = rules_baseline(events, people[t_test], t_test)
     run = CohortRun(as_of, {}, {}, {}, {}, {}, {}, {})
+    version = version or f"{as_of.date()}-seed{seed}"
     for kind, (builder, feats, label) in _BUILDERS.items():
         excluded = list(PROTECTED_COLUMNS)
         if kind == "perpetration":
@@ -149,10 +150,16 @@ def build_cohorts(
         k_test = cohort_size_for(len(s_test), cohort_share)
         run.backtest[kind] = evaluate(s_test, y_test[label], k_test)
         run.baseline[kind] = _baseline_metrics(base, y_test[label])
+        # the model's precision on a list as long as the rule's, for a like-for-like view
+        at_base = evaluate(s_test, y_test[label], max(int(base.sum()), 1))
+        run.baseline[kind]["model_precision_at_same_size"] = at_base["precision_at_cohort"]
         run.fairness[kind] = fairness_report(s_test, y_test[label], groups, k_test)
         if truth is not None:
             run.truth[kind] = evaluate(s_test, truth[label], k_test)
             run.truth[kind]["rules_baseline"] = _baseline_metrics(base, truth[label])
+            run.truth[kind]["model_precision_at_baseline_size"] = evaluate(
+                s_test, truth[label], max(int(base.sum()), 1)
+            )["precision_at_cohort"]
             run.fairness[kind] = fairness_report(s_test, truth[label], groups, k_test)
             run.fairness[kind]["labels"] = "simulated truth"
         else:

@@ -105,7 +105,7 @@ def _event_hits(events: pd.DataFrame, cond: dict, as_of: pd.Timestamp) -> pd.Ser
     if "role" in cond:
         sel &= events["role"].isin(cond["role"])
     if "source" in cond:
-        sel &= events["source"].isin(cond["source"])
+        sel &= events["source_system"].isin(cond["source"])
     if "violence" in cond:
         sel &= events["is_violence"].fillna(False).astype(bool) == bool(cond["violence"])
     if "child" in cond:
@@ -133,7 +133,7 @@ def safeguarding_opportunities(
         ``is_known_to_<agency>`` and any flag a rule names).
     person_events : pandas.DataFrame
         One row per person, event and role: ``person_key``, ``event_key``, ``role``,
-        ``source``, ``occurred_on``, ``is_violence``, ``is_child_at_event``.
+        ``source_system``, ``occurred_on``, ``is_violence``, ``is_child_at_event``
     rules : RuleSet
     as_of : date-like, optional
         Default: the latest ``occurred_on``.

@@ -45,7 +45,7 @@ records as (
 period as (
 
     select
-        {{ dbt.dateadd('day', -364, 'max(occurred_on)') }} as period_start,
+        cast({{ dbt.dateadd('day', -364, 'max(occurred_on)') }} as date) as period_start,
         max(occurred_on) as period_end
     from events
     where event_type in ('crime', 'incident', 'ae_assault')
