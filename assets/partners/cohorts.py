@@ -91,9 +91,7 @@ def cohorts_export(
         events, births, groups = read_cohort_inputs(con)
         truth = s.world_truth_dir
         labels = truth_labeller(con, truth.parent) if truth is not None else None
-        run = build_cohorts(
-            events, births, groups, seed=seed, version="pending", truth_labels=labels
-        )
+        run = build_cohorts(events, births, groups, seed=seed, truth_labels=labels)
     files = []
     for kind in run.cohorts:
         df, fair = run.cohorts[kind], run.fairness[kind]
