@@ -164,10 +164,6 @@ def _reports(seed, cfg: WorldConfig, geo: Geography, cw: CrimeWorld):
             "free_text": text[order],
         }
     )
-    # A few pins dropped far outside the area (a user panning the map).
-    stray = rng.random(n) < 0.005
-    reports.loc[stray, "longitude"] = -3.2
-    reports.loc[stray, "latitude"] = 55.95
     reports["month"] = pd.Series(reports["submitted_at"]).dt.strftime("%Y-%m").to_numpy()
     lsoa_codes = geo.lsoa["lsoa_code"].to_numpy()
     truth = pd.DataFrame(
@@ -180,7 +176,6 @@ def _reports(seed, cfg: WorldConfig, geo: Geography, cw: CrimeWorld):
             "h3_cell": loc["h3_cell"].to_numpy()[rows][order],
             "lsoa_code": lsoa_codes[loc["lsoa_idx"].to_numpy()[rows][order]],
             "from_perception_site": np.isin(rows[order], site_rows),
-            "stray_pin": stray,
         }
     )
     sites = pd.DataFrame(

@@ -89,15 +89,16 @@ def test_every_row_is_loaded_or_quarantined_with_a_reason(small_world, tmp_path,
     if len(faults):
         assert quarantined > 0
     if source == "community.streetsafe_reports":
-        # the rows of a located source carry a cell; stray pins are flagged out of area
+        # the rows of a located source carry a cell; pins planted outside the force
+        # are kept and flagged out of the area
         frames = pd.concat(
             pd.read_parquet(p) for p in (tmp_path / "lake/community").rglob("*.parquet")
         )
-        stray = _truth(small_world, "community_reports").query("stray_pin")["report_id"]
-        got = frames[frames["report_id"].isin(stray)]
-        assert len(got) and not got["in_force_area"].fillna(False).any()
-        inside = frames[~frames["report_id"].isin(stray)]
-        assert inside["h3_cell"].notna().mean() > 0.95
+        outside = faults.loc[faults["fault_kind"] == "coords_outside_force", "record_id"]
+        got = frames[frames["report_id"].isin(outside)]
+        assert not got["in_force_area"].fillna(False).any()
+        clean = frames[~frames["report_id"].isin(faults["record_id"])]
+        assert clean["h3_cell"].notna().all() and clean["in_force_area"].all()
 
 
 def test_community_context_counts_the_window_to_the_latest_report():
