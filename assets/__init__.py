@@ -21,6 +21,7 @@ def defs() -> dg.Definitions:
     from assets.geography.boundaries import boundary_assets
     from assets.hotspots.analysis import force_hotspot_assets, hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
+    from assets.partners import partner_assets
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
     from assets.soc import soc_assets
@@ -57,6 +58,7 @@ def defs() -> dg.Definitions:
             *risk_terrain_assets(),
             *patrol_assets(),
             *soc_assets(),
+            *partner_assets(),
         ],
     )
     # The export assets carry their own automation conditions.

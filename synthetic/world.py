@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from synthetic.community import build_community, community_truth, emit_community
 from synthetic.config import SCALES, WorldConfig
 from synthetic.crime import generate_events
 from synthetic.emit import Emitter, month_key, to_text
@@ -101,6 +102,18 @@ SPECS = {
         (),
         ("surname", "forename"),
     ),
+    # community sources (synthetic/community.py)
+    "streetsafe_reports": FaultSpec(
+        "report_id",
+        ("category", "submitted_at"),
+        ("submitted_at",),
+        ("longitude", "latitude"),
+        ("free_text",),
+        coords_are_lonlat=True,
+    ),
+    "voluntary_referrals": FaultSpec(
+        "referral_id", ("organisation", "surname"), ("dob", "referral_date"), (), ("surname",)
+    ),
 }
 
 
@@ -156,6 +169,8 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     istv = build_istv(seed, cfg, geo, cw, pois)
     sg = build_nhs_safeguarding(seed, cfg, geo, people, roles, csc, cw, pois)
     tick("partner records")
+    community = build_community(seed, cfg, geo, cw, people, roles)
+    tick("community reports and voluntary referrals")
     patrol = build_patrol(seed, cfg, cw, pois)
     tick("patrol trial")
 
@@ -193,12 +208,14 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     _emit_partners(em, csc, prob, istv, sg)
     _emit_patrol(em, cw, patrol)
     emit_soc(em, soc, cfg)
+    emit_community(em, community, SPECS)
     tick("landing files")
 
     truth = _truth_tables(
         cfg, geo, pois, people, cw, roles, csc, prob, sg, person_records, event_records, patrol, em
     )
     truth.update(soc.truth)
+    truth.update(community_truth(community))
     tdir = out / "truth"
     for name, df in truth.items():
         write_parquet(df, tdir / f"{name}.parquet")

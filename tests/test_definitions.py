@@ -96,6 +96,21 @@ EXPECTED_KEYS = {
     "patrol/trial_effect",
     "patrol/daily_tasking",
     "exports/patrol_tasking_export",
+    # issue 17: community sources, needs pack, partnership and cohorts
+    "staging/stg_community__streetsafe_reports",
+    "staging/stg_community__voluntary_referrals",
+    "intermediate/int_community_reports_located",
+    "marts/fct_community_reports",
+    "marts/fct_cell_community_context",
+    "reference/needs_lsoa21_population",
+    "marts/fct_needs_items",
+    "marts/needs_area_rates",
+    "marts/needs_deprivation_rates",
+    "marts/needs_ae_unreported",
+    "marts/fct_person_timeline",
+    "exports/needs_pack_export",
+    "exports/partnership_export",
+    "exports/cohorts_export",
 }
 
 
@@ -115,7 +130,7 @@ def test_definitions_load_and_hold_every_asset(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS | _agency_keys()
-    assert len(_agency_keys()) == 42
+    assert len(_agency_keys()) == 48
     assert "police_uk_street_files" in {s.name for s in defs.sensors}
     assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 
@@ -138,6 +153,7 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/ons_wards_2025",
         "exports/transparency_page",  # reads the versioned registers under governance/
         "governance/retention_purge",  # runs on its own schedule over the whole data root
+        "reference/needs_lsoa21_population",
     }
 
 

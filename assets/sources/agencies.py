@@ -162,6 +162,22 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "Patrol app activity log: shifts, hot spot arrivals and departures, stops.",
         located=True,
     ),
+    # Community sources (issue 17): public reports are their own layer, never crime.
+    LandingSource(
+        "community.streetsafe_reports",
+        "streetsafe_reports_*.csv",
+        "StreetSafe-style public reports of places where people feel unsafe: pin "
+        "(WGS84), time, category of concern, free text. Context, never crime counts.",
+        located=True,
+        locate="contract",
+    ),
+    LandingSource(
+        "community.voluntary_referrals",
+        "voluntary_referrals_*.csv",
+        "Voluntary-sector referrals of young people (youth work, mentoring, hospital "
+        "youth work); where they were engaged geocoded against the gazetteer. Restricted.",
+        locate="gazetteer",
+    ),
 )
 
 
@@ -270,7 +286,11 @@ def _geocode_meta(loaded, gazetteer, s) -> dict:
         return {"gazetteer": "not built yet: every row kept unlocated"}
     meta = {"gazetteer_entries": len(gazetteer.entries), **geocode_summary(loaded)}
     truth = s.world_truth_dir
-    if truth is not None and (truth / "event_records.parquet").exists():
+    if (
+        truth is not None
+        and "attendance_ref" in loaded  # the truth maps A&E attendances only
+        and (truth / "event_records.parquet").exists()
+    ):
         meta.update(geocode_accuracy(loaded, truth))
         meta["geocode_accuracy_source"] = f"simulated world truth ({truth}), evaluation only"
     return meta

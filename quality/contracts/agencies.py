@@ -22,6 +22,34 @@ from quality.contracts.police_uk import CRIME_TYPES
 
 __all__ = ["agency_contracts", "home_office_offence_codes", "POLICE_UK_CRIME_TYPE_CODES"]
 
+#: Community sources (StreetSafe-style reports, voluntary-sector referrals): code lists.
+STREETSAFE_CATEGORIES = (
+    "Feeling unsafe",
+    "Poor street lighting",
+    "Being followed",
+    "Verbal harassment",
+    "Intimidating groups",
+    "Drug dealing or use",
+    "Isolated or hidden area",
+    "Other",
+)
+VOLUNTARY_ORGANISATIONS = (
+    "Youth outreach",
+    "Hospital youth work",
+    "Mentoring",
+    "Sports diversion",
+    "Family support",
+)
+VOLUNTARY_REASONS = (
+    "Victim of violence",
+    "Exploitation concern",
+    "Weapon carrying concern",
+    "Missing episodes",
+    "School exclusion",
+    "Peer conflict",
+)
+VOLUNTARY_SOURCES = ("Self", "Parent or carer", "School", "Police", "A&E", "Social care")
+
 NAME = {"type": "str", "personal": True}
 SEX = ("M", "F", "U")
 
@@ -434,6 +462,40 @@ def agency_contracts() -> dict[str, Contract]:
             coordinate_system="wgs84",
         ),
         *_soc_contracts(),
+        # Community sources. A public report's pin is its location: without a usable
+        # point it is quarantined. Free text may name people, so it is personal.
+        Contract(
+            "community.streetsafe_reports",
+            (
+                Field("report_id", required=True, pattern=r"SS\d{7}"),
+                Field("submitted_at", "datetime", required=True, not_future=True),
+                Field("longitude", "str"),
+                Field("latitude", "str"),
+                Field("category", required=True, codes=STREETSAFE_CATEGORIES),
+                Field("free_text", personal=True),
+            ),
+            key="report_id",
+            coordinates=("longitude", "latitude"),
+            coordinate_system="wgs84",
+            location_required=True,
+        ),
+        Contract(
+            "community.voluntary_referrals",
+            (
+                Field("referral_id", required=True, pattern=r"VR\d{6}"),
+                Field("organisation", required=True, codes=VOLUNTARY_ORGANISATIONS),
+                Field("referral_date", "date", required=True, not_future=True),
+                Field("referral_source", codes=VOLUNTARY_SOURCES),
+                Field("reason", required=True, codes=VOLUNTARY_REASONS),
+                Field("forename", personal=True),
+                Field("surname", required=True, personal=True),
+                Field("dob", "date", not_future=True, personal=True),
+                Field("postcode", personal=True),
+                Field("location_text"),
+                Field("consent_to_share", "bool"),
+            ),
+            key="referral_id",
+        ),
     ]
     return {c.source: c for c in contracts}
 

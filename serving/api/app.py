@@ -32,6 +32,7 @@ from serving.api.docs import install_docs
 from serving.api.landing import IdempotencyConflict, digest_of, land_activity, land_gps
 from serving.api.limits import QueryLimit
 from serving.api.openapi import install_openapi
+from serving.api.partners import router as partners_router
 from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
 from serving.api.plausibility import activity_types, off_clock, outside_area
 from serving.api.problems import Problem, install_problem_handlers, problem_response
@@ -911,4 +912,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.map_secret = secrets.token_bytes(32)
     install_openapi(app)
     install_docs(app)
+    app.include_router(partners_router)
     return app

@@ -96,6 +96,7 @@ def test_layout_and_delivery_folders(small_world):
         "places",
         "patrol",
         "soc",
+        "community",
     }
     for f in (landing / "police" / "occurrences").rglob("*.csv"):
         assert re.fullmatch(r"\d{4}-\d{2}", f.parent.name)

@@ -1,0 +1,84 @@
+"""The strategic needs assessment pack as a BI-friendly, versioned export for partners."""
+
+import dagster as dg
+
+from config.resources import WAREHOUSE_POOL, PlatformConfig
+
+__all__ = ["NEEDS_TABLES", "NEEDS_SUBDIR", "needs_pack_export", "needs_export_files"]
+
+#: Partner-facing marts of the pack (schema marts), each published as Parquet and CSV.
+NEEDS_TABLES = ("needs_area_rates", "needs_deprivation_rates", "needs_ae_unreported")
+NEEDS_SUBDIR = "needs_pack"
+
+
+def needs_export_files(tables: dict) -> list:
+    """Parquet and CSV of each table (``exports.format.ExportFile``), CSV for BI tools."""
+    from exports.format import ExportFile
+
+    files = []
+    for name, df in sorted(tables.items()):
+
+        def parquet(path, df=df):
+            df.to_parquet(path, index=False)
+
+        def csv(path, df=df):
+            df.to_csv(path, index=False, date_format="%Y-%m-%d")
+
+        files.append(ExportFile(f"{name}.parquet", len(df), parquet))
+        files.append(ExportFile(f"{name}.csv", len(df), csv))
+    return files
+
+
+@dg.asset(
+    key=dg.AssetKey(["exports", "needs_pack_export"]),
+    deps=[dg.AssetKey(["marts", t]) for t in NEEDS_TABLES],
+    group_name="serving",
+    kinds={"python", "duckdb", "parquet", "csv"},
+    pool=WAREHOUSE_POOL,
+    code_version="1",
+)
+def needs_pack_export(
+    context: dg.AssetExecutionContext, platform: PlatformConfig
+) -> dg.MaterializeResult:
+    """Strategic needs assessment pack for partners, as Parquet and CSV with a manifest.
+
+    Rates per 1,000 with 95% CIs by ward, LSOA, age band and deprivation decile, and
+    A&E violence not in police records; publication blocked if a count under 5 shows.
+    """
+    from exports.format import ExportRejected, publish_export
+    from vrdp.needs.rates import SUPPRESS_BELOW, small_count_findings
+
+    s = platform.resolve()
+    with platform.warehouse(read_only=True) as con:
+        tables = {t: con.execute(f"select * from marts.{t} order by 1").df() for t in NEEDS_TABLES}
+    rates = tables["needs_area_rates"]
+    period_end = str(rates["period_end"].max())[:10] if len(rates) else "empty"
+    try:
+        published = publish_export(
+            s.exports_dir / NEEDS_SUBDIR,
+            needs_export_files(tables),
+            as_of=period_end,
+            parameters={
+                "period_start": str(rates["period_start"].min())[:10] if len(rates) else None,
+                "period_end": period_end,
+                "suppress_counts_below": SUPPRESS_BELOW,
+                "ci": "Wilson score interval, 95%",
+                "population": "2011 census residents on LSOA 2021; age bands by "
+                "England and Wales 2011 shares (vrdp.needs.reference)",
+            },
+            check=lambda _staged: small_count_findings(tables),
+        )
+    except ExportRejected as exc:
+        raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
+    shown = rates[rates["area_type"] == "ward"]
+    return dg.MaterializeResult(
+        metadata={
+            "version": published.version,
+            "created_new_version": published.created,
+            "path": dg.MetadataValue.path(str(published.path)),
+            "files": dg.MetadataValue.json(published.manifest["files"]),
+            "ward_rows": len(shown),
+            "ward_rows_suppressed": int(shown["is_suppressed"].sum()) if len(shown) else 0,
+            "dagster/row_count": sum(len(t) for t in tables.values()),
+        }
+    )

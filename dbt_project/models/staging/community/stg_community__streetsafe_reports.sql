@@ -1,0 +1,24 @@
+with
+
+source as (
+
+    select * from {{ source('community', 'streetsafe_reports') }}
+
+),
+
+final as (
+
+    select
+        report_id,
+        delivery,
+        submitted_at,
+        cast(submitted_at as date) as submitted_on,
+        category,
+        free_text,
+        {{ vrdp.located_columns() }}
+
+    from source
+
+)
+
+select * from final

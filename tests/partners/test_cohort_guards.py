@@ -1,0 +1,157 @@
+"""Early-intervention models: no protected attribute reaches a feature, and a victim-only
+history cannot raise anyone's perpetration score (by construction, on hand-made data)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vrdp.cohorts.features import (
+    EVENT_COLUMNS,
+    PERPETRATION_FEATURES,
+    PROTECTED_COLUMNS,
+    VICTIM_FEATURES,
+    outcomes,
+    perpetration_features,
+    victim_features,
+)
+from vrdp.cohorts.model import (
+    cohort_size_for,
+    evaluate,
+    fairness_report,
+    fit_cohort_model,
+    rules_baseline,
+    score,
+)
+from vrdp.cohorts.pipeline import build_cohorts
+
+CUTOFF = pd.Timestamp("2025-07-01")
+
+
+def _events(seed=3, people=400):
+    """A hand-made history: people with victim, suspect and welfare events."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(people):
+        k = f"p{i:04d}"
+        off = rng.random() < 0.3
+        vic = rng.random() < 0.4
+        for _ in range(rng.poisson(3 if off else 0.3)):
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+            src = rng.choice(["police_rms", "police_rms", "probation", "police_intelligence"])
+            role = {"police_rms": "suspect", "probation": "offender"}.get(src, "subject")
+            rows.append((k, day, role, src, rng.random() < 0.6))
+        for _ in range(rng.poisson(3 if vic else 0.3)):
+            day = pd.Timestamp("2024-01-01") + pd.Timedelta(days=int(rng.integers(0, 700)))
+            src = rng.choice(["police_rms", "social_care", "nhs_safeguarding"])
+            role = {"police_rms": "victim", "social_care": "referred child"}.get(src, "patient")
+            rows.append((k, day, role, src, rng.random() < 0.6))
+    df = pd.DataFrame(rows, columns=["person_key", "occurred_on", "role", "source_system", "viol"])
+    df["is_violence"] = df.pop("viol") & df["role"].isin(["victim", "suspect", "offender"])
+    df["event_key"] = [f"e{i}" for i in range(len(df))]
+    df["harm_weight_days"] = np.where(df["is_violence"], 30.0, 0.0)
+    df["agency"] = df["source_system"].str.split("_").str[0]
+    # protected attributes present in the input, to prove they are never read
+    df["ethnicity"] = rng.choice(["A", "B", "W"], len(df))
+    df["sex"] = rng.choice(["M", "F"], len(df))
+    df["date_of_birth"] = pd.Timestamp("2005-01-01")
+    return df
+
+
+def test_no_protected_attribute_is_a_feature_or_read():
+    assert not set(PROTECTED_COLUMNS) & set(VICTIM_FEATURES)
+    assert not set(PROTECTED_COLUMNS) & set(PERPETRATION_FEATURES)
+    assert not set(PROTECTED_COLUMNS) & set(EVENT_COLUMNS)
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    shuffled = ev.copy()
+    rng = np.random.default_rng(0)
+    for col in ("ethnicity", "sex", "date_of_birth"):
+        shuffled[col] = rng.permutation(shuffled[col].to_numpy())
+    for builder in (victim_features, perpetration_features):
+        a = builder(ev, people, CUTOFF)
+        b = builder(shuffled, people, CUTOFF)
+        pd.testing.assert_frame_equal(a, b)
+        # and without the columns at all
+        c = builder(ev.drop(columns=["ethnicity", "sex", "date_of_birth"]), people, CUTOFF)
+        pd.testing.assert_frame_equal(a, c)
+
+
+def test_a_victim_only_history_cannot_raise_the_perpetration_score():
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    X = perpetration_features(ev, people, CUTOFF)
+    y = outcomes(ev, people, CUTOFF - pd.Timedelta(days=182), 182)["perpetrator"]
+    Xtr = perpetration_features(ev, people, CUTOFF - pd.Timedelta(days=182))
+    model = fit_cohort_model(
+        Xtr, y, kind="perpetration", features=PERPETRATION_FEATURES, training_cutoff=CUTOFF
+    )
+    before = score(model, X)
+    # give everyone (and a new person) a long victimisation and welfare history
+    extra = []
+    for k in [*people[:50], "victim_only"]:
+        for d in range(0, 600, 20):
+            day = CUTOFF - pd.Timedelta(days=d + 1)
+            for role, src in (
+                ("victim", "police_rms"),
+                ("patient", "nhs_safeguarding"),
+                ("referred child", "social_care"),
+                ("witness", "police_rms"),
+            ):
+                extra.append(
+                    {
+                        "person_key": k,
+                        "occurred_on": day,
+                        "role": role,
+                        "source_system": src,
+                        "is_violence": True,
+                        "event_key": f"x{k}{d}{role}",
+                        "harm_weight_days": 500.0,
+                        "agency": src.split("_")[0],
+                    }
+                )
+    more = pd.concat([ev, pd.DataFrame(extra)], ignore_index=True)
+    after = score(model, perpetration_features(more, [*people, "victim_only"], CUTOFF))
+    pd.testing.assert_series_equal(before, after.loc[before.index])
+    # a person known only as a victim scores exactly as a person with no history
+    blank = score(model, perpetration_features(ev.iloc[:0], ["nobody"], CUTOFF))
+    assert after["victim_only"] == pytest.approx(blank["nobody"])
+    # while the victim model does respond to victimisation (it is a separate model)
+    assert (
+        victim_features(more, people[:50], CUTOFF)["victim_violence_24m"].sum()
+        > victim_features(ev, people[:50], CUTOFF)["victim_violence_24m"].sum()
+    )
+
+
+def test_evaluation_fairness_and_baseline_on_a_known_answer():
+    s = pd.Series([0.9, 0.8, 0.2, 0.1], index=list("abcd"))
+    y = pd.Series([1, 0, 1, 0], index=list("abcd"))
+    m = evaluate(s, y, cohort_size=2, bins=2)
+    assert m["auc"] == pytest.approx(0.75)
+    assert m["precision_at_cohort"] == 0.5 and m["recall_at_cohort"] == 0.5
+    groups = pd.DataFrame({"imd_decile": [1, 1, 10, None]}, index=list("abcd"))
+    f = fairness_report(s, y, groups, 2)
+    assert set(f["group"]) == {"1.0", "10.0", "not recorded"}
+    assert f["flagged"].sum() == 2
+    assert cohort_size_for(1000) == 20 and cohort_size_for(10_000) == 200
+    ev = _events()
+    base = rules_baseline(ev, sorted(ev["person_key"].unique()), CUTOFF)
+    assert base.dtype == bool and 0 < base.sum() < len(base)
+
+
+def test_build_cohorts_keeps_the_two_rankings_apart():
+    ev = _events(people=800)
+    births = pd.Series(
+        pd.Timestamp("2005-06-01"), index=pd.Index(sorted(ev["person_key"].unique()))
+    )
+    groups = pd.DataFrame({"imd_decile": 5}, index=births.index)
+    run = build_cohorts(ev, births, groups, seed=17, version="test")
+    assert set(run.cohorts) == {"victim", "perpetration"}
+    v, p = run.cohorts["victim"], run.cohorts["perpetration"]
+    assert "victim_risk" in v and "perpetration_risk" not in v
+    assert "perpetration_risk" in p and "victim_risk" not in p
+    assert v["review_required"].all() and p["review_required"].all()
+    card = run.cards["perpetration"]
+    assert not set(card["inputs"]) & set(PROTECTED_COLUMNS)
+    assert any("victim" in x for x in card["excluded_fields"])
+    assert card["metrics_backtest_recorded_outcomes"]["auc"] > 0.5
+    assert card["training"]["seed"] == 17 and card["known_limits"]

@@ -1,0 +1,115 @@
+"""Issue 17 on the small world's warehouse: needs pack, community layer, partnership exports."""
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import pytest
+from warehouse_support import read_warehouse
+
+from assets.partners import partner_assets
+from assets.partners.needs_pack import NEEDS_TABLES
+from orchestration.definitions import build_defs
+from vrdp.needs.community import community_context
+from vrdp.needs.rates import poisson_exact_interval, small_count_findings
+from vrdp.needs.view import needs_view_data
+
+PARTNER_MARTS = NEEDS_TABLES  # every mart meant for partners
+
+
+@pytest.mark.parametrize("table", PARTNER_MARTS)
+def test_every_partner_output_suppresses_counts_under_5(warehouse, table):
+    df = read_warehouse(warehouse["root"], f"select * from marts.{table}")
+    assert len(df)
+    assert small_count_findings({table: df}) == []
+    assert df["is_suppressed"].any() and (~df["is_suppressed"]).any()
+    for col in ("rate_per_1000", "rate_ci95_low", "share_not_in_police_records"):
+        if col in df:
+            assert df.loc[df["is_suppressed"], col].isna().all()
+
+
+def test_needs_rates_and_intervals(warehouse):
+    root = warehouse["root"]
+    rates = read_warehouse(root, "select * from marts.needs_area_rates")
+    force = rates[(rates["area_type"] == "force") & (rates["age_band"] == "all")].set_index(
+        "indicator"
+    )
+    assert set(force.index) >= {"violent_crimes", "ae_assaults", "violence_calls"}
+    assert set(rates["age_band"]) >= {"0-9", "10-17", "18-24", "25+", "all"}
+    items = read_warehouse(root, "select * from marts.fct_needs_items")
+    # the force row counts every item of the indicator in the area
+    n = items[items["indicator"] == "violent_crimes"]["unit_key"].nunique()
+    assert force.loc["violent_crimes", "events"] == n
+    shown = rates[~rates["is_suppressed"]]
+    assert (shown["rate_ci95_low"] <= shown["rate_per_1000"]).all()
+    assert (shown["rate_per_1000"] <= shown["rate_ci95_high"]).all()
+    # Wilson agrees with the exact Poisson interval while rates are small
+    lo, hi = poisson_exact_interval(shown["events"], shown["population"])
+    assert np.allclose(shown["rate_ci95_low"], lo, rtol=0.12)
+    assert np.allclose(shown["rate_ci95_high"], hi, rtol=0.12)
+    # wards add up to the force where nothing is suppressed
+    wards = rates[(rates["area_type"] == "ward") & (rates["indicator"] == "violent_crimes")]
+    wards = wards[wards["age_band"] == "all"]
+    assert wards["population"].sum() == pytest.approx(force.loc["violent_crimes", "population"])
+    dep = read_warehouse(root, "select * from marts.needs_deprivation_rates")
+    national = dep[(dep["imd_basis"] == "national") & (dep["indicator"] == "violent_crimes")]
+    assert set(national["imd_decile"]) == set(range(1, 11))
+
+
+def test_ae_share_not_in_police_records_matches_the_world(warehouse):
+    root, world = warehouse["root"], warehouse["world"]
+    ae = read_warehouse(root, "select * from marts.needs_ae_unreported where area_type = 'force'")
+    est = float(ae["share_not_in_police_records"].iloc[0])
+    er = pd.read_parquet(world / "truth" / "event_records.parquet")
+    ev = pd.read_parquet(world / "truth" / "events.parquet")
+    istv = er[er["dataset"] == "istv_assaults"].merge(ev, on="event_id")
+    start = pd.Timestamp(ae["period_start"].iloc[0])
+    true_share = 1 - istv.loc[istv["committed_at"] >= start, "reported"].mean()
+    assert est == pytest.approx(true_share, abs=0.12)
+    assert ae["share_ci95_low"].iloc[0] < est < ae["share_ci95_high"].iloc[0]
+
+
+def test_community_layer_and_briefing_context(warehouse):
+    root = warehouse["root"]
+    reports = read_warehouse(root, "select * from marts.fct_community_reports")
+    ctx = read_warehouse(root, "select * from marts.fct_cell_community_context")
+    assert len(reports) and "free_text" not in reports
+    ours = community_context(reports)
+    got = ctx.sort_values(["reports_90d", "h3_cell"], ascending=[False, True])
+    assert got["h3_cell"].tolist() == ours["h3_cell"].tolist()
+    assert got["context_text"].tolist() == ours["context_text"].tolist()
+    # reports are never events: not in fct_events, so never in hot spot selection
+    events = read_warehouse(root, "select source_ref from marts.fct_events")
+    assert not events["source_ref"].isin(reports["report_id"]).any()
+
+
+def test_partner_assets_publish_restricted_exports(warehouse, monkeypatch):
+    root = warehouse["root"]
+    monkeypatch.setenv("VRDP_DATA_ROOT", str(root))
+    monkeypatch.setenv("VRDP_WORLD_SCALE", "none")  # no truth read here
+    full = build_defs()
+    assets = partner_assets()
+    result = dg.materialize(
+        assets, instance=warehouse["instance"], resources=full.resources, raise_on_error=True
+    )
+    assert result.success
+    exports = root / "exports"
+    pack = exports / "needs_pack" / "latest"
+    names = {p.name for p in pack.iterdir()}
+    assert {f"{t}.csv" for t in NEEDS_TABLES} | {"manifest.json"} <= names
+    part = (exports / "restricted" / "partnership" / "latest").resolve()
+    assert (part.stat().st_mode & 0o777) == 0o700
+    listed = pd.read_parquet(part / "safeguarding_opportunities.parquet")
+    assert len(listed) and listed["reasons"].str.len().gt(10).all()
+    persons = read_warehouse(root, "select person_key, agency_count from marts.dim_persons")
+    counts = persons.set_index("person_key")["agency_count"]
+    assert (counts.reindex(listed["person_key"]) >= 2).all()
+    coh = (exports / "restricted" / "cohorts" / "latest").resolve()
+    for kind in ("victim", "perpetration"):
+        df = pd.read_parquet(coh / f"{kind}_cohort.parquet")
+        assert len(df) and df["review_required"].all()
+        card = (coh / f"{kind}_model_card.md").read_text()
+        assert "Excluded fields" in card and "Known limits" in card
+    view = needs_view_data(
+        *(pd.read_parquet(pack / f"{t}.parquet") for t in NEEDS_TABLES), area_type="ward"
+    )
+    assert view["areas"] and view["force"]["events"] > 0

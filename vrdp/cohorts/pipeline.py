@@ -1,0 +1,194 @@
+"""The early-intervention cohorts end to end: train, backtest, score, fairness, model cards.
+
+Three cutoffs, all from the data's own latest event (``as_of``), never the clock:
+
+- ``train`` = as_of + 1 day - 364 days: features from the 24 months before it,
+  outcomes recorded in the 182 days after it (fits the backtest model);
+- ``test`` = as_of + 1 day - 182 days: the backtest model is scored here and
+  compared with the outcomes recorded in the 182 days after (to as_of); the
+  published model is refitted at this cutoff;
+- ``score`` = as_of + 1 day: the published cohorts, for the next 6 months.
+
+Eligible: aged 10-24 at the cutoff (by the earliest recorded date of birth; age
+decides who is eligible and is never a feature) with any recorded event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from vrdp.cohorts.features import (
+    PERPETRATION_FEATURES,
+    PROTECTED_COLUMNS,
+    VICTIM_FEATURES,
+    outcomes,
+    perpetration_features,
+    victim_features,
+)
+from vrdp.cohorts.model import (
+    CohortModel,
+    cohort_size_for,
+    evaluate,
+    fairness_report,
+    fit_cohort_model,
+    model_card,
+    rules_baseline,
+    score,
+)
+
+__all__ = ["CohortRun", "eligible_people", "build_cohorts", "KNOWN_LIMITS"]
+
+OUTCOME_DAYS = 182
+_BUILDERS = {
+    "victim": (victim_features, VICTIM_FEATURES, "victim"),
+    "perpetration": (perpetration_features, PERPETRATION_FEATURES, "perpetrator"),
+}
+KNOWN_LIMITS = (
+    "Outcomes are recorded events: violence never reported to the police is not an "
+    "outcome, so the models learn where agencies look as well as who is at risk.",
+    "Trained on one force's last year; scores are rankings for offers of support, "
+    "not predictions about an individual.",
+    "Deprivation (home LSOA) and ethnicity (police nominal records, where recorded) "
+    "are used only for the fairness report, never as inputs.",
+    "Linkage errors merge or split people; a merged person carries another's history.",
+    "Age from the earliest recorded date of birth decides eligibility only.",
+)
+
+
+@dataclass
+class CohortRun:
+    """Everything one run produces, per model (never combined)."""
+
+    as_of: pd.Timestamp
+    cohorts: dict[str, pd.DataFrame]
+    models: dict[str, CohortModel]
+    backtest: dict[str, dict]
+    baseline: dict[str, dict]
+    fairness: dict[str, pd.DataFrame]
+    truth: dict[str, dict]
+    cards: dict[str, dict]
+
+
+def eligible_people(births: pd.Series, events: pd.DataFrame, cutoff) -> list[str]:
+    """Person keys aged 10-24 at ``cutoff`` with an event before it.
+
+    ``births``: date of birth by person key (eligibility only).
+    """
+    cutoff = pd.Timestamp(cutoff)
+    age = (cutoff - pd.to_datetime(births)).dt.days / 365.25
+    young = set(age.index[(age >= 10) & (age < 25)])
+    seen = set(events.loc[pd.to_datetime(events["occurred_on"]) < cutoff, "person_key"])
+    return sorted(young & seen)
+
+
+def _baseline_metrics(flags: pd.Series, y: pd.Series) -> dict:
+    yy = y.reindex(flags.index).fillna(0).astype(int)
+    n = int(flags.sum())
+    tp = int((flags & (yy == 1)).sum())
+    return {
+        "listed": n,
+        "precision": tp / n if n else None,
+        "recall": tp / int(yy.sum()) if yy.sum() else None,
+    }
+
+
+def build_cohorts(
+    events: pd.DataFrame,
+    births: pd.Series,
+    groups: pd.DataFrame,
+    *,
+    seed: int = 17,
+    cohort_share: float = 0.02,
+    version: str | None = None,
+    truth_labels=None,
+) -> CohortRun:
+    """Fit, backtest and score both models; fairness report and model card for each.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        ``marts.fct_person_timeline`` rows (``person_key``, ``event_key``,
+        ``occurred_on``, ``role``, ``source_system``, ``agency``, ``is_violence``,
+        ``harm_weight_days``).
+    births : pandas.Series
+        Date of birth by person key (eligibility only).
+    groups : pandas.DataFrame
+        Fairness groupings by person key (``imd_decile``, ``ethnicity``); report only.
+    truth_labels : callable, optional
+        ``f(person_keys, start, days) -> DataFrame[victim, perpetrator]``: true
+        outcomes of the simulated world, for evaluation only.
+    """
+    leaked = set(PROTECTED_COLUMNS) & (set(VICTIM_FEATURES) | set(PERPETRATION_FEATURES))
+    assert not leaked, leaked
+    events = events.copy()
+    events["occurred_on"] = pd.to_datetime(events["occurred_on"])
+    as_of = events["occurred_on"].max()
+    t_score = as_of + pd.Timedelta(days=1)
+    t_test = t_score - pd.Timedelta(days=OUTCOME_DAYS)
+    t_train = t_test - pd.Timedelta(days=OUTCOME_DAYS)
+    people = {t: eligible_people(births, events, t) for t in (t_train, t_test, t_score)}
+    y_train = outcomes(events, people[t_train], t_train, OUTCOME_DAYS)
+    y_test = outcomes(events, people[t_test], t_test, OUTCOME_DAYS)
+    truth = truth_labels(people[t_test], t_test, OUTCOME_DAYS) if truth_labels else None
+    base = rules_baseline(events, people[t_test], t_test)
+    run = CohortRun(as_of, {}, {}, {}, {}, {}, {}, {})
+    version = version or f"{as_of.date()}-seed{seed}"
+    for kind, (builder, feats, label) in _BUILDERS.items():
+        excluded = list(PROTECTED_COLUMNS)
+        if kind == "perpetration":
+            excluded += [
+                "every victim, patient, referred-child and witness row",
+                "children's social care and NHS safeguarding records",
+            ]
+        kw = {"kind": kind, "features": feats, "seed": seed, "excluded_inputs": excluded}
+        X_train = builder(events, people[t_train], t_train)
+        backtest_model = fit_cohort_model(X_train, y_train[label], training_cutoff=t_train, **kw)
+        X_test = builder(events, people[t_test], t_test)
+        s_test = score(backtest_model, X_test)
+        k_test = cohort_size_for(len(s_test), cohort_share)
+        run.backtest[kind] = evaluate(s_test, y_test[label], k_test)
+        run.baseline[kind] = _baseline_metrics(base, y_test[label])
+        # the model's precision on a list as long as the rule's, for a like-for-like view
+        at_base = evaluate(s_test, y_test[label], max(int(base.sum()), 1))
+        run.baseline[kind]["model_precision_at_same_size"] = at_base["precision_at_cohort"]
+        run.fairness[kind] = fairness_report(s_test, y_test[label], groups, k_test)
+        if truth is not None:
+            run.truth[kind] = evaluate(s_test, truth[label], k_test)
+            run.truth[kind]["rules_baseline"] = _baseline_metrics(base, truth[label])
+            run.truth[kind]["model_precision_at_baseline_size"] = evaluate(
+                s_test, truth[label], max(int(base.sum()), 1)
+            )["precision_at_cohort"]
+            run.fairness[kind] = fairness_report(s_test, truth[label], groups, k_test)
+            run.fairness[kind]["labels"] = "simulated truth"
+        else:
+            run.fairness[kind]["labels"] = "recorded outcomes"
+        model = fit_cohort_model(X_test, y_test[label], training_cutoff=t_test, **kw)
+        X_now = builder(events, people[t_score], t_score)
+        s_now = score(model, X_now)
+        k_now = cohort_size_for(len(s_now), cohort_share)
+        top = s_now.sort_values(ascending=False, kind="stable").iloc[:k_now]
+        run.cohorts[kind] = pd.DataFrame(
+            {
+                "person_key": top.index,
+                "rank": range(1, len(top) + 1),
+                f"{kind}_risk": top.to_numpy(),
+                "model": f"early_intervention_{kind}",
+                "model_version": version,
+                "cutoff": t_score.date(),
+                "horizon_days": OUTCOME_DAYS,
+                "review_required": True,
+            }
+        )
+        run.models[kind] = model
+        run.cards[kind] = model_card(
+            model,
+            version=version,
+            backtest=run.backtest[kind],
+            baseline=run.baseline[kind],
+            fairness=run.fairness[kind],
+            truth_evaluation=run.truth.get(kind),
+            limits=KNOWN_LIMITS,
+        )
+    return run
