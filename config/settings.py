@@ -219,6 +219,7 @@ def settings() -> Settings:
         return _choice("VRDP_WORLD_SCALE", ("small", "medium", "large", "none"))
 
     forces = _list("VRDP_POLICE_UK_FORCE")
+
     def _date(name: str) -> str:
         value = _env(name)
         if value:

@@ -117,6 +117,8 @@ def duckdb_period_series(grain, first_date, last_date):
         f"    from range(cast({first_date} as timestamp), cast({last_date} as timestamp),"
         f" interval 1 {grain}) as periods (period_start)"
     )
+
+
 def needs_wilson(k, n, bound):
     """Render vrdp.needs_wilson (macros/needs.sql)."""
     return f"1000.0 * {k} / {n}"
