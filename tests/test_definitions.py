@@ -111,6 +111,29 @@ EXPECTED_KEYS = {
     "exports/needs_pack_export",
     "exports/partnership_export",
     "exports/cohorts_export",
+    "identity/exploitation_links",
+    "intermediate/int_chb_site_phases",
+    "intermediate/int_disruptions",
+    "intermediate/int_intelligence_gradings",
+    "intermediate/int_person_event_roles",
+    "intermediate/int_person_records_linked",
+    "intermediate/int_ward_soc_periods",
+    "marts/dim_chb_site_phases",
+    "marts/fct_disruptions",
+    "marts/fct_soc_events",
+    "marts/fct_ward_disruption_overlay",
+    "marts/fct_ward_exploitation_counts",
+    "marts/fct_ward_soc_monthly",
+    "marts/fct_ward_soc_weekly",
+    "reference/soc_categories",
+    "reference/soc_category_map",
+    "reference/ward_profiles",
+    "soc/chb_evaluation",
+    "soc/early_warning_alarms",
+    "soc/early_warning_scores",
+    "staging/stg_linkage__person_record_links",
+    "staging/stg_soc__chb_sites",
+    "staging/stg_soc__disruptions",
 }
 
 
@@ -130,7 +153,7 @@ def test_definitions_load_and_hold_every_asset(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS | _agency_keys()
-    assert len(_agency_keys()) == 48
+    assert len(_agency_keys()) == 54
     assert "police_uk_street_files" in {s.name for s in defs.sensors}
     assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 
@@ -154,6 +177,9 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "exports/transparency_page",  # reads the versioned registers under governance/
         "governance/retention_purge",  # runs on its own schedule over the whole data root
         "reference/needs_lsoa21_population",
+        "reference/soc_categories",
+        "reference/soc_category_map",
+        "reference/ward_profiles",
     }
 
 

@@ -9,20 +9,9 @@ role that may not see them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dashboard.view import View
 
 __all__ = ["View", "VIEWS"]
-
-
-@dataclass(frozen=True)
-class View:
-    """One page of the dashboard."""
-
-    id: str
-    title: str
-    layout: Callable  # (DashboardData, ward_code | None, role | None) -> component
-    needs_ward: bool = True
 
 
 def _views() -> list[View]:
