@@ -67,7 +67,5 @@ def place_names(
     else:
         out["ward"] = "ward boundaries not built"
     known = ~out["ward"].isin(["outside the ward boundaries", "ward boundaries not built"])
-    out["place"] = np.where(
-        known, out["street"] + " (" + out["ward"] + " ward)", out["street"]
-    )
+    out["place"] = np.where(known, out["street"] + " (" + out["ward"] + " ward)", out["street"])
     return out
