@@ -304,6 +304,8 @@ def main(argv=None) -> dict:
     root = tmp / "data"
     os.environ["VRDP_DATA_ROOT"] = str(root)
     os.environ.setdefault("VRDP_PSEUDONYM_SECRET", "bench-only-not-secret")
+    # the static world's crimes follow its own published schedule: import it explicitly
+    os.environ.setdefault("VRDP_TRIAL_SOURCE", "import")
     load_before = load_average()
     t_setup = time.perf_counter()
     prep = prepare_world(args.world, root, None)

@@ -84,6 +84,7 @@ class Hotspot:
     patrol_windows: object
     target_dosage_minutes: float | None
     geofence: object
+    place: str | None = None
 
     def public(self) -> dict:
         """JSON-ready fields."""
@@ -102,6 +103,7 @@ class Hotspot:
             "patrol_windows": self.patrol_windows,
             "target_dosage_minutes": self.target_dosage_minutes,
             "geofence": self.geofence,
+            "place": self.place,
         }
 
 
@@ -286,10 +288,11 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
                 team=_first(row, "team"),
                 arm=_first(row, "arm"),
                 date=_day(_first(row, "date", "tasking_date")),
-                ward_name=_first(row, "ward_name"),
+                ward_name=_first(row, "ward_name", "ward"),
                 harm_days=_first(row, "harm_days"),
                 main_crime_types=_first(row, "main_crime_types"),
                 patrol_windows=_json_maybe(_first(row, "patrol_windows")),
+                place=_first(row, "place"),
                 target_dosage_minutes=_first(
                     row, "target_dosage_minutes", "target_minutes", "target_dosage"
                 ),

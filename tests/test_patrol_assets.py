@@ -359,7 +359,7 @@ def test_the_tasking_export_has_no_null_where_a_value_is_known(patrol_run):
     tasking = pd.read_parquet(latest / "tasking.parquet")
     known = ["hotspot_id", "h3_cell", "date", "centre_latitude", "centre_longitude", "rank",
              "harm_days", "main_crime_types", "arm", "target_minutes", "briefing",
-             "geofence_wkt", "place_name", "street_name", "ward_name"]  # fmt: skip
+             "geofence_wkt", "place", "street", "ward"]  # fmt: skip
     assert tasking[known].notna().all().all(), tasking[known].isna().sum()
     assert sorted(tasking["rank"]) == list(range(1, len(tasking) + 1))
     assert (tasking["harm_days"] >= 0).all() and tasking["main_crime_types"].str.len().gt(0).all()

@@ -140,3 +140,38 @@ def test_the_effect_waits_for_two_observed_days(loop):
 
     meta = _meta(loop["second"], TRIAL_EFFECT_KEY)
     assert meta["unit_days_observed"] == 10 and "no estimate yet" in meta["note"]
+
+
+def test_the_officer_flow_in_three_calls_at_the_real_date(loop):
+    """nearby -> random (position and team) -> briefing, against a real server serving
+    the platform's own published tasking, on the real clock (the tasking is then older
+    than today, and every answer says so)."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "serving"))
+    from api_server import Server
+
+    tasking = pd.read_parquet(
+        loop["root"] / "exports" / EXPORT_SUBDIR / "latest" / "tasking.parquet"
+    )
+    lat = float(tasking["centre_latitude"].iloc[0]) + 0.001
+    lon = float(tasking["centre_longitude"].iloc[0])
+    srv = Server(loop["root"], {"VRDP_API_TODAY": ""})
+    try:
+        with srv.client("officer") as c:
+            near = c.get("/v1/hotspots/nearby", params={"lat": lat, "lon": lon, "radius_m": 5000})
+            rnd = c.get("/v1/taskings/random", params={"lat": lat, "lon": lon},
+                        headers={"X-Request-ID": "flow-1"})  # fmt: skip
+            assert near.status_code == 200 and rnd.status_code == 200, (near.text, rnd.text)
+            brief = c.get(rnd.json()["briefing_url"])
+    finally:
+        srv.stop()
+    near, rnd = near.json(), rnd.json()
+    assert near["count"] >= 1 and rnd["hotspot"]["id"] in rnd["candidates"]
+    assert near["served_date"] == rnd["served_date"] == "2026-01-02"
+    assert near["stale"] is rnd["stale"] is True and near["today"] > "2026-01-02"
+    b = brief.json()
+    assert brief.status_code == 200 and b["hotspot"]["id"] == rnd["hotspot"]["id"]
+    assert b["hotspot"]["ward_name"] and b["hotspot"]["harm_days"] is not None
+    assert b["hotspot"]["main_crime_types"]

@@ -258,14 +258,17 @@ def trial_effect(
     except np.linalg.LinAlgError:
         dose = None
     patrol = trial[trial["treated"] == 1]
-    roi = return_on_investment(
-        patrol_hours=float(patrol["dosage_minutes"].sum()) / 60.0,
-        cost_per_patrol_hour=config.cost_per_patrol_hour,
-        treated_crimes=float(patrol["crimes"].sum()),
-        irr=nb["irr"],
-        harm_cost_per_crime=config.harm_cost_per_crime,
-        irr_ci=(nb["ci_low"], nb["ci_high"]),
-    )
+    try:
+        roi = return_on_investment(
+            patrol_hours=float(patrol["dosage_minutes"].sum()) / 60.0,
+            cost_per_patrol_hour=config.cost_per_patrol_hour,
+            treated_crimes=float(patrol["crimes"].sum()),
+            irr=nb["irr"],
+            harm_cost_per_crime=config.harm_cost_per_crime,
+            irr_ci=(nb["ci_low"], nb["ci_high"]),
+        )
+    except ZeroDivisionError:  # a CI bound of 0 on very few unit-days: no ROI range yet
+        roi = {"roi": None, "crimes_prevented": None, "note": "IRR CI reaches 0: no ROI yet"}
     mu0 = float(trial.loc[trial["treated"] == 0, "crimes"].mean())
     needed = (
         sample_size_count_outcome(mu0, config.detectable_irr, dispersion=nb["alpha"])

@@ -170,7 +170,7 @@ def daily_tasking_asset(
     table["main_crime_types"] = [_main_types(b) for b in briefs]
     table["rank"] = table["harm_days"].rank(ascending=False, method="first").astype(int)
     names = _place_names(s.lake_dir, fences, table["hotspot_id"])
-    for c in ("street_name", "ward_name", "place_name"):
+    for c in ("street", "ward", "place"):
         table[c] = names[c].to_numpy()
     out = s.lake_dir / "patrol" / "daily_tasking.parquet"
     write_parquet_atomic(table, out, metadata={"vrdp.tasking_date": str(day.date())})
@@ -210,7 +210,7 @@ def _place_names(lake_dir, fences, ids):
     wpath = lake_dir / "geography" / "wards_boundaries.parquet"
     wards = gpd.read_parquet(wpath) if wpath.exists() else None
     if not len(fences):
-        return pd.DataFrame(columns=["street_name", "ward_name", "place_name"])
+        return pd.DataFrame(columns=["street", "ward", "place"])
     c = fences.set_index("hotspot_id").geometry.centroid.loc[list(ids)]
     return place_names(c.x.to_numpy(), c.y.to_numpy(), streets, wards)
 
@@ -286,9 +286,9 @@ EXPORT_COLUMNS = [
     "centre_longitude",
     "patrol_windows",
     "rank",
-    "place_name",
-    "street_name",
-    "ward_name",
+    "place",
+    "street",
+    "ward",
     "harm_days",
     "main_crime_types",
     "arm",

@@ -182,12 +182,12 @@ def _layers(snap, settings, day: str) -> dict:
             {"type": "Feature", "properties": props, "geometry": geom or _hex(h.h3_cell)}
         )
     shown_day, note = day, None
-    allocation = allocation(snap, None, day)
+    allocated = allocation(snap, None, day)
     dated = sorted({str(h.date)[:10] for h in tasked if h.date is not None})
-    if not allocation and dated:
+    if not allocated and dated:
         # no tasking for the day asked: show the latest published one, and say so
         shown_day = dated[-1]
-        allocation = allocation(snap, None, shown_day)
+        allocated = allocation(snap, None, shown_day)
         note = f"no tasking for {day}; showing the latest published tasking ({shown_day})"
     taskings = [
         {
@@ -195,7 +195,7 @@ def _layers(snap, settings, day: str) -> dict:
             "properties": {"id": h.id, "rank": h.rank, "team": h.team},
             "geometry": {"type": "Point", "coordinates": [h.longitude, h.latitude]},
         }
-        for h in allocation
+        for h in allocated
     ]
     risk, risk_info = risk_layer(
         snap, settings.lake_dir, [(h.latitude, h.longitude) for h in tasked]

@@ -161,6 +161,7 @@ class HotspotOut(BaseModel):
     patrol_windows: object
     target_dosage_minutes: float | None
     geofence: dict | None
+    place: str | None = None
 
 
 class NearbyHotspotOut(HotspotOut):

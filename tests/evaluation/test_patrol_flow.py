@@ -26,6 +26,7 @@ def flow(small_world, tmp_path_factory):
     root = tmp / "data"
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(tmp / "home"))
+    mp.setenv("VRDP_TRIAL_SOURCE", "import")  # the world's crimes follow its own schedule
     mp.delenv("DAGSTER_HOME", raising=False)
     prep = prepare_world(small_world, root, police_since="2025-06")
     defs = patrol_flow_defs()

