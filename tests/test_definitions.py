@@ -89,6 +89,27 @@ EXPECTED_KEYS = {
     "patrol/trial_effect",
     "patrol/daily_tasking",
     "exports/patrol_tasking_export",
+    # serious organised crime by ward (issue 16)
+    "reference/soc_categories",
+    "reference/soc_category_map",
+    "reference/ward_profiles",
+    "staging/stg_soc__chb_sites",
+    "staging/stg_soc__disruptions",
+    "intermediate/int_intelligence_gradings",
+    "intermediate/int_chb_site_phases",
+    "intermediate/int_disruptions",
+    "intermediate/int_ward_soc_periods",
+    "marts/fct_soc_events",
+    "marts/fct_ward_soc_weekly",
+    "marts/fct_ward_soc_monthly",
+    "marts/dim_chb_site_phases",
+    "marts/fct_disruptions",
+    "marts/fct_ward_disruption_overlay",
+    "identity/exploitation_links",
+    "marts/fct_ward_exploitation_counts",
+    "soc/early_warning_scores",
+    "soc/early_warning_alarms",
+    "soc/chb_evaluation",
 }
 
 
@@ -108,7 +129,7 @@ def test_definitions_load_and_hold_every_asset(defs):
     graph = defs.resolve_asset_graph()
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert keys == EXPECTED_KEYS | _agency_keys()
-    assert len(_agency_keys()) == 42
+    assert len(_agency_keys()) == 48
     assert "police_uk_street_files" in {s.name for s in defs.sensors}
     assert "police_nominals_deliveries" in {s.name for s in defs.sensors}
 
@@ -132,6 +153,9 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "reference/police_uk_crime_types",
         "reference/home_office_offence_codes",
         "reference/ons_wards_2025",
+        "reference/soc_categories",
+        "reference/soc_category_map",
+        "reference/ward_profiles",
         "patrol/trial_units",
     }
 

@@ -11,7 +11,7 @@ from dash import dcc, html
 
 from dashboard.auth import may_see_restricted
 from dashboard.data import DashboardData, suppress
-from dashboard.views import View
+from dashboard.views.base import View
 
 __all__ = ["VIEW", "ward_summary"]
 

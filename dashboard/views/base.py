@@ -1,0 +1,18 @@
+"""What a dashboard view is (kept apart from the registry so views do not import it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["View"]
+
+
+@dataclass(frozen=True)
+class View:
+    """One page of the dashboard."""
+
+    id: str
+    title: str
+    layout: Callable  # (DashboardData, ward_code | None, role | None) -> component
+    needs_ward: bool = True
