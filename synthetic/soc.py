@@ -183,6 +183,8 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
     # CHB phases: thin crime and ASB in the site ward.
     keep = np.ones(len(ev), dtype=bool)
     is_asb = ev["crime_type"].to_numpy() == "Anti-social behaviour"
+    # near-repeat parents stay (their offspring reference them); the rest is thinned
+    is_parent = ev["event_id"].isin(ev["parent_event_id"]).to_numpy()
     u = rng.random(len(ev))
     effect_rows, phases = [], []
     for i, (ward, start) in enumerate(zip(site_wards, SITE_STARTS, strict=True)):
@@ -195,7 +197,7 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
             for measure, sel in (("crime", ~is_asb), ("asb", is_asb)):
                 rr = PHASE_EFFECTS[phase][measure]
                 rows = in_phase & sel
-                drop = rows & (u >= rr)
+                drop = rows & (u >= rr) & ~is_parent
                 keep &= ~drop
                 effect_rows.append(
                     {
