@@ -183,8 +183,6 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
     # CHB phases: thin crime and ASB in the site ward.
     keep = np.ones(len(ev), dtype=bool)
     is_asb = ev["crime_type"].to_numpy() == "Anti-social behaviour"
-    # near-repeat parents stay (their offspring reference them); the rest is thinned
-    is_parent = ev["event_id"].isin(ev["parent_event_id"]).to_numpy()
     u = rng.random(len(ev))
     effect_rows, phases = [], []
     for i, (ward, start) in enumerate(zip(site_wards, SITE_STARTS, strict=True)):
@@ -197,7 +195,7 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
             for measure, sel in (("crime", ~is_asb), ("asb", is_asb)):
                 rr = PHASE_EFFECTS[phase][measure]
                 rows = in_phase & sel
-                drop = rows & (u >= rr) & ~is_parent
+                drop = rows & (u >= rr)
                 keep &= ~drop
                 effect_rows.append(
                     {
@@ -213,6 +211,14 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
                     }
                 )
             lo = hi
+    # near-repeat offspring of a prevented event do not happen either (two generations)
+    ids = ev["event_id"].to_numpy()
+    parent = ev["parent_event_id"].to_numpy()
+    for _ in range(3):
+        orphan = keep & (parent >= 0) & ~np.isin(parent, ids[keep])
+        if not orphan.any():
+            break
+        keep &= ~orphan
     ev = ev.loc[keep].reset_index(drop=True)
     ev_ward_kept = ev_ward[keep]
 
