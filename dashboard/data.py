@@ -100,6 +100,11 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
     alarms = pd.read_parquet(alarms_p) if alarms_p.exists() else pd.DataFrame()
     hs_p = lake / "force_hotspots" / "hotspot_list.parquet"
     hotspots = pd.read_parquet(hs_p) if hs_p.exists() else pd.DataFrame()
+    if len(hotspots) and "h3_cell" in hotspots and "latitude" not in hotspots:
+        import h3
+
+        ll = [h3.cell_to_latlng(c) for c in hotspots["h3_cell"]]
+        hotspots = hotspots.assign(latitude=[a for a, _ in ll], longitude=[b for _, b in ll])
     wards = (
         monthly[["ward_code", "ward_name", "population", "imd_decile"]]
         .drop_duplicates()

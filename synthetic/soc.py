@@ -211,6 +211,14 @@ def build_soc(seed: int, cfg, cw) -> SocWorld:
                     }
                 )
             lo = hi
+    # near-repeat offspring of a prevented event do not happen either (two generations)
+    ids = ev["event_id"].to_numpy()
+    parent = ev["parent_event_id"].to_numpy()
+    for _ in range(3):
+        orphan = keep & (parent >= 0) & ~np.isin(parent, ids[keep])
+        if not orphan.any():
+            break
+        keep &= ~orphan
     ev = ev.loc[keep].reset_index(drop=True)
     ev_ward_kept = ev_ward[keep]
 

@@ -1,6 +1,7 @@
 """The dashboard's views. Each view module defines ``VIEW``; list it here to add it.
 
-A view is a :class:`View`: an id (the URL path ``/<id>``), a title for the menu,
+A view is a :class:`~dashboard.views.base.View`: an id (the URL path ``/<id>``), a
+title for the menu,
 ``layout(data, ward, role)`` returning Dash components for a chosen ward and role,
 and whether it needs a ward. The app draws the ward picker and the menu and calls
 the chosen view's layout on the server, so restricted parts never leave it for a
@@ -9,7 +10,7 @@ role that may not see them.
 
 from __future__ import annotations
 
-from dashboard.view import View
+from dashboard.views.base import View
 
 __all__ = ["View", "VIEWS"]
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
+import shapely
 from dash import dcc, html
 
 from dashboard.auth import may_see_restricted
 from dashboard.data import DashboardData, suppress
-from dashboard.view import View
+from dashboard.views.base import View
 
 __all__ = ["VIEW", "ward_summary"]
 
@@ -42,8 +43,6 @@ def _map(data: DashboardData, ward: str) -> go.Figure:
                 showlegend=False,
             )
         )
-    import shapely
-
     chb = data.chb[data.chb["ward_code"] == ward] if len(data.chb) else data.chb
     for _, site in chb.drop_duplicates("site_id").iterrows() if len(chb) else []:
         poly = shapely.from_wkt(site["polygon_wkt"])
@@ -78,6 +77,12 @@ def _map(data: DashboardData, ward: str) -> go.Figure:
         hs = data.hotspots
         if "ward_code" in hs:
             hs = hs[hs["ward_code"] == ward]
+        else:  # hot spot cells whose centre lies in the ward
+            shape = shapely.MultiPolygon(
+                [shapely.Polygon(r) for r in data.ward_shapes.get(ward, [])]
+            )
+            inside = shapely.contains_xy(shape, hs["longitude"], hs["latitude"])
+            hs = hs[inside]
         fig.add_trace(
             go.Scatter(
                 x=hs["longitude"],

@@ -262,12 +262,15 @@ def farrington(
     min_recent: int = 5,
     recent_weeks: int = 4,
     trend_p: float = 0.05,
+    trend: bool = False,
 ) -> Detection:
     """Farrington-style detector: quasi-Poisson GLM on the trailing weeks.
 
-    For each week, fit log mu = a + b t by quasi-Poisson on up to ``baseline`` weeks
-    ending ``guard`` weeks before (keeping the trend only when significant at
-    ``trend_p`` and the prediction stays within the baseline's range), predict the
+    For each week, fit log mu = a (+ b t when ``trend``) by quasi-Poisson on up to
+    ``baseline`` weeks ending ``guard`` weeks before (a trend is kept only when
+    significant at ``trend_p`` and the prediction stays within the baseline's range;
+    off by default: on one year of weekly history a trend term absorbs the very
+    surge it should flag, where Farrington's original fits years of data), predict the
     week, and set the upper bound by the 2/3-power transformation (Farrington et al.
     1996): U = mu (1 + 2/3 z sqrt(tau / mu)) ** 1.5, tau = phi mu + mu^2 var(eta).
     Minimum-count guard: no alarm unless the week and the ``recent_weeks - 1``
@@ -291,7 +294,7 @@ def farrington(
         else:
             beta, cov, phi = _quasi_poisson_fit(tt, b, trend=True)
             keep_trend = False
-            if np.all(np.isfinite(cov)) and cov[1, 1] > 0:
+            if trend and np.all(np.isfinite(cov)) and cov[1, 1] > 0:
                 p = 2 * stats.norm.sf(abs(beta[1]) / np.sqrt(cov[1, 1]))
                 mu_t = float(np.exp(beta[0]))
                 keep_trend = p < trend_p and mu_t <= b.max()
@@ -317,6 +320,7 @@ def farrington(
         "min_recent": min_recent,
         "recent_weeks": recent_weeks,
         "trend_p": trend_p,
+        "trend": trend,
     }
     return Detection("farrington", params, exp, up, score, alarm)
 

@@ -1,4 +1,4 @@
-"""What a dashboard view is (kept apart from the list of views, which imports them)."""
+"""What a dashboard view is (kept apart from the registry so views do not import it)."""
 
 from __future__ import annotations
 
