@@ -22,6 +22,7 @@ __all__ = [
     "h3_cells",
     "h3_cell_polygons",
     "assign_area_codes",
+    "nearest_area_codes",
     "locate_points",
     "AreaLayers",
     "LOCATION_COLUMNS",
@@ -30,6 +31,10 @@ __all__ = [
 
 BNG = "EPSG:27700"
 WGS84 = "EPSG:4326"
+
+#: How far (m) a point in the force's LSOAs may lie from every ward polygon and still
+#: take the nearest ward (the slivers between two boundary vintages).
+WARD_GAP_M = 100.0
 
 
 @lru_cache(maxsize=1)
@@ -110,7 +115,9 @@ def locate_points(
     ``df`` needs ``longitude`` and ``latitude`` (WGS84). Adds ``easting_m``,
     ``northing_m``, ``h3_cell``, ``h3_resolution``, ``lsoa21_code``,
     ``lsoa11_code``, ``ward_code`` and ``in_force_area`` (inside an LSOA 2021
-    of the shipped boundaries). Points outside keep their row with null codes.
+    of the force's boundaries). Points outside keep their row with null codes.
+    A point inside the force's LSOAs but in no ward polygon takes the nearest
+    ward within :data:`WARD_GAP_M` metres (the two layers' edges differ).
     """
     out = df.copy()
     lon = out["longitude"].to_numpy(float)
@@ -121,8 +128,44 @@ def locate_points(
     points = gpd.points_from_xy(lon, lat)  # built once for the three layers
     out["lsoa21_code"] = pd.array(_codes_at(points, lsoa21, "LSOA21CD"), dtype="string")
     out["lsoa11_code"] = pd.array(_codes_at(points, lsoa11, "LSOA11CD"), dtype="string")
-    out["ward_code"] = pd.array(_codes_at(points, wards, "WD25CD"), dtype="string")
+    ward = _codes_at(points, wards, "WD25CD")
+    # Ward and LSOA layers are of different vintages and simplified apart: a point in
+    # the force's LSOAs can fall in a sliver no ward covers. It takes the nearest ward.
+    gap = out["lsoa21_code"].notna().to_numpy() & pd.isna(ward)
+    if gap.any() and len(wards):
+        ward[gap] = nearest_area_codes(lon[gap], lat[gap], wards, "WD25CD")
+    out["ward_code"] = pd.array(ward, dtype="string")
     out["in_force_area"] = out["lsoa21_code"].notna().to_numpy()
+    return out
+
+
+def nearest_area_codes(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    areas: gpd.GeoDataFrame,
+    code_column: str,
+    *,
+    max_distance_m: float = WARD_GAP_M,
+) -> np.ndarray:
+    """Code of the nearest polygon within ``max_distance_m`` (BNG metres), else None.
+
+    Ties go to the smallest code.
+
+    >>> from shapely.geometry import box
+    >>> wards = gpd.GeoDataFrame({"WD25CD": ["W1"]}, geometry=[box(0, 0, 100, 100)], crs=BNG)
+    >>> lon, lat = gpd.GeoSeries(gpd.points_from_xy([130.0, 500.0], [50.0, 50.0]),
+    ...                          crs=BNG).to_crs(WGS84).pipe(lambda g: (g.x, g.y))
+    >>> nearest_area_codes(lon.to_numpy(), lat.to_numpy(), wards, "WD25CD").tolist()
+    ['W1', None]
+    """
+    pts = gpd.GeoDataFrame(
+        {"_i": np.arange(len(lon))}, geometry=gpd.points_from_xy(lon, lat), crs=WGS84
+    ).to_crs(BNG)
+    polys = areas[[code_column, "geometry"]].to_crs(BNG)
+    found = gpd.sjoin_nearest(pts, polys, how="inner", max_distance=max_distance_m)
+    found = found.sort_values(["_i", code_column]).drop_duplicates("_i")
+    out = np.full(len(lon), None, dtype=object)
+    out[found["_i"].to_numpy()] = found[code_column].to_numpy()
     return out
 
 

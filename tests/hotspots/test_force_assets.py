@@ -75,7 +75,7 @@ def run(tmp_path_factory, small_world):
         con.register("weights", weights)
         con.execute("create table reference.cchi_harm_weights as select * from weights")
     instance = dg.DagsterInstance.ephemeral()
-    _materialize(instance, dg.AssetSelection.assets(dg.AssetKey(["geography", "force_outline"])))
+    _materialize(instance, dg.AssetSelection.groups("geography"))
     _materialize(instance, dg.AssetSelection.assets(*KEYS))
     skipped = {k.to_user_string(): _meta(instance, k) for k in KEYS}
     files_after_skip = sorted(p.name for p in (s.lake_dir / FORCE_PREFIX).glob("*"))
