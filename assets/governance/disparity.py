@@ -101,7 +101,7 @@ def disparity_report(
     stop_counts = (
         stops.dropna(subset=["lsoa11_code"]).groupby("lsoa11_code").size().rename("stops")
         if len(stops)
-        else pd.Series(dtype="int64", name="stops")
+        else pd.Series(dtype="int64", name="stops", index=pd.Index([], name="lsoa11_code"))
     )
     # dosage: minutes per hot spot cell, placed in the LSOA most of the cell's events fall in
     dosage_path = s.lake_dir / "patrol" / "daily_dosage.parquet"
@@ -113,7 +113,8 @@ def disparity_report(
         .sort_values("n", ascending=False)
         .drop_duplicates("h3_cell")
     )
-    dosage_by_lsoa = pd.Series(dtype="float64", name="dosage_minutes")
+    no_areas = pd.Index([], name="lsoa11_code", dtype="object")
+    dosage_by_lsoa = pd.Series(dtype="float64", name="dosage_minutes", index=no_areas)
     guard = {"cap_minutes_per_cell_shift": None, "reserve_share": 0.0}
     dosage_after_by_lsoa = dosage_by_lsoa
     if dosage_path.exists():
@@ -167,11 +168,12 @@ def disparity_report(
         gini[measure] = round(g, 4)
         lorenz_rows.append(curve.assign(measure=measure))
     by_decile = pd.concat(tables, ignore_index=True)
-    by_decile = by_decile.assign(
-        stops=by_decile["attention"].where(by_decile["measure"].eq("stops")).astype("Int64")
-    )
     counts = PARTNER_FACING[DISPARITY_SUBDIR]
     by_decile = suppress_small_counts(by_decile, counts["disparity_by_decile.csv"])
+    # a share or ratio of a suppressed count would give the count back: blank them too
+    hidden = by_decile["attention_suppressed"] | by_decile["events_suppressed"]
+    derived = ["attention_share", "harm_share", "ratio", "ratio_ci_low", "ratio_ci_high"]
+    by_decile.loc[hidden, derived] = float("nan")
     eth_col = "officer_defined_ethnicity"
     by_eth = (
         stops[eth_col]
@@ -185,6 +187,7 @@ def disparity_report(
     )
     by_eth["share_of_stops"] = by_eth["stops"] / max(by_eth["stops"].sum(), 1)
     by_eth = suppress_small_counts(by_eth, counts["disparity_by_ethnicity.csv"])
+    by_eth.loc[by_eth["stops_suppressed"], "share_of_stops"] = float("nan")
     lorenz = pd.concat(lorenz_rows, ignore_index=True)
     summary = {
         "gini_attention_vs_harm": gini,
