@@ -207,7 +207,8 @@ def test_disparity_report_on_the_small_world_is_published_suppressed(runs, monke
     by_decile = pd.read_csv(latest / "disparity_by_decile.csv")
     assert set(by_decile["decile_kind"]) == {"national_decile", "force_decile"}
     force = by_decile[(by_decile.decile_kind == "force_decile") & (by_decile.measure == "stops")]
-    assert len(force) == 10 and 0 < force["harm_share"].sum() <= 1 + 1e-6  # blanked if small
+    # shares are written with 6 decimals; a decile with few events is blanked
+    assert len(force) == 10 and 0 < force["harm_share"].sum() <= 1 + 1e-4
     for name, cols in PARTNER_FACING["disparity_report"].items():
         assert small_count_findings(pd.read_csv(latest / name), cols) == [], name
     import json
