@@ -16,4 +16,6 @@ DOWNSTREAM_SELECTION = (
     dg.AssetSelection.all()
     - dg.AssetSelection.groups("geography")
     - dg.AssetSelection.groups("sources", "quarantine")
+    # the retention purge deletes data: only its own schedule (or a person) runs it
+    - dg.AssetSelection.groups("retention")
 )

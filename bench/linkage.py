@@ -167,6 +167,10 @@ def prepare_records(world: Path, root: Path) -> pd.DataFrame:
             write_parquet_atomic(result.loaded, loaded)
             write_parquet_atomic(result.quarantine, quarantined)
     (root / "warehouse").mkdir(parents=True, exist_ok=True)
+    from vrdp.governance.permissions import attach_restricted, ensure_restricted_db
+
+    # person records are built in the owner-only restricted database (issue 19)
+    ensure_restricted_db(root / "restricted" / "identity.duckdb")
     dbt = Path(sys.executable).parent / "dbt"
     subprocess.run(
         [
@@ -182,7 +186,8 @@ def prepare_records(world: Path, root: Path) -> pd.DataFrame:
     )
     con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
     try:
-        return con.execute("select * from intermediate.int_person_records_unioned").df()
+        attach_restricted(con, root / "restricted" / "identity.duckdb", read_only=True)
+        return con.execute("select * from restricted.intermediate.int_person_records_unioned").df()
     finally:
         con.close()
 

@@ -11,6 +11,7 @@ from orchestration.definitions import build_defs
 
 EXPECTED_KEYS = {
     "exports/transparency_page",
+    "exports/disparity_report",
     "governance/retention_purge",
     "staging/stg_police__nominals",
     "staging/stg_police__intelligence_subjects",

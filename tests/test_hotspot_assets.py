@@ -6,6 +6,8 @@ ephemeral Dagster instance; then two analyst overrides are added with the CLI
 and only ``hotspots/hotspot_list`` is re-materialized.
 """
 
+import json
+
 import dagster as dg
 import pandas as pd
 import pytest
@@ -188,6 +190,8 @@ def test_forecast_is_for_next_month(run):
     meta = _meta(run["instance"], FORECAST_KEY)
     assert set(fc["forecast_month"]) == {"2026-01"} and meta["forecast_month"] == "2026-01"
     assert sorted(fc["forecast_rank"]) == list(range(1, len(fc) + 1))
+    card = json.loads((run["lake"] / "forecast.model_card.json").read_text())  # issue 19
+    assert card["training_window"] and card["owner"] and card["excluded_fields"]
 
 
 def test_backtest_has_pai_pei_for_every_method_and_share(run):

@@ -123,6 +123,8 @@ def test_simulated_world_asset_runs_on_landed_lake(lake_run):
     out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
     assert pickle.loads((out / "model.pkl").read_bytes()).cell_size_m == 50.0
     assert (out / "cells.geojson").exists() and (out / "report.json").exists()
+    card = (out.parent / "simulated_world.model_card.json").read_text()  # issue 19
+    assert '"seed"' in card and "known_limits" in card
 
 
 def test_simulated_world_asset_skips_without_a_landed_world(data_root):

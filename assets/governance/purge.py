@@ -15,7 +15,7 @@ class PurgeConfig(dg.Config):
     today: str | None = None
 
 
-@dg.asset(key=PURGE_KEY, group_name="governance", kinds={"python"}, pool=WAREHOUSE_POOL)
+@dg.asset(key=PURGE_KEY, group_name="retention", kinds={"python"}, pool=WAREHOUSE_POOL)
 def purge_expired(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: PurgeConfig
 ) -> dg.MaterializeResult:

@@ -654,6 +654,44 @@ def _forecast_inputs(context, platform: PlatformConfig, fam: Family, config):
     }
 
 
+def _forecast_card(fam: Family, x, config, info, out) -> None:
+    """The forecast's model card, beside its Parquet (vrdp.governance.model_card)."""
+    from vrdp.governance.model_card import ModelCard, write_model_card
+
+    write_model_card(
+        ModelCard(
+            name=f"{fam.prefix} next-month hot spot forecast",
+            inputs=[
+                f"{x['target']} per H3 cell and month",
+                "neighbouring cells (Gi* weights)",
+                "kernel density",
+                "related series",
+                f"risk terrain: {x['risk_terrain']}",
+            ],
+            owner="force / VRU hot spot analysts",
+            excluded_fields=[
+                "every person-level field (names, ages, ethnicity, addresses)",
+                "police-generated offences (found by patrols) by default",
+            ],
+            parameters={
+                "kernel_bandwidth_m": config.kernel_bandwidth_m,
+                "coefficients": info["coefficients"],
+                "fitted": info["fitted"],
+            },
+            training_window=x["span"].describe(),
+            accuracy={"measured_by": f"{fam.prefix}/backtest (hit rate, PAI, PEI, RRI)"},
+            accuracy_method="rolling-origin backtest against naive baselines; see its asset",
+            known_limits=[
+                "recorded crime reflects reporting and police activity, not all harm",
+                "cells with few events are noisy; ranks change month to month",
+                "a place forecast: it says nothing about any person",
+            ],
+            intended_use="choose places and times for patrol; every list is reviewed by an analyst",
+        ),
+        out,
+    )
+
+
 def _forecast_asset(fam: Family) -> dg.AssetsDefinition:
     config_cls = fam.forecast_config
 
@@ -684,6 +722,7 @@ def _forecast_asset(fam: Family) -> dg.AssetsDefinition:
             covariate=x["covariate"],
         )
         out = write_parquet_atomic(table, fam.lake(platform, "forecast"))
+        _forecast_card(fam, x, config, info, out)
         top = table.sort_values("forecast_rank")
         return dg.MaterializeResult(
             metadata={

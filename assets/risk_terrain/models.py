@@ -149,6 +149,7 @@ def oxford_risk_terrain(
         )
     result.report["data"].update({"model_months": model_m, "next_months": next_m})
     paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "oxford"))
+    _rtm_card("oxford", result, risk_terrain_dir(s.lake_dir, "oxford"), config.seed)
     context.log.info(
         f"Oxford RTM: {result.report['n_selected']} factors, {result.report['family']}"
     )
@@ -166,6 +167,40 @@ def oxford_risk_terrain(
                 "controlled for, so night-time-economy RRVs are upper bounds.",
             },
         )
+    )
+
+
+def _rtm_card(name: str, result, folder: Path, seed) -> None:
+    """The risk terrain model's card, beside its folder (vrdp.governance.model_card)."""
+    from vrdp.governance.model_card import ModelCard, write_model_card
+
+    rep = result.report
+    write_model_card(
+        ModelCard(
+            name=f"risk terrain model ({name})",
+            inputs=["points of interest by category", "crime locations (model period)"],
+            owner="VRU analysts (risk terrain)",
+            excluded_fields=["every person-level field", "victim and offender details"],
+            parameters={
+                "seed": seed,
+                "family": rep.get("family"),
+                "factors_selected": rep.get("n_selected"),
+            },
+            training_window=", ".join(
+                rep.get("data", {}).get("model_months")
+                or rep.get("data", {}).get("model_deliveries")
+                or []
+            )
+            or "see report.json",
+            accuracy={k: v for k, v in rep.items() if k in ("validation", "dispersion")},
+            accuracy_method="next-period validation against the model period (report.json)",
+            known_limits=[
+                "relative risk of places, not people",
+                "exposure is residents; footfall is not controlled for",
+            ],
+            intended_use="explain why places are risky; prioritise place-based prevention",
+        ),
+        folder,
     )
 
 
@@ -266,6 +301,9 @@ def simulated_world_risk_terrain(
         )
     result.report["data"].update({"model_deliveries": model_m, "next_deliveries": next_m})
     paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "simulated_world"))
+    _rtm_card(
+        "simulated_world", result, risk_terrain_dir(s.lake_dir, "simulated_world"), config.seed
+    )
     extra = {
         "skipped": False,
         "model_deliveries": ", ".join(model_m),

@@ -54,6 +54,50 @@ create schema if not exists restricted.identity;
 """
 
 
+def _linkage_card(s, config, band, result, links) -> None:
+    """The linkage model's card, beside its model file (vrdp.governance.model_card)."""
+    from vrdp.governance.model_card import ModelCard, write_model_card
+    from vrdp.linkage.run import model_meta
+
+    meta = model_meta(result.model_path) if result.model_path else {}
+    target = result.model_path or (s.data_root / "linkage" / "models" / "person_linkage")
+    write_model_card(
+        ModelCard(
+            name="person linkage (Splink, probabilistic record linkage)",
+            inputs=[
+                "person records of every agency (restricted.intermediate)",
+                "reviewers' match / non-match decisions",
+            ],
+            owner="data engineering, with the clerical review team",
+            excluded_fields=[
+                "ethnicity and every other protected characteristic",
+                "free-text reasons of reviewers",
+            ],
+            parameters={
+                "threshold": config.threshold,
+                "review_band": [band.lower, band.upper],
+                "seed": meta.get("seed", "unknown"),
+                "trained_at": meta.get("trained_at", "unknown"),
+            },
+            training_window="the records in the warehouse when the model was trained",
+            accuracy={
+                "records": len(links),
+                "persons": int(links["person_id"].nunique()),
+                "review_pairs_pending": len(result.review),
+                "benchmark": "bench/results/linkage.json (precision, recall, F1)",
+            },
+            accuracy_method="simulated-world truth in tests and benchmarks only, never in runs",
+            known_limits=[
+                "names that change, twins and shared addresses cause errors",
+                "pairs in the review band wait for a person to decide",
+                "a link is a probability, not proof of identity",
+            ],
+            intended_use="join one person's records across agencies under a pseudonymous key",
+        ),
+        target,
+    )
+
+
 @dg.asset(
     key=PERSON_LINKS_KEY,
     deps=[UNIONED_KEY],
@@ -157,6 +201,7 @@ def person_linkage(
                 "insert into linkage.review_decisions_applied by name select * from applied_df"
             )
     n = len(records)
+    _linkage_card(s, config, band, result, links)
     counts = changes["change"].value_counts().to_dict()
     status = (
         applied["status"].str.split(":").str[0].value_counts().to_dict() if len(applied) else {}

@@ -144,3 +144,14 @@ def test_purge_asset_logs_counts_only_and_is_scheduled(data_root, tmp_path):
     assert files_with_bytes(data_root, _values(OLD)) == {}
     (schedule,) = governance_defs().schedules
     assert schedule.cron_schedule == "30 1 * * *"
+
+
+def test_make_run_and_the_nightly_refresh_never_purge():
+    from assets.automation import DOWNSTREAM_SELECTION
+    from assets.governance.purge import PURGE_KEY
+    from orchestration.definitions import build_defs
+
+    graph = build_defs().resolve_asset_graph()
+    selected = DOWNSTREAM_SELECTION.resolve(graph)
+    assert PURGE_KEY not in selected
+    assert dg.AssetKey(["exports", "disparity_report"]) in selected

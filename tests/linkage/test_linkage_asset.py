@@ -97,6 +97,9 @@ def test_review_decisions_quality_and_model_reuse_through_the_asset(warehouse, r
     queue = _read(warehouse, "select * from restricted.identity.linkage_review_queue")
     assert len(queue) == meta["review_pairs_pending"] > 0
     assert {"surname_l", "surname_r", "date_of_birth_l"} <= set(queue.columns)
+    model = latest_model(warehouse / "linkage" / "models")
+    card = json.loads(model.with_name(model.stem + ".model_card.json").read_text())
+    assert card["parameters"]["threshold"] and card["accuracy"]["persons"] == meta["persons"]
 
     links1 = _read(warehouse, "select record_uid, person_key from linkage.person_record_links")
     key1 = links1.set_index("record_uid")["person_key"]

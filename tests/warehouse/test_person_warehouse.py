@@ -185,3 +185,33 @@ def test_no_file_holding_direct_identifiers_is_open_to_group_or_others(runs):
     open_files = sorted(str(p.relative_to(root)) for p in holding if p.stat().st_mode & 0o077)
     assert open_files == []
     assert (root / "warehouse" / "vrdp.duckdb") not in holding
+
+
+def test_disparity_report_on_the_small_world_is_published_suppressed(runs, monkeypatch):
+    import dagster as dg
+
+    from assets.governance.disparity import disparity_report
+    from config.resources import PlatformConfig
+    from vrdp.governance.suppression import PARTNER_FACING, small_count_findings
+
+    monkeypatch.setenv("VRDP_DATA_ROOT", str(runs["root"]))
+    result = dg.materialize(
+        [disparity_report],
+        resources={"platform": PlatformConfig()},
+        run_config={
+            "ops": {"exports__disparity_report": {"config": {"cap_minutes_per_cell_shift": 30}}}
+        },
+    )
+    assert result.success
+    latest = runs["root"] / "exports" / "disparity_report" / "latest"
+    by_decile = pd.read_csv(latest / "disparity_by_decile.csv")
+    assert set(by_decile["decile_kind"]) == {"national_decile", "force_decile"}
+    force = by_decile[(by_decile.decile_kind == "force_decile") & (by_decile.measure == "stops")]
+    # shares are written with 6 decimals; a decile with few events is blanked
+    assert len(force) == 10 and 0 < force["harm_share"].sum() <= 1 + 1e-4
+    for name, cols in PARTNER_FACING["disparity_report"].items():
+        assert small_count_findings(pd.read_csv(latest / name), cols) == [], name
+    import json
+
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["lawful_bases"]["sources"]

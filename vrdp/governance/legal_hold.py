@@ -161,3 +161,50 @@ def verify_holds(path: Path) -> list[str]:
             problems.append(f"{Path(path).name} line {n}: hash chain broken before this line")
         prev = hashlib.sha256(line).hexdigest()
     return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vrdp.governance.legal_hold set|release|list|verify`` on the data root's log."""
+    import argparse
+
+    from config.settings import settings
+
+    parser = argparse.ArgumentParser(prog="python -m vrdp.governance.legal_hold")
+    sub = parser.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("set", help="hold records of a source (the purge keeps them)")
+    s.add_argument("--source", required=True, help="<agency>.<dataset>, e.g. nhs.safeguarding")
+    s.add_argument("--ids", required=True, nargs="+", help="record ids (the source's key)")
+    s.add_argument("--reason", required=True)
+    s.add_argument("--user", required=True)
+    r = sub.add_parser("release", help="release a hold (not by the user who set it)")
+    r.add_argument("hold_id")
+    r.add_argument("--user", required=True)
+    r.add_argument("--reason", default="released")
+    sub.add_parser("list", help="active holds (counts of records, never their ids)")
+    sub.add_parser("verify", help="check the hold log's hash chain")
+    args = parser.parse_args(argv)
+    log = holds_path(settings().data_root)
+    try:
+        if args.command == "set":
+            print(set_hold(log, args.source, args.ids, args.reason, user=args.user))
+        elif args.command == "release":
+            release_hold(log, args.hold_id, user=args.user, reason=args.reason)
+            print(f"released {args.hold_id}")
+        elif args.command == "list":
+            for h in active_holds(log):
+                print(
+                    f"{h.hold_id}  {h.source}  {len(h.record_ids)} record(s)  by {h.set_by}"
+                    f"  {h.set_at}  {h.reason}"
+                )
+        else:
+            problems = verify_holds(log)
+            print("\n".join(problems) or f"{log}: hash chain intact")
+            return 1 if problems else 0
+    except HoldError as exc:
+        print(f"error: {exc}")
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

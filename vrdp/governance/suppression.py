@@ -31,8 +31,9 @@ THRESHOLD = 5
 #: columns. Zero is published (an absence identifies no one); 1-4 never are.
 PARTNER_FACING: dict[str, dict[str, tuple[str, ...]]] = {
     "disparity_report": {
-        "disparity_by_decile.csv": ("events", "stops", "taskings"),
-        "disparity_by_ethnicity.csv": ("stops", "population_stops_expected"),
+        # attention: stops, or dosage minutes, by decile (the measure column says which)
+        "disparity_by_decile.csv": ("events", "attention"),
+        "disparity_by_ethnicity.csv": ("stops",),
     },
     "transparency": {},  # register text only, no counts
 }
