@@ -109,6 +109,7 @@ def run_task(task: tuple) -> dict:
             len(done.loaded),
             len(done.result.quarantine),
         )
+        collapsed = done.result.rows_collapsed
     elif kind == "street":
         from assets.sources.police_uk import ingest_street_month
 
@@ -123,6 +124,7 @@ def run_task(task: tuple) -> dict:
             wards=layers.wards,
         )
         rows_in, loaded, quarantined = parsed.rows_in, len(located), len(parsed.quarantine)
+        collapsed = parsed.collapsed
     elif kind == "stop_search":
         from assets.sources.police_uk_stop_search import ingest_stop_search_month
 
@@ -136,6 +138,7 @@ def run_task(task: tuple) -> dict:
             h3_resolution=H3_RESOLUTION,
         )
         rows_in, loaded, quarantined = parsed.rows_in, len(parsed.loaded), len(parsed.quarantine)
+        collapsed = parsed.collapsed
     else:
         raise ValueError(kind)
     return {
@@ -144,6 +147,7 @@ def run_task(task: tuple) -> dict:
         "rows_in": rows_in,
         "rows_loaded": loaded,
         "rows_quarantined": quarantined,
+        "rows_collapsed": collapsed,
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
         "peak_rss_mb": _rss_mb(),
@@ -293,7 +297,14 @@ def main(argv: list[str] | None = None) -> dict:
         per = defaultdict(lambda: defaultdict(float))
         for r in results:
             p = per[r["source"]]
-            for k in ("rows_in", "rows_loaded", "rows_quarantined", "seconds", "cpu_seconds"):
+            for k in (
+                "rows_in",
+                "rows_loaded",
+                "rows_quarantined",
+                "rows_collapsed",
+                "seconds",
+                "cpu_seconds",
+            ):
                 p[k] += r[k]
             p["deliveries"] += 1
             p["peak_rss_mb"] = max(p["peak_rss_mb"], r["peak_rss_mb"])
@@ -303,7 +314,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "rows_in": int(p["rows_in"]),
                 "rows_loaded": int(p["rows_loaded"]),
                 "rows_quarantined": int(p["rows_quarantined"]),
-                "conserved": int(p["rows_in"]) == int(p["rows_loaded"] + p["rows_quarantined"]),
+                "rows_collapsed": int(p["rows_collapsed"]),
+                "conserved": int(p["rows_in"])
+                == int(p["rows_loaded"] + p["rows_quarantined"] + p["rows_collapsed"]),
                 "seconds": round(p["seconds"], 2),
                 "cpu_seconds": round(p["cpu_seconds"], 2),
                 "rows_per_second": round(p["rows_in"] / p["seconds"]) if p["seconds"] else None,
