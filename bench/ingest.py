@@ -101,6 +101,7 @@ def run_task(task: tuple) -> dict:
             len(done.loaded),
             len(done.result.quarantine),
         )
+        collapsed = done.result.rows_collapsed
     elif kind == "street":
         from assets.sources.police_uk import ingest_street_month
 
@@ -115,6 +116,7 @@ def run_task(task: tuple) -> dict:
             wards=layers.wards,
         )
         rows_in, loaded, quarantined = parsed.rows_in, len(located), len(parsed.quarantine)
+        collapsed = parsed.collapsed
     elif kind == "stop_search":
         from assets.sources.police_uk_stop_search import ingest_stop_search_month
 
@@ -129,6 +131,7 @@ def run_task(task: tuple) -> dict:
             area=_area(),
         )
         rows_in, loaded, quarantined = parsed.rows_in, len(parsed.loaded), len(parsed.quarantine)
+        collapsed = parsed.collapsed
     else:
         raise ValueError(kind)
     return {
@@ -137,6 +140,7 @@ def run_task(task: tuple) -> dict:
         "rows_in": rows_in,
         "rows_loaded": loaded,
         "rows_quarantined": quarantined,
+        "rows_collapsed": collapsed,
         "seconds": time.perf_counter() - t0,
         "cpu_seconds": time.process_time() - c0,
         "peak_rss_mb": peak_rss_mb(),
@@ -286,7 +290,14 @@ def main(argv: list[str] | None = None) -> dict:
         per = defaultdict(lambda: defaultdict(float))
         for r in results:
             p = per[r["source"]]
-            for k in ("rows_in", "rows_loaded", "rows_quarantined", "seconds", "cpu_seconds"):
+            for k in (
+                "rows_in",
+                "rows_loaded",
+                "rows_quarantined",
+                "rows_collapsed",
+                "seconds",
+                "cpu_seconds",
+            ):
                 p[k] += r[k]
             p["deliveries"] += 1
             p["peak_rss_mb"] = max(p["peak_rss_mb"], r["peak_rss_mb"])
@@ -296,7 +307,9 @@ def main(argv: list[str] | None = None) -> dict:
                 "rows_in": int(p["rows_in"]),
                 "rows_loaded": int(p["rows_loaded"]),
                 "rows_quarantined": int(p["rows_quarantined"]),
-                "conserved": int(p["rows_in"]) == int(p["rows_loaded"] + p["rows_quarantined"]),
+                "rows_collapsed": int(p["rows_collapsed"]),
+                "conserved": int(p["rows_in"])
+                == int(p["rows_loaded"] + p["rows_quarantined"] + p["rows_collapsed"]),
                 "seconds": round(p["seconds"], 2),
                 "cpu_seconds": round(p["cpu_seconds"], 2),
                 "rows_per_second": round(p["rows_in"] / p["seconds"]) if p["seconds"] else None,

@@ -45,9 +45,10 @@ def count_rows(path: Path) -> int:
         import pyarrow.parquet as pq
 
         return pq.ParquetFile(path).metadata.num_rows
-    if name.endswith((".jsonl", ".ndjson")):
-        with open(path, "rb") as f:
-            return sum(1 for line in f if line.strip())
+    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson")):
+        from vrdp.ingest.landing import read_text  # decompresses gzip, whatever the name
+
+        return sum(1 for line in read_text(path)[0].splitlines() if line.strip())
     from quality.checks.police_uk import count_csv_rows
 
     return count_csv_rows(path)

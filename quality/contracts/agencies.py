@@ -17,7 +17,7 @@ import csv
 from functools import cache
 
 from config.settings import REPO_ROOT
-from quality.contracts.base import Contract, Field
+from quality.contracts.base import LSOA_CODE_PATTERN, Contract, Field, OrderRule
 from quality.contracts.police_uk import CRIME_TYPES
 
 __all__ = ["agency_contracts", "home_office_offence_codes", "POLICE_UK_CRIME_TYPE_CODES"]
@@ -138,7 +138,7 @@ PLACE_POINT: tuple[Field, ...] = (
     Field("northing", "float"),
     Field("longitude", "float"),
     Field("latitude", "float"),
-    Field("lsoa_code"),
+    Field("lsoa_code", pattern=LSOA_CODE_PATTERN),
 )
 
 
@@ -223,6 +223,12 @@ def agency_contracts() -> dict[str, Contract]:
             key="occurrence_ref",
             coordinates=("easting", "northing"),
             coordinate_system="bng",
+            order_rules=(
+                OrderRule(
+                    "committed_from", "committed_to", "the offence window ends before it starts"
+                ),
+                OrderRule("committed_from", "recorded_at", "recorded before it was committed"),
+            ),
         ),
         Contract(
             "police.nominals",
@@ -246,8 +252,8 @@ def agency_contracts() -> dict[str, Contract]:
             "police.occurrence_nominals",
             (
                 Field("link_id", required=True),
-                Field("occurrence_ref", required=True),
-                Field("nominal_id", required=True),
+                Field("occurrence_ref", required=True, pattern=r"\d{12}"),
+                Field("nominal_id", required=True, pattern=r"N\d{9}"),
                 Field("role", required=True, codes=("victim", "suspect", "offender", "witness")),
                 Field("linked_at", "datetime", required=True, not_future=True),
             ),
@@ -285,11 +291,15 @@ def agency_contracts() -> dict[str, Contract]:
                     "closing_classification",
                     codes=("Crime recorded", "ASB - no crime", "No crime - advice given"),
                 ),
-                Field("linked_occurrence_ref"),
+                Field("linked_occurrence_ref", pattern=r"\d{12}"),
             ),
             key="incident_ref",
             coordinates=("easting", "northing"),
             coordinate_system="bng",
+            order_rules=(
+                OrderRule("call_received_at", "first_arrival_at", "arrived before the call"),
+                OrderRule("call_received_at", "closed_at", "closed before the call was received"),
+            ),
         ),
         Contract(
             "police.intelligence",
@@ -325,6 +335,10 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("cin_closure_date", "date", not_future=True),
             ),
             key="referral_id",
+            order_rules=(
+                OrderRule("dob", "referral_date", "referred before the child's birth"),
+                OrderRule("referral_date", "cin_closure_date", "closed before the referral"),
+            ),
         ),
         Contract(
             "probation.cases",
@@ -361,6 +375,7 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("iom_flag", "bool"),
             ),
             key="event_id",
+            order_rules=(OrderRule("dob", "sentence_date", "sentenced before birth"),),
         ),
         Contract(
             "nhs.istv_assaults",
@@ -383,6 +398,11 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("location_text"),
             ),
             key="attendance_ref",
+            # Not assault_dt <= arrival_dt: ISTV records the assault to the hour, so a
+            # patient arriving at 07:54 after an assault "at 08:00" is ordinary data.
+            order_rules=(
+                OrderRule("period_start", "period_end", "the period ends before it starts"),
+            ),
         ),
         Contract(
             "nhs.safeguarding",
@@ -407,6 +427,8 @@ def agency_contracts() -> dict[str, Contract]:
                 Field("site_code", codes=ED_SITES),
             ),
             key="referral_id",
+            # No "referral after birth" rule: NHS safeguarding takes pre-birth referrals
+            # (an unborn child at risk, dob the expected date).
         ),
         Contract(
             "patrol.gps",

@@ -210,7 +210,13 @@ class Contract:
                     )
                 )
         if self.key:
-            out.append(Expectation("ExpectColumnValuesToBeUnique", {"column": self.key}))
+            # one version per key in each file (repeats collapse, conflicts are held
+            # back); two files of one delivery may each carry a version
+            out.append(
+                Expectation(
+                    "ExpectCompoundColumnsToBeUnique", {"column_list": ["source_file", self.key]}
+                )
+            )
         if self.coordinates:
             out.append(
                 Expectation(

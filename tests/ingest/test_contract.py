@@ -169,3 +169,40 @@ def test_a_large_batch_reconciles(tmp_path):
     result = load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
     assert len(result.loaded) == 10_000 and result.quarantine.empty
     assert result.collapsed == n - 10_000 and set(result.loaded["copies_in_file"]) == {20}
+
+
+def test_nul_bytes_are_stripped_and_flagged_where_the_contract_says_so(tmp_path):
+    from dataclasses import replace
+
+    body = (
+        HEADER + "\n" + GOOD.replace("OCC0001", "OCC0\x00001") + "\n" + GOOD.replace("1,", "2,", 1)
+    )
+    path = write(tmp_path, "o.csv", body + "\n")
+    quarantined = load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
+    assert quarantined.quarantine["reason"].tolist() == ["nul_byte"]
+    stripped = load_file(path, replace(CONTRACT, nul_bytes="strip"), delivered_on=date(2025, 3, 31))
+    assert stripped.quarantine.empty
+    assert stripped.loaded["ref"].tolist() == ["OCC0001", "OCC0002"]
+    assert stripped.loaded["nul_stripped"].tolist() == [True, False]
+
+
+def test_a_contract_naming_an_unknown_field_is_refused():
+    from quality.contracts.base import OrderRule
+
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['closed_at'\]"):
+        Contract(
+            "x.y",
+            (Field("opened_at", "datetime"),),
+            order_rules=(OrderRule("opened_at", "closed_at"),),
+        )
+
+
+def test_an_unexpected_error_names_the_file(tmp_path):
+    # a nested column where the contract wants text: pyarrow cannot cast it, and the
+    # error leaves ingestion as a SourceFileError naming the file, not a bare ArrowError
+    path = tmp_path / "nested.parquet"
+    good = dict(zip(HEADER.split(","), GOOD.split(","), strict=True))
+    pd.DataFrame([{**good, "offence_code": {"a": 1}}]).to_parquet(path)
+    with pytest.raises(SourceFileError, match="could not be validated") as err:
+        load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
+    assert str(path) in str(err.value)

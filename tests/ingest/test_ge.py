@@ -34,7 +34,12 @@ def test_contract_expectations_pass_on_a_clean_batch_and_fail_on_a_dirty_one():
     assert clean.success and clean.failed == 0 and clean.evaluated == 5
 
     dirty = pd.DataFrame(
-        {"ref": ["a", "a", None], "method": ["knife", "gun", None], "age": [30, 500, None]}
+        {
+            "ref": ["a", "a", None],
+            "method": ["knife", "gun", None],
+            "age": [30, 500, None],
+            "source_file": ["f.csv"] * 3,
+        }
     )
     summary = validate_frame(dirty, CONTRACT.expectations(), "istv")
     assert not summary.success
@@ -43,7 +48,7 @@ def test_contract_expectations_pass_on_a_clean_batch_and_fail_on_a_dirty_one():
         ("expect_column_values_to_not_be_null", "ref"): 1,
         ("expect_column_values_to_be_in_set", "method"): 1,
         ("expect_column_values_to_be_between", "age"): 1,
-        ("expect_column_values_to_be_unique", "ref"): 2,
+        ("expect_compound_columns_to_be_unique", None): 2,  # ref "a" twice in f.csv
     }
     meta = summary.as_metadata()
     assert meta["expectations_failed"] == 4 and len(meta["results"]) == 5

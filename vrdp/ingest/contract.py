@@ -37,6 +37,8 @@ REASONS: dict[str, str] = {
     "invalid_json": "a JSON line that does not parse as an object",
     "unexpected_field": "a JSON line with a field the contract does not know",
     "missing_required": "a required value is empty",
+    "nul_byte": "a value holds a NUL byte (contracts with nul_bytes='strip' load it, flagged)",
+    "non_finite": "a number that is infinite or not a number (inf, -inf, nan, 1e400)",
     "bad_type": "a value does not parse as the field's type",
     "unknown_code": "a value is not in the field's code list",
     "out_of_range": "a number is outside the field's range",
@@ -44,6 +46,7 @@ REASONS: dict[str, str] = {
     "field_too_large": "a value longer than MAX_FIELD_CHARS (a corrupt or runaway field)",
     "bad_encoding": "text with mojibake (UTF-8 read as Latin-1/CP1252) or U+FFFD",
     "future_date": "a date or time is later than the delivery date",
+    "order_violation": "two fields out of order (an end before its start, an event before birth)",
     "bad_coordinates": "a point that does not parse or lies outside the United Kingdom",
     "no_location": "no point, where the contract requires one",
     "duplicate_row": "an exact repeat of a quarantined row (repeats of a loaded row collapse)",
@@ -57,6 +60,12 @@ MOJIBAKE = "Ã[\u0080-\u00bf\u0152-\u017e\u2018-\u203a]|â€|Â[\u00a0-\u00bf]|
 
 #: A UTC offset at the end of an ISO 8601 time (``+01:00``, ``-0500``, ``Z``).
 _OFFSET = r"(?:[+-]\d{2}:?\d{2}|Z)$"
+
+#: Text that parses as a number but is not a finite one.
+_NON_FINITE = {"inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "nan", "+nan", "-nan"}
+
+#: Largest magnitude an ``int`` field holds (Int64).
+_INT_LIMIT = 2**63
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -76,37 +85,63 @@ class ContractResult:
     collapsed: int = 0
 
 
-def _parse(f: Field, text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Typed values and a mask of non-empty values that failed to parse."""
+def _non_finite(f: Field, text: pd.Series) -> pd.Series:
+    """Numbers that parse but are not finite (``inf``, ``nan``, ``1e400``)."""
+    if f.type not in ("int", "float"):
+        return pd.Series(False, index=text.index)
+    num = pd.to_numeric(text.where(text.ne(""), None), errors="coerce").astype("float64")
+    return text.str.lower().isin(_NON_FINITE) | np.isinf(num)
+
+
+def _parse(f: Field, text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Series]:
+    """Typed values and a mask of non-empty values that failed to parse.
+
+    Non-finite numbers are not parse failures here (see :func:`_non_finite`);
+    they become null. A ``datetime`` with a UTC offset is converted to the
+    source's ``timezone``; one without is already in it.
+    """
     empty = text.eq("")
     if f.type == "str":
         return text.where(~empty, None).astype("string"), pd.Series(False, index=text.index)
     if f.type in ("int", "float"):
         num = pd.to_numeric(text.where(~empty, None), errors="coerce")
-        bad = num.isna() & ~empty
+        as_float = num.astype("float64")
+        finite = np.isfinite(as_float)
+        bad = num.isna() & ~empty & ~text.str.lower().isin(_NON_FINITE)
         if f.type == "int":
-            bad |= num.notna() & (num != np.floor(num))
-            return num.where(~bad).astype("Int64"), bad
-        return num.astype("float64"), bad
+            whole = finite & (as_float == np.floor(as_float.where(finite, 0)))
+            bad |= finite & ~whole
+            bad |= finite & (as_float.abs() >= _INT_LIMIT)  # would overflow Int64
+            return num.where(finite & ~bad).astype("Int64"), bad
+        return as_float.where(finite), bad
     if f.type == "bool":
         low = text.str.strip().str.lower()
         value = pd.Series(pd.NA, index=text.index, dtype="boolean")
         value[low.isin(_TRUE)] = True
         value[low.isin(_FALSE)] = False
         return value, value.isna() & ~empty
+    has_offset = text.str.contains(_OFFSET, regex=True)
     if f.type == "datetime_tz":
-        has_offset = text.str.contains(_OFFSET, regex=True)
         parsed = pd.to_datetime(
             text.where(~empty & has_offset, None), format="ISO8601", utc=True, errors="coerce"
         )
         bad = parsed.isna() & ~empty
         return parsed.dt.tz_localize(None).astype("datetime64[ms]"), bad
-    fmt = "%Y-%m-%d" if f.type == "date" else "ISO8601"
-    parsed = pd.to_datetime(text.where(~empty, None), format=fmt, errors="coerce")
-    bad = parsed.isna() & ~empty
     if f.type == "date":
-        return parsed.dt.date.where(parsed.notna(), None), bad
-    return parsed.astype("datetime64[ms]"), bad
+        parsed = pd.to_datetime(text.where(~empty, None), format="%Y-%m-%d", errors="coerce")
+        return parsed.dt.date.where(parsed.notna(), None), parsed.isna() & ~empty
+    # Naive times are wall-clock time in the source's zone; times with an offset are
+    # instants, shown in that zone (a GPS fix at 12:00Z in July is 13:00 in London).
+    naive = pd.to_datetime(
+        text.where(~empty & ~has_offset, None), format="ISO8601", errors="coerce"
+    ).astype("datetime64[ms]")
+    if has_offset.any():
+        aware = pd.to_datetime(
+            text.where(~empty & has_offset, None), format="ISO8601", utc=True, errors="coerce"
+        )
+        local = aware.dt.tz_convert(timezone).dt.tz_localize(None).astype("datetime64[ms]")
+        naive = naive.where(~has_offset, local)
+    return naive, naive.isna() & ~empty
 
 
 def _first_reason(problems: dict[str, pd.Series], index: pd.Index) -> tuple[pd.Series, pd.Series]:
@@ -162,12 +197,20 @@ def apply_contract(
     idx = rows.index
     typed = {}
     problems: dict[str, pd.Series] = {}
+    nul_stripped = pd.Series(False, index=idx)
     for f in contract.fields:
         text = rows[f.name].astype("object").fillna("").astype(str).str.strip()
-        value, bad = _parse(f, text)
+        has_nul = text.str.contains("\x00", regex=False)
+        if contract.nul_bytes == "strip":
+            nul_stripped |= has_nul
+            text = text.str.replace("\x00", "", regex=False).str.strip()
+        value, bad = _parse(f, text, contract.timezone)
         typed[f.name] = value
         if f.required:
             problems[f"missing_required:{f.name}"] = text.eq("")
+        if contract.nul_bytes == "quarantine":
+            problems[f"nul_byte:{f.name}"] = has_nul
+        problems[f"non_finite:{f.name}"] = _non_finite(f, text)
         problems[f"bad_type:{f.name}"] = bad
         if f.codes is not None:
             problems[f"unknown_code:{f.name}"] = text.ne("") & ~text.isin(f.codes)
@@ -185,6 +228,11 @@ def apply_contract(
             limit = pd.Timestamp(delivered_on) + pd.Timedelta(days=1)
             when = pd.to_datetime(pd.Series(value, index=idx), errors="coerce")
             problems[f"future_date:{f.name}"] = when.notna() & (when >= limit)
+    for rule in contract.order_rules:
+        # a date is its midnight: a referral on the day of birth is in order
+        start = pd.to_datetime(pd.Series(typed[rule.earlier], index=idx), errors="coerce")
+        end = pd.to_datetime(pd.Series(typed[rule.later], index=idx), errors="coerce")
+        problems[f"order_violation:{rule.label}"] = start.notna() & end.notna() & (end < start)
 
     coords = None
     if contract.coordinates:
@@ -261,6 +309,8 @@ def apply_contract(
     loaded["source_file"] = pd.array([source_file] * len(loaded), dtype="string")
     loaded["row_number"] = rows.loc[keep, "row_number"].astype("int64")
     loaded["copies_in_file"] = group[keep].map(copies).astype("int64")
+    if contract.nul_bytes == "strip":
+        loaded["nul_stripped"] = nul_stripped[keep].to_numpy(bool)
     return ContractResult(
         loaded.reset_index(drop=True), quarantine, batch.rows_in, int(collapsed.sum())
     )

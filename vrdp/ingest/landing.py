@@ -91,18 +91,24 @@ def quarantine_frame(source: str, source_file: str, records: list[tuple]) -> pd.
     )
 
 
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
 def read_text(path: Path) -> tuple[str, str]:
     """A (gzipped) text file's content and the sha256 of its bytes as delivered.
 
     Undecodable bytes are kept as surrogates (``surrogateescape``) so that only
     the rows holding them are quarantined, instead of failing or mangling the file.
+    gzip is recognised by its magic bytes as well as by a ``.gz`` name: gzip bytes
+    delivered as ``.jsonl`` or ``.csv`` are read as the one file they are, not
+    quarantined line by line as binary noise.
     """
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(path, f"cannot be read: {exc.strerror or exc}") from exc
     digest = hashlib.sha256(raw).hexdigest()
-    if path.suffix == ".gz":
+    if path.suffix == ".gz" or raw[:2] == _GZIP_MAGIC:
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:
@@ -135,7 +141,7 @@ def printable(text: str) -> str:
 
 #: The csv module refuses fields over 128 KiB by default, which would reject a
 #: whole file for one oversized value; read them and let the contract quarantine
-#: the row (see ``MAX_FIELD_CHARS`` in :mod:`vrdp.ingest.contract`).
+#: the row (see ``MAX_FIELD_CHARS`` in :mod:`quality.contracts.base`).
 csv.field_size_limit(64 * 1024 * 1024)
 
 
@@ -289,7 +295,10 @@ def _read_parquet(path: Path, expected: list[str], source: str) -> RawBatch:
     for name in expected:
         col = table.column(name)
         if pa.types.is_timestamp(col.type):
-            col = pc.strftime(col, format="%Y-%m-%dT%H:%M:%S")
+            # A timezone-aware column keeps its offset, so the contract converts the
+            # instant to the source's zone; a naive one is wall-clock time in that zone.
+            offset = "%z" if col.type.tz is not None else ""
+            col = pc.strftime(col, format=f"%Y-%m-%dT%H:%M:%S{offset}")
         elif pa.types.is_boolean(col.type):
             col = pc.if_else(col, "true", "false")
         text[name] = pc.fill_null(pc.cast(col, pa.string()), "").to_numpy(zero_copy_only=False)

@@ -260,6 +260,8 @@ def _settle_repeats(
 def parse_street_file(path: str | Path, *, source_name: str | None = None) -> ParsedStreetFile:
     """Parse one street-level file into loaded and quarantined rows.
 
+    Any unexpected error is raised as a :class:`SourceFileError` naming the file.
+
     Parameters
     ----------
     path
@@ -278,6 +280,15 @@ def parse_street_file(path: str | Path, *, source_name: str | None = None) -> Pa
     SourceFileError
         If the name, compression or header make the file unreadable as a whole.
     """
+    try:
+        return _parse_street_file(Path(path), source_name)
+    except SourceFileError:
+        raise
+    except Exception as exc:  # a value no rule foresaw: refuse the file, name it
+        raise SourceFileError(path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse_street_file(path: Path, source_name: str | None) -> ParsedStreetFile:
     path = Path(path)
     name = parse_street_file_name(path)
     text, digest = read_text(path)

@@ -70,6 +70,8 @@ class ParsedStopSearchFile:
     rows_in: int
     file_sha256: str
     month: str
+    #: Always 0: identical rows are separate searches (kept, ``repeat_in_file``).
+    collapsed: int = 0
 
 
 def find_stop_search_files(directory: str | Path, force: str) -> dict[str, Path]:
@@ -160,6 +162,17 @@ def parse_stop_search_file(
         unexpected columns, unreadable, empty of a header).
     """
     path = Path(path)
+    try:
+        return _parse(path, validated_on=validated_on, month=month, force=force, area=area)
+    except SourceFileError:
+        raise
+    except Exception as exc:  # a value no rule foresaw: refuse the file, name it
+        raise SourceFileError(path, f"could not be parsed ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(
+    path: Path, *, validated_on: date, month: str, force: str, area: AreaBox | None
+) -> ParsedStopSearchFile:
     contract = stop_search_contract()
     batch = read_landing_file(path, contract.names, source=contract.source)
     result = apply_contract(
@@ -178,7 +191,9 @@ def parse_stop_search_file(
     out.insert(0, "stop_search_ref", refs.to_numpy())
     out["repeat_in_file"] = repeat.to_numpy(bool)
     out = out.drop(columns=["latitude_as_delivered", "longitude_as_delivered"])
-    return ParsedStopSearchFile(out, result.quarantine, result.rows_in, sha256_file(path), month)
+    return ParsedStopSearchFile(
+        out, result.quarantine, result.rows_in, sha256_file(path), month, result.collapsed
+    )
 
 
 def load_stop_search_month(
