@@ -43,6 +43,8 @@ MART_KEYS = [
         for name in ("fct_events", "dim_places", "bridge_person_events", "bridge_person_places")
     ),
     dg.AssetKey(["identity", "address_places"]),
+    # the needs marts' denominators (a seed no other mart reads)
+    dg.AssetKey(["reference", "needs_lsoa21_population"]),
 ]
 
 
