@@ -45,6 +45,8 @@ MART_KEYS = [
     dg.AssetKey(["identity", "address_places"]),
     # the needs marts' denominators (a seed no other mart reads)
     dg.AssetKey(["reference", "needs_lsoa21_population"]),
+    # the community report layer (not upstream of any other mart)
+    dg.AssetKey(["marts", "fct_cell_community_context"]),
 ]
 
 
