@@ -47,6 +47,7 @@ MART_KEYS = [
     dg.AssetKey(["reference", "needs_lsoa21_population"]),
     # the community report layer (not upstream of any other mart)
     dg.AssetKey(["marts", "fct_cell_community_context"]),
+    dg.AssetKey(["marts", "fct_community_reports"]),
 ]
 
 
