@@ -11,6 +11,26 @@ NEEDS_TABLES = ("needs_area_rates", "needs_deprivation_rates", "needs_ae_unrepor
 NEEDS_SUBDIR = "needs_pack"
 
 
+_NAMES = """
+    select distinct 'lsoa' as area_type, lsoa21_code as area_code, lsoa21_name as area_name
+    from reference.needs_lsoa21_population
+    union all
+    select distinct 'ward', ward_code, ward_name from reference.needs_lsoa21_population
+    union all
+    select 'force', 'force', 'Force area'
+"""
+
+
+def _named(table: str) -> str:
+    """SQL reading a needs mart, with each area's public name (LSOA, ward) when it has areas."""
+    if table == "needs_deprivation_rates":
+        return f"select * from marts.{table} order by 1"
+    return (
+        f"select t.*, n.area_name from marts.{table} as t left join ({_NAMES}) as n "
+        "on t.area_type = n.area_type and t.area_code = n.area_code order by 1"
+    )
+
+
 def needs_export_files(tables: dict) -> list:
     """Parquet and CSV of each table (``exports.format.ExportFile``), CSV for BI tools."""
     from exports.format import ExportFile
@@ -50,7 +70,7 @@ def needs_pack_export(
 
     s = platform.resolve()
     with platform.warehouse(read_only=True) as con:
-        tables = {t: con.execute(f"select * from marts.{t} order by 1").df() for t in NEEDS_TABLES}
+        tables = {t: con.execute(_named(t)).df() for t in NEEDS_TABLES}
     rates = tables["needs_area_rates"]
     period_end = str(rates["period_end"].max())[:10] if len(rates) else "empty"
     try:

@@ -126,7 +126,6 @@ final as (
         md5(area_type || '|' || area_code) as needs_ae_unreported_key,
         area_type,
         area_code,
-        area_name,
         (select period.period_start from period) as period_start,
         (select period.period_end from period) as period_end,
         cast({{ vrdp.needs_suppress('raw_attendances', 'raw_attendances') }} as bigint) as ae_assaults_located,

@@ -273,7 +273,6 @@ final as (
         md5(area_type || '|' || area_code || '|' || indicator || '|' || age_band) as needs_area_rate_key,
         area_type,
         area_code,
-        area_name,
         indicator,
         age_band,
         (select period.period_start from period) as period_start,
