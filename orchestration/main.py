@@ -277,6 +277,11 @@ def _contiguous(wanted: list[str], order: list[str]) -> list[list[str]]:
 MAX_DELIVERIES_PER_RUN = 48
 
 
+#: The datasets the gazetteer of places is built from (``build_lake_gazetteer``):
+#: the gazetteer, and the deliveries geocoded against it, wait for these only.
+GAZETTEER_INPUTS = frozenset({"places.pois", "police.occurrences", "police.cad_incidents"})
+
+
 def _key_path(key) -> tuple[str, ...]:
     return tuple(key.path)
 
@@ -310,7 +315,9 @@ def _agency_tasks(ctx: RunContext, state: _RunState, *, geocoded: bool) -> list[
             "loaded_now": len(todo),
         }
         keys = tuple(_key_path(k) for k in source_keys(spec)[:2])
-        group = "geocoded" if geocoded else ("places" if spec.agency == "places" else "other")
+        group = (
+            "geocoded" if geocoded else ("places" if spec.source in GAZETTEER_INPUTS else "other")
+        )
         for run in _contiguous(todo, list(known)):
             for i in range(0, len(run), MAX_DELIVERIES_PER_RUN):
                 chunk = tuple(run[i : i + MAX_DELIVERIES_PER_RUN])
@@ -406,6 +413,12 @@ def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
     return [LoadTask(f"police_uk.stop_search {m}", keys, (m,)) for m in todo]
 
 
+def _gazetteer_built(s: Settings) -> bool:
+    from assets.sources.gazetteer import gazetteer_path
+
+    return gazetteer_path(s.lake_dir).exists()
+
+
 def _gazetteer_task() -> LoadTask:
     from assets.sources.gazetteer import GAZETTEER_KEY
 
@@ -413,7 +426,7 @@ def _gazetteer_task() -> LoadTask:
 
 
 class _Scheduler:
-    """Runs load tasks in dependency order: places -> gazetteer -> geocoded; the rest any time.
+    """Runs load tasks in order: gazetteer inputs -> gazetteer -> geocoded; others any time.
 
     ``submit(task)`` starts a task; finished tasks come back from ``wait()``.
     With one worker (or an ephemeral instance) tasks run in this process.
@@ -460,7 +473,7 @@ class _Scheduler:
 
 
 def _order(tasks: list[LoadTask]) -> list[LoadTask]:
-    """Places first (the gazetteer waits for them), then the longest runs first."""
+    """The gazetteer's inputs first (it waits for them), then the longest runs first."""
     return sorted(tasks, key=lambda t: (t.group != "places", -t.units))
 
 
@@ -484,15 +497,25 @@ def stage_sources(ctx: RunContext) -> str:
         _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
     )
     places_left = sum(1 for t in tasks if t.group == "places")
-    total = sum(t.units for t in tasks)
-    loaded, failed, geocoded_added = 0, [], False
+    # The gazetteer is rebuilt when places were loaded now (or it was never built);
+    # otherwise the geocoded deliveries can start at once.
+    rebuild_gazetteer = places_left > 0 or not _gazetteer_built(s)
+    loaded, failed, runs, total = 0, [], 0, 0
     sched = _Scheduler(ctx)
-    try:
-        for t in tasks:
+
+    def submit(batch: list[LoadTask]) -> None:
+        nonlocal total, runs
+        for t in batch:
             sched.submit(t)
-        if places_left == 0:
-            sched.submit(_gazetteer_task())
-            total += 1
+        total += sum(t.units for t in batch)
+        runs += len(batch)
+
+    try:
+        submit(tasks)
+        if not rebuild_gazetteer:
+            submit(_agency_tasks(ctx, state, geocoded=True))
+        elif places_left == 0:
+            submit([_gazetteer_task()])
         while finished := sched.wait():
             for task, bad in finished:
                 failed += [f"{task.label}: {p}" for p in bad]
@@ -503,14 +526,9 @@ def stage_sources(ctx: RunContext) -> str:
                 if task.group == "places":
                     places_left -= 1
                     if places_left == 0:
-                        sched.submit(_gazetteer_task())
-                        total += 1
-                elif task.group == "gazetteer" and not geocoded_added:
-                    geocoded_added = True
-                    more = _agency_tasks(ctx, state, geocoded=True)
-                    total += sum(t.units for t in more)
-                    for t in more:
-                        sched.submit(t)
+                        submit([_gazetteer_task()])
+                elif task.group == "gazetteer":
+                    submit(_agency_tasks(ctx, state, geocoded=True))
                 ctx.count(loaded, total, "deliveries and months")
     finally:
         sched.close()
@@ -519,8 +537,7 @@ def stage_sources(ctx: RunContext) -> str:
     ctx.outcome["failed_loads"] = failed
     for line in failed:
         ctx.log(f"  FAILED {line} (see the log and rejected/)")
-    n_runs = len(tasks) + (1 if geocoded_added else 0)
-    return f"{loaded} deliveries and months in {n_runs} runs" if loaded else "nothing new"
+    return f"{loaded} deliveries and months in {runs} runs" if runs else "nothing new"
 
 
 #: Folders whose files decide what the downstream assets compute: a change to
