@@ -542,7 +542,7 @@ def stage_sources(ctx: RunContext) -> str:
 
 #: Folders whose files decide what the downstream assets compute: a change to
 #: any of them reruns the downstream stage.
-CODE_FOLDERS = ("assets", "config", "dbt_project", "exports", "quality", "vrdp", "orchestration")
+CODE_FOLDERS = ("assets", "config", "dbt_project", "exports", "quality", "vrdp")
 
 
 def code_fingerprint(root: Path = REPO_ROOT) -> str:
