@@ -478,11 +478,38 @@ def _order(tasks: list[LoadTask]) -> list[LoadTask]:
 
 
 def stage_boundaries(ctx: RunContext) -> str:
-    """The boundary layers (LSOA 2021/2011, wards) every located source reads."""
+    """The boundary layers (LSOA 2021/2011, wards) every located source reads.
+
+    Rebuilt only when a layer is missing or the code or the shipped
+    boundaries changed since they were last built (rebuilding rewrites the
+    files, which would make everything downstream look changed).
+    """
     import dagster as dg
 
+    from assets.geography.boundaries import BOUNDARIES
+
+    s = ctx.settings
+    record = s.data_root / "state" / "make_run_boundaries.json"
+    shipped = s.public_data / "boundaries"
+    h = hashlib.sha256(code_fingerprint().encode())
+    for path in sorted(shipped.rglob("*")) if shipped.exists() else []:
+        if path.is_file():
+            st = path.stat()
+            h.update(f"{path.relative_to(shipped)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    fingerprint = h.hexdigest()
+    built = all(
+        (s.lake_dir / "geography" / f"{b.name}_boundaries.parquet").exists() for b in BOUNDARIES
+    )
+    if (
+        built
+        and record.exists()
+        and json.loads(record.read_text()).get("fingerprint") == (fingerprint)
+    ):
+        return "unchanged: not rebuilt"
     ctx.run(dg.AssetSelection.groups("geography"))
-    return ""
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(json.dumps({"fingerprint": fingerprint}))
+    return "built"
 
 
 def stage_sources(ctx: RunContext) -> str:
