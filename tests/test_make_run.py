@@ -85,7 +85,6 @@ def test_a_source_loads_in_one_run_with_every_delivery_recorded_and_checked(make
         # each partition carries its own delivery's figures, not the range's
         assert meta["delivery"].value == delivery
         assert meta["rows_in"].value == meta["rows_loaded"].value + meta["rows_quarantined"].value
-        assert len({record.run_id}) == 1
     run_ids = {
         r.run_id
         for r in instance.fetch_materializations(
