@@ -42,6 +42,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
     "VRDP_H3_RESOLUTION": ("9", "H3 resolution of the hot spot grid (9 is about 0.1 km2)"),
     "VRDP_HOTSPOT_WINDOW_MONTHS": ("3", "months of data (the latest delivered) hot spots use"),
     "VRDP_HOTSPOT_TOP_N": ("50", "how many hot spot cells the tasking export lists"),
+    "VRDP_MAP_TILE_URL": (
+        "",
+        "basemap tile URL template for the map, e.g. https://tiles.example.police.uk/{z}/{x}/{y}.png"
+        " (a force's own tile server); empty: no basemap, the shipped street layer only",
+    ),
+    "VRDP_MAP_TILE_ATTRIBUTION": ("", "attribution shown with the basemap tiles"),
 }
 
 
@@ -63,6 +69,8 @@ class Settings:
     h3_resolution: int
     hotspot_window_months: int
     hotspot_top_n: int
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
 
     @property
     def landing_dir(self) -> Path:
@@ -148,4 +156,6 @@ def settings() -> Settings:
         h3_resolution=_int("VRDP_H3_RESOLUTION", 0, 15),
         hotspot_window_months=_int("VRDP_HOTSPOT_WINDOW_MONTHS", 1, 120),
         hotspot_top_n=_int("VRDP_HOTSPOT_TOP_N", 1, 100_000),
+        map_tile_url=_env("VRDP_MAP_TILE_URL"),
+        map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
     )
