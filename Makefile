@@ -16,7 +16,7 @@ MANIFEST := dbt_project/target/manifest.json
 DBT_FILES := dbt_project/dbt_project.yml dbt_project/profiles.yml \
 	$(shell find dbt_project/models dbt_project/seeds dbt_project/macros -type f 2>/dev/null)
 
-.PHONY: help install prepare run test ui serve lint docs clean dashboard
+.PHONY: help install prepare run test ui serve lint docs docs-serve clean dashboard
 
 help:  ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -60,6 +60,9 @@ lint: $(STAMP)  ## ruff, sqlfluff and the import layering (import-linter)
 docs: prepare  ## dbt docs (models, columns, tests, lineage) in dbt_project/target/index.html; after make run
 	mkdir -p $(VRDP_DATA_ROOT)/warehouse
 	cd dbt_project && ../$(BIN)/dbt docs generate --profiles-dir . --quiet
+
+docs-serve: docs  ## browse the dbt docs on http://127.0.0.1:$${DOCS_PORT:-8081} (after make run)
+	cd dbt_project && ../$(BIN)/dbt docs serve --profiles-dir . --host 127.0.0.1 --port $${DOCS_PORT:-8081} --no-browser
 
 clean:  ## remove generated data (not the venv)
 	rm -rf $(VRDP_DATA_ROOT) dbt_project/target dbt_project/logs

@@ -70,6 +70,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "days make run steps the simulated force after the world ends (0: none), each "
         "answering the platform's own published tasking",
     ),
+    "VRDP_MAP_TILE_URL": (
+        "",
+        "basemap tile URL template for the map, e.g. https://tiles.example.police.uk/{z}/{x}/{y}.png"
+        " (a force's own tile server); empty: no basemap, the shipped street layer only",
+    ),
+    "VRDP_MAP_TILE_ATTRIBUTION": ("", "attribution shown with the basemap tiles"),
 }
 
 
@@ -109,6 +115,9 @@ class Settings:
     def national_boundaries_dir(self) -> Path:
         """The shipped national boundary pack (every LSOA 2021 and ward in England and Wales)."""
         return self.public_data / "boundaries" / "england_wales"
+
+    map_tile_url: str = ""
+    map_tile_attribution: str = ""
 
     @property
     def landing_dir(self) -> Path:
@@ -248,4 +257,6 @@ def settings() -> Settings:
         trial_design=_choice("VRDP_TRIAL_DESIGN", ("simple_daily", "block", "crossover")),
         trial_seed=_int("VRDP_TRIAL_SEED", 0, 2**31 - 1),
         twin_days=_int("VRDP_TWIN_DAYS", 0, 366),
+        map_tile_url=_env("VRDP_MAP_TILE_URL"),
+        map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
     )

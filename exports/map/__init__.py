@@ -2,9 +2,14 @@
 
 Leaflet 1.9.4 (BSD-2, ``static/leaflet/LICENSE``) is bundled: the API serves it
 from ``/map/static/leaflet/``; :func:`write_map` inlines it so the exported
-``map.html`` opens from disk on a closed network. No tiles, no CDN. Data is
-embedded in the page as GeoJSON; each layer's SVG paths carry a class
-(``vrdp-ward``, ``vrdp-risk``, ``vrdp-hotspot``, ``vrdp-tasking``).
+``map.html`` opens from disk on a closed network. No CDN. A basemap comes from
+the force's own tile server when ``VRDP_MAP_TILE_URL`` is set; offline, a
+street layer is drawn from shipped street data (OSM central Reading) and the
+named places of the lake's gazetteer. Data is embedded in the page as GeoJSON;
+each layer's SVG paths carry a class (``vrdp-ward``, ``vrdp-risk``,
+``vrdp-hotspot``, ``vrdp-tasking``, ``vrdp-street``). The first view fits the
+force (its wards); every hot spot popup names the ward and the nearest named
+places; a tasking dot opens its hot spot's briefing.
 """
 
 from __future__ import annotations
@@ -23,6 +28,15 @@ __all__ = ["STATIC_DIR", "render_map", "write_map", "make_ticket", "check_ticket
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 #: The force's ward layer in the lake, written by the ``geography/wards_boundaries`` asset.
 WARDS = Path("geography") / "wards_boundaries.parquet"
+STREETS = Path("osm") / "reading_centre_street_network_edges.geojson"
+POIS = Path("osm") / "oxford_centre_pois_2015.geojson"
+#: plain names of the risk terrain layers the lake may hold
+RISK_NAMES = {
+    "oxford": "central Oxford (real crimes and places)",
+    "simulated_world": "the simulated force area",
+}
+#: how far (metres) a named place may be to describe a hot spot
+PLACE_RADIUS_M = 300.0
 
 
 def make_ticket(secret: bytes, user: str, ttl_s: int = 300) -> str:
@@ -156,25 +170,130 @@ def risk_layer(snap, lake_dir: Path, points: list[tuple[float, float]]) -> tuple
     return {"type": "FeatureCollection", "features": shown}, info
 
 
+def _streets(public_data: Path) -> dict:
+    """The shipped street network (OSM central Reading) as light GeoJSON lines."""
+    path = public_data / STREETS
+    if not path.exists():
+        return {"type": "FeatureCollection", "features": []}
+    feats = []
+    for f in _read_geojson(path).get("features", []):
+        geom = f.get("geometry") or {}
+        if geom.get("type") != "LineString":
+            continue
+        coords = [[round(x, 5), round(y, 5)] for x, y in geom["coordinates"]]
+        feats.append(
+            {
+                "type": "Feature",
+                "properties": {},
+                "geometry": {"type": "LineString", "coordinates": coords},
+            }
+        )
+    return {"type": "FeatureCollection", "features": feats}
+
+
+def named_places(public_data: Path, lake_dir: Path):
+    """Named places (name, kind, easting, northing in BNG metres) to describe hot spots by.
+
+    The lake's gazetteer (the force's POIs, streets and located places) when it
+    has been built, plus the shipped OSM points of interest of central Oxford.
+    """
+    import numpy as np
+    import pandas as pd
+
+    frames = []
+    gaz = lake_dir / "places" / "gazetteer" / "gazetteer.parquet"
+    if gaz.exists():
+        g = pd.read_parquet(gaz, columns=["name", "kind", "easting_m", "northing_m"])
+        frames.append(g.dropna())
+    pois = public_data / POIS
+    if pois.exists():
+        from pyproj import Transformer
+
+        rows = []
+        for f in _read_geojson(pois).get("features", []):
+            name = (f.get("properties") or {}).get("name")
+            geom = f.get("geometry") or {}
+            if name and geom.get("type") == "Point":
+                rows.append((name, "poi", *geom["coordinates"][:2]))
+        if rows:
+            to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+            lon = np.array([r[2] for r in rows])
+            lat = np.array([r[3] for r in rows])
+            x, y = to_bng.transform(lon, lat)
+            frames.append(
+                pd.DataFrame(
+                    {"name": [r[0] for r in rows], "kind": "poi", "easting_m": x, "northing_m": y}
+                )
+            )
+    if not frames:
+        return pd.DataFrame(columns=["name", "kind", "easting_m", "northing_m"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def nearest_names(places, lat: float, lon: float, k: int = 3) -> list[str]:
+    """Up to ``k`` distinct names of places within :data:`PLACE_RADIUS_M`, nearest first."""
+    import numpy as np
+    from pyproj import Transformer
+
+    if len(places) == 0:
+        return []
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True).transform(lon, lat)
+    d = np.hypot(places["easting_m"].to_numpy(float) - x, places["northing_m"].to_numpy(float) - y)
+    out: list[str] = []
+    for i in np.argsort(d, kind="stable"):
+        if d[i] > PLACE_RADIUS_M or len(out) >= k:
+            break
+        name = str(places["name"].iloc[i]).strip()
+        if name and name.lower() not in {n.lower() for n in out}:
+            out.append(name)
+    return out
+
+
+def ward_lookup(wards: dict):
+    """A function (lat, lon) -> ward name from the wards GeoJSON (None outside)."""
+    import shapely
+    from shapely.geometry import shape
+
+    polys = [shape(f["geometry"]) for f in wards.get("features", [])]
+    names = [f["properties"].get("name") for f in wards.get("features", [])]
+    tree = shapely.STRtree(polys) if polys else None
+
+    def find(lat: float, lon: float):
+        if tree is None:
+            return None
+        hits = tree.query(shapely.Point(lon, lat), predicate="within")
+        return names[int(hits[0])] if len(hits) else None
+
+    return find
+
+
 def _hex(cell: str) -> dict:
     ring = [[round(lng, 6), round(lat, 6)] for lat, lng in h3.cell_to_boundary(cell)]
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
 def _layers(snap, settings, day: str) -> dict:
-    from exports.snapshot import allocation
+    from exports.snapshot import allocation as allocation_for
 
     tasked = [h for h in snap.hotspots if h.arm is None or h.arm == "patrol"]
+    wards = _wards(settings.lake_dir)
+    ward_of = ward_lookup(wards)
+    places = named_places(settings.public_data, settings.lake_dir)
     hotspots = []
     for h in tasked:  # control-arm cells are never shown (the map is officer-facing)
         b = snap.briefings.get(h.id, {})
+        near = nearest_names(places, h.latitude, h.longitude)
+        ward = h.ward_name or ward_of(h.latitude, h.longitude)
+        where = " near ".join(x for x in (ward, ", ".join(near)) if x)
         props = {
             "id": h.id,
             "rank": h.rank,
-            "ward": h.ward_name,
+            "ward": ward,
+            "places": near,
             "harm_days": h.harm_days,
-            "title": b.get("title") or f"Hot spot {h.id}",
-            "summary": b.get("summary") or b.get("text") or "",
+            "title": b.get("title")
+            or (f"Hot spot {h.rank}" if h.rank else "Hot spot") + (f": {where}" if where else ""),
+            "summary": b.get("summary") or b.get("text") or (h.main_crime_types or ""),
             "windows": h.patrol_windows if isinstance(h.patrol_windows, str) else None,
         }
         geom = h.geofence if isinstance(h.geofence, dict) and "type" in h.geofence else None
@@ -182,12 +301,12 @@ def _layers(snap, settings, day: str) -> dict:
             {"type": "Feature", "properties": props, "geometry": geom or _hex(h.h3_cell)}
         )
     shown_day, note = day, None
-    allocated = allocation(snap, None, day)
+    allocated = allocation_for(snap, None, day)
     dated = sorted({str(h.date)[:10] for h in tasked if h.date is not None})
     if not allocated and dated:
         # no tasking for the day asked: show the latest published one, and say so
         shown_day = dated[-1]
-        allocated = allocation(snap, None, shown_day)
+        allocated = allocation_for(snap, None, shown_day)
         note = f"no tasking for {day}; showing the latest published tasking ({shown_day})"
     taskings = [
         {
@@ -200,16 +319,31 @@ def _layers(snap, settings, day: str) -> dict:
     risk, risk_info = risk_layer(
         snap, settings.lake_dir, [(h.latitude, h.longitude) for h in tasked]
     )
+    source = risk_info["source"]
+    area = source.split(":", 1)[-1]
+    risk_name = RISK_NAMES.get(area, area.replace("_", " ")) if source != "none" else "none"
+    tiles = getattr(settings, "map_tile_url", None)
+    if tiles is None:  # the API's settings: the platform setting names the tile server
+        from config.settings import settings as platform_settings
+
+        ps = platform_settings()
+        tiles, attribution = ps.map_tile_url, ps.map_tile_attribution
+    else:
+        attribution = getattr(settings, "map_tile_attribution", "")
     return {
         "meta": {
             "export_version": snap.version,
             "tasking_source": snap.tasking_source,
             "note": "; ".join(n for n in (snap.note, note) if n) or None,
             "date": shown_day,
-            "risk_source": risk_info["source"],
+            "risk_source": source,
+            "risk_name": risk_name,
             "risk": risk_info,
+            "tiles": tiles or None,
+            "tiles_attribution": attribution or "",
         },
-        "wards": _wards(settings.lake_dir),
+        "streets": _streets(settings.public_data),
+        "wards": wards,
         "risk": risk,
         "hotspots": {"type": "FeatureCollection", "features": hotspots},
         "taskings": {"type": "FeatureCollection", "features": taskings},

@@ -166,7 +166,7 @@ def test_tasking_map_served_and_exported_shows_all_layers(tmp_path, start_server
     counts = layer_counts(served)
     assert counts["hotspot"] == 4 and counts["tasking"] == 4 and counts["risk"] == 4, counts
     assert counts["ward"] > 200
-    assert "no tasking for 2025-12-01" in served and "risk terrain: lake:near" in served
+    assert "no tasking for 2025-12-01" in served and "risk layer: near" in served
     popup = re.search(r'<div class="vrdp-briefing" data-hotspot="([0-9a-f]+)">(.*?)</div>', served)
     assert popup and popup.group(1) == cells[1]
     assert "Briefing 1: violence peaks late Friday" in popup.group(2)
@@ -185,5 +185,5 @@ def test_tasking_map_served_and_exported_shows_all_layers(tmp_path, start_server
     assert 'data-ready="yes"' in exported, exported[-2000:]
     assert layer_counts(exported) == {**counts, "ward": layer_counts(exported)["ward"]}
     assert layer_counts(exported)["ward"] == counts["ward"]
-    assert "no tasking for" not in exported and "taskings for 2025-11-28" in exported
+    assert "no tasking for" not in exported and "tasking for 2025-11-28" in exported
     assert f'data-hotspot="{cells[0]}"' in exported and "Briefing 0:" in exported
