@@ -48,6 +48,8 @@ MART_KEYS = [
     # the community report layer (not upstream of any other mart)
     dg.AssetKey(["marts", "fct_cell_community_context"]),
     dg.AssetKey(["marts", "fct_community_reports"]),
+    # read by identity.exploitation_links, which the linked build makes
+    dg.AssetKey(["marts", "fct_soc_events"]),
 ]
 
 
