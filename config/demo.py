@@ -15,6 +15,7 @@ __all__ = [
     "OXFORD_STREET_DIR",
     "OXFORD_STREET_FORCE",
     "DEMO_LSOA11_POPULATION",
+    "DEMO_BOUNDARY_FILES",
 ]
 
 #: data.police.uk slug of the demo force: the default of ``VRDP_POLICE_UK_FORCE``.
@@ -37,3 +38,11 @@ DEMO_LSOA11_POPULATION = "reference/census_2011_lsoa_population_thames_valley.cs
 #: 2 km, as :func:`vrdp.force_area.outline_box` gives it, rounded out to the km),
 #: for benchmarks and tests that load its deliveries without the geography assets.
 DEMO_WORLD_BOX_BNG = {"e_min": 417_000, "e_max": 508_000, "n_min": 156_000, "n_max": 259_000}
+
+#: The demo force's own boundary files (relative to ``public_data/``), from which
+#: the needs pack's population seed is built (``python -m vrdp.needs.reference``).
+DEMO_BOUNDARY_FILES = {
+    "lsoa21": "boundaries/thames_valley/thames_valley_lsoa21.geojson",
+    "wards": "boundaries/thames_valley/thames_valley_wards_2025.geojson",
+    "lsoa_centroids": "boundaries/thames_valley/thames_valley_lsoa_centroids.csv",
+}

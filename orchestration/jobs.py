@@ -46,6 +46,10 @@ GROUP_OWNERS: dict[str, list[str]] = {
     "risk_terrain": ["team:analysts"],
     "patrol": ["team:evaluation"],
     "serving": ["team:data-engineering"],
+    "soc": ["team:analysts"],
+    "governance": ["team:information-governance"],
+    "retention": ["team:information-governance"],
+    "warehouse": ["team:data-engineering"],
 }
 DEFAULT_OWNERS = ["team:data-engineering"]
 

@@ -73,7 +73,7 @@ DISRUPTION_TYPES = (
     "Vehicle seizure",
 )
 AGENCIES = (
-    "Thames Valley Police",
+    "Home force",
     "Local authority",
     "British Transport Police",
     "National Crime Agency",

@@ -22,8 +22,9 @@ DAY = "2026-01-01"  # the day after the small world ends
 
 def _load(world, root, only=None):
     """Land and load deliveries with the source assets' loader (no Dagster runs)."""
+    from support import THAMES_VALLEY_BOX
+
     from quality.contracts.agencies import agency_contracts
-    from vrdp.coords import THAMES_VALLEY_BOX
     from vrdp.ingest.deliveries import load_delivery
     from vrdp.lake import write_parquet_atomic
 

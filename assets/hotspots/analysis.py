@@ -783,7 +783,13 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
         folds_out = write_parquet_atomic(folds, fam.lake(platform, "backtest_folds"))
         gap = sorted(set(folds.loc[folds["gap_before_test"], "test_period"]))
         tables = {}
-        for study, g in summary.groupby("study_area"):
+        # one study area only (e.g. no cell with an event in training): no study_area column
+        by_study = (
+            summary.groupby("study_area")
+            if "study_area" in summary
+            else [(str(folds["study_area"].iloc[0]) if len(folds) else "force_area", summary)]
+        )
+        for study, g in by_study:
             pivot = g.pivot(index="method", columns="area_share", values=["pai", "pei"]).round(3)
             pivot.columns = [f"{m.upper()}@{c:.0%}" for m, c in pivot.columns]
             tables[study] = pivot.reset_index().to_markdown(index=False)

@@ -526,7 +526,7 @@ def agency_contracts() -> dict[str, Contract]:
 CHB_PHASES = ("clear", "hold", "build")
 #: APMIS-like disruption code lists.
 DISRUPTION_AGENCIES = (
-    "Thames Valley Police",
+    "Home force",
     "Local authority",
     "British Transport Police",
     "National Crime Agency",

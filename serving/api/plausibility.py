@@ -3,8 +3,10 @@
 - **Who**: the officer of a GPS or activity post is the token's user; a body
   ``officer_id`` that names someone else is refused (403) and audited by the app.
 - **Where**: a position more than ``AREA_MARGIN_M`` outside the force area box
-  (:data:`vrdp.coords.THAMES_VALLEY_BOX`, itself the force polygons plus 2 km) is
-  refused: a ping at (0, 0) or in another county is a device fault, not a patrol.
+  (the configured force's outline bounds plus 2 km, written by the
+  ``geography/force_area`` asset to ``lake/geography/force_area.json``; before
+  that asset has run, Great Britain's bounds) is refused: a ping at (0, 0) or in
+  another county is a device fault, not a patrol.
 - **When**: a time more than ``MAX_CLOCK_SKEW`` from the server's clock is refused
   (in either direction), so no landing folder is created for a day outside the
   tasking horizon (yesterday and today on the server's clock).
@@ -21,7 +23,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from quality.contracts.agencies import agency_contracts
-from vrdp.coords import THAMES_VALLEY_BOX
+from vrdp.coords import AreaBox
 from vrdp.geo import to_bng
 
 __all__ = [
@@ -51,17 +53,45 @@ def activity_types() -> tuple[str, ...]:
     return tuple(c for c in field.codes if c not in APP_EVENTS)
 
 
-def outside_area(lat, lon, margin_m: float = AREA_MARGIN_M) -> np.ndarray:
+def force_box(lake_dir=None) -> AreaBox | None:
+    """The force's area box from the lake (``geography/force_area.json``), or None."""
+    import json
+    from pathlib import Path
+
+    if lake_dir is None:
+        from config.settings import settings
+
+        lake_dir = settings().lake_dir
+    path = Path(lake_dir) / "geography" / "force_area.json"
+    if not path.exists():
+        return None
+    return AreaBox(**json.loads(path.read_text())["box_bng"])
+
+
+def _great_britain() -> AreaBox:
+    from quality.contracts.police_uk import UK_BOUNDS_WGS84 as b
+
+    e, n = to_bng([b["lon_min"], b["lon_max"]], [b["lat_min"], b["lat_max"]])
+    return AreaBox(float(min(e)), float(max(e)), float(min(n)), float(max(n)))
+
+
+def outside_area(
+    lat, lon, margin_m: float = AREA_MARGIN_M, box: AreaBox | None = None
+) -> np.ndarray:
     """True where a WGS84 position lies more than ``margin_m`` outside the force area.
 
+    ``box`` defaults to the configured force's (:func:`force_box`), else Great
+    Britain's bounds.
+
+    >>> tv = AreaBox(e_min=420000, e_max=500000, n_min=150000, n_max=260000)
     >>> # Oxford, (0, 0), Manchester
-    >>> outside_area([51.752, 0.0, 53.48], [-1.2577, 0.0, -2.24]).tolist()
+    >>> outside_area([51.752, 0.0, 53.48], [-1.2577, 0.0, -2.24], box=tv).tolist()
     [False, True, True]
     """
     lat = np.asarray(lat, float)
     lon = np.asarray(lon, float)
     e, n = to_bng(lon, lat)
-    b = THAMES_VALLEY_BOX
+    b = box or force_box() or _great_britain()
     inside = (
         np.isfinite(e)
         & np.isfinite(n)

@@ -22,12 +22,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from support import THAMES_VALLEY_BOX
 
 from config.settings import REPO_ROOT
 from quality.contracts.agencies import agency_contracts
 from quality.contracts.base import MAX_FIELD_CHARS, Contract
 from quality.contracts.stop_search import stop_search_contract
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.errors import SourceFileError
 from vrdp.ingest.contract import REASONS, load_file
 from vrdp.ingest.stop_search import parse_stop_search_file

