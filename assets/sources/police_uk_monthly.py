@@ -197,6 +197,12 @@ def _materialize_month(
         "rows_in": result.rows_in,
         "rows_loaded": len(result.loaded),
         "rows_quarantined": len(result.quarantine),
+        # exact in-file repeats folded into a loaded row (its copies_in_file)
+        "rows_collapsed": (
+            int((result.loaded["copies_in_file"] - 1).clip(lower=0).sum())
+            if "copies_in_file" in result.loaded
+            else 0
+        ),
     }
     yield dg.MaterializeResult(
         asset_key=source.key,

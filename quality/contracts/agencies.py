@@ -336,7 +336,14 @@ def agency_contracts() -> dict[str, Contract]:
             ),
             key="referral_id",
             order_rules=(
-                OrderRule("dob", "referral_date", "referred before the child's birth"),
+                # unborn children are referred (the CIN census records them), but
+                # not more than a pregnancy before birth
+                OrderRule(
+                    "dob",
+                    "referral_date",
+                    "referred more than 280 days before the child's birth",
+                    slack_days=280,
+                ),
                 OrderRule("referral_date", "cin_closure_date", "closed before the referral"),
             ),
         ),

@@ -84,6 +84,9 @@ class OrderRule:
     later: str
     #: What the rule means, in the quarantine detail ("closed before the call was received").
     meaning: str = ""
+    #: How far ``later`` may come before ``earlier`` and still be in order (days):
+    #: a child can be referred before birth (an unborn child), but not a pregnancy earlier.
+    slack_days: int = 0
 
     @property
     def label(self) -> str:

@@ -59,15 +59,20 @@ def test_voluntary_referrals_are_young_people(small_world):
 @pytest.mark.parametrize(
     "source", ["community.streetsafe_reports", "community.voluntary_referrals"]
 )
-def test_every_row_is_loaded_or_quarantined_with_a_reason(small_world, tmp_path, source):
-    from assets.geography.boundaries import BOUNDARIES
-    from config.settings import REPO_ROOT
-    from vrdp.ingest.locate import read_area_layers
+def test_every_row_is_loaded_or_quarantined_with_a_reason(
+    small_world, tmp_path, monkeypatch, source
+):
+    from support import DEMO_WORLD_DISTRICTS
+
+    from assets.sources.agencies import boundary_layers
+    from config.resources import PlatformConfig
 
     spec = SPECS[source]
     assert source in agency_contracts()
-    bdir = REPO_ROOT / "public_data" / "boundaries" / "thames_valley"
-    layers = read_area_layers(*(bdir / b.file for b in BOUNDARIES))
+    # the simulated world's force area, cut from the national pack
+    monkeypatch.setenv("VRDP_DATA_ROOT", str(tmp_path / "data"))
+    monkeypatch.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
+    layers = boundary_layers(PlatformConfig())
     faults = _truth(small_world, "faults")
     faults = faults[faults["dataset"] == spec.dataset]
     rows_in = loaded = quarantined = 0

@@ -232,6 +232,7 @@ def apply_contract(
         # a date is its midnight: a referral on the day of birth is in order
         start = pd.to_datetime(pd.Series(typed[rule.earlier], index=idx), errors="coerce")
         end = pd.to_datetime(pd.Series(typed[rule.later], index=idx), errors="coerce")
+        start = start - pd.Timedelta(days=rule.slack_days)
         problems[f"order_violation:{rule.label}"] = start.notna() & end.notna() & (end < start)
 
     coords = None
