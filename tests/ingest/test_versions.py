@@ -163,15 +163,18 @@ def _dbt_build(root: Path, target: Path) -> None:
 @pytest.fixture(scope="module")
 def versions(small_world, tmp_path_factory):
     """The warehouse after each of two deliveries, and what each re-sent record became."""
-    from assets.geography.boundaries import BOUNDARIES
-    from assets.sources.agencies import _read_layers
+    from support import DEMO_WORLD_DISTRICTS
+
+    from assets.sources.agencies import boundary_layers
+    from config.resources import PlatformConfig
 
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("versions") / "data"
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(root.parent / "home"))
-    shipped = REPO_ROOT / "public_data" / "boundaries" / "thames_valley"
-    layers = _read_layers(tuple((str(shipped / b.file), 0) for b in BOUNDARIES))
+    # the simulated world's force area, cut from the national pack
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
+    layers = boundary_layers(PlatformConfig())
     (root / "warehouse").mkdir(parents=True)
     samples = {s.source: _clean_rows(small_world, s) for s in STAGED}
     amended = {}

@@ -6,9 +6,9 @@ from datetime import date
 
 import dagster as dg
 import pytest
-from support import COL_STREET, land
+from support import COL_STREET, DEMO_WORLD_DISTRICTS, land
 
-from assets.geography.boundaries import BOUNDARIES, boundary_assets
+from assets.geography.boundaries import boundary_assets
 from assets.soc import ALARMS_KEY, CHB_EVALUATION_KEY, SCORES_KEY, soc_assets
 from assets.sources.agencies import LANDING_SOURCES, ingest_agency_delivery
 from assets.sources.police_uk import (
@@ -18,7 +18,6 @@ from assets.sources.police_uk import (
     police_uk_street_crimes,
 )
 from assets.warehouse.dbt import warehouse_dbt_assets
-from config.settings import REPO_ROOT
 from orchestration.definitions import build_defs
 
 #: what the SOC views read: crimes, calls, intelligence, the CHB register, disruptions
@@ -33,10 +32,11 @@ DATASETS = (
 
 def load_sources(world, root):
     """Land and load the SOC-relevant deliveries with the source assets' own function."""
-    from vrdp.ingest.locate import read_area_layers
+    from assets.sources.agencies import boundary_layers
+    from config.resources import PlatformConfig
 
-    bnd = REPO_ROOT / "public_data" / "boundaries" / "thames_valley"
-    layers = read_area_layers(*(bnd / b.file for b in BOUNDARIES))
+    # the simulated world's force area (VRDP_FORCE_DISTRICTS), cut from the national pack
+    layers = boundary_layers(PlatformConfig())
     for spec in LANDING_SOURCES:
         if spec.source not in DATASETS:
             continue
@@ -62,6 +62,7 @@ def soc_warehouse(small_world, tmp_path_factory):
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(root.parent / "home"))
     mp.setenv("VRDP_POLICE_UK_FORCE", "city-of-london")
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
     mp.delenv("DAGSTER_HOME", raising=False)
     load_sources(small_world, root)
     resources = build_defs().resources
