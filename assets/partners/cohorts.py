@@ -11,11 +11,11 @@ COHORTS_SUBDIR = "restricted/cohorts"
 #: Inputs that are only for eligibility and the fairness report, never model features.
 _BIRTHS_SQL = """
 select person_key, min(date_of_birth) as date_of_birth
-from identity.person_identifiers where date_of_birth is not null group by person_key
+from restricted.identity.person_identifiers where date_of_birth is not null group by person_key
 """
 _ETHNICITY_SQL = """
 select ids.person_key, max(n.ethnicity_ic) as ethnicity
-from identity.person_identifiers as ids
+from restricted.identity.person_identifiers as ids
 join staging.stg_police__nominals as n
   on ids.agency = 'police' and ids.dataset = 'nominals' and ids.record_id = n.nominal_id
 where n.ethnicity_ic is not null and n.ethnicity_ic != 'IC9'
@@ -46,7 +46,7 @@ def truth_labeller(con, world_dir):
     from vrdp.cohorts.truth import true_outcomes, true_person_of
 
     ids = con.execute(
-        "select person_key, agency, dataset, record_id from identity.person_identifiers"
+        "select person_key, agency, dataset, record_id from restricted.identity.person_identifiers"
     ).df()
     person_of = true_person_of(ids, world_dir / "truth")
 

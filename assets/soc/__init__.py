@@ -84,8 +84,6 @@ def _has_table(con, schema: str, name: str) -> bool:
 )
 def early_warning(context: dg.AssetExecutionContext, platform: PlatformConfig):
     """Run the detectors on fct_ward_soc_weekly and list alarms with their driving events."""
-    import pandas as pd
-
     from vrdp.early_warning import DEFAULT_DETECTOR, alarm_rows, run_detectors
     from vrdp.lake import write_parquet_atomic
 
@@ -102,8 +100,6 @@ def early_warning(context: dg.AssetExecutionContext, platform: PlatformConfig):
         ).df()
     scores = run_detectors(panel)
     alarms = alarm_rows(scores, events)
-    if "method" not in alarms:  # no alarm at all (e.g. a force with no SOC events yet)
-        alarms = alarms.assign(method=pd.Series(dtype=str))
     alarms["is_default"] = alarms["method"] == DEFAULT_DETECTOR
     s_path = write_parquet_atomic(scores, soc_lake(platform, "early_warning_scores"))
     a_path = write_parquet_atomic(alarms, soc_lake(platform, "early_warning_alarms"))

@@ -135,6 +135,10 @@ def _amend(spec, row: dict) -> dict:
 def _dbt_build(root: Path, target: Path) -> None:
     # A dbt process of its own, as the warehouse asset runs it: in-process dbt keeps
     # the DuckDB file open, and the test reads it afterwards.
+    from vrdp.governance.permissions import ensure_restricted_db
+
+    # dbt attaches the owner-only restricted database; the warehouse asset creates it first
+    ensure_restricted_db(root / "restricted" / "identity.duckdb")
     selection = [f"path:models/staging/{a}" for a in sorted({s.agency for s in STAGED})]
     result = subprocess.run(
         [

@@ -194,6 +194,12 @@ def write_ward_layer(root: Path) -> None:
         REPO / "public_data/boundaries/thames_valley/thames_valley_wards_2025.geojson"
     )
     wards[["WD25CD", "WD25NM", "LAD25CD", "LAD25NM", "geometry"]].to_parquet(out)
+    # the force area the geography assets record (the API's area check reads its box)
+    import json
+
+    from config.demo import DEMO_WORLD_BOX_BNG
+
+    (out.parent / "force_area.json").write_text(json.dumps({"box_bng": DEMO_WORLD_BOX_BNG}))
 
 
 @pytest.fixture(scope="session")

@@ -120,11 +120,13 @@ def alarm_rows(scores: pd.DataFrame, events: pd.DataFrame, *, max_events: int = 
     """
     al = scores[scores["alarm"]].copy()
     cols = ["ward_code", "soc_category", "week_start"]
-    if al.empty:
-        for c in ("driving_events", "driving_event_types"):
-            al[c] = pd.Series(dtype=object)
-        al["driving_event_count"] = pd.Series(dtype=np.int64)
-        return al.reset_index(drop=True)
+    if al.empty:  # no alarm (or no score at all): the same columns, no rows
+        out = {c: pd.Series(dtype=object) for c in SCORE_COLUMNS}
+        out.update(
+            driving_events=pd.Series(dtype=object), driving_event_types=pd.Series(dtype=object)
+        )
+        out["driving_event_count"] = pd.Series(dtype=np.int64)
+        return pd.DataFrame(out)
     ev = events.copy()
     ev["week_start"] = pd.to_datetime(ev["week_start"])
     ev = ev.merge(al[cols].drop_duplicates(), on=cols)

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('community', 'streetsafe_reports') }}
+    {{ vrdp.latest_version(source('community', 'streetsafe_reports'), 'report_id') }}
 
 ),
 

@@ -2,7 +2,7 @@ with
 
 source as (
 
-    select * from {{ source('community', 'voluntary_referrals') }}
+    {{ vrdp.latest_version(source('community', 'voluntary_referrals'), 'referral_id') }}
 
 ),
 

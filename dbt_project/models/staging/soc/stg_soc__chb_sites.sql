@@ -3,16 +3,7 @@ with
 
 source as (
 
-    select * from {{ source('soc', 'chb_sites') }}
-
-),
-
-ranked as (
-
-    select
-        *,
-        row_number() over (partition by site_phase_id order by delivery desc) as delivery_rank
-    from source
+    {{ vrdp.latest_version(source('soc', 'chb_sites'), 'site_phase_id') }}
 
 ),
 
@@ -34,8 +25,7 @@ final as (
         cast(easting_m as double) as easting_m,
         cast(northing_m as double) as northing_m,
         h3_cell
-    from ranked
-    where delivery_rank = 1
+    from source
 
 )
 

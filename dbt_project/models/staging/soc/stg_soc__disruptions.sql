@@ -4,7 +4,7 @@ with
 
 source as (
 
-    select * from {{ source('soc', 'disruptions') }}
+    {{ vrdp.latest_version(source('soc', 'disruptions'), 'disruption_id') }}
 
 ),
 
