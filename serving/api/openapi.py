@@ -206,10 +206,12 @@ def build_openapi(app: FastAPI) -> dict:
                 if name == "radius_m" and max_radius is not None:
                     param["schema"]["maximum"] = max_radius
             responses = {}
-            if route is None:  # a route not in the table: FastAPI's success, our errors
+            if route is None:  # a route not in the table (a router's): FastAPI's success,
+                # and the errors any authenticated, audited route of the API can give
                 ok = {k: v for k, v in op.get("responses", {}).items() if k.startswith("2")}
                 responses.update(ok)
-                errors = (422,)
+                errors = (*_PERSON, 400, 409)
+                op["security"] = [{BEARER: []}]
             else:
                 responses[str(route.status)] = _success(route)
                 errors = route.errors
