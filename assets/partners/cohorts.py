@@ -88,6 +88,14 @@ def cohorts_export(
     s = platform.resolve()
     seed = 17
     with platform.warehouse(read_only=True) as con:
+        linked = con.execute(
+            "select count(*) from information_schema.tables where table_catalog = 'restricted'"
+            " and table_schema = 'identity' and table_name = 'person_identifiers'"
+        ).fetchone()[0]
+        if not linked:  # no partner person data loaded (e.g. the real-data slice alone)
+            return dg.MaterializeResult(
+                metadata={"skipped": "no linked persons in the warehouse: no cohort built"}
+            )
         events, births, groups = read_cohort_inputs(con)
         truth = s.world_truth_dir
         labels = truth_labeller(con, truth.parent) if truth is not None else None
