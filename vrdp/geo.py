@@ -36,6 +36,12 @@ WGS84 = "EPSG:4326"
 #: take the nearest ward (the slivers between two boundary vintages).
 WARD_GAP_M = 100.0
 
+#: How far (m) a point may lie from every LSOA polygon and still take the nearest one.
+#: The national pack is simplified with a 10 m tolerance polygon by polygon, so the
+#: shared edge of two LSOAs can open a sliver up to about twice that wide: a point in
+#: it is inside the force. A point further out is outside.
+LSOA_GAP_M = 20.0
+
 
 @lru_cache(maxsize=1)
 def _to_bng_transformer() -> Transformer:
@@ -115,7 +121,8 @@ def locate_points(
     ``df`` needs ``longitude`` and ``latitude`` (WGS84). Adds ``easting_m``,
     ``northing_m``, ``h3_cell``, ``h3_resolution``, ``lsoa21_code``,
     ``lsoa11_code``, ``ward_code`` and ``in_force_area`` (inside an LSOA 2021
-    of the force's boundaries). Points outside keep their row with null codes.
+    of the force's boundaries, or within :data:`LSOA_GAP_M` of one: the slivers of
+    the simplified layer). Points outside keep their row with null codes.
     A point inside the force's LSOAs but in no ward polygon takes the nearest
     ward within :data:`WARD_GAP_M` metres (the two layers' edges differ).
     """
@@ -126,7 +133,15 @@ def locate_points(
     out["h3_cell"] = pd.array(h3_cells(lat, lon, h3_resolution), dtype="string")
     out["h3_resolution"] = np.int8(h3_resolution)
     points = gpd.points_from_xy(lon, lat)  # built once for the three layers
-    out["lsoa21_code"] = pd.array(_codes_at(points, lsoa21, "LSOA21CD"), dtype="string")
+    lsoa = _codes_at(points, lsoa21, "LSOA21CD")
+    # slivers the simplified layer opens between neighbouring LSOAs: the nearest within
+    # LSOA_GAP_M (a point that far outside the force's edge is within its accuracy)
+    sliver = pd.isna(lsoa)
+    if sliver.any() and len(lsoa21):
+        lsoa[sliver] = nearest_area_codes(
+            lon[sliver], lat[sliver], lsoa21, "LSOA21CD", max_distance_m=LSOA_GAP_M
+        )
+    out["lsoa21_code"] = pd.array(lsoa, dtype="string")
     out["lsoa11_code"] = pd.array(_codes_at(points, lsoa11, "LSOA11CD"), dtype="string")
     ward = _codes_at(points, wards, "WD25CD")
     # Ward and LSOA layers are of different vintages and simplified apart: a point in

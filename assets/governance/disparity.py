@@ -23,18 +23,14 @@ def _lake(s, *parts):
     return pd.concat([pd.read_parquet(f) for f in files]) if files else pd.DataFrame()
 
 
-def _crosswalk(s):
-    """LSOA 2021 -> 2011 (the IMD 2019 vintage), from located lake rows (most frequent)."""
+def _located_pairs(s):
+    """LSOA 2021/2011 code pairs of located police occurrences (none without 2011 layers)."""
     import pandas as pd
 
     occ = _lake(s, "police", "occurrences")
     if occ.empty or not {"lsoa21_code", "lsoa11_code"} <= set(occ.columns):
         return pd.DataFrame(columns=["lsoa21_code", "lsoa11_code"])
-    pairs = occ.dropna(subset=["lsoa21_code", "lsoa11_code"])
-    n = pairs.groupby(["lsoa21_code", "lsoa11_code"]).size().rename("n").reset_index()
-    return n.sort_values("n", ascending=False).drop_duplicates("lsoa21_code")[
-        ["lsoa21_code", "lsoa11_code"]
-    ]
+    return occ[["lsoa21_code", "lsoa11_code"]]
 
 
 @dg.asset(
@@ -68,6 +64,7 @@ def disparity_report(
         attention_vs_harm,
         cap_dosage,
         lorenz_curve,
+        lsoa21_to_lsoa11,
         within_force_deciles,
     )
     from vrdp.governance.register import bases_for, load_register
@@ -87,7 +84,9 @@ def disparity_report(
             "select lsoa21_code, h3_cell, harm_weight_days from marts.fct_events "
             "where lsoa21_code is not null and is_violence is not null"
         ).df()
-    events = events.merge(_crosswalk(s), on="lsoa21_code", how="inner")
+    crosswalk = lsoa21_to_lsoa11(_located_pairs(s), events["lsoa21_code"], imd["lsoa_code"])
+    located_events = len(events)
+    events = events.merge(crosswalk[["lsoa21_code", "lsoa11_code"]], on="lsoa21_code")
     if events.empty:
         return dg.MaterializeResult(
             metadata={"skipped": True, "reason": "no located harm events with an LSOA 2011 code"}
@@ -98,9 +97,14 @@ def disparity_report(
         .reset_index()
     )
     stops = _lake(s, "police_uk", "stop_searches")
+    if len(stops) and "lsoa21_code" in stops:  # a stop with no 2011 code takes the crosswalk's
+        more = lsoa21_to_lsoa11(_located_pairs(s), stops["lsoa21_code"], imd["lsoa_code"])
+        by21 = more.set_index("lsoa21_code")["lsoa11_code"]
+        own = stops["lsoa11_code"] if "lsoa11_code" in stops else pd.Series(None, index=stops.index)
+        stops = stops.assign(lsoa11_code=own.fillna(stops["lsoa21_code"].map(by21)))
     stop_counts = (
         stops.dropna(subset=["lsoa11_code"]).groupby("lsoa11_code").size().rename("stops")
-        if len(stops)
+        if len(stops) and "lsoa11_code" in stops
         else pd.Series(dtype="int64", name="stops", index=pd.Index([], name="lsoa11_code"))
     )
     # dosage: minutes per hot spot cell, placed in the LSOA most of the cell's events fall in
@@ -197,6 +201,12 @@ def disparity_report(
         "defined ethnicity are shares of stops only",
         "small_number_warnings": warnings,
         "areas": len(areas),
+        "lsoa_2011_crosswalk": {
+            "located": int((crosswalk["basis"] == "located").sum()),
+            "same_code": int((crosswalk["basis"] == "same code").sum()),
+            "harm_events_with_a_2011_code": len(events),
+            "harm_events_located": located_events,
+        },
     }
 
     def csv(df):
@@ -228,6 +238,7 @@ def disparity_report(
             "gini_stops_vs_harm": gini["stops"],
             "gini_dosage_vs_harm": gini["dosage_minutes"],
             "small_number_warnings": len(warnings),
+            "harm_events_with_a_2011_code": f"{len(events)} of {located_events}",
             "dosage_guard": dg.MetadataValue.json(guard),
         }
     )

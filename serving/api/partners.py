@@ -205,11 +205,12 @@ def review(
     listed = _rows(snap["files"]["safeguarding_opportunities.parquet"], "person_key", person_key)
     decision = {"person_key": person_key, "status": body.status, "reason": body.reason.strip()}
     problems = validate_review(decision)
-    if not listed:
-        problems.append(f"person {person_key!r} is not on the list of {snap['version']}")
     if problems:
         append_audit(s.audit_log, {**row, "outcome": 422, "record_ids": [person_key]})
         raise Problem(422, "; ".join(problems))
+    if not listed:
+        append_audit(s.audit_log, {**row, "outcome": 404, "record_ids": [person_key]})
+        raise Problem(404, f"person {person_key!r} is not on the list of {snap['version']}")
     record = {**decision, "user": p.user, "role": p.role, "purpose": x_purpose}
     record["export_version"] = snap["version"]
     append_audit(review_log_path(s), record)

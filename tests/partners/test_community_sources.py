@@ -104,7 +104,9 @@ def test_every_row_is_loaded_or_quarantined_with_a_reason(
         got = frames[frames["report_id"].isin(outside)]
         assert not got["in_force_area"].fillna(False).any()
         clean = frames[~frames["report_id"].isin(faults["record_id"])]
-        assert clean["h3_cell"].notna().all() and clean["in_force_area"].all()
+        assert clean["h3_cell"].notna().all()
+        cols = ["report_id", "latitude", "longitude", "lsoa21_code", "ward_code"]
+        assert clean["in_force_area"].all(), clean.loc[~clean["in_force_area"], cols]
 
 
 def test_community_context_counts_the_window_to_the_latest_report():

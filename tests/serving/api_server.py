@@ -128,6 +128,74 @@ def publish_person_exports(exports_dir: Path):
     return analyst, safeguarding
 
 
+def publish_partnership_exports(exports: Path):
+    """The restricted partnership and cohort exports, published as the partner assets do."""
+    timeline = pd.DataFrame(
+        {
+            "person_event_key": ["pe1", "pe2", "pe3", "pe4"],
+            "person_key": [PERSON_1, PERSON_1, PERSON_1, PERSON_2],
+            "event_key": ["e1", "e2", "e3", "e4"],
+            "occurred_on": pd.to_datetime(["2025-03-01", "2025-05-02", "2025-06-03", "2025-01-01"]),
+            "agency": ["police", "police", "social_care", "nhs"],
+            "source_system": ["police_rms", "police_rms", "social_care", "nhs_safeguarding"],
+            "event_type": ["crime", "crime", "referral", "referral"],
+            "offence_code": ["8N", "8N", None, None],
+            "crime_type": ["Violence and sexual offences"] * 2 + [None, None],
+            "harm_weight_days": [30.0, 30.0, None, None],
+            "is_violence": [True, True, False, False],
+            "role": ["victim", "suspect", "referred child", "patient"],
+            "is_child_at_event": [True, True, True, False],
+            "ward_code": ["E05000001"] * 4,
+            "ward_name": ["Carfax & Jericho"] * 4,
+            "side": ["victimisation", "offending", "contact", "contact"],
+        }
+    )
+    listed = pd.DataFrame(
+        {
+            "person_key": [PERSON_1],
+            "agencies_known_to": ["police|social_care"],
+            "agency_count": [2],
+            "last_event_on": pd.to_datetime(["2025-06-03"]).date,
+            "rule_ids": ["child_victim_open_to_social_care"],
+            "reasons": [
+                "victim of violence as a child in the last 90 days and known to "
+                "children's social care"
+            ],
+            "rules_version": [1],
+            "as_of": pd.to_datetime(["2025-06-30"]).date,
+        }
+    )
+    rules = json.dumps({"version": 1, "rules": [{"id": "child_victim_open_to_social_care"}]})
+    publish_export(
+        exports / "restricted" / "partnership",
+        [
+            ExportFile("timeline.parquet", 4, lambda p: timeline.to_parquet(p, index=False)),
+            ExportFile(
+                "safeguarding_opportunities.parquet", 1, lambda p: listed.to_parquet(p, index=False)
+            ),
+            ExportFile("safeguarding_rules.json", 1, lambda p: p.write_text(rules)),
+        ],
+        as_of="2025-06-30",
+        parameters={},
+        restricted=True,
+    )
+    cohort = pd.DataFrame({"person_key": [PERSON_1], "rank": [1], "victim_risk": [0.4]})
+    card = json.dumps({"model": "early_intervention_victim", "excluded_fields": ["ethnicity"]})
+    files = []
+    for kind in ("victim", "perpetration"):
+        files.append(
+            ExportFile(f"{kind}_cohort.parquet", 1, lambda p: cohort.to_parquet(p, index=False))
+        )
+        files.append(ExportFile(f"{kind}_model_card.json", 1, lambda p: p.write_text(card)))
+    publish_export(
+        exports / "restricted" / "cohorts",
+        files,
+        as_of="2025-06-30",
+        parameters={},
+        restricted=True,
+    )
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -208,6 +276,7 @@ def server(tmp_path_factory):
     write_ward_layer(root)
     publish(root / "exports", hotspot_rows(OFFSETS), extra=[risk_file()])
     publish_person_exports(root / "exports")
+    publish_partnership_exports(root / "exports")
     srv = Server(root)
     yield srv
     srv.stop()

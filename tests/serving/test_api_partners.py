@@ -1,83 +1,13 @@
 """Partnership router: safeguarding only, every read audited in the API's audit chain,
 timelines with victimisation and offending apart, reviews that change nothing else."""
 
-import json
-
-import pandas as pd
 import pytest
-from api_server import PERSON_1, PERSON_2
+from api_server import PERSON_1, publish_partnership_exports
 
-from exports.format import ExportFile, publish_export, sha256_file
+from exports.format import sha256_file
 from serving.api.audit import read_audit, verify_audit
 
 PURPOSE = {"X-Purpose": "multi-agency safeguarding review 17"}
-
-
-def _publish(exports):
-    timeline = pd.DataFrame(
-        {
-            "person_event_key": ["pe1", "pe2", "pe3", "pe4"],
-            "person_key": [PERSON_1, PERSON_1, PERSON_1, PERSON_2],
-            "event_key": ["e1", "e2", "e3", "e4"],
-            "occurred_on": pd.to_datetime(["2025-03-01", "2025-05-02", "2025-06-03", "2025-01-01"]),
-            "agency": ["police", "police", "social_care", "nhs"],
-            "source_system": ["police_rms", "police_rms", "social_care", "nhs_safeguarding"],
-            "event_type": ["crime", "crime", "referral", "referral"],
-            "offence_code": ["8N", "8N", None, None],
-            "crime_type": ["Violence and sexual offences"] * 2 + [None, None],
-            "harm_weight_days": [30.0, 30.0, None, None],
-            "is_violence": [True, True, False, False],
-            "role": ["victim", "suspect", "referred child", "patient"],
-            "is_child_at_event": [True, True, True, False],
-            "ward_code": ["E05000001"] * 4,
-            "ward_name": ["Carfax & Jericho"] * 4,
-            "side": ["victimisation", "offending", "contact", "contact"],
-        }
-    )
-    listed = pd.DataFrame(
-        {
-            "person_key": [PERSON_1],
-            "agencies_known_to": ["police|social_care"],
-            "agency_count": [2],
-            "last_event_on": pd.to_datetime(["2025-06-03"]).date,
-            "rule_ids": ["child_victim_open_to_social_care"],
-            "reasons": [
-                "victim of violence as a child in the last 90 days and known to "
-                "children's social care"
-            ],
-            "rules_version": [1],
-            "as_of": pd.to_datetime(["2025-06-30"]).date,
-        }
-    )
-    rules = json.dumps({"version": 1, "rules": [{"id": "child_victim_open_to_social_care"}]})
-    publish_export(
-        exports / "restricted" / "partnership",
-        [
-            ExportFile("timeline.parquet", 4, lambda p: timeline.to_parquet(p, index=False)),
-            ExportFile(
-                "safeguarding_opportunities.parquet", 1, lambda p: listed.to_parquet(p, index=False)
-            ),
-            ExportFile("safeguarding_rules.json", 1, lambda p: p.write_text(rules)),
-        ],
-        as_of="2025-06-30",
-        parameters={},
-        restricted=True,
-    )
-    cohort = pd.DataFrame({"person_key": [PERSON_1], "rank": [1], "victim_risk": [0.4]})
-    card = json.dumps({"model": "early_intervention_victim", "excluded_fields": ["ethnicity"]})
-    files = []
-    for kind in ("victim", "perpetration"):
-        files.append(
-            ExportFile(f"{kind}_cohort.parquet", 1, lambda p: cohort.to_parquet(p, index=False))
-        )
-        files.append(ExportFile(f"{kind}_model_card.json", 1, lambda p: p.write_text(card)))
-    publish_export(
-        exports / "restricted" / "cohorts",
-        files,
-        as_of="2025-06-30",
-        parameters={},
-        restricted=True,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +15,7 @@ def partners(tmp_path_factory):
     from api_server import Server
 
     root = tmp_path_factory.mktemp("partners") / "data"
-    _publish(root / "exports")
+    publish_partnership_exports(root / "exports")
     srv = Server(root)
     yield srv
     srv.stop()
@@ -166,7 +96,7 @@ def test_reviews_are_audited_and_change_nothing_else(partners):
         )
         after = c.get("/v1/partners/safeguarding/opportunities", headers=PURPOSE).json()
     assert bad.status_code == 422 and "reason" in bad.json()["detail"]
-    assert unknown.status_code == 422
+    assert unknown.status_code == 404  # not on the list
     assert ok.status_code == 201
     assert [i["person_key"] for i in after["items"]] == [i["person_key"] for i in listed["items"]]
     assert after["items"][0]["review"]["status"] == "no_action"

@@ -6,10 +6,11 @@ headers, no 5xx, invalid input rejected. A bounded number of examples per
 operation keeps it to seconds.
 
 ``positive_data_acceptance`` (schema-valid input must be accepted) is off for
-four operations whose rules span fields and cannot be said in OpenAPI: a visit
+five operations whose rules span fields and cannot be said in OpenAPI: a visit
 of at most 12 hours and no timestamps in the future (the two uploads), lat and
 lon together or neither (random), two identifiers or one strong one (person
-search). Each of those rules has its own test in test_api_*.py.
+search), a safeguarding review of "no action" needs a reason. Each of those rules
+has its own test in test_api_*.py.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ import pytest
 from api_server import TOKEN
 
 ST = Path(sys.executable).with_name("st")
-CROSS_FIELD = ("/v1/patrols/activity", "/v1/patrols/gps", "/v1/taskings/random", "/v1/persons")
+CROSS_FIELD = (
+    "/v1/patrols/activity",
+    "/v1/patrols/gps",
+    "/v1/taskings/random",
+    "/v1/persons",
+    "/v1/partners/safeguarding/opportunities/{person_key}/review",
+)
 
 
 def _config(tmp_path: Path) -> Path:

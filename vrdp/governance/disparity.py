@@ -19,6 +19,7 @@ import pandas as pd
 
 __all__ = [
     "SMALL_NUMBER",
+    "lsoa21_to_lsoa11",
     "within_force_deciles",
     "attention_vs_harm",
     "lorenz_curve",
@@ -27,6 +28,35 @@ __all__ = [
 
 #: groups with fewer attention events or harm events than this get a warning
 SMALL_NUMBER = 20
+
+
+def lsoa21_to_lsoa11(pairs: pd.DataFrame, lsoa21_codes, imd_codes) -> pd.DataFrame:
+    """LSOA 2021 -> LSOA 2011 (the IMD 2019 vintage), one 2011 code per 2021 code.
+
+    ``pairs`` are located rows with both codes (``lsoa21_code``, ``lsoa11_code``):
+    each 2021 code takes the 2011 code most of its rows fall in (ties to the
+    smaller code). A 2021 code with no pair keeps its own code when that code is
+    a 2011 code of the IMD (``imd_codes``): the ONS kept the code of every LSOA
+    whose 2011 boundary was unchanged or only adjusted, which is most of them,
+    so a force with no LSOA 2011 boundaries still gets deciles. Codes that are
+    neither (new in 2021, split or merged) are left out.
+
+    >>> pairs = pd.DataFrame({"lsoa21_code": ["A", "A", "A"], "lsoa11_code": ["x", "y", "y"]})
+    >>> lsoa21_to_lsoa11(pairs, ["A", "E01000001", "E01099999"], ["E01000001"]).values.tolist()
+    [['A', 'y', 'located'], ['E01000001', 'E01000001', 'same code']]
+    """
+    pairs = pairs.dropna(subset=["lsoa21_code", "lsoa11_code"])
+    n = pairs.groupby(["lsoa21_code", "lsoa11_code"]).size().rename("n").reset_index()
+    located = (
+        n.sort_values(["lsoa21_code", "n", "lsoa11_code"], ascending=[True, False, True])
+        .drop_duplicates("lsoa21_code")[["lsoa21_code", "lsoa11_code"]]
+        .assign(basis="located")
+    )
+    rest = pd.Index(pd.unique(pd.Series(list(lsoa21_codes)).dropna()))
+    rest = rest[~rest.isin(located["lsoa21_code"]) & rest.isin(set(imd_codes))]
+    same = pd.DataFrame({"lsoa21_code": rest, "lsoa11_code": rest, "basis": "same code"})
+    out = pd.concat([located, same], ignore_index=True)
+    return out.sort_values("lsoa21_code").reset_index(drop=True)
 
 
 def within_force_deciles(imd: pd.DataFrame, lsoas) -> pd.DataFrame:
