@@ -76,6 +76,16 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         " (a force's own tile server); empty: no basemap, the shipped street layer only",
     ),
     "VRDP_MAP_TILE_ATTRIBUTION": ("", "attribution shown with the basemap tiles"),
+    "VRDP_ENGINE": (
+        "duckdb",
+        "engine of the heavy steps: duckdb (one machine) or spark (GPS dwell and dosage, "
+        "Splink linkage and dbt on Apache Spark; see docs/spark.md)",
+    ),
+    "VRDP_SPARK_MASTER": (
+        "local[2]",
+        "Spark master URL when VRDP_ENGINE=spark: local[N] on this machine, or a cluster "
+        "(spark://host:7077, yarn, k8s://...)",
+    ),
 }
 
 
@@ -118,6 +128,8 @@ class Settings:
 
     map_tile_url: str = ""
     map_tile_attribution: str = ""
+    engine: str = "duckdb"
+    spark_master: str = "local[2]"
 
     @property
     def landing_dir(self) -> Path:
@@ -259,4 +271,6 @@ def settings() -> Settings:
         twin_days=_int("VRDP_TWIN_DAYS", 0, 366),
         map_tile_url=_env("VRDP_MAP_TILE_URL"),
         map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
+        engine=_choice("VRDP_ENGINE", ("duckdb", "spark")),
+        spark_master=_env("VRDP_SPARK_MASTER"),
     )

@@ -1,0 +1,120 @@
+"""The platform's Spark session: one per process, configured from the settings.
+
+``VRDP_ENGINE=spark`` sends the heavy steps (GPS dwell and dosage, Splink
+linkage, dbt) to Apache Spark; ``VRDP_SPARK_MASTER`` says where: ``local[2]``
+runs Spark inside this process's JVM on two cores, ``spark://host:7077``,
+``yarn`` or ``k8s://...`` send the same jobs to a cluster. pyspark is imported
+inside the functions, so importing this module costs nothing.
+
+The session works offline and leaves nothing in the working tree: the SQL
+warehouse, the Derby metastore and Splink's checkpoints live under
+``<data root>/spark``; the UI is off; the Splink similarity functions
+(Jaro-Winkler and friends) come from the jar shipped inside the splink wheel.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["spark_conf", "spark_session", "stop_spark_session", "SHUFFLE_PARTITIONS"]
+
+#: Shuffle partitions in local mode: Spark's default of 200 is tuned for clusters
+#: and makes every small shuffle on a laptop pay for 200 empty tasks.
+SHUFFLE_PARTITIONS = 4
+
+
+def _splink_jar() -> str | None:
+    """The Scala similarity UDF jar shipped inside the splink wheel (Spark 4 build)."""
+    import splink
+
+    jars = sorted(
+        (Path(splink.__file__).parent / "internals" / "files" / "spark_jars").glob(
+            "scala-udf-similarity-*_spark4.x.jar"
+        )
+    )
+    return str(jars[-1]) if jars else None
+
+
+def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> dict[str, str]:
+    """The Spark configuration the platform uses (pure: no session is started).
+
+    Parameters
+    ----------
+    master
+        Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``, ...).
+    spark_dir
+        Folder for the SQL warehouse, the metastore and checkpoints.
+    driver_memory
+        Memory of the driver JVM (in local mode, of every executor too).
+
+    >>> c = spark_conf("local[2]", Path("/tmp/x"))
+    >>> c["spark.master"], c["spark.ui.enabled"], c["spark.sql.session.timeZone"]
+    ('local[2]', 'false', 'UTC')
+    >>> c["spark.sql.shuffle.partitions"]
+    '4'
+    """
+    spark_dir = Path(spark_dir)
+    local = master.startswith("local")
+    conf = {
+        "spark.master": master,
+        "spark.app.name": "vrdp",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        # Timestamps are UTC instants everywhere in the platform (local time is
+        # derived explicitly with from_utc_timestamp), as in the DuckDB path.
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir / 'metastore'}",
+        "spark.checkpoint.dir": str(spark_dir / "checkpoints"),
+        "spark.driver.memory": driver_memory,
+    }
+    if local:
+        conf["spark.sql.shuffle.partitions"] = str(SHUFFLE_PARTITIONS)
+        conf["spark.default.parallelism"] = str(SHUFFLE_PARTITIONS)
+        conf["spark.driver.host"] = "127.0.0.1"
+        conf["spark.driver.bindAddress"] = "127.0.0.1"
+    jar = _splink_jar()
+    if jar:
+        conf["spark.jars"] = jar
+    return conf
+
+
+def spark_session(master: str | None = None, spark_dir: Path | None = None):
+    """The process's SparkSession, started on first use (``getOrCreate``).
+
+    ``master`` defaults to ``VRDP_SPARK_MASTER`` and ``spark_dir`` to
+    ``<VRDP_DATA_ROOT>/spark``. dbt-spark's ``session`` method and Splink's
+    ``SparkAPI`` pick up the same session, so one JVM serves every step of a run.
+    """
+    from config.settings import settings
+
+    s = settings()
+    master = master or s.spark_master
+    spark_dir = Path(spark_dir or s.data_root / "spark")
+    for sub in ("warehouse", "metastore", "checkpoints"):
+        (spark_dir / sub).mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    # Python workers (pandas UDFs) run the same interpreter as the driver.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder
+    for key, value in spark_conf(master, spark_dir).items():
+        builder = builder.config(key, value)
+    spark = builder.enableHiveSupport().getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(str(spark_dir / "checkpoints"))
+    return spark
+
+
+def stop_spark_session() -> None:
+    """Stop the process's session, if one is running (the next call starts a new one)."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.stop()
