@@ -92,6 +92,8 @@ def patrol_visits(
     context: dg.AssetExecutionContext, config: VisitsConfig, platform: PlatformConfig
 ) -> dg.MaterializeResult:
     """Geofence visits and passes from every GPS day, with app activity, officers pseudonymised."""
+    import functools
+
     import pandas as pd
 
     from assets.patrol.common import pseudonym_secret, read_lake_dataset
@@ -145,7 +147,13 @@ def patrol_visits(
     visits = pd.DataFrame()
     activity_clock = checkins = None
     if len(pings) and len(units):
-        visits = pings_to_visits(
+        segment = pings_to_visits
+        if s.engine == "spark":  # the same segmentation as Spark jobs (VRDP_ENGINE)
+            from vrdp.dosage.spark import pings_to_visits_spark
+            from vrdp.engines import spark_session
+
+            segment = functools.partial(pings_to_visits_spark, spark_session())
+        visits = segment(
             pings,
             geofences_from_h3(units),
             gap_tolerance_seconds=config.gap_tolerance_seconds,
@@ -204,6 +212,7 @@ def patrol_visits(
                 if len(pings)
                 else 0
             ),
+            "engine": s.engine,
             "time_zone": config.time_zone,
             "gps_time_zone": config.gps_time_zone,
             "gps_clock": dg.MetadataValue.json(gps_clock.as_dict()),
@@ -246,7 +255,12 @@ def patrol_daily_dosage(
 
     s = platform.resolve()
     visits = pd.read_parquet(s.lake_dir / "patrol" / "visits.parquet")
-    if len(visits):
+    if len(visits) and s.engine == "spark":
+        from vrdp.dosage.spark import daily_dosage_spark
+        from vrdp.engines import spark_session
+
+        dosage = daily_dosage_spark(spark_session(), visits)
+    elif len(visits):
         dosage = daily_dosage(visits)
     else:
         dosage = pd.DataFrame(
@@ -292,6 +306,7 @@ def patrol_daily_dosage(
     return dg.MaterializeResult(
         metadata={
             **meta,
+            "engine": s.engine,
             "hotspot_days": int(dosage[["hotspot_id", "date"]].drop_duplicates().shape[0]),
             "visits": visits_n,
             "dosage_minutes": round(float(dosage["dosage_minutes"].sum()), 1),

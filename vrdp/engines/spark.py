@@ -70,6 +70,9 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir / 'metastore'}",
         "spark.checkpoint.dir": str(spark_dir / "checkpoints"),
         "spark.driver.memory": driver_memory,
+        # pyspark 4.3 warns on every pandas conversion that pandas 3 is new to it;
+        # the platform's Spark tests compare its answers with the pandas path.
+        "spark.executorEnv.PYTHONWARNINGS": "ignore::FutureWarning",
     }
     if local:
         conf["spark.sql.shuffle.partitions"] = str(SHUFFLE_PARTITIONS)
@@ -100,6 +103,9 @@ def spark_session(master: str | None = None, spark_dir: Path | None = None):
     # Python workers (pandas UDFs) run the same interpreter as the driver.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    import warnings
+
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
