@@ -163,6 +163,7 @@ def person_linkage(
         seed=config.seed,
         decisions=decisions,
         review_band=band,
+        engine=s.engine,
     )
     ids, changes = assign_stable_ids(result.clusters, previous)
     sizes = ids.groupby("person_id")["record_uid"].transform("size")
@@ -229,6 +230,7 @@ def person_linkage(
             "dagster/row_count": len(links),
             "records": n,
             "persons": int(links["person_id"].nunique()),
+            "engine": s.engine,
             "comparisons": result.comparisons,
             "comparisons_per_record": round(result.comparisons / n, 2) if n else 0.0,
             "threshold": config.threshold,

@@ -111,10 +111,109 @@ def _connect():
     return con
 
 
-def _register(records: pd.DataFrame):
+ENGINES = ("duckdb", "spark")
+
+
+def _db_api(engine: str = "duckdb"):
+    """Splink's database API: DuckDB in this process, or the platform's Spark session.
+
+    On Spark, Splink's similarity functions come from the jar the session loads
+    (:func:`vrdp.engines.spark_session`) and intermediate tables break lineage
+    through Parquet under the session's warehouse.
+    """
+    if engine == "spark":
+        from vrdp.engines import spark_session
+
+        spark = spark_session()
+        local = spark.sparkContext.master.startswith("local")
+        # In local mode intermediate tables stay in memory (persist); on a cluster
+        # Splink's default writes them as Parquet, which keeps query plans short.
+        return _spark_api_class()(
+            spark_session=spark,
+            break_lineage_method="persist" if local else None,
+            num_partitions_on_repartition=int(spark.conf.get("spark.sql.shuffle.partitions"))
+            if local
+            else None,
+        )
+    if engine != "duckdb":
+        raise ValueError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
     from splink.backends.duckdb import DuckDBAPI
 
-    db_api = DuckDBAPI(connection=_connect())
+    return DuckDBAPI(connection=_connect())
+
+
+def _double_literal(node):
+    """``cast(0.25 as double)`` -> ``0.25D``: a double literal, never a decimal (Splink's rule)."""
+    from sqlglot import exp
+
+    if (
+        isinstance(node, exp.Cast | exp.TryCast)
+        and node.to.is_type("double")
+        and isinstance(node.this, exp.Literal)
+        and node.name != "Infinity"
+    ):
+        return exp.var(f"{node.name}D")
+    return node
+
+
+def _spark_api_class():
+    """Splink's SparkAPI that writes Spark SQL with sqlglot's own Spark dialect.
+
+    Splink translates its SQL with a dialect subclassing sqlglot's Spark generator
+    to turn double casts of literals into double literals; with sqlglot compiled
+    (``sqlglotc``, in the lock for speed) an interpreted subclass of a compiled
+    generator cannot be instantiated. The same rule is applied here as a
+    transform of the parsed SQL before the stock Spark generator writes it.
+    """
+    import sqlglot
+    from splink.backends.spark import SparkAPI
+
+    class PlatformSparkAPI(SparkAPI):
+        def _setup_for_execute_sql(self, sql: str, physical_name: str) -> str:
+            tree = sqlglot.parse_one(sql, read="spark").transform(_double_literal)
+            return tree.sql(dialect="spark", pretty=True)
+
+    return PlatformSparkAPI
+
+
+def model_for_engine(model_path: Path, engine: str = "duckdb"):
+    """The saved model as the given engine scores with it.
+
+    Models are saved from DuckDB, their SQL in DuckDB's dialect. For Spark, the
+    code's settings are rendered in Spark's dialect (``jaro_winkler`` for
+    ``jaro_winkler_similarity``, backticks for quotes) and every trained figure is
+    copied over level by level: the prior, and each level's m and u. The levels
+    are matched by their labels, so a model saved from other settings fails
+    loudly instead of scoring with shifted parameters.
+    """
+    if engine == "duckdb":
+        return str(model_path)
+    from vrdp.linkage.model import splink_settings
+
+    trained = json.loads(Path(model_path).read_text())
+    settings = splink_settings().get_settings(engine).as_dict()
+    if len(trained["comparisons"]) != len(settings["comparisons"]):
+        raise ValueError(f"{Path(model_path).name} has other comparisons than the code")
+    for saved, target in zip(trained["comparisons"], settings["comparisons"], strict=True):
+        labels = [lv["label_for_charts"] for lv in saved["comparison_levels"]]
+        if labels != [lv["label_for_charts"] for lv in target["comparison_levels"]]:
+            raise ValueError(f"{Path(model_path).name}: levels differ from the code's: {labels}")
+        for lv_saved, lv_target in zip(
+            saved["comparison_levels"], target["comparison_levels"], strict=True
+        ):
+            for key in ("m_probability", "u_probability"):
+                if key in lv_saved:
+                    lv_target[key] = lv_saved[key]
+    settings["probability_two_random_records_match"] = trained[
+        "probability_two_random_records_match"
+    ]
+    return settings
+
+
+def _register(records: pd.DataFrame, engine: str = "duckdb"):
+    db_api = _db_api(engine)
+    if engine == "spark":  # one session per process: a former run's view is replaced
+        db_api.spark.catalog.dropTempView("person_records")
     return db_api.register(records[list(LINK_COLUMNS)], dataset_display_name="person_records")
 
 
@@ -212,8 +311,11 @@ def _choose_model(model_dir: Path, retrain: bool) -> tuple[Path | None, str]:
     return path, f"reused {path.name}"
 
 
-def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
-    """Score every blocked pair with a saved model.
+def score_pairs(records: pd.DataFrame, model_path: Path, floor: float, engine: str = "duckdb"):
+    """Score every blocked pair with a saved model, on DuckDB or Spark (``engine``).
+
+    The saved model fixes every parameter (m, u, prior, term frequencies are
+    recomputed from the same records), so both engines score the same pairs.
 
     Returns
     -------
@@ -231,8 +333,8 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
     # rank of record_uid) take a fraction of the memory of the text ids.
     uids = records["record_uid"].astype(str).sort_values().to_numpy()
     records = records.assign(record_uid=pd.Index(uids).get_indexer(records["record_uid"]))
-    frame = _register(records)
-    linker = _linker(records, str(model_path), frame)
+    frame = _register(records, engine)
+    linker = _linker(records, model_for_engine(model_path, engine), frame)
     for col in ("forename", "surname"):
         linker.table_management.compute_tf_table(col)
     # Only pairs at or above the floor are kept: the scored pairs are counted
@@ -257,18 +359,19 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float):
     return comparisons, edges
 
 
-def cluster_links(record_uids: pd.Series, links: pd.DataFrame) -> pd.DataFrame:
+def cluster_links(
+    record_uids: pd.Series, links: pd.DataFrame, engine: str = "duckdb"
+) -> pd.DataFrame:
     """Connected components (Splink's clustering) of the records over the given links.
 
     Every record is in the output (``record_uid``, ``cluster_id``); a record with
-    no link is a cluster of its own.
+    no link is a cluster of its own. ``engine`` runs it on DuckDB or Spark.
     """
-    from splink.backends.duckdb import DuckDBAPI
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy()})
-    edges = links[["record_uid_l", "record_uid_r"]].astype(str)
-    db_api = DuckDBAPI(connection=_connect())
+    nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy(object)})
+    edges = links[["record_uid_l", "record_uid_r"]].astype(str).astype(object)
+    db_api = _db_api(engine)
     clustered = cluster_pairwise_predictions_at_threshold(
         nodes, edges, db_api=db_api, node_id_column_name="record_uid"
     ).as_pandas_dataframe()
@@ -284,6 +387,7 @@ def link_records(
     seed: int = 42,
     decisions: pd.DataFrame | None = None,
     review_band=None,
+    engine: str = "duckdb",
 ) -> LinkageResult:
     """Cluster records at ``threshold`` (match probability), reusing the latest model.
 
@@ -309,6 +413,11 @@ def link_records(
     review_band
         A :class:`vrdp.linkage.review.ReviewBand`; pairs in it that no decision
         covers form ``LinkageResult.review``. None: no review queue.
+    engine
+        ``duckdb`` or ``spark`` (``VRDP_ENGINE``): where pairs are scored and
+        clustered. Training stays on DuckDB either way: it reads at most
+        :data:`MAX_TRAINING_RECORDS` sampled records, and both engines then
+        score with the same saved model.
     """
     from vrdp.linkage.review import (
         apply_decisions,
@@ -329,9 +438,9 @@ def link_records(
     if trained:
         path = train_model(records, model_dir, seed=seed)
     floor = min(threshold, review_band.lower) if review_band is not None else threshold
-    comparisons, edges = score_pairs(records, path, floor)
+    comparisons, edges = score_pairs(records, path, floor, engine)
     links, cannot, applied = apply_decisions(edges, decisions, records["record_uid"], threshold)
-    clusters = cluster_links(records["record_uid"], links)
+    clusters = cluster_links(records["record_uid"], links, engine)
     clusters = constrained_clusters(clusters, links, cannot)
     if len(applied):
         cid = clusters.set_index("record_uid")["cluster_id"]
