@@ -7,6 +7,9 @@
     {%- if not execute -%}
         {{ return(relation) }}
     {%- endif -%}
+    {%- if target.type == 'spark' -%}
+        {{ return(vrdp.spark__lake_source(source_name, table_name)) }}
+    {%- endif -%}
     {%- set node = graph.sources.values() | selectattr('source_name', 'equalto', source_name)
         | selectattr('name', 'equalto', table_name) | first -%}
     {%- if not (node.source_meta.get('lake_tolerate_missing') or node.meta.get('lake_tolerate_missing')) -%}

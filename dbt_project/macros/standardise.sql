@@ -2,11 +2,19 @@
 
 {#- Upper case, letters and spaces only, single spaces: "o'brien-smith " -> "OBRIEN SMITH". -#}
 {% macro std_name(column) -%}
+    {{ return(adapter.dispatch('std_name', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__std_name(column) -%}
     nullif(trim(regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z ]', '', 'g'), ' +', ' ', 'g')), '')
 {%- endmacro %}
 
 {#- Upper case, inner space before the inward code; null unless it looks like a UK postcode. -#}
 {% macro std_postcode(column) -%}
+    {{ return(adapter.dispatch('std_postcode', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__std_postcode(column) -%}
     case
         when regexp_full_match(regexp_replace(upper({{ column }}), '[^A-Z0-9]', '', 'g'), '[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}')
             then regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z0-9]', '', 'g'), '([0-9][A-Z]{2})$', ' \1')
@@ -15,6 +23,10 @@
 
 {#- NHS number with a valid modulus-11 check digit, else null. -#}
 {% macro valid_nhs_number(column) -%}
+    {{ return(adapter.dispatch('valid_nhs_number', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__valid_nhs_number(column) -%}
     case
         when regexp_full_match({{ column }}, '[0-9]{10}')
             and (11 - ({% for i in range(9) %}cast(substr({{ column }}, {{ i + 1 }}, 1) as integer) * {{ 10 - i }}{% if not loop.last %} + {% endif %}{% endfor %}) % 11) % 11
@@ -25,6 +37,10 @@
 
 {#- PNC id YYYY/NNNNNNNL whose check letter matches (YY * 10^7 + serial) mod 23, else null. -#}
 {% macro valid_pnc_id(column) -%}
+    {{ return(adapter.dispatch('valid_pnc_id', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__valid_pnc_id(column) -%}
     case
         when regexp_full_match(upper({{ column }}), '[0-9]{4}/[0-9]{7}[A-Z]')
             and substr('ZABCDEFGHJKLMNPQRTUVWXY',

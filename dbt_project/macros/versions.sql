@@ -10,6 +10,10 @@
 
     ``qualify`` is DuckDB (and Snowflake/Databricks) SQL: kept in this one macro. -#}
 {% macro latest_version(relation, key, version_columns=[]) -%}
+    {{ return(adapter.dispatch('latest_version', 'vrdp')(relation, key, version_columns)) }}
+{%- endmacro %}
+
+{% macro default__latest_version(relation, key, version_columns=[]) -%}
     select *
     from {{ relation }}
     qualify row_number() over (

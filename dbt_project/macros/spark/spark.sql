@@ -1,0 +1,61 @@
+{#- Spark versions of the DuckDB-only macros (VRDP_ENGINE=spark, the `spark` target
+    of profiles.yml). Each is picked by adapter.dispatch from the macro of the same
+    name without the prefix; the default__ version is DuckDB's. -#}
+
+{#- A lake source read straight from its Parquet files: Spark has no DuckDB
+    external_location, so the path is the one the sources' meta names. Every
+    source a Spark run selects must have at least one delivery (Spark cannot
+    list a glob inside Jinja to fall back to an empty relation as DuckDB does). -#}
+{% macro spark__lake_source(source_name, table_name) -%}
+    parquet.`{{ env_var('VRDP_DATA_ROOT') }}/lake/{{ source_name }}/{{ table_name }}/*/*.parquet`
+{%- endmacro %}
+
+{#- No `qualify` before Spark 4: the latest version by a ranked subquery. The
+    rank column `_version_rank` stays in the result; staging models select named
+    columns from it. -#}
+{% macro spark__latest_version(relation, key, version_columns=[]) -%}
+    select * from (
+        select
+            *,
+            row_number() over (
+                partition by {{ key }}
+                order by delivery desc
+                    {%- for column in version_columns %}, {{ column }} desc nulls last{% endfor %},
+                    source_file desc, `row_number` desc
+            ) as _version_rank
+        from {{ relation }}
+    ) as ranked
+    where _version_rank = 1
+{%- endmacro %}
+
+{#- Spark's regexp_replace replaces every match (no 'g' flag); rlike with anchors
+    for DuckDB's regexp_full_match; `$1` for a group in the replacement. -#}
+{% macro spark__std_name(column) -%}
+    nullif(trim(regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z ]', ''), ' +', ' ')), '')
+{%- endmacro %}
+
+{% macro spark__std_postcode(column) -%}
+    case
+        when regexp_replace(upper({{ column }}), '[^A-Z0-9]', '') rlike '^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$'
+            then regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z0-9]', ''), '([0-9][A-Z]{2})$', ' $1')
+    end
+{%- endmacro %}
+
+{% macro spark__valid_nhs_number(column) -%}
+    case
+        when {{ column }} rlike '^[0-9]{10}$'
+            and (11 - ({% for i in range(9) %}cast(substr({{ column }}, {{ i + 1 }}, 1) as integer) * {{ 10 - i }}{% if not loop.last %} + {% endif %}{% endfor %}) % 11) % 11
+            = cast(substr({{ column }}, 10, 1) as integer)
+            then {{ column }}
+    end
+{%- endmacro %}
+
+{% macro spark__valid_pnc_id(column) -%}
+    case
+        when upper({{ column }}) rlike '^[0-9]{4}/[0-9]{7}[A-Z]$'
+            and substr('ZABCDEFGHJKLMNPQRTUVWXY',
+                cast((cast(substr({{ column }}, 3, 2) as bigint) * 10000000 + cast(substr({{ column }}, 6, 7) as bigint)) % 23 as integer) + 1, 1)
+            = upper(substr({{ column }}, 13, 1))
+            then upper({{ column }})
+    end
+{%- endmacro %}
