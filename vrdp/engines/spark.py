@@ -7,8 +7,8 @@ runs Spark inside this process's JVM on two cores, ``spark://host:7077``,
 inside the functions, so importing this module costs nothing.
 
 The session works offline and leaves nothing in the working tree: the SQL
-warehouse, the Derby metastore and Splink's checkpoints live under
-``<data root>/spark``; the UI is off; the Splink similarity functions
+warehouse and Splink's checkpoints live under ``<data root>/spark``, the catalog
+in memory; the UI is off; the Splink similarity functions
 (Jaro-Winkler and friends) come from the jar shipped inside the splink wheel.
 """
 
@@ -52,8 +52,8 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
     >>> c = spark_conf("local[2]", Path("/tmp/x"))
     >>> c["spark.master"], c["spark.ui.enabled"], c["spark.sql.session.timeZone"]
     ('local[2]', 'false', 'UTC')
-    >>> c["spark.sql.shuffle.partitions"]
-    '4'
+    >>> c["spark.sql.catalogImplementation"], c["spark.sql.shuffle.partitions"]
+    ('in-memory', '4')
     """
     spark_dir = Path(spark_dir)
     local = master.startswith("local")
@@ -67,6 +67,10 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
+        # The catalog lives in the driver's memory: no Derby metastore, whose lock
+        # would stop two Dagster steps (two JVMs) from starting sessions at once.
+        # A cluster with a shared Hive metastore sets its own catalog.
+        "spark.sql.catalogImplementation": "in-memory",
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir / 'metastore'}",
         "spark.checkpoint.dir": str(spark_dir / "checkpoints"),
         "spark.driver.memory": driver_memory,
@@ -111,7 +115,7 @@ def spark_session(master: str | None = None, spark_dir: Path | None = None):
     builder = SparkSession.builder
     for key, value in spark_conf(master, spark_dir).items():
         builder = builder.config(key, value)
-    spark = builder.enableHiveSupport().getOrCreate()
+    spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(str(spark_dir / "checkpoints"))
     return spark
