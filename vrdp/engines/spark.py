@@ -45,7 +45,8 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
     master
         Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``, ...).
     spark_dir
-        Folder for the SQL warehouse, the metastore and checkpoints.
+        Folder for the SQL warehouse and checkpoints (and Derby's files, should a
+        Hive catalog be switched on).
     driver_memory
         Memory of the driver JVM (in local mode, of every executor too).
 
