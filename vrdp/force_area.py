@@ -238,23 +238,27 @@ def outline_box(outline: gpd.GeoDataFrame, *, margin_m: float = 2_000.0) -> Area
 
 
 def street_files_by_month(
-    directory: Path, forces: tuple[str, ...] | list[str]
+    directory: Path, forces: tuple[str, ...] | list[str], *, find=None
 ) -> dict[str, list[Path]]:
-    """Month -> the street-level files of every configured force for it (forces in order).
+    """Month -> the monthly files of every configured force for it (forces in order).
 
     One force gives one file per month; a unit covering several forces loads
-    each force's file of the month into the same partition.
+    each force's file of the month into the same partition. ``find`` is the
+    one-force finder (``directory, force -> {month: path}``): street-level files
+    by default, :func:`vrdp.ingest.stop_search.find_stop_search_files` for stop
+    and search.
 
     Raises
     ------
     vrdp.errors.SourceFileError
         If a force has two files for one month (``.csv`` beside ``.csv.gz``).
     """
-    from vrdp.ingest.police_uk import find_street_files
+    if find is None:
+        from vrdp.ingest.police_uk import find_street_files as find
 
     out: dict[str, list[Path]] = {}
     for force in forces:
-        for month, path in find_street_files(directory, force).items():
+        for month, path in find(directory, force).items():
             out.setdefault(month, []).append(path)
     return dict(sorted(out.items()))
 
