@@ -109,11 +109,31 @@ def _templates(world: Path, res: int) -> pd.DataFrame:
     return occ
 
 
-def _patrol(rng, day, tasking, officers, stations, res):
-    """GPS pings, activity and true visits of the day's officers following the tasking."""
+def _teams(world: Path, officers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Officers with their team, and the teams (base station), from the world's reference."""
+    root = world / "landing" / "patrol"
+    rosters = sorted((root / "team_officers").glob("*/team_officers.csv"))
+    teams = sorted((root / "teams").glob("*/teams.csv"))
+    if not rosters or not teams:
+        return officers.assign(team_id=""), None
+    roster = pd.read_csv(rosters[-1], dtype=str)
+    out = officers.merge(roster, on="officer_id", how="left")
+    out["team_id"] = out["team_id"].fillna("")
+    return out, pd.read_csv(teams[-1], dtype={"team_id": str})
+
+
+def _patrol(rng, day, tasking, officers, stations, res, teams=None):
+    """GPS pings, activity and true visits of the day's officers following the tasking.
+
+    With a teams reference and a ``team`` on every tasking row, each team's
+    officers share their own team's spots and start from its base station;
+    otherwise every officer on duty shares every tasked spot.
+    """
     todo = tasking[tasking["arm"].eq("patrol") & tasking["tasked"].astype(bool)]
     todo = todo.sort_values("hotspot_id")
     cells = dict(zip(todo["hotspot_id"], todo["h3_cell"], strict=True))
+    by_team = teams is not None and "team" in todo and todo["team"].notna().all()
+    team_of = dict(zip(todo["hotspot_id"], todo["team"], strict=True)) if by_team else {}
     targets = []
     for hid in todo["hotspot_id"]:
         u = rng.random()
@@ -123,6 +143,7 @@ def _patrol(rng, day, tasking, officers, stations, res):
             ring = sorted(h3.grid_ring(cells[hid], 1))
             wrong = ring[int(rng.integers(len(ring)))]
             cells[f"wrong:{wrong}"] = wrong
+            team_of[f"wrong:{wrong}"] = team_of.get(hid, "")
             targets.append(f"wrong:{wrong}")
             continue
         targets.append(hid)
@@ -130,23 +151,36 @@ def _patrol(rng, day, tasking, officers, stations, res):
     latlng = np.array([h3.cell_to_latlng(cells[i]) for i in ids]).reshape(-1, 2)
     x, y = to_bng(latlng[:, 1], latlng[:, 0])
     units = pd.DataFrame({"centre_easting": x, "centre_northing": y}, index=ids)
-    st_tree = cKDTree(stations)
     targets = np.array(targets, dtype=object)[rng.permutation(len(targets))]
     frames, acts, visits = [], [], []
-    n_off = len(officers)
-    for k in range(n_off):
-        mine = targets[k::n_off]
-        if not len(mine):
-            continue
-        late = rng.uniform(0, PLANTED["late_start_max_minutes"] * 60)
-        f, a, v = _shift(
-            rng, np.datetime64(day.date()), officers.iloc[k], mine, units, stations, st_tree, late
-        )
-        if rng.random() < PLANTED["no_gps_shift"]:
-            f = f.iloc[0:0]  # the device logged nothing; the app still has its check-ins
-        frames.append(f)
-        acts.extend(r for r in a if not str(r["unit_id"]).startswith("wrong:"))
-        visits.extend(v)
+    if by_team:
+        groups = []
+        for tid, base in zip(
+            teams["team_id"],
+            teams[["base_easting", "base_northing"]].to_numpy(float),
+            strict=True,
+        ):
+            mine = np.array([t for t in targets if team_of.get(t) == tid], dtype=object)
+            crew = officers[officers["team_id"] == tid]
+            groups.append((mine, crew, base.reshape(1, 2)))
+    else:
+        groups = [(targets, officers, stations)]
+    for spots, crew, bases in groups:
+        st_tree = cKDTree(bases)
+        n_off = len(crew)
+        for k in range(n_off):
+            mine = spots[k::n_off]
+            if not len(mine):
+                continue
+            late = rng.uniform(0, PLANTED["late_start_max_minutes"] * 60)
+            f, a, v = _shift(
+                rng, np.datetime64(day.date()), crew.iloc[k], mine, units, bases, st_tree, late
+            )
+            if rng.random() < PLANTED["no_gps_shift"]:
+                f = f.iloc[0:0]  # the device logged nothing; the app still has its check-ins
+            frames.append(f)
+            acts.extend(r for r in a if not str(r["unit_id"]).startswith("wrong:"))
+            visits.extend(v)
     pings = (
         pd.concat(frames, ignore_index=True).sort_values(["ts", "officer_id"], kind="stable")
         if frames
@@ -224,8 +258,9 @@ def step(world: Path, day: str, tasking: Path) -> dict:
     st = pois[pois["category"] == "police_station"]
     stations = st[["easting", "northing"]].to_numpy(float)
     day_no = int((d - pd.Timestamp("1970-01-01")).days)
+    officers, teams = _teams(world, _officers(params))
     pings, acts, vis = _patrol(
-        np.random.default_rng([seed, day_no, 1]), d, t, _officers(params), stations, res
+        np.random.default_rng([seed, day_no, 1]), d, t, officers, stations, res, teams
     )
     dose = vis.groupby("h3_cell")["minutes"].sum().to_dict() if len(vis) else {}
     prev_path = world / "truth" / "twin" / f"{(d - pd.Timedelta(days=1)).date()}" / "cells.parquet"
