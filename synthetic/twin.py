@@ -24,8 +24,15 @@ that day's deliveries:
 Truth for the day (true visits, dose and expected counts per cell, the planted
 parameters) is written to ``truth/twin/<day>/``; the platform never reads it.
 The output depends only on the world, the day and the tasking (seeded from the
-world seed and the day), so a sequence of taskings replays exactly. Calls and A&E
-assaults are not stepped yet.
+world seed and the day), so a sequence of taskings replays exactly.
+
+- ``police/cad_incidents/<day>/`` and ``nhs/istv_assaults/<day>/``: the day's calls
+  for service and A&E assault attendances, each cell's rate being that of its
+  records linked to the world's true events over the year before, under the same
+  dose-response and displacement as the crimes (templates drawn from the cell's
+  delivered records, so an A&E location text geocodes as before). Their truth is
+  beside the crimes': ``call_cells``, ``ae_cells`` and ``records`` (each record's
+  true cell).
 """
 
 from __future__ import annotations
@@ -194,12 +201,12 @@ def _patrol(rng, day, tasking, officers, stations, res, teams=None):
     return pings.reset_index(drop=True), acts, vis
 
 
-def _crimes(rng, day, world, dose, prev, res, templates):
-    """The day's occurrences and per-cell truth under the planted dose-response."""
-    ev = pd.read_parquet(world / "truth" / "events.parquet", columns=["committed_at", "h3_cell"])
-    ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
-    base = ev["h3_cell"].value_counts() / 365.0
-    cells = pd.DataFrame({"h3_cell": base.index, "base_rate": base.to_numpy()})
+def _expected(base: pd.Series, dose: dict, prev: dict) -> pd.DataFrame:
+    """Per-cell expected count for the day under the planted dose-response and displacement.
+
+    ``base`` is each cell's daily rate before any patrol (cell -> events per day).
+    """
+    cells = pd.DataFrame({"h3_cell": base.index, "base_rate": base.to_numpy(float)})
     cells["minutes"] = cells["h3_cell"].map(dose).fillna(0.0)
     cells["prev_minutes"] = cells["h3_cell"].map(prev).fillna(0.0)
     cells["multiplier"] = dose_multiplier(cells["minutes"], cells["prev_minutes"])
@@ -211,6 +218,14 @@ def _crimes(rng, day, world, dose, prev, res, templates):
                 extra[nb] = extra.get(nb, 0.0) + PLANTED["displacement"] * p / 6.0
     cells["displaced_in"] = cells["h3_cell"].map(extra).fillna(0.0)
     cells["expected"] = cells["base_rate"] * cells["multiplier"] + cells["displaced_in"]
+    return cells
+
+
+def _crimes(rng, day, world, dose, prev, res, templates):
+    """The day's occurrences and per-cell truth under the planted dose-response."""
+    ev = pd.read_parquet(world / "truth" / "events.parquet", columns=["committed_at", "h3_cell"])
+    ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
+    cells = _expected(ev["h3_cell"].value_counts() / 365.0, dose, prev)
     cells["count"] = rng.poisson(cells["expected"].to_numpy())
     by_cell = {c: g for c, g in templates.groupby("h3_cell")}
     rows = []
@@ -244,6 +259,118 @@ def _crimes(rng, day, world, dose, prev, res, templates):
         occ = occ.sort_values(["recorded_at", "h3_cell"], kind="stable").reset_index(drop=True)
         occ.insert(0, "occurrence_ref", [f"9{day:%Y%m%d}{i:03d}" for i in range(len(occ))])
     return occ, cells
+
+
+def _linked_base(world: Path, day: pd.Timestamp, dataset: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Daily rate per cell of a record stream over the year before ``day``, and its links.
+
+    The stream's records are linked to the world's true events (``event_records``),
+    so a call or an A&E attendance is placed in its event's cell.
+    """
+    links = pd.read_parquet(world / "truth" / "event_records.parquet")
+    links = links[links["dataset"] == dataset]
+    ev = pd.read_parquet(
+        world / "truth" / "events.parquet", columns=["event_id", "committed_at", "h3_cell"]
+    )
+    linked = links.merge(ev, on="event_id")
+    year = linked[
+        (linked["committed_at"] < day) & (linked["committed_at"] >= day - pd.Timedelta(days=365))
+    ]
+    return year["h3_cell"].value_counts() / 365.0, linked[["record_id", "h3_cell"]]
+
+
+def _delivered(world: Path, agency: str, dataset: str, months: int = 6) -> pd.DataFrame:
+    """The stream's delivered rows of the static world's last ``months`` monthly folders."""
+    root = world / "landing" / agency / dataset
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 7)[-months:]
+    files = [f for d in folders for f in sorted(d.glob("*.csv"))]
+    return pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
+
+
+def _draw(rng, cells: pd.DataFrame, pools: dict, fallback: pd.DataFrame):
+    """Poisson counts per cell; for each record a template row of the cell (else any)."""
+    cells["count"] = rng.poisson(cells["expected"].to_numpy())
+    out = []
+    hit = cells[cells["count"] > 0]
+    for c, k in zip(hit["h3_cell"], hit["count"], strict=True):
+        pool = pools.get(c)
+        if pool is None or not len(pool):
+            pool = fallback
+        for _ in range(int(k)):
+            out.append((c, pool.iloc[int(rng.integers(len(pool)))]))
+    return out
+
+
+def _calls(rng, day, world, dose, prev, res):
+    """The day's CAD calls for service and their per-cell truth (same dose-response)."""
+    base, _ = _linked_base(world, day, "cad_incidents")
+    cells = _expected(base, dose, prev)
+    cad = _delivered(world, "police", "cad_incidents")
+    e = pd.to_numeric(cad["easting"], errors="coerce")
+    n = pd.to_numeric(cad["northing"], errors="coerce")
+    cad = cad[e.notna() & n.notna()].assign(easting=e, northing=n)
+    lon, lat = to_wgs84(cad["easting"].to_numpy(), cad["northing"].to_numpy())
+    cad["h3_cell"] = [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)]
+    pools = {c: g for c, g in cad.groupby("h3_cell")}
+    rows = []
+    for c, t in _draw(rng, cells, pools, cad):
+        at = day + pd.Timedelta(seconds=int(rng.integers(86_400)))
+        arrive = at + pd.Timedelta(minutes=int(rng.integers(5, 90)))
+        rows.append(
+            {
+                "call_received_at": at,
+                "call_source": t["call_source"],
+                "opening_classification": t["opening_classification"],
+                "grade": t["grade"],
+                "easting": round(float(t["easting"]) + rng.normal(0, 15)),
+                "northing": round(float(t["northing"]) + rng.normal(0, 15)),
+                "location_text": t["location_text"],
+                "first_arrival_at": arrive,
+                "closed_at": arrive + pd.Timedelta(minutes=int(rng.integers(20, 300))),
+                "closing_classification": t["closing_classification"],
+                "linked_occurrence_ref": "",
+                "h3_cell": c,
+            }
+        )
+    calls = pd.DataFrame(rows)
+    if len(calls):
+        calls = calls.sort_values(["call_received_at", "h3_cell"], kind="stable")
+        calls = calls.reset_index(drop=True)
+        calls.insert(0, "incident_ref", [f"{day:%Y%m%d}-{i + 1:05d}" for i in range(len(calls))])
+    return calls, cells
+
+
+def _ae_assaults(rng, day, world, dose, prev):
+    """The day's A&E assault attendances (ISTV) and their per-cell truth."""
+    base, linked = _linked_base(world, day, "istv_assaults")
+    cells = _expected(base, dose, prev)
+    istv = _delivered(world, "nhs", "istv_assaults")
+    istv = istv.merge(linked, left_on="attendance_ref", right_on="record_id", how="left")
+    pools = {c: g for c, g in istv.dropna(subset=["h3_cell"]).groupby("h3_cell")}
+    rows = []
+    for c, t in _draw(rng, cells, pools, istv):
+        hour = day + pd.Timedelta(hours=int(rng.integers(24)))
+        rows.append(
+            {
+                "site_code": t["site_code"],
+                "period_start": f"{day.date()}",
+                "period_end": f"{day.date()}",
+                "arrival_dt": hour + pd.Timedelta(minutes=int(rng.integers(20, 240))),
+                "assault_dt": hour,
+                "assault_method_code": t["assault_method_code"],
+                "assault_method_other": t["assault_method_other"]
+                if isinstance(t["assault_method_other"], str)
+                else "",
+                "location_type_code": t["location_type_code"],
+                "location_text": t["location_text"] if isinstance(t["location_text"], str) else "",
+                "h3_cell": c,
+            }
+        )
+    ae = pd.DataFrame(rows)
+    if len(ae):
+        ae = ae.sort_values(["arrival_dt", "h3_cell"], kind="stable").reset_index(drop=True)
+        ae.insert(0, "attendance_ref", [f"EDT{day:%Y%m%d}{i:04d}" for i in range(len(ae))])
+    return ae, cells
 
 
 def step(world: Path, day: str, tasking: Path) -> dict:
@@ -299,10 +426,26 @@ def step(world: Path, day: str, tasking: Path) -> dict:
         for c in ("recorded_at", "committed_from"):
             out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
     pd.DataFrame(out, columns=cols).to_csv(folder / f"occurrences_{key}.csv", index=False)
+    calls, call_cells = _calls(np.random.default_rng([seed, day_no, 3]), d, world, dose, prev, res)
+    ae, ae_cells = _ae_assaults(np.random.default_rng([seed, day_no, 4]), d, world, dose, prev)
+    _write_partner_days(land, key, calls, ae)
     truth = world / "truth" / "twin" / key
     truth.mkdir(parents=True, exist_ok=True)
     vis.to_parquet(truth / "visits.parquet", index=False)
     cells.to_parquet(truth / "cells.parquet", index=False)
+    call_cells.to_parquet(truth / "call_cells.parquet", index=False)
+    ae_cells.to_parquet(truth / "ae_cells.parquet", index=False)
+    refs = [
+        pd.DataFrame({"dataset": name, "record_id": df[ref], "h3_cell": df["h3_cell"]})
+        for name, df, ref in (
+            ("occurrences", occ, "occurrence_ref"),
+            ("cad_incidents", calls, "incident_ref"),
+            ("istv_assaults", ae, "attendance_ref"),
+        )
+        if len(df)
+    ]
+    records = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame()
+    records.to_parquet(truth / "records.parquet", index=False)
     treated = cells[cells["minutes"] > 0]
     summary = {
         "day": key,
@@ -314,6 +457,8 @@ def step(world: Path, day: str, tasking: Path) -> dict:
         "wrong_spot_visits": int(vis["wrong_spot"].sum()) if len(vis) else 0,
         "true_minutes": round(float(vis["minutes"].sum()), 1) if len(vis) else 0.0,
         "crimes": len(occ),
+        "calls": len(calls),
+        "ae_assaults": len(ae),
         "planted": PLANTED,
         "planted_multiplier_mean_treated": round(float(treated["multiplier"].mean()), 4)
         if len(treated)
@@ -321,6 +466,53 @@ def step(world: Path, day: str, tasking: Path) -> dict:
     }
     (truth / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
+
+
+def _write_partner_days(land: Path, key: str, calls: pd.DataFrame, ae: pd.DataFrame) -> None:
+    """The day's CAD delivery and one ISTV file per emergency department."""
+    cad_cols = [
+        "incident_ref",
+        "call_received_at",
+        "call_source",
+        "opening_classification",
+        "grade",
+        "easting",
+        "northing",
+        "location_text",
+        "first_arrival_at",
+        "closed_at",
+        "closing_classification",
+        "linked_occurrence_ref",
+    ]
+    out = calls.copy()
+    for c in ("call_received_at", "first_arrival_at", "closed_at"):
+        if len(out):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    folder = land / "police" / "cad_incidents" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(out, columns=cad_cols).to_csv(folder / f"cad_incidents_{key}.csv", index=False)
+    ae_cols = [
+        "attendance_ref",
+        "site_code",
+        "period_start",
+        "period_end",
+        "arrival_dt",
+        "assault_dt",
+        "assault_method_code",
+        "assault_method_other",
+        "location_type_code",
+        "location_text",
+    ]
+    folder = land / "nhs" / "istv_assaults" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("istv_*.csv"):
+        old.unlink()  # a re-stepped day rewrites its files exactly
+    out = ae.copy()
+    for c in ("arrival_dt", "assault_dt"):
+        if len(out):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    for site, g in out.groupby("site_code", sort=True) if len(out) else []:
+        pd.DataFrame(g, columns=ae_cols).to_csv(folder / f"istv_{site}_{key}.csv", index=False)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -63,11 +63,12 @@ def loop(small_world, tmp_path_factory):
     base = tmp_path_factory.mktemp("loop")
     root = base / "data"
     world = base / "world"
-    for rel in ("truth/world.json", "truth/events.parquet"):
+    for rel in ("truth/world.json", "truth/events.parquet", "truth/event_records.parquet"):
         (world / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(small_world / rel, world / rel)
     for rel in ("places/pois", "police/occurrences", "police/cad_incidents", "patrol/gps",
-                "patrol/activity", "patrol/teams", "patrol/team_officers"):  # fmt: skip
+                "patrol/activity", "patrol/teams", "patrol/team_officers",
+                "nhs/istv_assaults"):  # fmt: skip
         shutil.copytree(small_world / "landing" / rel, world / "landing" / rel)
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(base / "home"))
