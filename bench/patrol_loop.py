@@ -294,7 +294,6 @@ def sensor_loop(args) -> dict:
     from assets.patrol.common import ITT_TABLE_KEY, TRIAL_EFFECT_KEY
     from orchestration.patrol_flow import patrol_flow_defs
 
-
     tmp = Path(tempfile.mkdtemp(prefix="vrdp_patrol_loop_"))
     root = tmp / "data"
     os.environ["VRDP_DATA_ROOT"] = str(root)
@@ -377,6 +376,7 @@ def sensor_loop(args) -> dict:
     if not args.keep:
         shutil.rmtree(tmp, ignore_errors=True)
     return result
+
 
 #: Agency datasets a twin trial loads before its first day (police months: the last 8).
 TWIN_SOURCES = (
