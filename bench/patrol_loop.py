@@ -45,6 +45,13 @@ __all__ = [
     "main",
 ]
 
+#: The simulated world's force area (Thames Valley's 13 districts): its deliveries are
+#: located without the real police.uk files the area is otherwise inferred from.
+DEMO_WORLD_DISTRICTS = (
+    "E06000036,E06000037,E06000038,E06000039,E06000040,E06000041,E06000042,E06000060,"
+    "E07000177,E07000178,E07000179,E07000180,E07000181"
+)
+
 #: The hot spot list stand-in's size.
 STANDIN_HOTSPOTS = 40
 
@@ -300,6 +307,7 @@ def sensor_loop(args) -> dict:
     os.environ.setdefault("VRDP_PSEUDONYM_SECRET", "bench-only-not-secret")
     # the static world's crimes follow its own published schedule: import it explicitly
     os.environ.setdefault("VRDP_TRIAL_SOURCE", "import")
+    os.environ.setdefault("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
     load_before = load_average()
     t_setup = time.perf_counter()
     prep = prepare_world(args.world, root, None)
