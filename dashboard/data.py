@@ -46,6 +46,10 @@ class DashboardData:
     exploitation: pd.DataFrame | None
     ward_shapes: dict = field(default_factory=dict)
     note: str = ""
+    #: the published needs pack (partner-facing, already suppressed): its tables by
+    #: name and its manifest; empty until ``exports/needs_pack`` is published
+    needs: dict = field(default_factory=dict)
+    needs_manifest: dict = field(default_factory=dict)
 
 
 def _table(con, schema: str, name: str, sql: str | None = None) -> pd.DataFrame:
@@ -67,6 +71,7 @@ def load(data_root: Path) -> DashboardData:
         wh,
         lake / "soc_analysis" / "early_warning_alarms.parquet",
         lake / "force_hotspots" / "hotspot_list.parquet",
+        _needs_version(data_root),
     )
     return _load(str(data_root), tuple(_mtime(f) for f in files))
 
@@ -124,7 +129,28 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         hotspots=hotspots,
         exploitation=exploitation if len(exploitation) else None,
         ward_shapes=_ward_shapes(),
+        **_needs(data_root),
     )
+
+
+#: The needs pack tables the needs view reads (``assets.partners.needs_pack``).
+NEEDS_TABLES = ("needs_area_rates", "needs_deprivation_rates", "needs_ae_unreported")
+
+
+def _needs_version(data_root: Path) -> Path:
+    """The needs pack version ``latest`` points to (its folder's time stamps the cache)."""
+    latest = data_root / "exports" / "needs_pack" / "latest"
+    return latest.resolve() if latest.exists() else latest
+
+
+def _needs(data_root: Path) -> dict:
+    """The published needs pack: the partner export, never the marts (already suppressed)."""
+    version = _needs_version(data_root)
+    if not (version / "manifest.json").exists():
+        return {}
+    manifest = json.loads((version / "manifest.json").read_text())
+    tables = {t: pd.read_parquet(version / f"{t}.parquet") for t in NEEDS_TABLES}
+    return {"needs": tables, "needs_manifest": manifest}
 
 
 @lru_cache(maxsize=1)
