@@ -132,6 +132,7 @@ EXPECTED_KEYS = {
     "soc/chb_evaluation",
     "soc/early_warning_alarms",
     "soc/early_warning_scores",
+    "exports/lost_subject_export",
     "staging/stg_linkage__person_record_links",
     "staging/stg_soc__chb_sites",
     "staging/stg_soc__disruptions",

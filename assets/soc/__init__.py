@@ -225,5 +225,7 @@ def chb_evaluation(context: dg.AssetExecutionContext, platform: PlatformConfig):
 
 
 def soc_assets() -> list:
-    """The SOC analysis assets (early warning, CHB evaluation)."""
-    return [early_warning, chb_evaluation]
+    """The SOC analysis assets (early warning, CHB evaluation, the lost-subject export)."""
+    from assets.soc.lost_subject import lost_subject_export
+
+    return [early_warning, chb_evaluation, lost_subject_export]
