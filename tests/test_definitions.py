@@ -118,7 +118,6 @@ EXPECTED_KEYS = {
     "intermediate/int_intelligence_gradings",
     "intermediate/int_person_event_roles",
     "intermediate/int_person_records_linked",
-    "intermediate/int_ward_soc_periods",
     "marts/dim_chb_site_phases",
     "marts/fct_disruptions",
     "marts/fct_soc_events",
