@@ -118,6 +118,17 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         if len(monthly)
         else pd.DataFrame(columns=["ward_code", "ward_name", "population", "imd_decile"])
     )
+    needs = _needs(data_root)
+    if wards.empty and needs:  # no SOC marts (e.g. a partners-only warehouse): the pack's wards
+        w = needs["needs"]["needs_area_rates"]
+        w = w[(w["area_type"] == "ward") & (w["indicator"] == w["indicator"].min())]
+        wards = (
+            w.assign(ward_code=w["area_code"], ward_name=w["area_name"])
+            .groupby(["ward_code", "ward_name"], as_index=False)
+            .agg(population=("population", "max"), imd_decile=("imd_decile_national", "max"))
+            .sort_values("ward_name")
+            .reset_index(drop=True)
+        )
     return DashboardData(
         wards=wards,
         monthly=monthly,
@@ -129,7 +140,7 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         hotspots=hotspots,
         exploitation=exploitation if len(exploitation) else None,
         ward_shapes=_ward_shapes(),
-        **_needs(data_root),
+        **needs,
     )
 
 
