@@ -185,6 +185,8 @@ class Snapshot:
         self.meta = {"export_version": self.version, "tasking_source": self.tasking_source}
         if self.note:
             self.meta["note"] = self.note
+        if self.manifest.get("lawful_bases"):  # every officer answer carries them (issue 19)
+            self.meta["lawful_bases"] = self.manifest["lawful_bases"]
         # nearby serves tasked hot spots only: control-arm cells are never sent
         self._tasked = [h for h in self.hotspots if h.arm is None or h.arm == "patrol"]
         self._public = {id(h): h.public() for h in self._tasked}

@@ -492,6 +492,7 @@ def patrol_tasking_export(
     import pandas as pd
 
     from exports.format import ExportRejected, publish_export
+    from vrdp.governance.register import bases_for, load_register
 
     s = platform.resolve()
     table = pd.read_parquet(s.lake_dir / "patrol" / "daily_tasking.parquet")
@@ -510,6 +511,7 @@ def patrol_tasking_export(
                 "hotspot_list_source": sorted(set(table.get("hotspot_list_source", []))),
             },
             check=scan_export,
+            lawful_bases=bases_for(load_register(s.governance_dir), "patrol_tasking"),
         )
     except ExportRejected as exc:
         raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc
