@@ -279,6 +279,29 @@ def files_sha256(paths: list[Path]) -> str:
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
 
 
+def combine_month_parts(parts: list, paths: list[Path], **more):
+    """One month's parsed files (one per force of the unit) as one parsed month.
+
+    ``parts`` are dataclasses with ``loaded``, ``quarantine``, ``rows_in`` and
+    ``file_sha256``: the frames are concatenated in order, rows counted over
+    every file, and the fingerprint is :func:`files_sha256` of ``paths``;
+    ``more`` sets other fields (e.g. the joined force label). One part is
+    returned as it is.
+    """
+    import dataclasses
+
+    if len(parts) == 1:
+        return parts[0]
+    return dataclasses.replace(
+        parts[0],
+        loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
+        quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
+        rows_in=sum(p.rows_in for p in parts),
+        file_sha256=files_sha256(paths),
+        **more,
+    )
+
+
 def lsoa_agreement(reported: pd.Series, computed: pd.Series) -> dict[str, int]:
     """Compare each row's reported LSOA code with the one computed from its point.
 

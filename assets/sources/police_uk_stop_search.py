@@ -65,11 +65,7 @@ def ingest_stop_search_month(
     vrdp.errors.SourceFileError
         For a file that cannot be read as a stop and search file.
     """
-    import dataclasses
-
-    import pandas as pd
-
-    from vrdp.force_area import files_sha256
+    from vrdp.force_area import combine_month_parts
     from vrdp.ingest.stop_search import STOP_SEARCH_FILE_PATTERN, load_stop_search_month
     from vrdp.lake import write_parquet_atomic
 
@@ -90,15 +86,7 @@ def ingest_stop_search_month(
                 area=area,
             )
         )
-    parsed = parts[0]
-    if len(parts) > 1:
-        parsed = dataclasses.replace(
-            parsed,
-            loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
-            quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
-            rows_in=sum(p.rows_in for p in parts),
-            file_sha256=files_sha256(paths),
-        )
+    parsed = combine_month_parts(parts, paths)
     out_path, q_path = stop_search_lake_paths(lake_dir, month)
     write_parquet_atomic(parsed.loaded, out_path)
     write_parquet_atomic(parsed.quarantine, q_path)
