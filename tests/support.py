@@ -34,3 +34,26 @@ DEMO_WORLD_DISTRICTS = (
     "E06000036,E06000037,E06000038,E06000039,E06000040,E06000041,E06000042,E06000060,"
     "E07000177,E07000178,E07000179,E07000180,E07000181"
 )
+
+
+def world_env(root: Path, **extra: str) -> dict[str, str]:
+    """The environment of a session-wide small-world data root (its force area, its home).
+
+    Session fixtures build under it and then restore the environment, so one session
+    fixture never leaks its data root into another's tests on the same worker; tests
+    and module fixtures re-enter it with :func:`using_env`.
+    """
+    return {
+        "VRDP_DATA_ROOT": str(root),
+        "HOME": str(root.parent / "home"),
+        "VRDP_POLICE_UK_FORCE": "city-of-london",
+        "VRDP_FORCE_DISTRICTS": DEMO_WORLD_DISTRICTS,
+        **extra,
+    }
+
+
+def apply_env(mp, env: dict[str, str]) -> None:
+    """Set ``env`` through a pytest MonkeyPatch (undone with it); no DAGSTER_HOME."""
+    for key, value in env.items():
+        mp.setenv(key, value)
+    mp.delenv("DAGSTER_HOME", raising=False)

@@ -10,6 +10,7 @@ import dagster as dg
 import httpx
 import pandas as pd
 import pytest
+from support import apply_env
 from surface_support import api_server
 from warehouse_support import read_warehouse
 
@@ -43,6 +44,8 @@ SOC_MODELS = [
 def api(warehouse):
     """The lost-subject export built from the small world's warehouse, served by the API."""
     root = warehouse["root"]
+    mp = pytest.MonkeyPatch()
+    apply_env(mp, warehouse["env"])
     keys = [dg.AssetKey(list(k)) for k in SOC_MODELS]
     result = dg.materialize(
         [warehouse_dbt_assets(), lost_subject_export],
@@ -53,6 +56,7 @@ def api(warehouse):
     assert result.success
     with api_server(root, TOKENS) as url:
         yield url, root
+    mp.undo()
 
 
 def _get(url, role, params, headers=PURPOSE):

@@ -6,6 +6,7 @@ from urllib.request import urlopen
 
 import dagster as dg
 import pytest
+from support import apply_env
 from surface_support import dom, needs_chromium, served
 from warehouse_support import read_warehouse
 
@@ -20,11 +21,12 @@ from orchestration.definitions import build_defs
 def needs_dashboard(warehouse):
     """The needs pack published from the test warehouse, and the dashboard serving it."""
     root = warehouse["root"]
+    mp = pytest.MonkeyPatch()
+    apply_env(mp, warehouse["env"])
     result = dg.materialize(
         [needs_pack_export], instance=warehouse["instance"], resources=build_defs().resources
     )
     assert result.success
-    mp = pytest.MonkeyPatch()
     mp.setenv("VRDP_API_DEMO_TOKENS", "1")
     with served(create_app(root)) as url:
         yield url, root
