@@ -3,6 +3,10 @@
 import shutil
 from pathlib import Path
 
+import duckdb
+
+from vrdp.governance.permissions import attach_restricted
+
 REPO = Path(__file__).resolve().parents[1]
 PUBLIC = REPO / "public_data"
 COL_STREET = PUBLIC / "police_uk" / "city_of_london" / "street"
@@ -57,3 +61,53 @@ def apply_env(mp, env: dict[str, str]) -> None:
     for key, value in env.items():
         mp.setenv(key, value)
     mp.delenv("DAGSTER_HOME", raising=False)
+
+
+def read_warehouse(root, sql):
+    """Run ``sql`` on the test warehouse (read-only) and return a DataFrame.
+
+    The restricted identity database is attached as ``restricted`` when it exists.
+    """
+    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        restricted = root / "restricted" / "identity.duckdb"
+        if restricted.exists():
+            attach_restricted(con, restricted, read_only=True)
+        return con.execute(sql).df()
+    finally:
+        con.close()
+
+
+#: the warehouse's schemas whose columns dbt documents
+DOCUMENTED_SCHEMAS = ("staging", "intermediate", "identity", "marts")
+
+
+def described_columns(root):
+    """Every column of the dbt models built under ``root``, and whether dbt describes it.
+
+    Columns come from the built warehouse (information_schema), descriptions from the
+    dbt manifest (doc blocks rendered), so a column added to a model without a
+    description shows here as ``described = False``.
+    """
+    import json
+
+    from config.settings import REPO_ROOT
+
+    manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text())
+    described, models = {}, set()
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            models.add(node["name"])
+            for name, col in node["columns"].items():
+                described[(node["name"], name)] = (col.get("description") or "").strip()
+    columns = read_warehouse(
+        root,
+        "select table_schema, table_name, column_name from information_schema.columns "
+        f"where table_schema in {DOCUMENTED_SCHEMAS}",
+    )
+    columns = columns[columns["table_name"].isin(models)]  # dbt's own tables only
+    has = [
+        bool(described.get((t, c)))
+        for t, c in zip(columns["table_name"], columns["column_name"], strict=True)
+    ]
+    return columns.assign(described=has)

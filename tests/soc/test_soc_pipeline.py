@@ -110,3 +110,14 @@ def test_early_warning_model_card_beside_the_alarms(soc_warehouse, small_world):
     assert shown["detected"] == f"{len(truth)}/{len(truth)}"
     assert shown["mean_delay_weeks"] <= 4
     assert shown["false_alarms_per_ward_year"] < 1
+
+
+def test_every_soc_staging_and_mart_column_described(soc_warehouse):
+    """The SOC models the person warehouse fixture does not build have dbt docs too."""
+    from support import described_columns
+
+    columns = described_columns(soc_warehouse)
+    soc = columns[columns["table_name"].str.contains("soc|chb|disruption")]
+    assert len(soc) > 50
+    missing = soc[~soc["described"]]
+    assert missing.empty, missing[["table_name", "column_name"]].to_string()
