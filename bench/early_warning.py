@@ -27,16 +27,12 @@ import time
 from pathlib import Path
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from vrdp.early_warning import DETECTORS, run_detectors
+from vrdp.early_warning.evaluation import MAX_DELAY_WEEKS, choose_default, evaluate
 
 OUT = Path(__file__).resolve().parent / "results" / "early_warning.json"
-#: An alarm later than this after the onset does not count as detecting it.
-MAX_DELAY_WEEKS = 26
-#: A detector may be this many weeks slower than the fastest and still be the default.
-DELAY_SLACK_WEEKS = 2.0
 
 
 def _truth_dir(root: Path) -> Path:
@@ -49,65 +45,6 @@ def _truth_dir(root: Path) -> Path:
     seed = os.environ.get("VRDP_WORLD_SEED", "7")
     want = root / "world" / f"{scale}-seed{seed}" / "truth"
     return want if (want / "emerging_problems.parquet").exists() else worlds[0].parent
-
-
-def evaluate(scores: pd.DataFrame, problems: pd.DataFrame, planted_wards: set[str]) -> dict:
-    """Delay and false-alarm figures per detector from :func:`run_detectors` scores."""
-    out = {}
-    for method, s in scores.groupby("method", sort=True):
-        delays = []
-        for _, p in problems.iterrows():
-            cats = p["soc_categories"].split("|")
-            onset = pd.Timestamp(p["onset_week"])
-            hit = s[
-                (s["ward_code"] == p["ward_code"])
-                & s["soc_category"].isin(cats)
-                & s["alarm"]
-                & (s["week_start"] >= onset)
-                & (s["week_start"] <= onset + pd.Timedelta(weeks=MAX_DELAY_WEEKS))
-            ]
-            delay = None if hit.empty else int((hit["week_start"].min() - onset).days // 7)
-            delays.append({"problem_id": p["problem_id"], "delay_weeks": delay})
-        quiet = s[~s["ward_code"].isin(planted_wards)]
-        n_weeks = s["week_start"].nunique()
-        n_wards = quiet["ward_code"].nunique()
-        ward_years = n_wards * n_weeks / 52.0
-        alarms = int(quiet["alarm"].sum())
-        ward_weeks_alarmed = quiet.loc[
-            quiet["alarm"], ["ward_code", "week_start"]
-        ].drop_duplicates()
-        got = [d["delay_weeks"] for d in delays if d["delay_weeks"] is not None]
-        out[method] = {
-            "detections": delays,
-            "detected": len(got),
-            "planted": len(delays),
-            "mean_delay_weeks": float(np.mean(got)) if got else None,
-            "false_alarms": alarms,
-            "ward_years_without_planted_problem": round(ward_years, 1),
-            "false_alarms_per_ward_year": round(alarms / ward_years, 3) if ward_years else None,
-            "share_of_quiet_ward_weeks_alarmed": round(
-                len(ward_weeks_alarmed) / max(n_wards * n_weeks, 1), 4
-            ),
-            "parameters": json.loads(s["parameters"].iloc[0]),
-        }
-    return out
-
-
-def choose_default(figures: dict) -> tuple[str, str]:
-    """The default detector and the rule that chose it (see the module docstring)."""
-    full = {m: f for m, f in figures.items() if f["detected"] == f["planted"] and f["planted"]}
-    pool = full or {m: f for m, f in figures.items() if f["detected"]}
-    if not pool:
-        return "farrington", "no detector detected a planted problem: kept farrington"
-    fastest = min(f["mean_delay_weeks"] for f in pool.values())
-    ok = {m: f for m, f in pool.items() if f["mean_delay_weeks"] <= fastest + DELAY_SLACK_WEEKS}
-    best = min(ok, key=lambda m: (ok[m]["false_alarms_per_ward_year"], ok[m]["mean_delay_weeks"]))
-    rule = (
-        f"detects {'every' if full else 'the most'} planted line, mean delay within "
-        f"{DELAY_SLACK_WEEKS:g} weeks of the fastest ({fastest:.1f}), fewest false alarms per "
-        "ward-year"
-    )
-    return best, rule
 
 
 def main() -> None:

@@ -29,10 +29,24 @@ SEED = 2026
 
 
 def _copy(world: Path, dest: Path) -> Path:
-    for rel in ("truth/world.json", "truth/events.parquet", "truth/trial_units.parquet"):
+    for rel in (
+        "truth/world.json",
+        "truth/events.parquet",
+        "truth/trial_units.parquet",
+        "truth/event_records.parquet",
+    ):
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(world / rel, dest / rel)
-    for rel in ("landing/places/pois", "landing/police/occurrences"):
+    for rel in (
+        "landing/places/pois",
+        "landing/police/occurrences",
+        "landing/police/cad_incidents",
+        "landing/nhs/istv_assaults",
+        "landing/patrol/teams",
+        "landing/patrol/team_officers",
+    ):
+        if not (world / rel).exists():
+            continue
         shutil.copytree(world / rel, dest / rel)
     return dest
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 import dash
 from dash import Input, Output, dcc, html
@@ -13,6 +13,15 @@ from dashboard.data import load
 from dashboard.views import VIEWS
 
 __all__ = ["create_app"]
+
+
+def _menu(token: str | None) -> list:
+    """One link per view, keeping the viewer's token (moving between views keeps the role)."""
+    keep = f"?{urlencode({'token': token})}" if token else ""
+    return [
+        dcc.Link(v.title, href=f"/{v.id}{keep}", className="vrdp-nav", style={"marginRight": "1em"})
+        for v in VIEWS
+    ]
 
 
 def create_app(data_root: Path | None = None) -> dash.Dash:
@@ -37,15 +46,16 @@ def create_app(data_root: Path | None = None) -> dash.Dash:
         [
             dcc.Location(id="url"),
             html.H1("Violence reduction: ward dashboard"),
-            html.Nav(
-                [dcc.Link(v.title, href=f"/{v.id}", className="vrdp-nav") for v in VIEWS],
-                id="menu",
-            ),
+            html.Nav(_menu(None), id="menu"),
             dcc.Dropdown(id="ward-picker", placeholder="Choose a ward", clearable=False),
             html.Div(id="page", **{"data-ready": "no"}),
         ],
         style={"fontFamily": "sans-serif", "margin": "1em"},
     )
+
+    @app.callback(Output("menu", "children"), Input("url", "search"))
+    def _nav(search):
+        return _menu(parse_qs((search or "").lstrip("?")).get("token", [None])[0])
 
     @app.callback(
         Output("ward-picker", "options"), Output("ward-picker", "value"), Input("url", "search")
@@ -67,11 +77,13 @@ def create_app(data_root: Path | None = None) -> dash.Dash:
         Input("url", "search"),
     )
     def _page(ward, path, search):
-        token = parse_qs((search or "").lstrip("?")).get("token", [None])[0]
+        params = {k: v[0] for k, v in parse_qs((search or "").lstrip("?")).items()}
+        token = params.get("token")
         role = role_of(token)
         view = next((v for v in VIEWS if f"/{v.id}" == (path or "/")), VIEWS[0])
         data = load(Path(data_root))
         who = html.P(f"Signed in as: {role or 'no role (add ?token=...)'}", id="who")
-        return [who, view.layout(data, ward, role)], "yes"
+        extra = {"query": params} if view.takes_query else {}
+        return [who, view.layout(data, ward, role, **extra)], "yes"
 
     return app

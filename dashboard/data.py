@@ -46,6 +46,10 @@ class DashboardData:
     exploitation: pd.DataFrame | None
     ward_shapes: dict = field(default_factory=dict)
     note: str = ""
+    #: the published needs pack (partner-facing, already suppressed): its tables by
+    #: name and its manifest; empty until ``exports/needs_pack`` is published
+    needs: dict = field(default_factory=dict)
+    needs_manifest: dict = field(default_factory=dict)
 
 
 def _table(con, schema: str, name: str, sql: str | None = None) -> pd.DataFrame:
@@ -67,6 +71,7 @@ def load(data_root: Path) -> DashboardData:
         wh,
         lake / "soc_analysis" / "early_warning_alarms.parquet",
         lake / "force_hotspots" / "hotspot_list.parquet",
+        _needs_version(data_root),
     )
     return _load(str(data_root), tuple(_mtime(f) for f in files))
 
@@ -113,6 +118,17 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         if len(monthly)
         else pd.DataFrame(columns=["ward_code", "ward_name", "population", "imd_decile"])
     )
+    needs = _needs(data_root)
+    if wards.empty and needs:  # no SOC marts (e.g. a partners-only warehouse): the pack's wards
+        w = needs["needs"]["needs_area_rates"]
+        w = w[(w["area_type"] == "ward") & (w["indicator"] == w["indicator"].min())]
+        wards = (
+            w.assign(ward_code=w["area_code"], ward_name=w["area_name"])
+            .groupby(["ward_code", "ward_name"], as_index=False)
+            .agg(population=("population", "max"), imd_decile=("imd_decile_national", "max"))
+            .sort_values("ward_name")
+            .reset_index(drop=True)
+        )
     return DashboardData(
         wards=wards,
         monthly=monthly,
@@ -124,7 +140,28 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         hotspots=hotspots,
         exploitation=exploitation if len(exploitation) else None,
         ward_shapes=_ward_shapes(),
+        **needs,
     )
+
+
+#: The needs pack tables the needs view reads (``assets.partners.needs_pack``).
+NEEDS_TABLES = ("needs_area_rates", "needs_deprivation_rates", "needs_ae_unreported")
+
+
+def _needs_version(data_root: Path) -> Path:
+    """The needs pack version ``latest`` points to (its folder's time stamps the cache)."""
+    latest = data_root / "exports" / "needs_pack" / "latest"
+    return latest.resolve() if latest.exists() else latest
+
+
+def _needs(data_root: Path) -> dict:
+    """The published needs pack: the partner export, never the marts (already suppressed)."""
+    version = _needs_version(data_root)
+    if not (version / "manifest.json").exists():
+        return {}
+    manifest = json.loads((version / "manifest.json").read_text())
+    tables = {t: pd.read_parquet(version / f"{t}.parquet") for t in NEEDS_TABLES}
+    return {"needs": tables, "needs_manifest": manifest}
 
 
 @lru_cache(maxsize=1)

@@ -85,6 +85,11 @@ class Hotspot:
     target_dosage_minutes: float | None
     geofence: object
     place: str | None = None
+    team_label: str | None = None
+    base_station: str | None = None
+    shift: str | None = None
+    shift_hours: str | None = None
+    waypoints: object = None
 
     def public(self) -> dict:
         """JSON-ready fields."""
@@ -104,6 +109,11 @@ class Hotspot:
             "target_dosage_minutes": self.target_dosage_minutes,
             "geofence": self.geofence,
             "place": self.place,
+            "team_label": self.team_label,
+            "base_station": self.base_station,
+            "shift": self.shift,
+            "shift_hours": self.shift_hours,
+            "waypoints": self.waypoints,
         }
 
 
@@ -175,6 +185,8 @@ class Snapshot:
         self.meta = {"export_version": self.version, "tasking_source": self.tasking_source}
         if self.note:
             self.meta["note"] = self.note
+        if self.manifest.get("lawful_bases"):  # every officer answer carries them (issue 19)
+            self.meta["lawful_bases"] = self.manifest["lawful_bases"]
         # nearby serves tasked hot spots only: control-arm cells are never sent
         self._tasked = [h for h in self.hotspots if h.arm is None or h.arm == "patrol"]
         self._public = {id(h): h.public() for h in self._tasked}
@@ -293,6 +305,11 @@ def _tasking(path: Path) -> tuple[list[Hotspot], dict[str, dict]]:
                 main_crime_types=_first(row, "main_crime_types"),
                 patrol_windows=_json_maybe(_first(row, "patrol_windows")),
                 place=_first(row, "place"),
+                team_label=_first(row, "team_label"),
+                base_station=_first(row, "base_station"),
+                shift=_first(row, "shift"),
+                shift_hours=_first(row, "shift_hours"),
+                waypoints=_json_maybe(_first(row, "waypoints")),
                 target_dosage_minutes=_first(
                     row, "target_dosage_minutes", "target_minutes", "target_dosage"
                 ),

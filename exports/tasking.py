@@ -27,6 +27,13 @@ DICTIONARY = {
     "centre_latitude": "geofence centre latitude, WGS84 degrees",
     "centre_longitude": "geofence centre longitude, WGS84 degrees",
     "patrol_windows": "when to patrol: hour-of-week windows with most harm (JSON text)",
+    "team": "team tasked (teams reference): covers the hot spot's ward, else nearest base",
+    "team_label": "the team's name in the teams reference",
+    "base_station": "the team's base station",
+    "shift": "the team's shift that covers most of the patrol windows (teams reference)",
+    "shift_hours": "that shift's hours, HH:MM-HH:MM local time",
+    "waypoints": "up to three places in the geofence where the harm concentrates (JSON text: "
+    "rank, label, what_happened, latitude, longitude, source events|analyst)",
     "arm": "trial arm: patrol (control cells are never published to officers)",
     "tasked": "true: still needs visits today",
     "target_visit_minutes": "minutes per visit (Koper band, 10-16)",

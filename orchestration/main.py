@@ -399,12 +399,14 @@ def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
         STOP_SEARCHES_KEY,
         stop_search_lake_paths,
     )
+    from vrdp.force_area import files_sha256, street_files_by_month
     from vrdp.ingest.stop_search import find_stop_search_files
-    from vrdp.lake import sha256_file
 
     s, instance = ctx.settings, ctx.instance
-    files = find_stop_search_files(
-        s.landing_dir / "police_uk" / "stop_and_search", s.police_uk_force
+    files = street_files_by_month(
+        s.landing_dir / "police_uk" / "stop_and_search",
+        s.police_uk_forces,
+        find=find_stop_search_files,
     )
     months = sorted(files)
     known = set(instance.get_dynamic_partitions(STOP_SEARCH_MONTHS.name))
@@ -414,10 +416,11 @@ def _stop_search_tasks(ctx: RunContext) -> list[LoadTask]:
         m
         for m in months
         if not stop_search_lake_paths(s.lake_dir, m)[0].exists()
-        or _loaded_hash(instance, STOP_SEARCHES_KEY, m) != sha256_file(files[m])
+        or _loaded_hash(instance, STOP_SEARCHES_KEY, m) != files_sha256(files[m])
     ]
     ctx.outcome["stop_search"] = {"months": len(months), "loaded_now": len(todo)}
-    _report_landed(instance, STOP_SEARCH_LANDING_KEY, {m: files[m] for m in todo})
+    arrived = {m: files[m][0] if len(files[m]) == 1 else files_sha256(files[m]) for m in todo}
+    _report_landed(instance, STOP_SEARCH_LANDING_KEY, arrived)
     keys = (_key_path(STOP_SEARCHES_KEY), _key_path(STOP_SEARCH_QUARANTINE_KEY))
     return [LoadTask(f"police_uk.stop_search {m}", keys, (m,)) for m in todo]
 

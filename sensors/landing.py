@@ -89,6 +89,27 @@ def plan_file_runs(
     return changed, new_cursor
 
 
+def force_files(directory: Path, forces, find) -> dict[str, Path]:
+    """Cursor key -> monthly file of each force of the unit.
+
+    The key is the month, or ``month:force`` for a unit of several forces; ``find``
+    is the one-force finder (``directory, force -> {month: path}``).
+    """
+    files = {}
+    for force in forces:
+        for month, path in find(directory, force).items():
+            files[month if len(forces) == 1 else f"{month}:{force}"] = path
+    return files
+
+
+def changed_by_month(changed: list[tuple[str, FileFingerprint]]) -> dict[str, list[str]]:
+    """Month -> sha256s of its changed files: one run per month, whichever force's file changed."""
+    by_month: dict[str, list[str]] = {}
+    for key, fp in changed:
+        by_month.setdefault(key.split(":")[0], []).append(fp.sha256)
+    return by_month
+
+
 def police_uk_street_sensor() -> dg.SensorDefinition:
     """Request a run of ``police_uk/street_crimes`` for each new or changed month file."""
     from assets.sources.police_uk import (
@@ -110,14 +131,9 @@ def police_uk_street_sensor() -> dg.SensorDefinition:
         from vrdp.ingest.police_uk import find_street_files
 
         forces = platform.resolve().police_uk_forces
-        files = {}  # cursor key (the month; month:force for several forces) -> file
-        for force in forces:
-            for month, path in find_street_files(street_landing_dir(platform), force).items():
-                files[month if len(forces) == 1 else f"{month}:{force}"] = path
+        files = force_files(street_landing_dir(platform), forces, find_street_files)
         changed, new_cursor = plan_file_runs(files, json.loads(context.cursor or "{}"))
-        by_month: dict[str, list[str]] = {}
-        for key, fp in changed:  # one run per month, whichever force's file changed
-            by_month.setdefault(key.split(":")[0], []).append(fp.sha256)
+        by_month = changed_by_month(changed)
         existing = set(context.instance.get_dynamic_partitions(POLICE_UK_MONTHS.name))
         new_months = sorted(set(by_month) - existing)
         return dg.SensorResult(
@@ -157,18 +173,19 @@ def police_uk_stop_search_sensor() -> dg.SensorDefinition:
     def police_uk_stop_search_files(context: dg.SensorEvaluationContext, platform: PlatformConfig):
         from vrdp.ingest.stop_search import find_stop_search_files
 
-        files = find_stop_search_files(
-            stop_search_landing_dir(platform), platform.resolve().police_uk_force
-        )
+        forces = platform.resolve().police_uk_forces
+        files = force_files(stop_search_landing_dir(platform), forces, find_stop_search_files)
         changed, new_cursor = plan_file_runs(files, json.loads(context.cursor or "{}"))
+        by_month = changed_by_month(changed)
         existing = set(context.instance.get_dynamic_partitions(STOP_SEARCH_MONTHS.name))
-        new_months = sorted({month for month, _ in changed} - existing)
+        new_months = sorted(set(by_month) - existing)
         return dg.SensorResult(
             run_requests=[
                 dg.RunRequest(
-                    partition_key=month, run_key=f"police_uk_stop_search:{month}:{fp.sha256}"
+                    partition_key=month,
+                    run_key=f"police_uk_stop_search:{month}:{'+'.join(shas)}",
                 )
-                for month, fp in changed
+                for month, shas in sorted(by_month.items())
             ],
             asset_events=landing_events(STOP_SEARCH_LANDING_KEY, changed),
             dynamic_partitions_requests=(

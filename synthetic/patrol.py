@@ -230,3 +230,103 @@ def _shift(rng, day, off, mine, units, stations, st_tree, late_s: float = 0.0):
     rec(end_s - 60, "shift_end")
     rec(end_s, "logout")
     return pings, acts, visits
+
+
+#: The shifts the simulated officers work (their starts are ``SHIFT_STARTS_H``).
+SHIFT_PATTERN = "; ".join(
+    f"{name} {h:02d}:00-{(h + SHIFT_HOURS) % 24:02d}:00"
+    for name, h in zip(("late", "evening"), SHIFT_STARTS_H, strict=True)
+)
+
+
+def build_teams(
+    seed: int,
+    officers: pd.DataFrame,
+    pois: pd.DataFrame,
+    wards: pd.DataFrame,
+    events_xy: np.ndarray,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The force's neighbourhood teams and who is on them: the teams reference it delivers.
+
+    One team per base station, ``ceil(officers / 2)`` of them (at least one): the
+    police stations nearest the most events. Every ward whose representative
+    point is nearer one base than the others is covered by that base's team, and
+    officers are shared among the teams in proportion to the events of their
+    wards (at least one each, largest remainder).
+
+    Parameters
+    ----------
+    seed : int
+    officers : pandas.DataFrame
+        ``officer_id``.
+    pois : pandas.DataFrame
+        ``category``, ``name``, ``x``, ``y`` (police stations are the bases).
+    wards : pandas.DataFrame
+        ``ward_code`` and a representative point ``x``, ``y`` (BNG), the wards of
+        the force area.
+    events_xy : numpy.ndarray
+        Event locations (BNG), to place the teams where the demand is.
+
+    Returns
+    -------
+    (teams, roster) : tuple of pandas.DataFrame
+        ``team_id``, ``team_name``, ``wards`` (ward codes, ``;``-separated),
+        ``base_station``, ``base_easting``, ``base_northing``, ``shift_pattern``;
+        and ``officer_id``, ``team_id``.
+    """
+    rng = component_rng(seed, "patrol teams")
+    st = pois[pois["category"] == "police_station"].sort_values("name", kind="stable")
+    st = st.reset_index(drop=True)
+    sxy = st[["x", "y"]].to_numpy(float)
+    n_teams = max(1, min(len(st), int(np.ceil(len(officers) / 2))))
+    _, near = cKDTree(sxy).query(np.asarray(events_xy, float).reshape(-1, 2))
+    demand = np.bincount(near, minlength=len(st))
+    bases = st.iloc[np.argsort(-demand, kind="stable")[:n_teams]].reset_index(drop=True)
+    bxy = bases[["x", "y"]].to_numpy(float)
+    _, ward_team = cKDTree(bxy).query(wards[["x", "y"]].to_numpy(float))
+    _, ev_team = cKDTree(bxy).query(np.asarray(events_xy, float).reshape(-1, 2))
+    load = np.bincount(ev_team, minlength=n_teams).astype(float) + 1.0
+    extra = len(officers) - n_teams
+    share = extra * load / load.sum()
+    size = 1 + np.floor(share).astype(int)
+    for k in np.argsort(-(share - np.floor(share)), kind="stable")[: extra - (size - 1).sum()]:
+        size[k] += 1
+    team_ids = [f"NPT{i + 1:02d}" for i in range(n_teams)]
+    teams = pd.DataFrame(
+        {
+            "team_id": team_ids,
+            "team_name": [
+                f"{n.removesuffix(' Police Station')} neighbourhood team" for n in bases["name"]
+            ],
+            "wards": [
+                ";".join(sorted(wards["ward_code"].to_numpy()[ward_team == i]))
+                for i in range(n_teams)
+            ],
+            "base_station": bases["name"].to_numpy(),
+            "base_easting": bxy[:, 0].round(1),
+            "base_northing": bxy[:, 1].round(1),
+            "shift_pattern": SHIFT_PATTERN,
+        }
+    )
+    order = rng.permutation(len(officers))
+    roster = pd.DataFrame(
+        {
+            "officer_id": officers["officer_id"].to_numpy()[order],
+            "team_id": np.repeat(team_ids, size),
+        }
+    ).sort_values("officer_id", kind="stable")
+    return teams, roster.reset_index(drop=True)
+
+
+def world_teams(seed: int, officers: pd.DataFrame, pois: pd.DataFrame, events: pd.DataFrame):
+    """:func:`build_teams` for a world: the wards holding its events, from the boundaries."""
+    from synthetic.soc import _wards, ward_of_points
+
+    ex = events["x"].to_numpy(float) if "x" in events else events["easting"].to_numpy(float)
+    ey = events["y"].to_numpy(float) if "y" in events else events["northing"].to_numpy(float)
+    w = _wards()
+    used = set(ward_of_points(w, ex, ey)) - {""}
+    w = w[w["ward_code"].isin(used)].reset_index(drop=True)
+    rp = w.geometry.representative_point()
+    wards = pd.DataFrame({"ward_code": w["ward_code"], "x": rp.x, "y": rp.y})
+    return build_teams(seed, officers, pois, wards, np.c_[ex, ey])

@@ -24,8 +24,15 @@ that day's deliveries:
 Truth for the day (true visits, dose and expected counts per cell, the planted
 parameters) is written to ``truth/twin/<day>/``; the platform never reads it.
 The output depends only on the world, the day and the tasking (seeded from the
-world seed and the day), so a sequence of taskings replays exactly. Calls and A&E
-assaults are not stepped yet.
+world seed and the day), so a sequence of taskings replays exactly.
+
+- ``police/cad_incidents/<day>/`` and ``nhs/istv_assaults/<day>/``: the day's calls
+  for service and A&E assault attendances, each cell's rate being that of its
+  records linked to the world's true events over the year before, under the same
+  dose-response and displacement as the crimes (templates drawn from the cell's
+  delivered records, so an A&E location text geocodes as before). Their truth is
+  beside the crimes': ``call_cells``, ``ae_cells`` and ``records`` (each record's
+  true cell).
 """
 
 from __future__ import annotations
@@ -109,11 +116,31 @@ def _templates(world: Path, res: int) -> pd.DataFrame:
     return occ
 
 
-def _patrol(rng, day, tasking, officers, stations, res):
-    """GPS pings, activity and true visits of the day's officers following the tasking."""
+def _teams(world: Path, officers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Officers with their team, and the teams (base station), from the world's reference."""
+    root = world / "landing" / "patrol"
+    rosters = sorted((root / "team_officers").glob("*/team_officers.csv"))
+    teams = sorted((root / "teams").glob("*/teams.csv"))
+    if not rosters or not teams:
+        return officers.assign(team_id=""), None
+    roster = pd.read_csv(rosters[-1], dtype=str)
+    out = officers.merge(roster, on="officer_id", how="left")
+    out["team_id"] = out["team_id"].fillna("")
+    return out, pd.read_csv(teams[-1], dtype={"team_id": str})
+
+
+def _patrol(rng, day, tasking, officers, stations, res, teams=None):
+    """GPS pings, activity and true visits of the day's officers following the tasking.
+
+    With a teams reference and a ``team`` on every tasking row, each team's
+    officers share their own team's spots and start from its base station;
+    otherwise every officer on duty shares every tasked spot.
+    """
     todo = tasking[tasking["arm"].eq("patrol") & tasking["tasked"].astype(bool)]
     todo = todo.sort_values("hotspot_id")
     cells = dict(zip(todo["hotspot_id"], todo["h3_cell"], strict=True))
+    by_team = teams is not None and "team" in todo and todo["team"].notna().all()
+    team_of = dict(zip(todo["hotspot_id"], todo["team"], strict=True)) if by_team else {}
     targets = []
     for hid in todo["hotspot_id"]:
         u = rng.random()
@@ -123,6 +150,7 @@ def _patrol(rng, day, tasking, officers, stations, res):
             ring = sorted(h3.grid_ring(cells[hid], 1))
             wrong = ring[int(rng.integers(len(ring)))]
             cells[f"wrong:{wrong}"] = wrong
+            team_of[f"wrong:{wrong}"] = team_of.get(hid, "")
             targets.append(f"wrong:{wrong}")
             continue
         targets.append(hid)
@@ -130,23 +158,36 @@ def _patrol(rng, day, tasking, officers, stations, res):
     latlng = np.array([h3.cell_to_latlng(cells[i]) for i in ids]).reshape(-1, 2)
     x, y = to_bng(latlng[:, 1], latlng[:, 0])
     units = pd.DataFrame({"centre_easting": x, "centre_northing": y}, index=ids)
-    st_tree = cKDTree(stations)
     targets = np.array(targets, dtype=object)[rng.permutation(len(targets))]
     frames, acts, visits = [], [], []
-    n_off = len(officers)
-    for k in range(n_off):
-        mine = targets[k::n_off]
-        if not len(mine):
-            continue
-        late = rng.uniform(0, PLANTED["late_start_max_minutes"] * 60)
-        f, a, v = _shift(
-            rng, np.datetime64(day.date()), officers.iloc[k], mine, units, stations, st_tree, late
-        )
-        if rng.random() < PLANTED["no_gps_shift"]:
-            f = f.iloc[0:0]  # the device logged nothing; the app still has its check-ins
-        frames.append(f)
-        acts.extend(r for r in a if not str(r["unit_id"]).startswith("wrong:"))
-        visits.extend(v)
+    if by_team:
+        groups = []
+        for tid, base in zip(
+            teams["team_id"],
+            teams[["base_easting", "base_northing"]].to_numpy(float),
+            strict=True,
+        ):
+            mine = np.array([t for t in targets if team_of.get(t) == tid], dtype=object)
+            crew = officers[officers["team_id"] == tid]
+            groups.append((mine, crew, base.reshape(1, 2)))
+    else:
+        groups = [(targets, officers, stations)]
+    for spots, crew, bases in groups:
+        st_tree = cKDTree(bases)
+        n_off = len(crew)
+        for k in range(n_off):
+            mine = spots[k::n_off]
+            if not len(mine):
+                continue
+            late = rng.uniform(0, PLANTED["late_start_max_minutes"] * 60)
+            f, a, v = _shift(
+                rng, np.datetime64(day.date()), crew.iloc[k], mine, units, bases, st_tree, late
+            )
+            if rng.random() < PLANTED["no_gps_shift"]:
+                f = f.iloc[0:0]  # the device logged nothing; the app still has its check-ins
+            frames.append(f)
+            acts.extend(r for r in a if not str(r["unit_id"]).startswith("wrong:"))
+            visits.extend(v)
     pings = (
         pd.concat(frames, ignore_index=True).sort_values(["ts", "officer_id"], kind="stable")
         if frames
@@ -160,12 +201,12 @@ def _patrol(rng, day, tasking, officers, stations, res):
     return pings.reset_index(drop=True), acts, vis
 
 
-def _crimes(rng, day, world, dose, prev, res, templates):
-    """The day's occurrences and per-cell truth under the planted dose-response."""
-    ev = pd.read_parquet(world / "truth" / "events.parquet", columns=["committed_at", "h3_cell"])
-    ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
-    base = ev["h3_cell"].value_counts() / 365.0
-    cells = pd.DataFrame({"h3_cell": base.index, "base_rate": base.to_numpy()})
+def _expected(base: pd.Series, dose: dict, prev: dict) -> pd.DataFrame:
+    """Per-cell expected count for the day under the planted dose-response and displacement.
+
+    ``base`` is each cell's daily rate before any patrol (cell -> events per day).
+    """
+    cells = pd.DataFrame({"h3_cell": base.index, "base_rate": base.to_numpy(float)})
     cells["minutes"] = cells["h3_cell"].map(dose).fillna(0.0)
     cells["prev_minutes"] = cells["h3_cell"].map(prev).fillna(0.0)
     cells["multiplier"] = dose_multiplier(cells["minutes"], cells["prev_minutes"])
@@ -177,6 +218,14 @@ def _crimes(rng, day, world, dose, prev, res, templates):
                 extra[nb] = extra.get(nb, 0.0) + PLANTED["displacement"] * p / 6.0
     cells["displaced_in"] = cells["h3_cell"].map(extra).fillna(0.0)
     cells["expected"] = cells["base_rate"] * cells["multiplier"] + cells["displaced_in"]
+    return cells
+
+
+def _crimes(rng, day, world, dose, prev, res, templates):
+    """The day's occurrences and per-cell truth under the planted dose-response."""
+    ev = pd.read_parquet(world / "truth" / "events.parquet", columns=["committed_at", "h3_cell"])
+    ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
+    cells = _expected(ev["h3_cell"].value_counts() / 365.0, dose, prev)
     cells["count"] = rng.poisson(cells["expected"].to_numpy())
     by_cell = {c: g for c, g in templates.groupby("h3_cell")}
     rows = []
@@ -212,6 +261,118 @@ def _crimes(rng, day, world, dose, prev, res, templates):
     return occ, cells
 
 
+def _linked_base(world: Path, day: pd.Timestamp, dataset: str) -> tuple[pd.Series, pd.DataFrame]:
+    """Daily rate per cell of a record stream over the year before ``day``, and its links.
+
+    The stream's records are linked to the world's true events (``event_records``),
+    so a call or an A&E attendance is placed in its event's cell.
+    """
+    links = pd.read_parquet(world / "truth" / "event_records.parquet")
+    links = links[links["dataset"] == dataset]
+    ev = pd.read_parquet(
+        world / "truth" / "events.parquet", columns=["event_id", "committed_at", "h3_cell"]
+    )
+    linked = links.merge(ev, on="event_id")
+    year = linked[
+        (linked["committed_at"] < day) & (linked["committed_at"] >= day - pd.Timedelta(days=365))
+    ]
+    return year["h3_cell"].value_counts() / 365.0, linked[["record_id", "h3_cell"]]
+
+
+def _delivered(world: Path, agency: str, dataset: str, months: int = 6) -> pd.DataFrame:
+    """The stream's delivered rows of the static world's last ``months`` monthly folders."""
+    root = world / "landing" / agency / dataset
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and len(p.name) == 7)[-months:]
+    files = [f for d in folders for f in sorted(d.glob("*.csv"))]
+    return pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
+
+
+def _draw(rng, cells: pd.DataFrame, pools: dict, fallback: pd.DataFrame):
+    """Poisson counts per cell; for each record a template row of the cell (else any)."""
+    cells["count"] = rng.poisson(cells["expected"].to_numpy())
+    out = []
+    hit = cells[cells["count"] > 0]
+    for c, k in zip(hit["h3_cell"], hit["count"], strict=True):
+        pool = pools.get(c)
+        if pool is None or not len(pool):
+            pool = fallback
+        for _ in range(int(k)):
+            out.append((c, pool.iloc[int(rng.integers(len(pool)))]))
+    return out
+
+
+def _calls(rng, day, world, dose, prev, res):
+    """The day's CAD calls for service and their per-cell truth (same dose-response)."""
+    base, _ = _linked_base(world, day, "cad_incidents")
+    cells = _expected(base, dose, prev)
+    cad = _delivered(world, "police", "cad_incidents")
+    e = pd.to_numeric(cad["easting"], errors="coerce")
+    n = pd.to_numeric(cad["northing"], errors="coerce")
+    cad = cad[e.notna() & n.notna()].assign(easting=e, northing=n)
+    lon, lat = to_wgs84(cad["easting"].to_numpy(), cad["northing"].to_numpy())
+    cad["h3_cell"] = [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)]
+    pools = {c: g for c, g in cad.groupby("h3_cell")}
+    rows = []
+    for c, t in _draw(rng, cells, pools, cad):
+        at = day + pd.Timedelta(seconds=int(rng.integers(86_400)))
+        arrive = at + pd.Timedelta(minutes=int(rng.integers(5, 90)))
+        rows.append(
+            {
+                "call_received_at": at,
+                "call_source": t["call_source"],
+                "opening_classification": t["opening_classification"],
+                "grade": t["grade"],
+                "easting": round(float(t["easting"]) + rng.normal(0, 15)),
+                "northing": round(float(t["northing"]) + rng.normal(0, 15)),
+                "location_text": t["location_text"],
+                "first_arrival_at": arrive,
+                "closed_at": arrive + pd.Timedelta(minutes=int(rng.integers(20, 300))),
+                "closing_classification": t["closing_classification"],
+                "linked_occurrence_ref": "",
+                "h3_cell": c,
+            }
+        )
+    calls = pd.DataFrame(rows)
+    if len(calls):
+        calls = calls.sort_values(["call_received_at", "h3_cell"], kind="stable")
+        calls = calls.reset_index(drop=True)
+        calls.insert(0, "incident_ref", [f"{day:%Y%m%d}-{i + 1:05d}" for i in range(len(calls))])
+    return calls, cells
+
+
+def _ae_assaults(rng, day, world, dose, prev):
+    """The day's A&E assault attendances (ISTV) and their per-cell truth."""
+    base, linked = _linked_base(world, day, "istv_assaults")
+    cells = _expected(base, dose, prev)
+    istv = _delivered(world, "nhs", "istv_assaults")
+    istv = istv.merge(linked, left_on="attendance_ref", right_on="record_id", how="left")
+    pools = {c: g for c, g in istv.dropna(subset=["h3_cell"]).groupby("h3_cell")}
+    rows = []
+    for c, t in _draw(rng, cells, pools, istv):
+        hour = day + pd.Timedelta(hours=int(rng.integers(24)))
+        rows.append(
+            {
+                "site_code": t["site_code"],
+                "period_start": f"{day.date()}",
+                "period_end": f"{day.date()}",
+                "arrival_dt": hour + pd.Timedelta(minutes=int(rng.integers(20, 240))),
+                "assault_dt": hour,
+                "assault_method_code": t["assault_method_code"],
+                "assault_method_other": t["assault_method_other"]
+                if isinstance(t["assault_method_other"], str)
+                else "",
+                "location_type_code": t["location_type_code"],
+                "location_text": t["location_text"] if isinstance(t["location_text"], str) else "",
+                "h3_cell": c,
+            }
+        )
+    ae = pd.DataFrame(rows)
+    if len(ae):
+        ae = ae.sort_values(["arrival_dt", "h3_cell"], kind="stable").reset_index(drop=True)
+        ae.insert(0, "attendance_ref", [f"EDT{day:%Y%m%d}{i:04d}" for i in range(len(ae))])
+    return ae, cells
+
+
 def step(world: Path, day: str, tasking: Path) -> dict:
     """Write one day's deliveries and truth for ``tasking``; return a summary."""
     world, tasking = Path(world), Path(tasking)
@@ -224,8 +385,9 @@ def step(world: Path, day: str, tasking: Path) -> dict:
     st = pois[pois["category"] == "police_station"]
     stations = st[["easting", "northing"]].to_numpy(float)
     day_no = int((d - pd.Timestamp("1970-01-01")).days)
+    officers, teams = _teams(world, _officers(params))
     pings, acts, vis = _patrol(
-        np.random.default_rng([seed, day_no, 1]), d, t, _officers(params), stations, res
+        np.random.default_rng([seed, day_no, 1]), d, t, officers, stations, res, teams
     )
     dose = vis.groupby("h3_cell")["minutes"].sum().to_dict() if len(vis) else {}
     prev_path = world / "truth" / "twin" / f"{(d - pd.Timedelta(days=1)).date()}" / "cells.parquet"
@@ -264,10 +426,26 @@ def step(world: Path, day: str, tasking: Path) -> dict:
         for c in ("recorded_at", "committed_from"):
             out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
     pd.DataFrame(out, columns=cols).to_csv(folder / f"occurrences_{key}.csv", index=False)
+    calls, call_cells = _calls(np.random.default_rng([seed, day_no, 3]), d, world, dose, prev, res)
+    ae, ae_cells = _ae_assaults(np.random.default_rng([seed, day_no, 4]), d, world, dose, prev)
+    _write_partner_days(land, key, calls, ae)
     truth = world / "truth" / "twin" / key
     truth.mkdir(parents=True, exist_ok=True)
     vis.to_parquet(truth / "visits.parquet", index=False)
     cells.to_parquet(truth / "cells.parquet", index=False)
+    call_cells.to_parquet(truth / "call_cells.parquet", index=False)
+    ae_cells.to_parquet(truth / "ae_cells.parquet", index=False)
+    refs = [
+        pd.DataFrame({"dataset": name, "record_id": df[ref], "h3_cell": df["h3_cell"]})
+        for name, df, ref in (
+            ("occurrences", occ, "occurrence_ref"),
+            ("cad_incidents", calls, "incident_ref"),
+            ("istv_assaults", ae, "attendance_ref"),
+        )
+        if len(df)
+    ]
+    records = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame()
+    records.to_parquet(truth / "records.parquet", index=False)
     treated = cells[cells["minutes"] > 0]
     summary = {
         "day": key,
@@ -279,6 +457,8 @@ def step(world: Path, day: str, tasking: Path) -> dict:
         "wrong_spot_visits": int(vis["wrong_spot"].sum()) if len(vis) else 0,
         "true_minutes": round(float(vis["minutes"].sum()), 1) if len(vis) else 0.0,
         "crimes": len(occ),
+        "calls": len(calls),
+        "ae_assaults": len(ae),
         "planted": PLANTED,
         "planted_multiplier_mean_treated": round(float(treated["multiplier"].mean()), 4)
         if len(treated)
@@ -286,6 +466,53 @@ def step(world: Path, day: str, tasking: Path) -> dict:
     }
     (truth / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n")
     return summary
+
+
+def _write_partner_days(land: Path, key: str, calls: pd.DataFrame, ae: pd.DataFrame) -> None:
+    """The day's CAD delivery and one ISTV file per emergency department."""
+    cad_cols = [
+        "incident_ref",
+        "call_received_at",
+        "call_source",
+        "opening_classification",
+        "grade",
+        "easting",
+        "northing",
+        "location_text",
+        "first_arrival_at",
+        "closed_at",
+        "closing_classification",
+        "linked_occurrence_ref",
+    ]
+    out = calls.copy()
+    for c in ("call_received_at", "first_arrival_at", "closed_at"):
+        if len(out):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    folder = land / "police" / "cad_incidents" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(out, columns=cad_cols).to_csv(folder / f"cad_incidents_{key}.csv", index=False)
+    ae_cols = [
+        "attendance_ref",
+        "site_code",
+        "period_start",
+        "period_end",
+        "arrival_dt",
+        "assault_dt",
+        "assault_method_code",
+        "assault_method_other",
+        "location_type_code",
+        "location_text",
+    ]
+    folder = land / "nhs" / "istv_assaults" / key
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("istv_*.csv"):
+        old.unlink()  # a re-stepped day rewrites its files exactly
+    out = ae.copy()
+    for c in ("arrival_dt", "assault_dt"):
+        if len(out):
+            out[c] = out[c].dt.strftime("%Y-%m-%dT%H:%M:%S")
+    for site, g in out.groupby("site_code", sort=True) if len(out) else []:
+        pd.DataFrame(g, columns=ae_cols).to_csv(folder / f"istv_{site}_{key}.csv", index=False)
 
 
 def main(argv: list[str] | None = None) -> dict:

@@ -37,7 +37,7 @@ from synthetic.partners import (
     build_probation,
     build_social_care,
 )
-from synthetic.patrol import build_patrol
+from synthetic.patrol import build_patrol, world_teams
 from synthetic.people import build_people
 from synthetic.places import build_pois
 from synthetic.police import (
@@ -207,6 +207,7 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
     del street, sas
     _emit_partners(em, csc, prob, istv, sg)
     _emit_patrol(em, cw, patrol)
+    _emit_teams(em, cw, *world_teams(seed, patrol.officers, pois, cw.events))
     emit_soc(em, soc, cfg)
     emit_community(em, community, SPECS)
     tick("landing files")
@@ -577,6 +578,13 @@ def _emit_patrol(em, cw, patrol) -> None:
         for i, r in enumerate(recs):
             r["activity_id"] = f"A{day.replace('-', '')}-{i:05d}"
         em.jsonl(recs, "patrol", "activity", day, "activity.jsonl", "activity_id", "ts", "event")
+
+
+def _emit_teams(em, cw, teams, roster) -> None:
+    """The teams reference (teams, and which officer is on which team), as of the trial."""
+    first = str(cw.allocation["date"].min())[:7]
+    em.csv(to_text(teams), "patrol", "teams", first, "teams.csv", None)
+    em.csv(to_text(roster), "patrol", "team_officers", first, "team_officers.csv", None)
 
 
 def _truth_tables(

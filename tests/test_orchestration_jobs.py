@@ -24,6 +24,8 @@ JOBS = [
     "load_nhs_safeguarding",
     "load_patrol_activity",
     "load_patrol_gps",
+    "load_patrol_team_officers",
+    "load_patrol_teams",
     "load_places_addresses",
     "load_places_pois",
     "load_places_streets",

@@ -29,6 +29,8 @@ SOURCES = (
     "police.cad_incidents",
     "patrol.gps",
     "patrol.activity",
+    "patrol.teams",
+    "patrol.team_officers",
 )
 MONTHS = ("2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01")
 
@@ -333,6 +335,9 @@ def test_compliance_is_per_team_pseudonymised_officer_and_day(patrol_run):
     od = pd.read_parquet(lake / "compliance_officer_day.parquet")
     assert {"team", "officer", "date", "delivered_minutes", "target_minutes"} <= set(od.columns)
     assert len(od) and od["team"].notna().all()
+    # every officer's team from the delivered roster, joined on the pseudonym
+    teams = pd.read_csv(next((patrol_run["world"] / "landing/patrol/teams").glob("*/teams.csv")))
+    assert set(od["team"]) <= set(teams["team_id"])
     assert not od["officer"].astype(str).str.match(r"^PC\d+$").any()  # pseudonyms only
     sup = pd.read_parquet(lake / "supervisor" / "officer_dosage.parquet")
     assert sup["rank"].tolist() == list(range(1, len(sup) + 1))
@@ -359,7 +364,8 @@ def test_the_tasking_export_has_no_null_where_a_value_is_known(patrol_run):
     tasking = pd.read_parquet(latest / "tasking.parquet")
     known = ["hotspot_id", "h3_cell", "date", "centre_latitude", "centre_longitude", "rank",
              "harm_days", "main_crime_types", "arm", "target_minutes", "briefing",
-             "geofence_wkt", "place", "street", "ward"]  # fmt: skip
+             "geofence_wkt", "place", "street", "ward", "team", "team_label", "base_station",
+             "shift", "shift_hours", "patrol_windows", "waypoints"]  # fmt: skip
     assert tasking[known].notna().all().all(), tasking[known].isna().sum()
     assert sorted(tasking["rank"]) == list(range(1, len(tasking) + 1))
     assert (tasking["harm_days"] >= 0).all() and tasking["main_crime_types"].str.len().gt(0).all()

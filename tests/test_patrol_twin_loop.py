@@ -3,7 +3,9 @@ the twin answers it, the day lands, and dosage and compliance follow the allocat
 
 import json
 import shutil
+import sys
 from datetime import date
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -16,7 +18,11 @@ from assets.sources.agencies import LANDING_SOURCES, agency_lake_paths
 from config.resources import PlatformConfig
 from vrdp.geo import h3_cells
 
-SOURCES = ("places.pois", "police.occurrences", "police.cad_incidents", "patrol.gps")
+sys.path.insert(0, str(Path(__file__).parent / "serving"))
+from api_server import TOKENS, Server, write_ward_layer
+
+SOURCES = ("places.pois", "police.occurrences", "police.cad_incidents", "patrol.gps",
+           "patrol.teams", "patrol.team_officers")  # fmt: skip
 DAY = "2026-01-01"  # the day after the small world ends
 
 
@@ -57,11 +63,12 @@ def loop(small_world, tmp_path_factory):
     base = tmp_path_factory.mktemp("loop")
     root = base / "data"
     world = base / "world"
-    for rel in ("truth/world.json", "truth/events.parquet"):
+    for rel in ("truth/world.json", "truth/events.parquet", "truth/event_records.parquet"):
         (world / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(small_world / rel, world / rel)
     for rel in ("places/pois", "police/occurrences", "police/cad_incidents", "patrol/gps",
-                "patrol/activity"):  # fmt: skip
+                "patrol/activity", "patrol/teams", "patrol/team_officers",
+                "nhs/istv_assaults"):  # fmt: skip
         shutil.copytree(small_world / "landing" / rel, world / "landing" / rel)
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(base / "home"))
@@ -73,6 +80,7 @@ def loop(small_world, tmp_path_factory):
     mp.setenv("VRDP_TRIAL_DAYS", "2")
     mp.setenv("VRDP_TRIAL_UNITS", "10")
     _load(world, root)
+    write_ward_layer(root)
     occ = pd.read_parquet(root / "lake" / "police" / "occurrences")
     cells = pd.Series(
         h3_cells(occ["latitude"].to_numpy(float), occ["longitude"].to_numpy(float), 9)
@@ -147,18 +155,14 @@ def test_the_officer_flow_in_three_calls_at_the_real_date(loop):
     """nearby -> random (position and team) -> briefing, against a real server serving
     the platform's own published tasking, on the real clock (the tasking is then older
     than today, and every answer says so)."""
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).parent / "serving"))
-    from api_server import Server
-
     tasking = pd.read_parquet(
         loop["root"] / "exports" / EXPORT_SUBDIR / "latest" / "tasking.parquet"
     )
     lat = float(tasking["centre_latitude"].iloc[0]) + 0.001
     lon = float(tasking["centre_longitude"].iloc[0])
-    srv = Server(loop["root"], {"VRDP_API_TODAY": ""})
+    team = str(tasking["team"].iloc[0])
+    tokens = {k: (v | {"team": team} if v["role"] == "officer" else v) for k, v in TOKENS.items()}
+    srv = Server(loop["root"], {"VRDP_API_TODAY": "", "VRDP_API_TOKENS": json.dumps(tokens)})
     try:
         with srv.client("officer") as c:
             near = c.get("/v1/hotspots/nearby", params={"lat": lat, "lon": lon, "radius_m": 5000})
@@ -170,9 +174,60 @@ def test_the_officer_flow_in_three_calls_at_the_real_date(loop):
         srv.stop()
     near, rnd = near.json(), rnd.json()
     assert near["count"] >= 1 and rnd["hotspot"]["id"] in rnd["candidates"]
+    # random draws among the officer's own team's spots (the teams reference)
+    own = set(tasking.loc[tasking["team"] == team, "hotspot_id"])
+    assert rnd["team"] == team and set(rnd["candidates"]) <= own
+    assert rnd["hotspot"]["team"] == team and rnd["hotspot"]["shift_hours"]
     assert near["served_date"] == rnd["served_date"] == "2026-01-02"
     assert near["stale"] is rnd["stale"] is True and near["today"] > "2026-01-02"
     b = brief.json()
     assert brief.status_code == 200 and b["hotspot"]["id"] == rnd["hotspot"]["id"]
     assert b["hotspot"]["ward_name"] and b["hotspot"]["harm_days"] is not None
     assert b["hotspot"]["main_crime_types"]
+    assert b["hotspot"]["waypoints"] and b["briefing"]["waypoints"] == b["hotspot"]["waypoints"]
+
+
+def test_every_tasking_row_has_its_team_shift_and_windows(loop):
+    tasking = pd.read_parquet(loop["export"] / "tasking.parquet")
+    cols = ["team", "team_label", "base_station", "shift", "shift_hours", "patrol_windows"]
+    assert tasking[cols].notna().all().all() and (tasking[cols] != "").all().all()
+    teams = pd.read_csv(next((loop["world"] / "landing/patrol/teams").glob("*/teams.csv")))
+    assert set(tasking["team"]) <= set(teams["team_id"])
+    ref = teams.set_index("team_id")
+    rows = zip(tasking["team"], tasking["shift_hours"], tasking["shift"], strict=True)
+    for team, hours, shift in rows:
+        assert f"{shift} {hours}" in ref.loc[team, "shift_pattern"]
+    # covered by the team whose wards hold the spot (the ward layer is present here)
+    lake = pd.read_parquet(loop["root"] / "lake" / "patrol" / "daily_tasking.parquet")
+    assert lake["team_basis"].str.startswith("ward ").mean() > 0.5
+
+
+def test_the_twins_officers_patrol_their_own_teams_spots(loop):
+    tasking = pd.read_parquet(loop["export"] / "tasking.parquet")
+    roster = pd.read_csv(
+        next((loop["world"] / "landing/patrol/team_officers").glob("*/team_officers.csv"))
+    )
+    visits = pd.read_parquet(loop["world"] / "truth" / "twin" / DAY / "visits.parquet")
+    v = visits[~visits["wrong_spot"]].merge(roster, on="officer_id")
+    spot_team = dict(zip(tasking["hotspot_id"], tasking["team"], strict=True))
+    assert len(v) and (v["unit_id"].map(spot_team) == v["team_id"]).all()
+
+
+def test_each_tasking_carries_waypoints_inside_its_geofence(loop):
+    import shapely
+
+    tasking = pd.read_parquet(loop["export"] / "tasking.parquet")
+    wps = {h: json.loads(w) for h, w in zip(tasking["hotspot_id"], tasking["waypoints"],
+                                             strict=True)}  # fmt: skip
+    assert sum(len(w) for w in wps.values()) >= len(tasking)  # most spots have several
+    for h, fence in zip(tasking["hotspot_id"], tasking["geofence_wkt"], strict=True):
+        poly = shapely.from_wkt(fence)
+        assert 1 <= len(wps[h]) <= 3, h
+        for w in wps[h]:
+            assert poly.covers(shapely.Point(w["longitude"], w["latitude"])), (h, w)
+            assert w["label"] and w["what_happened"][0].isdigit()
+    briefs = json.loads((loop["export"] / "briefings.json").read_text())
+    assert all(b["waypoints"] == wps[b["hotspot_id"]] for b in briefs)
+    page = (loop["export"] / "map.html").read_text()
+    first = next(w for w in wps.values() if w)[0]
+    assert json.dumps(first["label"])[1:-1] in page and "Stand at: " in page

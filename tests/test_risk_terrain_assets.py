@@ -120,11 +120,84 @@ def test_simulated_world_asset_runs_on_landed_lake(lake_run):
     assert md["truth/licensed_premises_planted_rr"].value == 2.5
     assert abs(md["truth/licensed_premises_rrv"].value / 2.5 - 1) <= 0.3
     assert "Evaluation only" in md["truth/recovery"].value
+    # the combined relative risk (proximity RRV x venue attraction) against the planted
+    # product, for every planted factor acting on the modelled crime types
+    rec = _recovery(lake_run)
+    assert len(rec) and rec["planted_combined_rr"].notna().all()
+    for r in rec[rec["selected"]].itertuples():
+        assert r.combined_rr == pytest.approx(r.rrv * r.venue_attraction)
+        assert md[f"truth/{r.factor}_planted_combined_rr"].value > 0
+    lp = rec.set_index("factor").loc["licensed_premises"]
+    assert abs(lp["combined_ratio_to_planted"] - 1) <= COMBINED_TOLERANCE, lp
     out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
     assert pickle.loads((out / "model.pkl").read_bytes()).cell_size_m == 50.0
     assert (out / "cells.geojson").exists() and (out / "report.json").exists()
     card = (out.parent / "simulated_world.model_card.json").read_text()  # issue 19
     assert '"seed"' in card and "known_limits" in card
+
+
+#: how far the combined relative risk may sit from the planted product (see the report)
+COMBINED_TOLERANCE = 0.3
+
+
+def _recovery(lake_run):
+    """The simulated-world model's truth recovery, recomputed from its written outputs."""
+    import json as _json
+
+    from vrdp.risk_terrain.world import planted_attractions
+
+    out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
+    ft = pd.read_parquet(out / "factor_table.parquet").set_index("factor")
+    truth = lake_run["root"] / "world" / "small-seed7" / "truth"
+    planted = pd.read_parquet(truth / "risk_factors.parquet")
+    model = _json.loads((truth / "world.json").read_text())["model"]
+    report = _json.loads((out / "report.json").read_text())
+    em = report["exposure_model"]
+    counts = {a["location_class"]: a["locations"] for a in em["attractions"]}
+    types = report["data"]["crime_types"]
+    occ = pd.read_parquet(lake_run["root"] / "lake" / "police" / "occurrences")
+    from vrdp.risk_terrain.world import offence_crime_types
+
+    ct = offence_crime_types(occ["offence_code"]).dropna()
+    weights = ct[ct.str.lower().isin({t.lower() for t in types})].value_counts().to_dict()
+    locs = pd.read_parquet(truth / "locations.parquet")["loc_class"].value_counts()
+    att = planted_attractions(model["class_shares"], locs, weights)
+    ref = em["commonest_class"]
+    rows = []
+    for r in planted.itertuples():
+        if not {t.lower() for t in r.crime_types.split("|")} & {t.lower() for t in types}:
+            continue
+        name = r.factor_id.removesuffix(f"_{int(r.distance_m)}m")
+        cats = [c for c in r.poi_categories.split("|") if counts.get(c, 0) > 0 and c in att]
+        n = pd.Series({c: counts[c] for c in cats}, dtype=float)
+        venue = float((att[cats] * n).sum() / n.sum()) / float(att[ref])
+        hit = ft.loc[name] if name in ft.index else None
+        rows.append({
+            "factor": name, "selected": hit is not None,
+            "rrv": None if hit is None else hit["rrv"],
+            "venue_attraction": None if hit is None else hit["venue_attraction"],
+            "combined_rr": None if hit is None else hit["combined_rr"],
+            "planted_combined_rr": r.true_relative_risk * venue,
+        })  # fmt: skip
+    rec = pd.DataFrame(rows)
+    rec["combined_ratio_to_planted"] = rec["combined_rr"] / rec["planted_combined_rr"]
+    return rec
+
+
+def test_priority_places_list_the_highest_risk_cells_with_their_factors(lake_run):
+    out = lake_run["root"] / "lake" / "risk_terrain" / "simulated_world"
+    pp = pd.read_parquet(out / "priority_places.parquet")
+    cells = gpd.read_parquet(out / "cells.parquet")
+    assert len(pp) == 20 and pp["priority_rank"].tolist() == list(range(1, 21))
+    assert pp["rrs"].is_monotonic_decreasing and pp["rrs"].iloc[0] == cells["rrs"].max()
+    ft = pd.read_parquet(out / "factor_table.parquet")
+    for r in pp.itertuples():
+        cell = cells.set_index("cell_id").loc[r.cell_id]
+        present = [f for f, v in zip(ft["factor"], ft["variable"], strict=True) if cell[v]]
+        assert r.n_factors == len(present)
+        assert all(f in r.factors for f in present) or r.factors == "no modelled risk factors"
+    md = _mat(lake_run["result"], SIMULATED)
+    assert "RTMDx priority places" in md["priority_places"].value
 
 
 def test_simulated_world_asset_skips_without_a_landed_world(data_root):

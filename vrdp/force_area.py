@@ -238,23 +238,27 @@ def outline_box(outline: gpd.GeoDataFrame, *, margin_m: float = 2_000.0) -> Area
 
 
 def street_files_by_month(
-    directory: Path, forces: tuple[str, ...] | list[str]
+    directory: Path, forces: tuple[str, ...] | list[str], *, find=None
 ) -> dict[str, list[Path]]:
-    """Month -> the street-level files of every configured force for it (forces in order).
+    """Month -> the monthly files of every configured force for it (forces in order).
 
     One force gives one file per month; a unit covering several forces loads
-    each force's file of the month into the same partition.
+    each force's file of the month into the same partition. ``find`` is the
+    one-force finder (``directory, force -> {month: path}``): street-level files
+    by default, :func:`vrdp.ingest.stop_search.find_stop_search_files` for stop
+    and search.
 
     Raises
     ------
     vrdp.errors.SourceFileError
         If a force has two files for one month (``.csv`` beside ``.csv.gz``).
     """
-    from vrdp.ingest.police_uk import find_street_files
+    if find is None:
+        from vrdp.ingest.police_uk import find_street_files as find
 
     out: dict[str, list[Path]] = {}
     for force in forces:
-        for month, path in find_street_files(directory, force).items():
+        for month, path in find(directory, force).items():
             out.setdefault(month, []).append(path)
     return dict(sorted(out.items()))
 
@@ -273,6 +277,29 @@ def files_sha256(paths: list[Path]) -> str:
     if len(digests) == 1:
         return digests[0]
     return hashlib.sha256("\n".join(digests).encode()).hexdigest()
+
+
+def combine_month_parts(parts: list, paths: list[Path], **more):
+    """One month's parsed files (one per force of the unit) as one parsed month.
+
+    ``parts`` are dataclasses with ``loaded``, ``quarantine``, ``rows_in`` and
+    ``file_sha256``: the frames are concatenated in order, rows counted over
+    every file, and the fingerprint is :func:`files_sha256` of ``paths``;
+    ``more`` sets other fields (e.g. the joined force label). One part is
+    returned as it is.
+    """
+    import dataclasses
+
+    if len(parts) == 1:
+        return parts[0]
+    return dataclasses.replace(
+        parts[0],
+        loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
+        quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
+        rows_in=sum(p.rows_in for p in parts),
+        file_sha256=files_sha256(paths),
+        **more,
+    )
 
 
 def lsoa_agreement(reported: pd.Series, computed: pd.Series) -> dict[str, int]:

@@ -84,7 +84,8 @@ def disparity_report(
             "select lsoa21_code, h3_cell, harm_weight_days from marts.fct_events "
             "where lsoa21_code is not null and is_violence is not null"
         ).df()
-    crosswalk = lsoa21_to_lsoa11(_located_pairs(s), events["lsoa21_code"], imd["lsoa_code"])
+    pairs = _located_pairs(s)  # read once: the events' and the stops' crosswalks
+    crosswalk = lsoa21_to_lsoa11(pairs, events["lsoa21_code"], imd["lsoa_code"])
     located_events = len(events)
     events = events.merge(crosswalk[["lsoa21_code", "lsoa11_code"]], on="lsoa21_code")
     if events.empty:
@@ -98,7 +99,7 @@ def disparity_report(
     )
     stops = _lake(s, "police_uk", "stop_searches")
     if len(stops) and "lsoa21_code" in stops:  # a stop with no 2011 code takes the crosswalk's
-        more = lsoa21_to_lsoa11(_located_pairs(s), stops["lsoa21_code"], imd["lsoa_code"])
+        more = lsoa21_to_lsoa11(pairs, stops["lsoa21_code"], imd["lsoa_code"])
         by21 = more.set_index("lsoa21_code")["lsoa11_code"]
         own = stops["lsoa11_code"] if "lsoa11_code" in stops else pd.Series(None, index=stops.index)
         stops = stops.assign(lsoa11_code=own.fillna(stops["lsoa21_code"].map(by21)))

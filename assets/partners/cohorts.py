@@ -82,8 +82,9 @@ def cohorts_export(
     import json
 
     from exports.format import ExportFile, publish_export
-    from vrdp.cohorts.model import model_card_markdown
+    from vrdp.cohorts.model import governance_card, model_card_markdown
     from vrdp.cohorts.pipeline import build_cohorts
+    from vrdp.governance.model_card import render_model_card
 
     s = platform.resolve()
     seed = 17
@@ -118,6 +119,13 @@ def cohorts_export(
         md = model_card_markdown(card)
         files.append(ExportFile(f"{kind}_model_card.json", 1, lambda p, t=text: p.write_text(t)))
         files.append(ExportFile(f"{kind}_model_card.md", 1, lambda p, t=md: p.write_text(t)))
+        # the same card in the common format of every model card (vrdp.governance)
+        common, page = render_model_card(governance_card(card), f"{kind}_cohort.parquet")
+        for name, t in (
+            (f"{kind}_cohort.model_card.json", common),
+            (f"{kind}_cohort.model_card.md", page),
+        ):
+            files.append(ExportFile(name, 1, lambda p, t=t: p.write_text(t)))
     published = publish_export(
         s.exports_dir / COHORTS_SUBDIR,
         files,

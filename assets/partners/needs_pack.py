@@ -66,6 +66,7 @@ def needs_pack_export(
     A&E violence not in police records; publication blocked if a count under 5 shows.
     """
     from exports.format import ExportRejected, publish_export
+    from vrdp.governance.register import bases_for, load_register
     from vrdp.needs.rates import SUPPRESS_BELOW, small_count_findings
 
     s = platform.resolve()
@@ -87,6 +88,7 @@ def needs_pack_export(
                 "England and Wales 2011 shares (vrdp.needs.reference)",
             },
             check=lambda _staged: small_count_findings(tables),
+            lawful_bases=bases_for(load_register(s.governance_dir), "needs_pack"),
         )
     except ExportRejected as exc:
         raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc

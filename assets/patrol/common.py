@@ -53,6 +53,9 @@ OCCURRENCES_KEY = dg.AssetKey(["police", "occurrences"])
 CAD_KEY = dg.AssetKey(["police", "cad_incidents"])
 POIS_KEY = dg.AssetKey(["places", "pois"])
 HOTSPOT_LIST_KEY = dg.AssetKey(["hotspots", "hotspot_list"])
+#: The teams reference (source assets of ``patrol.teams`` and ``patrol.team_officers``).
+TEAMS_KEY = dg.AssetKey(["patrol", "teams"])
+TEAM_OFFICERS_KEY = dg.AssetKey(["patrol", "team_officers"])
 
 #: Clearly marked demo key: used only when VRDP_ALLOW_DEMO_SECRET=1 (make run, tests).
 DEMO_SECRET = "demo-only-not-secret"

@@ -6,7 +6,7 @@ officers by dosage delivered (pseudonymised, never exported).
 Tasked hot spot-days are the tasking history (every day the platform tasked,
 patrol and control hot spots) and the trial allocation's days. Officers are the
 visits asset's HMAC pseudonyms; their team comes from the teams reference when
-one is delivered (``lake/patrol/teams.parquet``: ``officer``, ``team``), else
+one is delivered (``patrol/team_officers``: ``officer_id``, ``team_id``), else
 ``unassigned``.
 """
 
@@ -18,6 +18,7 @@ from assets.patrol.common import (
     DAILY_TASKING_KEY,
     GROUP,
     SUPERVISOR_KEY,
+    TEAM_OFFICERS_KEY,
     TRIAL_ALLOCATION_KEY,
 )
 from config.resources import PlatformConfig
@@ -66,22 +67,37 @@ def tasked_spot_days(lake_dir, *, visit_minutes: float = 15.0, visits_per_day: i
 
 
 def _teams(lake_dir, officers):
+    """Each pseudonymised officer's team from the delivered teams reference.
+
+    The roster (``patrol/team_officers``, latest delivery) names officers by their
+    raw ids: they are pseudonymised with the same key as the visits before the join.
+    """
     import pandas as pd
 
-    path = lake_dir / "patrol" / "teams.parquet"
-    ref = pd.read_parquet(path)[["officer", "team"]] if path.exists() else None
+    from assets.patrol.common import pseudonym_secret, read_lake_dataset
+    from vrdp.dosage.pseudonym import pseudonymise
+
+    roster = read_lake_dataset(lake_dir, "patrol", "team_officers", ["officer_id", "team_id"])
     out = pd.DataFrame({"officer": sorted(set(officers))})
-    if ref is not None:
-        out = out.merge(ref.drop_duplicates("officer"), on="officer", how="left")
+    if len(roster):
+        ref = pd.DataFrame(
+            {
+                "officer": pseudonymise(roster["officer_id"], pseudonym_secret()).to_numpy(),
+                "team": roster["team_id"].to_numpy(),
+            }
+        ).drop_duplicates("officer", keep="last")
+        out = out.merge(ref, on="officer", how="left")
+        note = "teams reference (patrol/team_officers)"
     else:
         out["team"] = None
+        note = "no teams reference: unassigned"
     out["team"] = out["team"].fillna("unassigned")
-    return out, ("teams reference" if ref is not None else "no teams reference: unassigned")
+    return out, note
 
 
 @dg.asset(
     key=COMPLIANCE_KEY,
-    deps=[DAILY_DOSAGE_KEY, DAILY_TASKING_KEY, TRIAL_ALLOCATION_KEY],
+    deps=[DAILY_DOSAGE_KEY, DAILY_TASKING_KEY, TRIAL_ALLOCATION_KEY, TEAM_OFFICERS_KEY],
     group_name=GROUP,
     kinds={"python", "parquet"},
     code_version="1",

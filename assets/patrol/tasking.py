@@ -11,6 +11,7 @@ from assets.patrol.common import (
     GROUP,
     HOTSPOT_LIST_KEY,
     TASKING_EXPORT_KEY,
+    TEAMS_KEY,
     TRIAL_ALLOCATION_KEY,
     TRIAL_UNITS_KEY,
     read_hotspot_list,
@@ -57,6 +58,7 @@ def _default_date(lake_dir):
         TRIAL_ALLOCATION_KEY,
         TRIAL_UNITS_KEY,
         DAILY_DOSAGE_KEY,
+        TEAMS_KEY,
     ],
     group_name=GROUP,
     kinds={"python", "parquet"},
@@ -77,6 +79,7 @@ def daily_tasking_asset(
     from vrdp.hotspots.temporal import patrol_windows
     from vrdp.lake import write_parquet_atomic
     from vrdp.tasking import briefing, daily_tasking, risk_weighted_draw
+    from vrdp.tasking.waypoints import waypoints_json
 
     s = platform.resolve()
     if config.date:
@@ -172,6 +175,12 @@ def daily_tasking_asset(
     names = _place_names(s.lake_dir, fences, table["hotspot_id"])
     for c in ("street", "ward", "place"):
         table[c] = names[c].to_numpy()
+    teams_meta = _teams_and_shifts(s.lake_dir, fences, table, windows)
+    wp, wp_meta = _waypoints(s, fences, recent, table, weights)
+    table["waypoints"] = [waypoints_json(wp, h) for h in table["hotspot_id"]]
+    for b in briefs:
+        b["waypoints"] = json.loads(waypoints_json(wp, b["hotspot_id"]))
+    table["patrol_windows"] = table["patrol_windows"].replace("", NO_WINDOW)
     out = s.lake_dir / "patrol" / "daily_tasking.parquet"
     write_parquet_atomic(table, out, metadata={"vrdp.tasking_date": str(day.date())})
     (out.parent / "briefings.json").write_text(json.dumps(briefs, indent=1) + "\n")
@@ -190,10 +199,100 @@ def daily_tasking_asset(
             if len(table)
             else 0.0,
             "patrol_cap_visits": int(table["patrol_cap_visits"].max()) if len(table) else 0,
+            **teams_meta,
+            **wp_meta,
             "dagster/row_count": len(table),
             "path": dg.MetadataValue.path(str(out)),
         }
     )
+
+
+def _waypoints(s, fences, recent, table, weights):
+    """Up to three waypoints per tasked spot (harm by venue or street), analysts' overrides.
+
+    Written to ``lake/patrol/waypoints.parquet`` with the override's reason and analyst.
+    """
+    import pandas as pd
+
+    from assets.patrol.common import read_lake_dataset
+    from vrdp.hotspots.override_log import read_waypoint_overrides
+    from vrdp.lake import write_parquet_atomic
+    from vrdp.tasking.waypoints import apply_waypoint_overrides, waypoints
+
+    pois = read_lake_dataset(
+        s.lake_dir, "places", "pois", ["category", "name", "street", "easting_m", "northing_m"]
+    )
+    pois = pois[pois["category"] != "police_station"]
+    streets = read_lake_dataset(
+        s.lake_dir, "places", "streets", ["street_name", "easting_m", "northing_m"]
+    )
+    tasked = fences[fences["hotspot_id"].isin(table["hotspot_id"])]
+    computed = waypoints(recent, tasked, pois=pois, streets=streets, harm_weights=weights)
+    cells = pd.Series(table["h3_cell"].to_numpy(), index=table["hotspot_id"].to_numpy())
+    overrides = read_waypoint_overrides(s.data_root / "overrides" / "waypoint_overrides.csv")
+    wp = apply_waypoint_overrides(computed, overrides, cells)
+    write_parquet_atomic(wp, s.lake_dir / "patrol" / "waypoints.parquet")
+    per_spot = wp.groupby("hotspot_id").size().reindex(table["hotspot_id"], fill_value=0)
+    return wp, {
+        "waypoints": len(wp),
+        "spots_without_waypoint": int((per_spot == 0).sum()),
+        "waypoints_by_analyst": int((wp["source"] == "analyst").sum()),
+        "waypoint_examples": dg.MetadataValue.json(
+            (wp["label"] + ": " + wp["what_happened"]).head(5).tolist()
+        ),
+    }
+
+
+#: ``patrol_windows`` of a hot spot with no timed event in the last year.
+NO_WINDOW = "no timed events in the last year"
+
+
+def latest_teams_reference(lake_dir):
+    """The latest delivery of the teams reference (``patrol/teams``), or None."""
+    import pandas as pd
+
+    root = lake_dir / "patrol" / "teams"
+    parts = sorted(root.glob("*/part-0.parquet")) if root.exists() else []
+    for part in reversed(parts):
+        t = pd.read_parquet(part)
+        if len(t):
+            return t, part.parent.name
+    return None, None
+
+
+def _teams_and_shifts(lake_dir, fences, table, windows) -> dict:
+    """Add team, its base and shift (name, hours) to each tasking row; metadata.
+
+    The team covering the hot spot's ward in the delivered teams reference (else
+    the nearest base station); the team's shift covering most of the spot's patrol
+    windows. Without a delivered reference the columns say so.
+    """
+    import geopandas as gpd
+
+    from vrdp.tasking import assign_teams, shift_for_windows
+
+    ref, delivery = latest_teams_reference(lake_dir)
+    if ref is None or not len(table):
+        for c in ("team", "team_label", "base_station", "shift", "shift_hours", "team_basis"):
+            table[c] = None
+        return {"teams_reference": "none delivered (teams and shifts unknown)"}
+    wpath = lake_dir / "geography" / "wards_boundaries.parquet"
+    wards = gpd.read_parquet(wpath) if wpath.exists() else None
+    c = fences.set_index("hotspot_id").geometry.centroid.loc[list(table["hotspot_id"])]
+    t = assign_teams(c.x.to_numpy(), c.y.to_numpy(), ref, wards)
+    for col in ("team", "team_label", "base_station", "team_basis"):
+        table[col] = t[col].to_numpy()
+    shifts = [
+        shift_for_windows(pattern, windows[windows["hotspot_id"] == hid])
+        for hid, pattern in zip(table["hotspot_id"], t["shift_pattern"], strict=True)
+    ]
+    table["shift"] = [x[0] for x in shifts]
+    table["shift_hours"] = [x[1] for x in shifts]
+    return {
+        "teams_reference": f"patrol/teams delivery {delivery} ({len(ref)} teams)",
+        "teams_tasked": dg.MetadataValue.json(table["team"].value_counts().to_dict()),
+        "team_by_nearest_base": int((table["team_basis"] == "nearest base station").sum()),
+    }
 
 
 def _place_names(lake_dir, fences, ids):
@@ -285,6 +384,12 @@ EXPORT_COLUMNS = [
     "centre_latitude",
     "centre_longitude",
     "patrol_windows",
+    "team",
+    "team_label",
+    "base_station",
+    "shift",
+    "shift_hours",
+    "waypoints",
     "rank",
     "place",
     "street",
@@ -387,6 +492,7 @@ def patrol_tasking_export(
     import pandas as pd
 
     from exports.format import ExportRejected, publish_export
+    from vrdp.governance.register import bases_for, load_register
 
     s = platform.resolve()
     table = pd.read_parquet(s.lake_dir / "patrol" / "daily_tasking.parquet")
@@ -405,6 +511,7 @@ def patrol_tasking_export(
                 "hotspot_list_source": sorted(set(table.get("hotspot_list_source", []))),
             },
             check=scan_export,
+            lawful_bases=bases_for(load_register(s.governance_dir), "patrol_tasking"),
         )
     except ExportRejected as exc:
         raise dg.Failure(str(exc), metadata={"findings": exc.findings[:20]}) from exc

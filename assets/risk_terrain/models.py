@@ -89,6 +89,25 @@ def _metadata(result, paths, extra: dict) -> dict:
             + " (RTM) against the model period's counts (hot spot baseline):\n\n"
             + result.validation.to_markdown(index=False, floatfmt=".3g")
         )
+    from vrdp.risk_terrain.outputs import combined_relative_risk, priority_places
+
+    comb = combined_relative_risk(result)
+    if len(comb) and comb["combined_rr"].notna().any():
+        md["combined_relative_risk"] = dg.MetadataValue.md(
+            "Proximity RRV x the factor's venues' own attraction (relative to the "
+            "commonest place class): expected events at one of its venues.\n\n"
+            + comb[
+                ["factor", "rrv", "venue_classes", "venue_attraction", "combined_rr"]
+            ].to_markdown(index=False, floatfmt=".3g")
+        )
+    top = priority_places(result, n=10)
+    md["priority_places"] = dg.MetadataValue.md(
+        "RTMDx priority places: the highest-risk cells and the factors there "
+        "(all 20 in priority_places.parquet).\n\n"
+        + top[
+            ["priority_rank", "latitude", "longitude", "rrs", "event_count", "factors"]
+        ].to_markdown(index=False, floatfmt=".4g")
+    )
     md["dagster/row_count"] = len(result.factor_table)
     for name, p in paths.items():
         md[f"path/{name}"] = dg.MetadataValue.path(str(p))
@@ -202,6 +221,25 @@ def _rtm_card(name: str, result, folder: Path, seed) -> None:
         ),
         folder,
     )
+
+
+def _planted_attraction(truth_dir, crimes, crime_types):
+    """Evaluation only: the world's planted events per place by class for the modelled mix."""
+    import json
+
+    import pandas as pd
+
+    from vrdp.risk_terrain.world import planted_attractions
+
+    model = json.loads((truth_dir / "world.json").read_text()).get("model", {})
+    loc_path = truth_dir / "locations.parquet"
+    if "class_shares" not in model or not loc_path.exists():
+        return None
+    locations = pd.read_parquet(loc_path, columns=["loc_class"])["loc_class"].value_counts()
+    wanted = {t.lower() for t in crime_types}
+    types = crimes["crime_type"].dropna()
+    weights = types[types.str.lower().isin(wanted)].value_counts().to_dict()
+    return planted_attractions(model["class_shares"], locations, weights)
 
 
 @dg.asset(
@@ -321,8 +359,12 @@ def simulated_world_risk_terrain(
         )
     truth_dir = s.world_truth_dir
     if truth_dir is not None and (truth_dir / "risk_factors.parquet").exists():
+        planted_att = _planted_attraction(truth_dir, read(model_m), crime_types)
         rec = truth_recovery(
-            result, pd.read_parquet(truth_dir / "risk_factors.parquet"), crime_types
+            result,
+            pd.read_parquet(truth_dir / "risk_factors.parquet"),
+            crime_types,
+            planted_attraction=planted_att,
         )
         extra["truth/recovery"] = dg.MetadataValue.md(
             "Evaluation only (the simulated world's truth, "
@@ -333,4 +375,8 @@ def simulated_world_risk_terrain(
             extra[f"truth/{r.factor}_planted_rr"] = r.planted_rr
             if pd.notna(r.rrv):
                 extra[f"truth/{r.factor}_rrv"] = float(r.rrv)
+            if "planted_combined_rr" in rec and pd.notna(r.planted_combined_rr):
+                extra[f"truth/{r.factor}_planted_combined_rr"] = round(r.planted_combined_rr, 4)
+                if pd.notna(r.combined_rr):
+                    extra[f"truth/{r.factor}_combined_rr"] = round(float(r.combined_rr), 4)
     return dg.MaterializeResult(metadata=_metadata(result, paths, extra))

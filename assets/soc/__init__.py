@@ -103,6 +103,7 @@ def early_warning(context: dg.AssetExecutionContext, platform: PlatformConfig):
     alarms["is_default"] = alarms["method"] == DEFAULT_DETECTOR
     s_path = write_parquet_atomic(scores, soc_lake(platform, "early_warning_scores"))
     a_path = write_parquet_atomic(alarms, soc_lake(platform, "early_warning_alarms"))
+    card = _early_warning_card(platform, scores, a_path)
     by_method = alarms.groupby("method").size().to_dict() if len(alarms) else {}
     series = panel.groupby(["ward_code", "soc_category"]).ngroups
     yield dg.MaterializeResult(
@@ -133,8 +134,31 @@ def early_warning(context: dg.AssetExecutionContext, platform: PlatformConfig):
                 else "none"
             ),
             "path": dg.MetadataValue.path(str(a_path)),
+            "model_card": dg.MetadataValue.path(str(card)),
         },
     )
+
+
+def _early_warning_card(platform: PlatformConfig, scores, alarms_path):
+    """Write the alarms' model card beside them; accuracy on planted problems if truth is here."""
+    import pandas as pd
+
+    from vrdp.early_warning import DEFAULT_DETECTOR
+    from vrdp.early_warning.card import early_warning_card
+    from vrdp.early_warning.evaluation import evaluate
+    from vrdp.governance.model_card import write_model_card
+
+    truth = platform.resolve().world_truth_dir
+    figures, source = None, None
+    if truth is not None and (truth / "emerging_problems.parquet").exists() and len(scores):
+        problems = pd.read_parquet(truth / "emerging_problems.parquet")
+        planted = set(problems["ward_code"])
+        if (truth / "chb_phase_effects.parquet").exists():
+            planted |= set(pd.read_parquet(truth / "chb_phase_effects.parquet")["ward_code"])
+        figures = evaluate(scores, problems, planted)
+        source = f"simulated world truth ({truth}), evaluation only"
+    card = early_warning_card(scores, DEFAULT_DETECTOR, truth_figures=figures, truth_source=source)
+    return write_model_card(card, alarms_path)[1]
 
 
 @dg.asset(
@@ -201,5 +225,7 @@ def chb_evaluation(context: dg.AssetExecutionContext, platform: PlatformConfig):
 
 
 def soc_assets() -> list:
-    """The SOC analysis assets (early warning, CHB evaluation)."""
-    return [early_warning, chb_evaluation]
+    """The SOC analysis assets (early warning, CHB evaluation, the lost-subject export)."""
+    from assets.soc.lost_subject import lost_subject_export
+
+    return [early_warning, chb_evaluation, lost_subject_export]

@@ -162,6 +162,17 @@ LANDING_SOURCES: tuple[LandingSource, ...] = (
         "Patrol app activity log: shifts, hot spot arrivals and departures, stops.",
         located=True,
     ),
+    LandingSource(
+        "patrol.teams",
+        "teams.csv",
+        "Teams reference: neighbourhood team id and name, the wards it covers, base "
+        "station (BNG) and shift pattern; what the tasking assigns hot spots by.",
+    ),
+    LandingSource(
+        "patrol.team_officers",
+        "team_officers.csv",
+        "Teams reference: which officer is on which team (for compliance per team).",
+    ),
     # Community sources (issue 17): public reports are their own layer, never crime.
     LandingSource(
         "community.streetsafe_reports",

@@ -51,27 +51,14 @@ def ingest_street_month(
     vrdp.errors.SourceFileError
         For a file that cannot be read as a street-level file.
     """
-    import dataclasses
-
-    import pandas as pd
-
-    from vrdp.force_area import files_sha256
+    from vrdp.force_area import combine_month_parts
     from vrdp.geo import locate_points
     from vrdp.ingest.police_uk import parse_street_file
     from vrdp.lake import write_parquet_atomic
 
     paths = [path] if isinstance(path, (str, Path)) else list(path)
     parts = [parse_street_file(p) for p in paths]
-    parsed = parts[0]
-    if len(parts) > 1:
-        parsed = dataclasses.replace(
-            parsed,
-            loaded=pd.concat([p.loaded for p in parts], ignore_index=True),
-            quarantine=pd.concat([p.quarantine for p in parts], ignore_index=True),
-            rows_in=sum(p.rows_in for p in parts),
-            file_sha256=files_sha256(paths),
-            force=",".join(p.force for p in parts),
-        )
+    parsed = combine_month_parts(parts, paths, force=",".join(p.force for p in parts))
     located = locate_points(
         parsed.loaded, h3_resolution=h3_resolution, lsoa21=lsoa21, lsoa11=lsoa11, wards=wards
     )

@@ -42,38 +42,51 @@ STOP_SEARCH_MONTHS = dg.DynamicPartitionsDefinition(name="police_uk_stop_search_
 
 
 def ingest_stop_search_month(
-    path: Path,
+    path: Path | list[Path],
     *,
     month: str,
     lake_dir: Path,
     validated_on,
-    force: str,
+    force: str | None = None,
     layers,
     h3_resolution: int,
     area=None,
 ):
-    """Validate, locate and write one month file: the asset's work without Dagster.
+    """Validate, locate and write one month's files: the asset's work without Dagster.
 
-    The ingest benchmark runs this too. ``area`` is the force's
-    :class:`vrdp.coords.AreaBox` (points outside it are flagged).
+    ``path`` is one file or the month's files of every force of the unit (one
+    per force, each read with the force its name gives; ``force`` names a single
+    file's force when its name does not follow data.police.uk's). The ingest
+    benchmark runs this too. ``area`` is the unit's :class:`vrdp.coords.AreaBox`
+    (points outside it are flagged).
 
     Raises
     ------
     vrdp.errors.SourceFileError
         For a file that cannot be read as a stop and search file.
     """
-    from vrdp.ingest.stop_search import load_stop_search_month
+    from vrdp.force_area import combine_month_parts
+    from vrdp.ingest.stop_search import STOP_SEARCH_FILE_PATTERN, load_stop_search_month
     from vrdp.lake import write_parquet_atomic
 
-    parsed = load_stop_search_month(
-        path,
-        validated_on=validated_on,
-        month=month,
-        force=force,
-        layers=layers,
-        h3_resolution=h3_resolution,
-        area=area,
-    )
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(p) for p in path]
+    parts = []
+    for p in paths:
+        named = STOP_SEARCH_FILE_PATTERN.match(p.name)
+        if not named and force is None:
+            raise ValueError(f"{p}: name the force (not a data.police.uk file name)")
+        parts.append(
+            load_stop_search_month(
+                p,
+                validated_on=validated_on,
+                month=month,
+                force=named["force"] if named else force,
+                layers=layers,
+                h3_resolution=h3_resolution,
+                area=area,
+            )
+        )
+    parsed = combine_month_parts(parts, paths)
     out_path, q_path = stop_search_lake_paths(lake_dir, month)
     write_parquet_atomic(parsed.loaded, out_path)
     write_parquet_atomic(parsed.quarantine, q_path)
@@ -88,13 +101,11 @@ def _ingest(paths: list[Path], month: str, platform: PlatformConfig) -> Ingested
 
     s = platform.resolve()
     validated_on = date.today()
-    (path,) = paths
     parsed = ingest_stop_search_month(
-        path,
+        paths,
         month=month,
         lake_dir=s.lake_dir,
         validated_on=validated_on,
-        force=s.police_uk_force,
         layers=boundary_layers(platform),
         h3_resolution=s.h3_resolution,
         area=force_area_box(platform),
@@ -116,9 +127,11 @@ def _ingest(paths: list[Path], month: str, platform: PlatformConfig) -> Ingested
 
 
 def _find_files(landing: Path, s) -> dict[str, list[Path]]:
+    """Each month's files: one per force of the unit (``VRDP_POLICE_UK_FORCE`` may list several)."""
+    from vrdp.force_area import street_files_by_month
     from vrdp.ingest.stop_search import find_stop_search_files
 
-    return {m: [p] for m, p in find_stop_search_files(landing, s.police_uk_force).items()}
+    return street_files_by_month(landing, s.police_uk_forces, find=find_stop_search_files)
 
 
 STOP_SEARCH = MonthlySource(

@@ -16,3 +16,6 @@ class View:
     title: str
     layout: Callable  # (DashboardData, ward_code | None, role | None) -> component
     needs_ward: bool = True
+    #: the view's own choices come from the page URL: ``layout`` is then also given
+    #: ``query=`` (the query string's parameters, first value each)
+    takes_query: bool = False

@@ -19,3 +19,16 @@
 {% macro needs_suppress(count, value) -%}
     case when coalesce({{ count }}, 0) >= 5 then {{ value }} end
 {%- endmacro %}
+
+{#- The published count, rate per 1,000, its 95% Wilson interval and the suppression
+    flag of one needs row, from the raw count and the residents: every rate of the
+    needs marts (needs_area_rates, needs_deprivation_rates) is these columns. -#}
+{% macro needs_rate_columns(raw, population) -%}
+        cast({{ vrdp.needs_suppress(raw, raw) }} as bigint) as events,
+        round({{ population }}, 1) as population,
+        {{ vrdp.needs_suppress(raw, '1000.0 * ' ~ raw ~ ' / nullif(' ~ population ~ ', 0)') }} as rate_per_1000,
+        {{ vrdp.needs_suppress(raw, vrdp.needs_wilson(raw, population, 'lower')) }} as rate_ci95_low,
+        {{ vrdp.needs_suppress(raw, vrdp.needs_wilson(raw, population, 'upper')) }} as rate_ci95_high,
+        'wilson' as ci_method,
+        {{ raw }} < 5 as is_suppressed
+{%- endmacro %}

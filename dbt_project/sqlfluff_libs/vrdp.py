@@ -127,3 +127,19 @@ def needs_wilson(k, n, bound):
 def needs_suppress(count, value):
     """Render vrdp.needs_suppress (macros/needs.sql)."""
     return f"case when coalesce({count}, 0) >= 5 then {value} end"
+
+
+def needs_rate_columns(raw, population):
+    """Render vrdp.needs_rate_columns (macros/needs.sql)."""
+    return (
+        f"cast({raw} as bigint) as events,\n        round({population}, 1) as population,\n"
+        f"        1000.0 * {raw} / {population} as rate_per_1000,\n"
+        f"        1000.0 * {raw} / {population} as rate_ci95_low,\n"
+        f"        1000.0 * {raw} / {population} as rate_ci95_high,\n"
+        f"        'wilson' as ci_method,\n        {raw} < 5 as is_suppressed"
+    )
+
+
+def ward_soc_periods(grain):
+    """Render vrdp.ward_soc_periods (macros/soc.sql): a stand-in query of its columns."""
+    return "select ward_code, period_start, soc_category from ward_soc_periods"

@@ -295,6 +295,10 @@ def _layers(snap, settings, day: str) -> dict:
             or (f"Hot spot {h.rank}" if h.rank else "Hot spot") + (f": {where}" if where else ""),
             "summary": b.get("summary") or b.get("text") or (h.main_crime_types or ""),
             "windows": h.patrol_windows if isinstance(h.patrol_windows, str) else None,
+            "waypoints": [
+                {k: w.get(k) for k in ("label", "what_happened", "latitude", "longitude")}
+                for w in (h.waypoints if isinstance(h.waypoints, list) else [])
+            ],
         }
         geom = h.geofence if isinstance(h.geofence, dict) and "type" in h.geofence else None
         hotspots.append(

@@ -25,11 +25,14 @@ MIN_SHARE_IN_FORCE_AREA = 0.9
 
 def _rows_reconcile(platform: PlatformConfig, month: str, loaded, quarantined):
     from quality.checks.police_uk import collapsed_rows, count_csv_rows
+    from vrdp.force_area import street_files_by_month
     from vrdp.ingest.stop_search import find_stop_search_files
 
     s = platform.resolve()
-    source = find_stop_search_files(stop_search_landing_dir(platform), s.police_uk_force)[month]
-    rows_in = count_csv_rows(source)
+    sources = street_files_by_month(
+        stop_search_landing_dir(platform), s.police_uk_forces, find=find_stop_search_files
+    )[month]
+    rows_in = sum(count_csv_rows(p) for p in sources)
     # Stop and search keeps identical rows (separate searches): none collapse, but
     # the same rule reads the same column as every other source.
     collapsed = collapsed_rows(loaded)
@@ -37,7 +40,7 @@ def _rows_reconcile(platform: PlatformConfig, month: str, loaded, quarantined):
         check_name="rows_reconcile",
         passed=rows_in == len(loaded) + len(quarantined) + collapsed,
         metadata={
-            "source_file": str(source),
+            "source_files": ", ".join(p.name for p in sources),
             "rows_in": rows_in,
             "rows_loaded": len(loaded),
             "rows_quarantined": len(quarantined),

@@ -490,6 +490,29 @@ def agency_contracts() -> dict[str, Contract]:
             coordinates=("lon", "lat"),
             coordinate_system="wgs84",
         ),
+        # The teams reference: a force's neighbourhood teams (the wards each covers, its
+        # base station and shift pattern) and which officer is on which team.
+        Contract(
+            "patrol.teams",
+            (
+                Field("team_id", required=True, pattern=r"[A-Za-z0-9_-]{1,20}"),
+                Field("team_name", required=True),
+                Field("wards", required=True, pattern=WARD_LIST),
+                Field("base_station", required=True),
+                Field("base_easting", "float", required=True, min=0, max=700_000),
+                Field("base_northing", "float", required=True, min=0, max=1_300_000),
+                Field("shift_pattern", required=True, pattern=SHIFT_PATTERN),
+            ),
+            key="team_id",
+        ),
+        Contract(
+            "patrol.team_officers",
+            (
+                Field("officer_id", required=True),
+                Field("team_id", required=True, pattern=r"[A-Za-z0-9_-]{1,20}"),
+            ),
+            key="officer_id",
+        ),
         *_soc_contracts(),
         # Community sources. A public report's pin is its location: without a usable
         # point it is quarantined. Free text may name people, so it is personal.
@@ -551,6 +574,10 @@ DISRUPTION_TYPES = (
 )
 DISRUPTION_OUTCOMES = ("Major", "Moderate", "Minor")
 WARD_CODE = r"[EW]05\d{6}"
+#: A teams reference's wards: ward codes separated by ``;``.
+WARD_LIST = rf"{WARD_CODE}(;{WARD_CODE})*"
+#: A shift pattern: ``<name> HH:MM-HH:MM`` shifts separated by ``; ``.
+SHIFT_PATTERN = r"[a-z]+ \d\d:\d\d-\d\d:\d\d(; [a-z]+ \d\d:\d\d-\d\d:\d\d)*"
 
 
 def _soc_contracts() -> tuple[Contract, ...]:

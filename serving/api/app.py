@@ -37,6 +37,7 @@ from serving.api.persons import ROW_ID_COLUMNS, NoPersonExportError, PersonStore
 from serving.api.plausibility import activity_types, off_clock, outside_area
 from serving.api.problems import Problem, install_problem_handlers, problem_response
 from serving.api.settings import ApiSettings, api_settings
+from serving.api.surveillance import router as surveillance_router
 
 __all__ = ["create_app", "API_VERSION"]
 
@@ -914,4 +915,5 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     install_openapi(app)
     install_docs(app)
     app.include_router(partners_router)
+    app.include_router(surveillance_router)
     return app

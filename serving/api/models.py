@@ -177,6 +177,12 @@ class _Served(_Out):
     export_version: str = Field(description="the export version the answer comes from")
     tasking_source: str = Field(description="`tasking` or `hotspots` (fallback, see `note`)")
     note: str | None = Field(None, description="a caveat to show the user, when there is one")
+    lawful_bases: dict | None = Field(
+        None,
+        description="lawful bases of the sources the export holds, from the lawful-basis "
+        "register (governance/lawful_basis.yaml): register_version and, per source, owner, "
+        "basis, condition and data-sharing agreement",
+    )
 
 
 class NearbyOut(_Served):

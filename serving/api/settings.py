@@ -27,7 +27,7 @@ from config.settings import settings
 
 __all__ = ["ROLES", "DEMO_TOKENS", "ApiSettings", "api_settings"]
 
-ROLES = ("officer", "analyst", "safeguarding", "admin")
+ROLES = ("officer", "analyst", "safeguarding", "admin", "surveillance")
 
 #: DEMO ONLY. Enabled solely by VRDP_API_DEMO_TOKENS=1; never use outside a demo.
 DEMO_TOKENS: dict[str, dict] = {
@@ -35,6 +35,7 @@ DEMO_TOKENS: dict[str, dict] = {
     "demo-analyst-token": {"user": "demo.analyst", "role": "analyst", "team": None},
     "demo-safeguarding-token": {"user": "demo.safeguarding", "role": "safeguarding", "team": None},
     "demo-admin-token": {"user": "demo.admin", "role": "admin", "team": None},
+    "demo-surveillance-token": {"user": "demo.surveillance", "role": "surveillance", "team": None},
 }
 
 

@@ -8,6 +8,7 @@ import json
 
 import pandas as pd
 import pytest
+from support import DEMO_WORLD_DISTRICTS
 
 from assets.patrol.common import (
     DAILY_DOSAGE_KEY,
@@ -27,6 +28,7 @@ def flow(small_world, tmp_path_factory):
     mp.setenv("VRDP_DATA_ROOT", str(root))
     mp.setenv("HOME", str(tmp / "home"))
     mp.setenv("VRDP_TRIAL_SOURCE", "import")  # the world's crimes follow its own schedule
+    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)  # the simulated world's area
     mp.delenv("DAGSTER_HOME", raising=False)
     prep = prepare_world(small_world, root, police_since="2025-06")
     defs = patrol_flow_defs()

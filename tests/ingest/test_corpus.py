@@ -16,6 +16,7 @@ import csv
 import gzip
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -115,6 +116,15 @@ def samples(small_world):
             rows = list({json.dumps(r, sort_keys=True, default=str): r for r in rows}.values())
             if len(rows) >= N:
                 break
+        key = s.contract.key
+        if rows and key and len(rows) < N:
+            # a small reference (the small world has two patrol teams): copies of its
+            # clean rows under new keys, each still valid by the contract
+            base = list(rows)
+            for i in range(N - len(rows)):
+                row = dict(base[i % len(base)])
+                row[key] = f"{str(row[key])[:14]}-c{i}"
+                rows.append(row)
         assert len(rows) >= N, s.name
         fmt = paths[0].suffix.lstrip(".")
         out[s.name] = (rows[:N], fmt)
@@ -218,6 +228,9 @@ def _plant(case: str, s: Source, rows: list[dict], fmt: str, tmp_path: Path):
         return _write(tmp_path, fmt, rows), Expect({AT + 1: "order_violation"})
     if case == "conflicting_key":
         rows[4][c.key] = rows[1][c.key]
+        if rows[4] == rows[1]:  # a two-column reference: make the two versions conflict
+            other = next(f for f in c.fields if f.name != c.key and f.type == "str")
+            rows[4][other.name] = f"{rows[4][other.name]}X"
         return _write(tmp_path, fmt, rows), Expect({2: "duplicate_key", 5: "duplicate_key"})
     if case in ("aware_time", "naive_time"):
         # every time of the row at one instant, so order rules hold; 12:00 UTC in
@@ -240,7 +253,10 @@ def _plant(case: str, s: Source, rows: list[dict], fmt: str, tmp_path: Path):
         return path, Expect({})
     if case == "bad_format":
         f = next(f for f in c.fields if f.pattern and f.type == "str")
-        row[f.name] = "X99999999"
+        # a value the field's pattern refuses (a code-like one where the pattern is broad)
+        row[f.name] = next(
+            v for v in ("X99999999", "not a code!") if not re.fullmatch(f.pattern, v)
+        )
         return _write(tmp_path, fmt, rows), Expect({AT + 1: "bad_format"})
     raise AssertionError(case)
 

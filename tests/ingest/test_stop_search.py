@@ -300,6 +300,40 @@ def test_sensor_asset_and_checks_on_a_simulated_month(tv_root, small_world):
     assert sha256_file(loaded_path) == before
 
 
+def test_a_unit_of_two_forces_loads_both_files_of_a_month(data_root, monkeypatch, small_world):
+    """A VRU covering two forces: each force's file of the month lands in one partition."""
+    monkeypatch.setenv("VRDP_POLICE_UK_FORCE", "thames-valley,city-of-london")
+    monkeypatch.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS + ",E09000001")
+    landing = data_root / "landing" / "police_uk" / "stop_and_search"
+    landing.mkdir(parents=True)
+    src = sorted((small_world / "landing" / "police_uk" / "stop_and_search").glob("*.csv"))[-1]
+    month = src.name[:7]
+    shutil.copy(src, landing / src.name)
+    # the second force's file of the same month (its rows: the first 30 of the other)
+    other = landing / f"{month}-city-of-london-stop-and-search.csv"
+    other.write_text("".join(src.read_text().splitlines(keepends=True)[:31]))
+    instance = dg.DagsterInstance.ephemeral()
+    first = _tick(instance, None)
+    assert [r.partition_key for r in first.run_requests] == [month]  # one run for the month
+    instance.add_dynamic_partitions(STOP_SEARCH_MONTHS.name, [month])
+    result = _materialize(build_defs(), instance, month)
+    assert result.success
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["rows_reconcile"] and checks["contract"]
+    loaded_path, q_path = stop_search_lake_paths(data_root / "lake", month)
+    loaded, quarantined = pd.read_parquet(loaded_path), pd.read_parquet(q_path)
+    rows = sum(len(f.read_text().splitlines()) - 1 for f in (landing / src.name, other))
+    assert len(loaded) + len(quarantined) == rows
+    # ids carry the force, so the same search in two forces' files stays two searches
+    forces = loaded["stop_search_ref"].str.split(":").str[0].value_counts()
+    assert set(forces.index) == {"thames-valley", "city-of-london"}
+    assert loaded["stop_search_ref"].is_unique
+    # a changed file of one force asks for the month again, and only that month
+    other.write_text("".join(src.read_text().splitlines(keepends=True)[:21]))
+    again = _tick(instance, first.cursor)
+    assert [r.partition_key for r in again.run_requests] == [month]
+
+
 def test_unreadable_month_is_rejected_with_its_name(tv_root):
     root, landing = tv_root
     bad = landing / NAME

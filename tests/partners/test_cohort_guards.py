@@ -1,6 +1,8 @@
 """Early-intervention models: no protected attribute reaches a feature, and a victim-only
 history cannot raise anyone's perpetration score (by construction, on hand-made data)."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -155,3 +157,20 @@ def test_build_cohorts_keeps_the_two_rankings_apart():
     assert any("victim" in x for x in card["excluded_fields"])
     assert card["metrics_backtest_recorded_outcomes"]["auc"] > 0.5
     assert card["training"]["seed"] == 17 and card["known_limits"]
+    # issue 19: both cohort models also ship the platform's common model card
+    from vrdp.cohorts.model import governance_card
+    from vrdp.governance.model_card import render_model_card
+
+    for kind in ("victim", "perpetration"):
+        common = governance_card(run.cards[kind])
+        common.check()
+        assert (
+            common.accuracy["backtest_auc"]
+            == run.cards[kind]["metrics_backtest_recorded_outcomes"]["auc"]
+        )
+        assert "rules_baseline_precision" in common.accuracy
+        assert not set(common.parameters["weights"]) & set(PROTECTED_COLUMNS)
+        assert common.excluded_fields == list(run.cards[kind]["excluded_fields"])
+        text, page = render_model_card(common, f"{kind}_cohort.parquet")
+        assert json.loads(text)["name"] == common.name
+        assert kind in page and "## Fields left out" in page

@@ -10,6 +10,7 @@ from vrdp.ingest.landing import read_landing_file
 #: the officer of the server's test token (tests/serving/api_server.py)
 OFFICER = "pc.one"
 START = recent(90)
+BEFORE_START = (datetime.fromisoformat(START) - timedelta(minutes=30)).isoformat()
 DAY = START[:10]
 VISIT = {
     "device_id": "TVP-MDT-00001",
@@ -113,7 +114,7 @@ def test_post_validation_problems(server):
         problem(
             c.post(
                 "/v1/patrols/activity",
-                json={**VISIT, "visit_end": recent(120)},
+                json={**VISIT, "visit_end": BEFORE_START},  # ends before it starts
                 headers=key,
             ),
             422,
@@ -226,11 +227,13 @@ def test_implausible_pings_and_unknown_activity_types_are_refused(server):
             )
             detail = problem(r, 422)["detail"]
             assert "server clock" in detail or "outside the force area" in detail, name
-        bad = {**VISIT, "activities": [{"ts": recent(85), "event": "coffee"}]}
+        # inside VISIT's window, which was fixed when the module was imported
+        during = VISIT["activities"][0]["ts"]
+        bad = {**VISIT, "activities": [{"ts": during, "event": "coffee"}]}
         r = c.post("/v1/patrols/activity", json=bad, headers={"Idempotency-Key": "bad-type-0001"})
         detail = problem(r, 422)["detail"]
         assert "unknown activity type 'coffee'" in detail and "arrest" in detail
-        ok = {**VISIT, "activities": [{"ts": recent(85), "event": "community_contact"}]}
+        ok = {**VISIT, "activities": [{"ts": during, "event": "community_contact"}]}
         r = c.post("/v1/patrols/activity", json=ok, headers={"Idempotency-Key": "good-type-0001"})
         assert r.status_code == 201, r.text
     after = sorted(p.name for p in landing.iterdir()) if landing.exists() else []

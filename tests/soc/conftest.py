@@ -6,7 +6,7 @@ from datetime import date
 
 import dagster as dg
 import pytest
-from support import COL_STREET, DEMO_WORLD_DISTRICTS, land
+from support import COL_STREET, apply_env, land, world_env
 
 from assets.geography.boundaries import boundary_assets
 from assets.soc import ALARMS_KEY, CHB_EVALUATION_KEY, SCORES_KEY, soc_assets
@@ -59,11 +59,7 @@ def soc_warehouse(small_world, tmp_path_factory):
     """Data root of the small world's SOC warehouse and SOC analysis outputs."""
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("soc") / "data"
-    mp.setenv("VRDP_DATA_ROOT", str(root))
-    mp.setenv("HOME", str(root.parent / "home"))
-    mp.setenv("VRDP_POLICE_UK_FORCE", "city-of-london")
-    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
-    mp.delenv("DAGSTER_HOME", raising=False)
+    apply_env(mp, world_env(root))
     load_sources(small_world, root)
     resources = build_defs().resources
     instance = dg.DagsterInstance.ephemeral()
@@ -100,5 +96,12 @@ def soc_warehouse(small_world, tmp_path_factory):
         resources=resources,
     )
     assert result.success
+    mp.undo()  # tests re-enter the environment (``_soc_env``)
     yield root
-    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _soc_env(request, monkeypatch):
+    """A test of the session SOC warehouse runs in its environment (its data root)."""
+    if "soc_warehouse" in request.fixturenames:
+        apply_env(monkeypatch, world_env(request.getfixturevalue("soc_warehouse")))

@@ -10,6 +10,7 @@ from urllib.request import urlopen
 
 import duckdb
 import pytest
+from support import apply_env, world_env
 from werkzeug.serving import make_server
 
 from dashboard.app import create_app
@@ -37,6 +38,7 @@ needs_chromium = pytest.mark.skipif(
 def dashboard(soc_warehouse):
     """The dashboard on a free loopback port, over the small world's SOC warehouse."""
     mp = pytest.MonkeyPatch()
+    apply_env(mp, world_env(soc_warehouse))
     mp.setenv("VRDP_API_DEMO_TOKENS", "1")
     app = create_app(soc_warehouse)
     with socket.socket() as s:

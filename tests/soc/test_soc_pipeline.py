@@ -84,3 +84,40 @@ def test_chb_phase_effects_recovered_within_cis(soc_warehouse, small_world):
 def test_soc_sources_reach_the_marts(soc_warehouse, small_world, model):
     n = q(soc_warehouse, f"select count(*) n from marts.{model}")
     assert int(n.n[0]) > 0
+
+
+def test_early_warning_model_card_beside_the_alarms(soc_warehouse, small_world):
+    """Issue 19: the alarms ship a model card in the common format; with the world's truth
+    its accuracy section reports delay and false alarms of every detector."""
+    import json
+
+    from vrdp.early_warning.card import early_warning_card
+    from vrdp.early_warning.evaluation import evaluate
+    from vrdp.governance.model_card import REQUIRED
+
+    lake = soc_warehouse / "lake" / "soc_analysis"
+    card = json.loads((lake / "early_warning_alarms.model_card.json").read_text())
+    assert all(card[k] for k in REQUIRED)
+    assert card["parameters"]["default_detector"] == DEFAULT_DETECTOR
+    assert card["accuracy"]["series_scored"] > 0
+    assert (lake / "early_warning_alarms.model_card.md").read_text().startswith("# Model card")
+    # measured on the small world: every planted line found by the default detector
+    scores = pd.read_parquet(lake / "early_warning_scores.parquet")
+    truth = pd.read_parquet(small_world / "truth" / "emerging_problems.parquet")
+    figures = evaluate(scores, truth, set(truth["ward_code"]))
+    with_truth = early_warning_card(scores, DEFAULT_DETECTOR, truth_figures=figures)
+    shown = with_truth.accuracy["on_planted_problems"][DEFAULT_DETECTOR]
+    assert shown["detected"] == f"{len(truth)}/{len(truth)}"
+    assert shown["mean_delay_weeks"] <= 4
+    assert shown["false_alarms_per_ward_year"] < 1
+
+
+def test_every_soc_staging_and_mart_column_described(soc_warehouse):
+    """The SOC models the person warehouse fixture does not build have dbt docs too."""
+    from support import described_columns
+
+    columns = described_columns(soc_warehouse)
+    soc = columns[columns["table_name"].str.contains("soc|chb|disruption")]
+    assert len(soc) > 50
+    missing = soc[~soc["described"]]
+    assert missing.empty, missing[["table_name", "column_name"]].to_string()

@@ -14,10 +14,12 @@ DAY = "2026-01-05"
 
 def _copy_world(world, dest):
     """The parts of a world the stepper reads (it writes into the copy)."""
-    for rel in ("truth/world.json", "truth/events.parquet", "truth/trial_units.parquet"):
+    for rel in ("truth/world.json", "truth/events.parquet", "truth/trial_units.parquet",
+                "truth/event_records.parquet"):  # fmt: skip
         (dest / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(world / rel, dest / rel)
-    for rel in ("landing/places/pois", "landing/police/occurrences"):
+    for rel in ("landing/places/pois", "landing/police/occurrences",
+                "landing/police/cad_incidents", "landing/nhs/istv_assaults"):  # fmt: skip
         shutil.copytree(world / rel, dest / rel)
     return dest
 
@@ -59,6 +61,11 @@ def _files(world):
         "gps": world / "landing" / "patrol" / "gps" / DAY / "gps_pings.parquet",
         "activity": world / "landing" / "patrol" / "activity" / DAY / "activity.jsonl",
         "crimes": world / "landing" / "police" / "occurrences" / DAY / f"occurrences_{DAY}.csv",
+        "calls": world / "landing" / "police" / "cad_incidents" / DAY / f"cad_incidents_{DAY}.csv",
+        **{
+            f"ae:{p.name}": p
+            for p in sorted((world / "landing" / "nhs" / "istv_assaults" / DAY).glob("*.csv"))
+        },
     }
 
 
@@ -105,6 +112,43 @@ def test_the_planted_effect_follows_the_delivered_dose(worlds):
     occ = pd.read_csv(_files(a)["crimes"], dtype=str)
     assert occ["occurrence_ref"].is_unique and len(occ) == summary["crimes"]
     assert occ["committed_from"].str.startswith(DAY).all()
+
+
+def test_calls_and_ae_assaults_follow_the_same_dose_response_with_truth_beside(worlds):
+    from quality.contracts.agencies import agency_contracts
+    from vrdp.ingest.deliveries import load_delivery
+
+    a, summary, _ = worlds["a"]
+    truth = a / "truth" / "twin" / DAY
+    crimes = pd.read_parquet(truth / "cells.parquet").set_index("h3_cell")
+    records = pd.read_parquet(truth / "records.parquet")
+    for name, n in (("call_cells", summary["calls"]), ("ae_cells", summary["ae_assaults"])):
+        cells = pd.read_parquet(truth / f"{name}.parquet")
+        # the same minutes and multiplier as the crimes in every cell both streams hold
+        both = cells.merge(crimes.reset_index(), on="h3_cell", suffixes=("", "_crime"))
+        np.testing.assert_allclose(both["minutes"], both["minutes_crime"])
+        np.testing.assert_allclose(both["multiplier"], both["multiplier_crime"])
+        dosed = cells[cells["minutes"] > 0]
+        assert len(dosed) and (dosed["expected"] < dosed["base_rate"] + dosed["displaced_in"]).all()
+        assert cells["count"].sum() == n
+    assert summary["calls"] > 0
+    assert records.groupby("dataset").size().to_dict() == {
+        k: v
+        for k, v in (("cad_incidents", summary["calls"]), ("istv_assaults", summary["ae_assaults"]),
+                     ("occurrences", summary["crimes"]))
+        if v
+    }  # fmt: skip
+    # the deliveries pass their contracts: every row loads, none is quarantined
+    contracts = agency_contracts()
+    files = _files(a)
+    res = load_delivery([files["calls"]], contracts["police.cad_incidents"], delivery=DAY,
+                        validated_on=pd.Timestamp("2026-02-01").date())  # fmt: skip
+    assert len(res.loaded) == summary["calls"] and not len(res.quarantine)
+    ae = [p for k, p in files.items() if k.startswith("ae:")]
+    if ae:
+        res = load_delivery(ae, contracts["nhs.istv_assaults"], delivery=DAY,
+                            validated_on=pd.Timestamp("2026-02-01").date())  # fmt: skip
+        assert len(res.loaded) == summary["ae_assaults"] and not len(res.quarantine)
 
 
 def test_a_tasking_for_another_day_is_refused(worlds, tmp_path):

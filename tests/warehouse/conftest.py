@@ -10,7 +10,7 @@ import time
 
 import dagster as dg
 import pytest
-from support import COL_STREET, DEMO_WORLD_DISTRICTS, land
+from support import COL_STREET, apply_env, land, world_env
 from warehouse_support import read_warehouse
 
 from assets.geography.boundaries import boundary_assets
@@ -84,13 +84,9 @@ def warehouse(small_world, tmp_path_factory):
     """The small world's warehouse after two runs; root, first links, instance, timings."""
     mp = pytest.MonkeyPatch()
     root = tmp_path_factory.mktemp("warehouse") / "data"
-    mp.setenv("VRDP_DATA_ROOT", str(root))
-    mp.setenv("HOME", str(root.parent / "home"))
-    mp.setenv("VRDP_PSEUDONYM_SECRET", "test-secret")
-    mp.setenv("VRDP_POLICE_UK_FORCE", "city-of-london")
     # the agencies' deliveries are the simulated (Thames Valley) world's: its area, configured
-    mp.setenv("VRDP_FORCE_DISTRICTS", DEMO_WORLD_DISTRICTS)
-    mp.delenv("DAGSTER_HOME", raising=False)
+    env = world_env(root, VRDP_PSEUDONYM_SECRET="test-secret")
+    apply_env(mp, env)
     specs = [s for s in LANDING_SOURCES if s.agency != "patrol"]
     full = build_defs()
     defs = {
@@ -136,11 +132,19 @@ def warehouse(small_world, tmp_path_factory):
         _land_and_load(root, instance, defs, spec, [later[spec.source]])
     _warehouse_run(instance, defs)
     t2 = time.perf_counter()
+    mp.undo()  # tests re-enter the environment (``_warehouse_env``, ``using_env``)
     yield {
         "root": root,
         "first_links": first_links,
         "instance": instance,
         "timings": {"first_s": t1 - t0, "second_s": t2 - t1},
         "world": small_world,
+        "env": env,
     }
-    mp.undo()
+
+
+@pytest.fixture(autouse=True)
+def _warehouse_env(request, monkeypatch):
+    """A test of the session warehouse runs in its environment (its data root)."""
+    if "warehouse" in request.fixturenames:
+        apply_env(monkeypatch, request.getfixturevalue("warehouse")["env"])

@@ -252,9 +252,12 @@ def test_readme_question_known_to_three_agencies_by_ward(warehouse):
         f"known to 3+ agencies by ward: {len(got)} answered, {len(truth)} true, "
         f"precision {precision:.3f} recall {recall:.3f}"
     )
-    # Measured 0.807 precision (recall above 0.85) after this session's merges (new
-    # sources, national ward boundaries, latest-version staging); it was above 0.85
-    # before. The bar is 0.8 until the drop is explained (see the issue notes).
+    # Measured on the small world (seed of the fixture): 57 answered, 53 true, 46 hits:
+    # precision 0.807, recall 0.868. Of the 11 misses, 5 are people linkage over-merged
+    # into three agencies and 6 the ward of an address other than the one lived at when
+    # last seen. The truth's wards are the same with the national pack or the Thames
+    # Valley file (0 of 53 differ). With 57 answers one standard error is about 0.05,
+    # so the earlier 0.85 bar was two or three people; the bar is 0.8.
     assert precision > 0.8 and recall > 0.8, (precision, recall)
 
 

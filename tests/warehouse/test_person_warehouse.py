@@ -36,6 +36,9 @@ def test_dim_persons_is_built_and_its_contract_holds(runs):
 
 
 PII_COLUMN = re.compile(r"(forename|surname|name$|dob|birth|nhs_number|pnc|postcode|address|upn)")
+#: columns that name a place, not a person (a Clear-Hold-Build site is named for its
+#: ward); their values are still scanned for people's names and addresses below
+PLACE_NAME_COLUMNS = {"site_name"}
 PATTERNS = {
     "nhs_number": re.compile(r"\b\d{10}\b"),
     "pnc_id": re.compile(r"\b\d{4}/\d{7}[A-Z]\b"),
@@ -79,7 +82,7 @@ def test_no_mart_column_or_value_holds_direct_identifiers(runs):
             if col in public:  # only names from the public ward list
                 assert set(values) <= public[col], (table, col)
                 continue
-            assert not PII_COLUMN.search(col), (table, col)
+            assert col in PLACE_NAME_COLUMNS or not PII_COLUMN.search(col), (table, col)
             if values.empty:
                 continue
             if pd.api.types.is_string_dtype(values) or values.dtype == object:

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from vrdp.governance.model_card import ModelCard
+
 __all__ = [
     "KINDS",
     "CohortModel",
@@ -25,6 +27,7 @@ __all__ = [
     "fairness_report",
     "model_card",
     "model_card_markdown",
+    "governance_card",
     "cohort_size_for",
 ]
 
@@ -321,3 +324,53 @@ def model_card_markdown(card: dict) -> str:
 def as_dict(model: CohortModel) -> dict:
     """The fitted model as JSON-able data."""
     return asdict(model)
+
+
+def governance_card(card: dict) -> ModelCard:
+    """The cohort card in the platform's common model-card format (``vrdp.governance``).
+
+    Same fields as the forecast, risk terrain and linkage cards; the cohort's own
+    card (weights, fairness rows) is published beside it.
+    """
+    t = card["training"]
+    truth = card.get("metrics_simulated_truth") or {}
+    accuracy = {
+        f"backtest_{k}": v
+        for k, v in card["metrics_backtest_recorded_outcomes"].items()
+        if k in ("auc", "brier", "calibration_in_the_large", "precision_at_cohort", "cohort_size")
+    }
+    accuracy.update(
+        {
+            f"simulated_truth_{k}": v
+            for k, v in truth.items()
+            if k in ("auc", "calibration_in_the_large", "precision_at_cohort")
+        }
+    )
+    accuracy.update({f"rules_baseline_{k}": v for k, v in card["rules_baseline"].items()})
+    fair = [r for r in card["fairness"] if r.get("false_positive_rate") is not None]
+    if fair:
+        fprs = [r["false_positive_rate"] for r in fair]
+        accuracy["fairness_false_positive_rate_range"] = [min(fprs), max(fprs)]
+    return ModelCard(
+        name=f"{card['model']} ({card['version']})",
+        inputs=[f"{f} (agency event counts, log1p)" for f in card["inputs"]],
+        owner="safeguarding partnership (multi-agency safeguarding hub) with the VRU analysts",
+        excluded_fields=list(card["excluded_fields"])
+        or ["protected characteristics (never features)"],
+        parameters={"algorithm": t["algorithm"], "seed": t["seed"], "weights": card["weights"]},
+        training_window=(
+            f"cutoff {t['cutoff']}, features {t['feature_window_days']} days before it, "
+            f"outcome {t['outcome_days']} days after ({t['rows']} people, {t['positives']} "
+            "positives)"
+        ),
+        accuracy=accuracy,
+        accuracy_method=(
+            "backtest on recorded outcomes (the model trained before an earlier cutoff, "
+            "scored on the 6 months after it); where the simulated world is loaded, the same "
+            "against its truth (evaluation only); fairness by deprivation decile and recorded "
+            "ethnicity in the fairness report beside the cohort"
+        ),
+        known_limits=list(card["known_limits"]),
+        intended_use=f"{card['purpose']}; population: {card['population']}",
+        not_for="any enforcement decision, or any action without a recorded human review",
+    )

@@ -27,7 +27,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-__all__ = ["ModelCard", "write_model_card", "read_model_card", "card_paths", "REQUIRED"]
+__all__ = [
+    "ModelCard",
+    "write_model_card",
+    "read_model_card",
+    "render_model_card",
+    "card_paths",
+    "REQUIRED",
+]
 
 #: fields a card must fill in (a card missing one is refused)
 REQUIRED = ("name", "inputs", "excluded_fields", "parameters", "known_limits", "owner")
@@ -83,14 +90,27 @@ def _md(card: ModelCard, output: Path) -> str:
     return "\n".join(lines)
 
 
+def render_model_card(card: ModelCard, output: str | Path) -> tuple[str, str]:
+    """The card's JSON and Markdown text for ``output`` (for cards published in an export).
+
+    >>> js, md = render_model_card(ModelCard("m", ["x"], "me", ["names"], {"k": 1},
+    ...     known_limits=["small"]), "out.parquet")
+    >>> json.loads(js)["owner"], md.splitlines()[0]
+    ('me', '# Model card: m')
+    """
+    card.check()
+    text = json.dumps(asdict(card), indent=1, sort_keys=True, default=str) + "\n"
+    return text, _md(card, Path(output))
+
+
 def write_model_card(card: ModelCard, output: str | Path) -> tuple[Path, Path]:
     """Write the card beside ``output`` (JSON and Markdown); returns both paths."""
-    card.check()
     output = Path(output)
+    text, page = render_model_card(card, output)
     js, md = card_paths(output)
     js.parent.mkdir(parents=True, exist_ok=True)
-    js.write_text(json.dumps(asdict(card), indent=1, sort_keys=True, default=str) + "\n")
-    md.write_text(_md(card, output))
+    js.write_text(text)
+    md.write_text(page)
     return js, md
 
 

@@ -2,7 +2,9 @@
 
 Files written by :func:`write_rtm_outputs` into one folder:
 
-* ``factor_table.parquet``: factor, operationalisation, spatial influence, beta, RRV, p;
+* ``factor_table.parquet``: factor, operationalisation, spatial influence, beta, RRV, p,
+  and the combined relative risk (:func:`combined_relative_risk`);
+* ``priority_places.parquet``: RTMDx's priority places (:func:`priority_places`);
 * ``cells.parquet`` (GeoParquet) and ``cells.geojson``: the cell layer in WGS84;
 * ``model.pkl``: the :class:`~vrdp.risk_terrain.model.RiskTerrainModel` (load with
   :func:`load_risk_terrain_model`; score H3 cells with
@@ -19,10 +21,18 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from vrdp.risk_terrain.model import RiskTerrainModel, RTMResult, cell_layer
 
-__all__ = ["write_rtm_outputs", "load_risk_terrain_model", "rtm_summary", "factor_table_markdown"]
+__all__ = [
+    "write_rtm_outputs",
+    "load_risk_terrain_model",
+    "rtm_summary",
+    "factor_table_markdown",
+    "priority_places",
+    "combined_relative_risk",
+]
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -44,12 +54,14 @@ def write_rtm_outputs(result: RTMResult, out_dir: Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     paths = {
         "factor_table": out_dir / "factor_table.parquet",
+        "priority_places": out_dir / "priority_places.parquet",
         "cells_geoparquet": out_dir / "cells.parquet",
         "cells_geojson": out_dir / "cells.geojson",
         "model": out_dir / "model.pkl",
         "report": out_dir / "report.json",
     }
-    write_parquet_atomic(result.factor_table, paths["factor_table"])
+    write_parquet_atomic(combined_relative_risk(result), paths["factor_table"])
+    write_parquet_atomic(priority_places(result), paths["priority_places"])
     layer = cell_layer(result)
     if "log_exposure" in layer:
         layer["log_exposure"] = layer["log_exposure"].where(np.isfinite(layer["log_exposure"]))
@@ -64,6 +76,104 @@ def write_rtm_outputs(result: RTMResult, out_dir: Path) -> dict[str, Path]:
         paths["report"], lambda p: p.write_text(json.dumps(result.report, indent=2) + "\n")
     )
     return paths
+
+
+def priority_places(result: RTMResult, n: int = 20) -> pd.DataFrame:
+    """RTMDx's priority places: the ``n`` highest-risk cells with the factors present there.
+
+    Cells are ranked by relative risk score (then recorded events, then cell id);
+    ``factors`` names each selected factor present in the cell with its RRV, highest
+    first (``"no modelled risk factors"`` when none is).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``priority_rank``, ``cell_id``, ``easting_m``, ``northing_m``, ``latitude``,
+        ``longitude``, ``rrs``, ``event_count``, ``high_risk``, ``cluster_id``,
+        ``n_factors``, ``factors``.
+    """
+    import geopandas as gpd
+
+    cells = result.cells
+    cols = [
+        "priority_rank",
+        "cell_id",
+        "easting_m",
+        "northing_m",
+        "latitude",
+        "longitude",
+        "rrs",
+        "event_count",
+        "high_risk",
+        "cluster_id",
+        "n_factors",
+        "factors",
+    ]
+    if not len(cells):
+        return pd.DataFrame(columns=cols)
+    top = cells.sort_values(
+        ["rrs", "event_count", "cell_id"], ascending=[False, False, True], kind="stable"
+    ).head(n)
+    ft = result.factor_table.sort_values("rrv", ascending=False)
+    labels, counts = [], []
+    for _, row in top.iterrows():
+        here = [
+            f"{f.factor} (RRV {f.rrv:.2f}, {f.operationalisation} {f.spatial_influence_m:.0f} m)"
+            for f in ft.itertuples()
+            if row.get(f.variable)
+        ]
+        labels.append("; ".join(here) or "no modelled risk factors")
+        counts.append(len(here))
+    out = top.reset_index(drop=True).copy()
+    out["priority_rank"] = range(1, len(out) + 1)
+    pts = gpd.GeoSeries(
+        gpd.points_from_xy(out["easting_m"], out["northing_m"]), crs="EPSG:27700"
+    ).to_crs("EPSG:4326")
+    out["latitude"] = pts.y.round(6).to_numpy()
+    out["longitude"] = pts.x.round(6).to_numpy()
+    out["n_factors"] = counts
+    out["factors"] = labels
+    for c in ("high_risk", "cluster_id"):
+        if c not in out:
+            out[c] = None
+    return out[cols]
+
+
+def combined_relative_risk(result: RTMResult) -> pd.DataFrame:
+    """The factor table with each factor's venue attraction and combined relative risk.
+
+    A risk factor built from places (pubs, bus stops) acts twice: on its
+    surroundings (the proximity RRV) and through the events its own venues host
+    (their class's attraction, estimated jointly with the RTM when the exposure is
+    built from candidate locations: ``report["exposure_model"]``). Here
+    ``venue_attraction`` is the factor's venues' attraction relative to the
+    commonest class (count-weighted over the factor's categories) and
+    ``combined_rr = rrv * venue_attraction``: expected events at one of its venues
+    against one place of the commonest class away from every factor. Both are
+    NaN without an estimated exposure model (``venue_classes`` then says so).
+    """
+    ft = result.factor_table.copy()
+    em = result.report.get("exposure_model")
+    cats = (result.report.get("data") or {}).get("factor_categories") or {}
+    if em is None or not len(ft):
+        ft["venue_classes"] = "no estimated exposure model" if em is None else ""
+        ft["venue_attraction"] = np.nan
+        ft["combined_rr"] = np.nan
+        return ft
+    att = pd.DataFrame(em["attractions"]).set_index("location_class")
+    classes, rel = [], []
+    for f in ft["factor"]:
+        mine = [c for c in cats.get(f, [f]) if c in att.index and att.loc[c, "locations"] > 0]
+        classes.append("|".join(mine))
+        if mine:
+            n = att.loc[mine, "locations"].astype(float)
+            rel.append(float((att.loc[mine, "relative_to_commonest"] * n).sum() / n.sum()))
+        else:
+            rel.append(np.nan)
+    ft["venue_classes"] = classes
+    ft["venue_attraction"] = rel
+    ft["combined_rr"] = ft["rrv"] * ft["venue_attraction"]
+    return ft
 
 
 def load_risk_terrain_model(path: Path) -> RiskTerrainModel:

@@ -59,6 +59,7 @@ __all__ = [
     "run_rtm_per_resident",
     "truth_factor_name",
     "truth_recovery",
+    "planted_attractions",
 ]
 
 OFFENCE_REFERENCE = (
@@ -277,8 +278,38 @@ def truth_factor_name(factor_id: str, distance_m: float) -> str:
     return str(factor_id).removesuffix(f"_{int(distance_m)}m")
 
 
+def planted_attractions(
+    class_shares: Mapping[str, Mapping[str, float]],
+    locations: pd.Series,
+    type_weights: Mapping[str, float],
+) -> pd.Series:
+    """Planted events per place of each location class, for a mix of crime types.
+
+    The simulated world places a crime of type ``t`` at a class-``c`` location with
+    probability ``share_t[c] / n_c`` on average (``p0``, before planted risk), so a
+    class's expected events per place for the modelled mix is
+    ``sum_t w_t share_t[c] / n_c`` (``w_t`` the share of type ``t`` among the modelled
+    events). Evaluation only: read from the world's truth, never a model input.
+
+    >>> planted_attractions({"A": {"address": 0.5, "pub": 0.5}},
+    ...     pd.Series({"address": 100, "pub": 5}), {"A": 1.0}).round(3).to_dict()
+    {'address': 0.005, 'pub': 0.1}
+    """
+    total = sum(type_weights.values()) or 1.0
+    out = {}
+    for c, n in locations.items():
+        if n > 0:
+            out[c] = sum(
+                w / total * class_shares.get(t, {}).get(c, 0.0) / n for t, w in type_weights.items()
+            )
+    return pd.Series(out, dtype=float)
+
+
 def truth_recovery(
-    result: RTMResult, truth_factors: pd.DataFrame, crime_types: Sequence[str] | None
+    result: RTMResult,
+    truth_factors: pd.DataFrame,
+    crime_types: Sequence[str] | None,
+    planted_attraction: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Planted versus estimated RRVs, for evaluation metadata on the simulated world.
 
@@ -286,15 +317,28 @@ def truth_recovery(
     acting on at least one modelled crime type are listed (``crime_types`` ``None``:
     all). Nothing in the model is computed from the truth.
 
+    With ``planted_attraction`` (:func:`planted_attractions`), the combined relative
+    risk of each factor (:func:`~vrdp.risk_terrain.outputs.combined_relative_risk`)
+    is compared with the planted product ``planted_rr * planted venue attraction``
+    (relative to the model's commonest class, count-weighted over the factor's
+    categories as the estimate is).
+
     Returns
     -------
     DataFrame
         ``factor``, ``planted_rr``, ``planted_distance_m``, ``crime_types_modelled``
         (share of the factor's crime types among the modelled ones), ``selected``,
         ``operationalisation``, ``spatial_influence_m``, ``rrv``, ``ratio_to_planted``,
-        ``within_30pct``.
+        ``within_30pct``; with ``planted_attraction`` also ``venue_attraction``,
+        ``combined_rr``, ``planted_venue_attraction``, ``planted_combined_rr`` and
+        ``combined_ratio_to_planted``.
     """
-    ft = result.factor_table.set_index("factor")
+    from vrdp.risk_terrain.outputs import combined_relative_risk
+
+    ft = combined_relative_risk(result).set_index("factor")
+    em = result.report.get("exposure_model") or {}
+    counts = {r["location_class"]: r["locations"] for r in em.get("attractions", [])}
+    ref = em.get("commonest_class")
     wanted = None if crime_types is None else {t.strip().lower() for t in crime_types}
     rows = []
     for r in truth_factors.itertuples():
@@ -320,6 +364,29 @@ def truth_recovery(
                 and abs(rrv / float(r.true_relative_risk) - 1) <= 0.3,
             }
         )
+        if planted_attraction is not None and ref in planted_attraction.index:
+            cats = [c for c in str(r.poi_categories).split("|") if counts.get(c, 0) > 0]
+            cats = [c for c in cats if c in planted_attraction.index]
+            n = np.array([counts[c] for c in cats], float)
+            venue = (
+                float((planted_attraction[cats].to_numpy() * n).sum() / n.sum())
+                / float(planted_attraction[ref])
+                if len(cats)
+                else np.nan
+            )
+            planted = float(r.true_relative_risk) * venue
+            comb = None if hit is None else float(hit["combined_rr"])
+            rows[-1].update(
+                {
+                    "venue_attraction": None if hit is None else float(hit["venue_attraction"]),
+                    "combined_rr": comb,
+                    "planted_venue_attraction": venue,
+                    "planted_combined_rr": planted,
+                    "combined_ratio_to_planted": None
+                    if comb is None or not np.isfinite(planted) or planted == 0
+                    else comb / planted,
+                }
+            )
     return pd.DataFrame(rows)
 
 

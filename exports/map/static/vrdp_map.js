@@ -16,6 +16,8 @@ const byId = {};
 D.hotspots.features.forEach(f => { byId[f.properties.id] = f.properties; });
 const briefing = p => `<div class="vrdp-briefing" data-hotspot="${esc(p.id)}"><b>${esc(p.title)}</b><br>${esc(p.summary)}` +
   (p.windows ? `<br><i>Patrol windows: ${esc(p.windows)}</i>` : '') +
+  (p.waypoints && p.waypoints.length ? '<br><span class="vrdp-waypoints">Stand at: ' +
+    p.waypoints.map(w => `${esc(w.label)} (${esc(w.what_happened)})`).join('; ') + '</span>' : '') +
   `<br><span class="vrdp-where">Ward: ${esc(p.ward || 'outside the force wards')}` +
   (p.places && p.places.length ? ` · Near: ${esc(p.places.join(', '))}` : '') + '</span>' +
   `<br><small>${esc(p.id)}</small></div>`;

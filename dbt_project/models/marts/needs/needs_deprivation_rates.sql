@@ -169,15 +169,7 @@ final as (
         age_band,
         (select period.period_start from period) as period_start,
         (select period.period_end from period) as period_end,
-        cast({{ vrdp.needs_suppress('raw_events', 'raw_events') }} as bigint) as events,
-        round(population, 1) as population,
-        {{ vrdp.needs_suppress('raw_events', '1000.0 * raw_events / nullif(population, 0)') }} as rate_per_1000,
-        {{ vrdp.needs_suppress('raw_events', vrdp.needs_wilson('raw_events', 'population', 'lower')) }}
-            as rate_ci95_low,
-        {{ vrdp.needs_suppress('raw_events', vrdp.needs_wilson('raw_events', 'population', 'upper')) }}
-            as rate_ci95_high,
-        'wilson' as ci_method,
-        raw_events < 5 as is_suppressed
+        {{ vrdp.needs_rate_columns('raw_events', 'population') }}
     from joined
 
 )
