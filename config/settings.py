@@ -76,6 +76,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         " (a force's own tile server); empty: no basemap, the shipped street layer only",
     ),
     "VRDP_MAP_TILE_ATTRIBUTION": ("", "attribution shown with the basemap tiles"),
+    "VRDP_RTM_STUDY_AREA": (
+        "",
+        "risk terrain study area on the force's own POIs: local authority district and/or "
+        "ward codes (comma-separated, e.g. E09000001 or E05009289,E05009290); empty: the "
+        "force district with the most located street crimes in the model period",
+    ),
 }
 
 
@@ -118,6 +124,8 @@ class Settings:
 
     map_tile_url: str = ""
     map_tile_attribution: str = ""
+    #: ``VRDP_RTM_STUDY_AREA``: district/ward codes of the police.uk risk terrain model
+    rtm_study_area: tuple[str, ...] = ()
 
     @property
     def landing_dir(self) -> Path:
@@ -259,4 +267,5 @@ def settings() -> Settings:
         twin_days=_int("VRDP_TWIN_DAYS", 0, 366),
         map_tile_url=_env("VRDP_MAP_TILE_URL"),
         map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
+        rtm_study_area=tuple(d.upper() for d in _list("VRDP_RTM_STUDY_AREA", required=False)),
     )
