@@ -145,6 +145,7 @@ def oxford_risk_terrain(
     demo's name. Metadata: ``poi_source`` and ``study_area``.
     """
     import pandas as pd
+    import pyarrow.parquet as pq
 
     from vrdp.risk_terrain.model import NoEventsError, RTMConfig
     from vrdp.risk_terrain.police_uk import choose_poi_source
@@ -172,7 +173,11 @@ def oxford_risk_terrain(
         block_length_m=config.block_length_m, n_folds=3, max_shortlist=20, seed=config.seed
     )
     poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
-    source, source_note = choose_poi_source(bool(poi_files), s.world_scale)
+    share = None  # of the latest delivery's POIs inside the force area (None: not located)
+    if poi_files and "in_force_area" in pq.read_schema(poi_files[-1]).names:
+        located = pd.read_parquet(poi_files[-1], columns=["in_force_area"])["in_force_area"]
+        share = float(located.fillna(False).astype(bool).mean()) if len(located) else 0.0
+    source, source_note = choose_poi_source(bool(poi_files), s.world_scale, share)
     common = {
         "model_months": ", ".join(model_m),
         "next_months": ", ".join(next_m) or "none",
@@ -180,6 +185,8 @@ def oxford_risk_terrain(
         "seed": config.seed,
         "poi_source": f"{source}: {source_note}",
     }
+    if share is not None:
+        common["pois_in_force_area_share"] = round(share, 4)
     try:
         if source == "delivered":
             name, result, extra = _police_uk_run(

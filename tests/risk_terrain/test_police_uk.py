@@ -160,3 +160,10 @@ def test_simulated_pois_are_never_put_against_real_crimes():
         source, why = choose_poi_source(True, scale)
         assert source == "demo" and "simulated world" in why
     assert choose_poi_source(False, "none")[0] == "demo"
+
+
+def test_a_delivery_of_another_area_s_places_is_not_the_force_s():
+    assert choose_poi_source(True, "none", 0.5)[0] == "delivered"
+    source, why = choose_poi_source(True, "none", 0.49)
+    assert source == "demo" and "outside the force area (49% of its POIs in it)" in why
+    assert choose_poi_source(True, "none", None)[0] == "delivered"  # not located: unknown

@@ -183,6 +183,7 @@ def test_city_rtm_runs_on_its_own_pois_over_the_default_study_area(city_lake, de
     assert md["skipped"].value is False
     assert md["poi_source"].value.startswith("delivered")
     assert md["poi_delivery"].value == "2025-06"
+    assert md["pois_in_force_area_share"].value == 1.0  # located by the places.pois source
     # the default rule, computed and recorded: the City is the district with most crimes
     assert md["study_area"].value == f"{CITY} (district)"
     assert "most located street crimes" in md["study_area_rule"].value

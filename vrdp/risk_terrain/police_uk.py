@@ -353,27 +353,38 @@ def run_police_uk_rtm(
     return result
 
 
-def choose_poi_source(has_delivery: bool, world_scale: str) -> tuple[str, str]:
+def choose_poi_source(
+    has_delivery: bool, world_scale: str, in_force_area_share: float | None = None
+) -> tuple[str, str]:
     """Which points of interest the police.uk model uses: ``"delivered"`` or ``"demo"``.
 
-    The force's own ``places.pois`` delivery when there is one and it is not the
+    The force's own ``places.pois`` delivery when there is one, it is not the
     simulated world's (``make run`` lands the simulated world's POIs when
-    ``VRDP_WORLD_SCALE`` is not ``none``: simulated places are never put against real
-    crimes); otherwise the shipped OpenStreetMap points of central Oxford, the demo.
+    ``VRDP_WORLD_SCALE`` is not ``none``: simulated places are never put against
+    real crimes) and most of its POIs lie in the force area (``in_force_area_share``
+    at least one half: a delivery of another area's places is not the force's);
+    otherwise the shipped OpenStreetMap points of central Oxford, the demo.
 
     Examples
     --------
-    >>> choose_poi_source(True, "none")[0], choose_poi_source(True, "medium")[0]
+    >>> choose_poi_source(True, "none", 0.97)[0], choose_poi_source(True, "medium", 1.0)[0]
     ('delivered', 'demo')
+    >>> choose_poi_source(True, "none", 0.0)[1]
+    'the places.pois delivery lies outside the force area (0% of its POIs in it): ...'
     >>> choose_poi_source(False, "none")[1]
     'no places.pois delivery: the shipped OSM demo points (central Oxford)'
     """
-    if has_delivery and world_scale == "none":
-        return "delivered", "the latest places.pois delivery"
-    if has_delivery:
+    demo = "the shipped OSM demo points (central Oxford)"
+    if not has_delivery:
+        return "demo", f"no places.pois delivery: {demo}"
+    if world_scale != "none":
         return "demo", (
             f"the places.pois delivery is the simulated world's (VRDP_WORLD_SCALE="
-            f"{world_scale}), never put against real crimes: the shipped OSM demo points "
-            "(central Oxford)"
+            f"{world_scale}), never put against real crimes: {demo}"
         )
-    return "demo", "no places.pois delivery: the shipped OSM demo points (central Oxford)"
+    if in_force_area_share is not None and not in_force_area_share >= 0.5:
+        return "demo", (
+            f"the places.pois delivery lies outside the force area "
+            f"({in_force_area_share:.0%} of its POIs in it): {demo}"
+        )
+    return "delivered", "the latest places.pois delivery"
