@@ -139,10 +139,10 @@ def oxford_risk_terrain(
     POIs: the force's latest ``places/pois`` delivery, over the study area
     ``VRDP_RTM_STUDY_AREA`` (district or ward codes; default the force district with
     the most street crimes in the model period), cells cut from the force's boundary
-    layers, outputs in ``risk_terrain/police_uk``. Without a delivery of its own (or
-    when the delivery is the simulated world's) the demo: the shipped OSM points of
-    central Oxford, outputs in ``risk_terrain/oxford``. The asset key keeps the
-    demo's name. Metadata: ``poi_source`` and ``study_area``.
+    layers, outputs in ``risk_terrain/police_uk``. Without a delivery of its own (none,
+    the simulated world's, or one mostly outside the force area) the demo: the shipped
+    OSM points of central Oxford, outputs in ``risk_terrain/oxford``. The asset key
+    keeps the demo's name. Metadata: ``poi_source`` and ``study_area``.
     """
     import pandas as pd
     import pyarrow.parquet as pq
@@ -320,7 +320,10 @@ def _rtm_card(name: str, result, folder: Path, seed) -> None:
             accuracy_method="next-period validation against the model period (report.json)",
             known_limits=[
                 "relative risk of places, not people",
-                "exposure is residents; footfall is not controlled for",
+                "exposure is residents; footfall is not controlled for"
+                if rep.get("offset") is not None
+                else "no exposure offset: relative risks are per cell, so they also carry "
+                "how many people and places a cell holds",
             ],
             intended_use="explain why places are risky; prioritise place-based prevention",
         ),
