@@ -145,7 +145,6 @@ def oxford_risk_terrain(
     keeps the demo's name. Metadata: ``poi_source`` and ``study_area``.
     """
     import pandas as pd
-    import pyarrow.parquet as pq
 
     from vrdp.risk_terrain.model import NoEventsError, RTMConfig
     from vrdp.risk_terrain.police_uk import choose_poi_source
@@ -173,10 +172,7 @@ def oxford_risk_terrain(
         block_length_m=config.block_length_m, n_folds=3, max_shortlist=20, seed=config.seed
     )
     poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
-    share = None  # of the latest delivery's POIs inside the force area (None: not located)
-    if poi_files and "in_force_area" in pq.read_schema(poi_files[-1]).names:
-        located = pd.read_parquet(poi_files[-1], columns=["in_force_area"])["in_force_area"]
-        share = float(located.fillna(False).astype(bool).mean()) if len(located) else 0.0
+    share = _in_force_area_share(poi_files[-1]) if poi_files else None
     source, source_note = choose_poi_source(bool(poi_files), s.world_scale, share)
     common = {
         "model_months": ", ".join(model_m),
@@ -216,6 +212,37 @@ def oxford_risk_terrain(
     return dg.MaterializeResult(
         metadata=_metadata(result, paths, {"skipped": False, **common, **extra})
     )
+
+
+def _in_force_area_share(path: Path) -> float | None:
+    """Share of a located place delivery's rows inside the force area (None: not located)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    if "in_force_area" not in pq.read_schema(path).names:
+        return None
+    located = pd.read_parquet(path, columns=["in_force_area"])["in_force_area"]
+    return float(located.fillna(False).astype(bool).mean()) if len(located) else 0.0
+
+
+def _force_gazetteers(s):
+    """The force's own latest address and street gazetteers as candidate locations, or None.
+
+    Both must be delivered and be the force's own
+    (:func:`vrdp.risk_terrain.police_uk.is_force_own_delivery`).
+    """
+    import pandas as pd
+
+    from vrdp.risk_terrain.police_uk import is_force_own_delivery
+
+    parts = []
+    for dataset, cls in (("addresses", "address"), ("streets", "street")):
+        files = sorted((s.lake_dir / "places" / dataset).glob("*/part-0.parquet"))
+        if not files or not is_force_own_delivery(s.world_scale, _in_force_area_share(files[-1])):
+            return None
+        xy = pd.read_parquet(files[-1], columns=["easting_m", "northing_m"])
+        parts.append(xy.assign(location_class=cls))
+    return pd.concat(parts, ignore_index=True).dropna()
 
 
 def _oxford_run(read, model_m, next_m, config, cfg):
@@ -259,6 +286,7 @@ def _police_uk_run(context, platform, poi_file, read, model_m, next_m, config, c
     except ValueError as exc:
         raise dg.Failure(f"risk terrain study area: {exc}") from exc
     pois = pd.read_parquet(poi_file, columns=["category", "easting_m", "northing_m"])
+    candidates = _force_gazetteers(s)
     result = run_police_uk_rtm(
         pois,
         model_crimes,
@@ -268,6 +296,7 @@ def _police_uk_run(context, platform, poi_file, read, model_m, next_m, config, c
         next_crimes=read(next_m) if next_m else None,
         crime_types=config.crime_types,
         config=cfg,
+        candidates=candidates,
     )
     result.report["data"]["poi_delivery"] = poi_file.parent.name
     rec = area.record()
@@ -289,9 +318,32 @@ def _police_uk_run(context, platform, poi_file, read, model_m, next_m, config, c
             "cells_with_ward": int(cells["ward_code"].notna().sum()),
             "wards_in_study_area": int(cells["ward_code"].nunique()),
             "exposure": "none: RRVs are area-based (a cell's count also reflects how many "
-            "places it holds); no population table is held outside the demo area.",
+            "places it holds); no population table is held outside the demo area, and no "
+            "address and street gazetteer of the force's own is delivered."
+            if candidates is None
+            else "the force's delivered address and street gazetteers and its POIs as "
+            "candidate event locations (study cells: those of the study area holding one), "
+            "each class's attraction estimated jointly with the model; RRVs are rate ratios "
+            "per unit of opportunity.",
+            **_exposure_model_md(result),
         },
     )
+
+
+def _exposure_model_md(result) -> dict:
+    """The estimated attractions as metadata, when the model estimated them."""
+    import pandas as pd
+
+    em = result.report.get("exposure_model")
+    if em is None:
+        return {}
+    att = pd.DataFrame(em["attractions"]).sort_values("attraction", ascending=False)
+    return {
+        "exposure_model": dg.MetadataValue.md(
+            f"{em['method']}; {len(em['selections'])} selection(s), converged: "
+            f"{em['converged']}.\n\n" + att.to_markdown(index=False, floatfmt=".3g")
+        )
+    }
 
 
 def _rtm_card(name: str, result, folder: Path, seed) -> None:
@@ -320,7 +372,10 @@ def _rtm_card(name: str, result, folder: Path, seed) -> None:
             accuracy_method="next-period validation against the model period (report.json)",
             known_limits=[
                 "relative risk of places, not people",
-                "exposure is residents; footfall is not controlled for"
+                "exposure is candidate locations (addresses, streets, POIs); footfall "
+                "beyond them is not controlled for"
+                if rep.get("exposure_model") is not None
+                else "exposure is residents; footfall is not controlled for"
                 if rep.get("offset") is not None
                 else "no exposure offset: relative risks are per cell, so they also carry "
                 "how many people and places a cell holds",

@@ -167,3 +167,47 @@ def test_a_delivery_of_another_area_s_places_is_not_the_force_s():
     source, why = choose_poi_source(True, "none", 0.49)
     assert source == "demo" and "outside the force area (49% of its POIs in it)" in why
     assert choose_poi_source(True, "none", None)[0] == "delivered"  # not located: unknown
+
+
+def test_with_the_force_s_gazetteers_the_exposure_is_estimated_and_combined_rr_computed():
+    rng = np.random.default_rng(5)
+    lsoa21, wards = _layers()
+    pubs = rng.uniform([100, 100], [1900, 900], (12, 2))
+    pois = pd.DataFrame({"category": "pub", "easting_m": pubs[:, 0], "northing_m": pubs[:, 1]})
+    # addresses on the southern half of district A only: its northern half holds no
+    # candidate (but for the pubs) and leaves the study cells
+    addr = np.column_stack([rng.uniform(0, 1000, 800), rng.uniform(0, 500, 800)])
+    streets = np.column_stack([rng.uniform(0, 1000, 100), rng.uniform(0, 500, 100)])
+    candidates = pd.DataFrame(
+        {
+            "easting_m": np.r_[addr[:, 0], streets[:, 0]],
+            "northing_m": np.r_[addr[:, 1], streets[:, 1]],
+            "location_class": ["address"] * 800 + ["street"] * 100,
+        }
+    )
+    area = default_or_configured_study_area(["A"], lsoa21, wards, pd.Series([], dtype=str))
+    result = run_police_uk_rtm(
+        pois,
+        _crimes(rng, pubs),
+        area,
+        lsoa21,
+        wards,
+        next_crimes=_crimes(rng, pubs),
+        config=RTMConfig(block_length_m=100.0, n_folds=3, max_shortlist=10, seed=1),
+        candidates=candidates,
+    )
+    cells = result.cells
+    pub_cells = {(int(x // 50), int(y // 50)) for x, y in pubs if x < 1000 and y >= 500}
+    # the southern half's 200 cells (almost all hold an address) and the pubs' cells
+    assert 190 <= len(cells) <= 200 + len(pub_cells)
+    assert (cells["northing_m"] > 500).sum() == len(pub_cells)
+    em = result.report["exposure_model"]
+    assert {a["location_class"] for a in em["attractions"]} == {"address", "street", "pub"}
+    data = result.report["data"]
+    assert data["exposure"].startswith("offset: candidate locations")
+    assert data["candidate_locations"]["address"] == 800
+    from vrdp.risk_terrain.outputs import combined_relative_risk
+
+    comb = combined_relative_risk(result)  # the planted pubs are found, with their venues
+    assert comb["factor"].tolist() == ["licensed_premises"]
+    assert comb["combined_rr"].notna().all() and comb["venue_classes"].tolist() == ["pub"]

@@ -287,3 +287,85 @@ def test_city_rtm_refuses_a_study_area_code_the_force_does_not_hold(city_lake):
     assert not result.success
     failure = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     assert "E07000178" in str(failure[0].event_specific_data.error)
+
+
+def _made_up_gazetteer(city: gpd.GeoDataFrame, n: int, seed: int) -> np.ndarray:
+    """``n`` seeded random points inside the City (BNG): made-up addresses or streets."""
+    rng = np.random.default_rng(seed)
+    shape = city.to_crs("EPSG:27700").union_all()
+    x0, y0, x1, y1 = shape.bounds
+    pts = []
+    while len(pts) < n:
+        x, y = rng.uniform(x0, x1), rng.uniform(y0, y1)
+        if shape.contains(gpd.points_from_xy([x], [y])[0]):
+            pts.append((round(x, 1), round(y, 1)))
+    return np.array(pts)
+
+
+def test_city_rtm_with_delivered_gazetteers_estimates_the_exposure(city_lake):
+    """Last in this file: it delivers MADE-UP address and street gazetteers to the lake."""
+    root, defs, instance = city_lake["root"], city_lake["defs"], city_lake["instance"]
+    city = city_lake["layers"]["lsoa21"]
+    addr = _made_up_gazetteer(city, 600, seed=11)
+    streets = _made_up_gazetteer(city, 80, seed=12)
+    tables = {
+        "addresses": pd.DataFrame(
+            {
+                "uprn": [str(100000 + i) for i in range(len(addr))],
+                "address_line": [f"{i} Made-up Street" for i in range(len(addr))],
+                "town": "LONDON",
+                "postcode": "",
+                "classification_code": "RD04",
+                "easting": addr[:, 0],
+                "northing": addr[:, 1],
+                "longitude": "",
+                "latitude": "",
+                "lsoa_code": "",
+            }
+        ),
+        "streets": pd.DataFrame(
+            {
+                "usrn": [str(2000 + i) for i in range(len(streets))],
+                "street_name": [f"Made-up Lane {i}" for i in range(len(streets))],
+                "town": "LONDON",
+                "postcode": "",
+                "easting": streets[:, 0],
+                "northing": streets[:, 1],
+                "longitude": "",
+                "latitude": "",
+                "lsoa_code": "",
+            }
+        ),
+    }
+    for dataset, table in tables.items():
+        spec = next(s for s in LANDING_SOURCES if s.source == f"places.{dataset}")
+        folder = root / "landing" / "places" / dataset / "2025-06"
+        folder.mkdir(parents=True)
+        table.to_csv(folder / f"{dataset}.csv", index=False)
+        instance.add_dynamic_partitions(f"{spec.slug}_deliveries", ["2025-06"])
+        loaded = dg.materialize(
+            defs.assets,
+            selection=dg.AssetSelection.assets(*source_keys(spec)[:2]),
+            partition_key="2025-06",
+            instance=instance,
+            resources=defs.resources,
+        )
+        assert loaded.success
+    _, md, _ = _run(city_lake)
+    assert md["skipped"].value is False
+    assert "gazetteers" in md["exposure"].value and md["rtm/exposure_offset"].value is True
+    em = md["exposure_model"].value
+    for cls in ("address", "street", "bus_stop", "atm"):
+        assert f"| {cls} " in em, cls
+    out = root / "lake" / "risk_terrain" / "police_uk"
+    cells = gpd.read_parquet(out / "cells.parquet")
+    # study cells: those of the City holding a made-up address, street or POI
+    assert 300 < len(cells) < 1153
+    report = pd.read_json(out / "report.json", typ="series")
+    # those inside the study cells (a few near the edge lie in cells centred outside)
+    assert 550 < report["data"]["candidate_locations"]["address"] <= 600
+    ft = pd.read_parquet(out / "factor_table.parquet")
+    if len(ft):  # each selected factor with its venues' attraction and combined RR
+        assert "combined_relative_risk" in md
+    card = (out.parent / "police_uk.model_card.json").read_text()
+    assert "candidate locations" in card

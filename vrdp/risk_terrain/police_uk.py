@@ -21,9 +21,13 @@ half a block whose centres fall inside that area
 the LSOA and ward holding its centre (:func:`label_cells`). POIs outside the study
 area still count (a pub across the boundary influences the cells near it).
 
-No exposure offset: outside the demo area the platform holds no population table,
-so RRVs are area-based (they also carry how many places a cell holds); the report
-says so.
+Exposure: when the force has delivered an address and a street gazetteer
+(``places.addresses``, ``places.streets``), every address, street and POI is a
+candidate event location and each class's attraction is estimated jointly with the
+model, as the simulated world's model does; the study cells are then those holding
+a candidate. Without them there is no exposure offset (outside the demo area the
+platform holds no population table), so RRVs are area-based (they also carry how
+many places a cell holds); the report says which.
 """
 
 from __future__ import annotations
@@ -37,8 +41,14 @@ import pandas as pd
 import shapely
 
 from vrdp.geo import BNG
+from vrdp.risk_terrain.candidates import class_counts, run_rtm_estimated_exposure
 from vrdp.risk_terrain.factors import RiskFactor
-from vrdp.risk_terrain.grid import cell_of_points, count_points_in_cells, grid_from_polygons
+from vrdp.risk_terrain.grid import (
+    cell_of_points,
+    count_points_in_cells,
+    grid_from_polygons,
+    subset_grid,
+)
 from vrdp.risk_terrain.model import RTMConfig, RTMResult, run_rtm
 from vrdp.risk_terrain.world import factor_categories, poi_features
 
@@ -52,6 +62,7 @@ __all__ = [
     "label_cells",
     "run_police_uk_rtm",
     "choose_poi_source",
+    "is_force_own_delivery",
 ]
 
 #: The documented rule behind the default study area.
@@ -272,6 +283,7 @@ def run_police_uk_rtm(
     crime_types: Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
     config: RTMConfig | None = None,
+    candidates: pd.DataFrame | None = None,
 ) -> RTMResult:
     """RTM of a force's street crimes over a study area of its districts or wards.
 
@@ -291,6 +303,15 @@ def run_police_uk_rtm(
         nightclub, as the simulated world's model).
     config
         Default: 100 m blocks, 50 m cells, 3 blocks in half-block steps, 3-fold CV.
+    candidates
+        ``easting_m``, ``northing_m``, ``location_class``: the force's delivered
+        address and street gazetteers (classes ``"address"``, ``"street"``). With
+        them, as the simulated world's model does, every address, street and POI is
+        a candidate event location, the study cells are those of the study area
+        holding one, and each class's attraction is estimated jointly with the model
+        (:func:`~vrdp.risk_terrain.candidates.run_rtm_estimated_exposure`): RRVs are
+        per unit of opportunity and combined relative risks can be computed.
+        Without them there is no exposure offset (area-based RRVs).
 
     Returns
     -------
@@ -309,6 +330,21 @@ def run_police_uk_rtm(
     factors_map = factor_categories(pois["category"].astype(str).unique().tolist(), groups)
     features = poi_features(pois, factors_map)
     grid = grid_from_polygons(area.polygons, cell)
+    classes = None
+    if candidates is not None:
+        cand = pd.concat(
+            [
+                candidates[["easting_m", "northing_m", "location_class"]],
+                pois[["easting_m", "northing_m"]].assign(
+                    location_class=pois["category"].astype(str)
+                ),
+            ],
+            ignore_index=True,
+        ).dropna()
+        cx, cy = cand["easting_m"].to_numpy(float), cand["northing_m"].to_numpy(float)
+        pos = cell_of_points(grid, cx, cy)
+        grid = subset_grid(grid, np.bincount(pos[pos >= 0], minlength=grid.n_cells) > 0)
+        classes = class_counts(grid, cx, cy, cand["location_class"].astype(str).tolist())
 
     def counts(crimes: pd.DataFrame) -> np.ndarray:
         c = _of_types(crimes.dropna(subset=["easting_m", "northing_m"]), crime_types)
@@ -319,7 +355,12 @@ def run_police_uk_rtm(
     y = counts(model_crimes)
     y_next = None if next_crimes is None else counts(next_crimes)
     factors = [RiskFactor(name, "both") for name in factors_map]
-    result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next)
+    if classes is not None:
+        result = run_rtm_estimated_exposure(
+            grid, y, classes, features, factors, cfg, next_counts=y_next
+        )
+    else:
+        result = run_rtm(grid, y, features, factors, cfg, next_counts=y_next)
     labels = label_cells(
         result.cells["easting_m"].to_numpy(), result.cells["northing_m"].to_numpy(), lsoa21, wards
     )
@@ -342,10 +383,19 @@ def run_police_uk_rtm(
         "study_area": area.record(),
         "cell_size_m": float(cell),
         "cells_with_ward": int(labels["ward_code"].notna().sum()),
-        "exposure": None,
+        "exposure": None
+        if classes is None
+        else "offset: candidate locations by class (delivered address and street "
+        "gazetteers, POIs), attractions estimated jointly",
+        "candidate_locations": None
+        if classes is None
+        else dict(zip(classes.classes, classes.locations.tolist(), strict=True)),
         "notes": [
             "No exposure offset: RRVs are area-based (a cell's count also reflects how "
-            "many places it holds); no population table is held outside the demo area.",
+            "many places it holds); no population table is held outside the demo area."
+            if classes is None
+            else "Study cells: those of the study area holding an address, a street or a "
+            "POI; RRVs are rate ratios per unit of opportunity.",
             "police.uk locations are snapped to anonymised map points.",
             "POIs outside the study area count as features of the cells near them.",
         ],
@@ -382,9 +432,28 @@ def choose_poi_source(
             f"the places.pois delivery is the simulated world's (VRDP_WORLD_SCALE="
             f"{world_scale}), never put against real crimes: {demo}"
         )
-    if in_force_area_share is not None and not in_force_area_share >= 0.5:
+    if not is_force_own_delivery(world_scale, in_force_area_share):
         return "demo", (
             f"the places.pois delivery lies outside the force area "
             f"({in_force_area_share:.0%} of its POIs in it): {demo}"
         )
     return "delivered", "the latest places.pois delivery"
+
+
+def is_force_own_delivery(world_scale: str, in_force_area_share: float | None) -> bool:
+    """A place delivery (POIs, gazetteer) is the force's own, to put against real crimes.
+
+    Not when the simulated world is landed (``world_scale`` not ``none``: its places
+    are simulated), nor when less than half of its located rows lie in the force
+    area (``None``: not located, taken as the force's).
+
+    Examples
+    --------
+    >>> is_force_own_delivery("none", 0.9), is_force_own_delivery("none", 0.1)
+    (True, False)
+    >>> is_force_own_delivery("small", 1.0), is_force_own_delivery("none", None)
+    (False, True)
+    """
+    if world_scale != "none":
+        return False
+    return in_force_area_share is None or in_force_area_share >= 0.5
