@@ -86,6 +86,12 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "Spark master URL when VRDP_ENGINE=spark: local[N] on this machine, or a cluster "
         "(spark://host:7077, yarn, k8s://...)",
     ),
+    "VRDP_RTM_STUDY_AREA": (
+        "",
+        "risk terrain study area on the force's own POIs: local authority district and/or "
+        "ward codes (comma-separated, e.g. E09000001 or E05009289,E05009290); empty: the "
+        "force district with the most located street crimes in the model period",
+    ),
 }
 
 
@@ -130,6 +136,8 @@ class Settings:
     map_tile_attribution: str = ""
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    #: ``VRDP_RTM_STUDY_AREA``: district/ward codes of the police.uk risk terrain model
+    rtm_study_area: tuple[str, ...] = ()
 
     @property
     def landing_dir(self) -> Path:
@@ -273,4 +281,5 @@ def settings() -> Settings:
         map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
         engine=_choice("VRDP_ENGINE", ("duckdb", "spark")),
         spark_master=_env("VRDP_SPARK_MASTER"),
+        rtm_study_area=tuple(d.upper() for d in _list("VRDP_RTM_STUDY_AREA", required=False)),
     )

@@ -92,14 +92,18 @@ def analysis_lines(s: Settings, outcome: dict) -> list[str]:
     tasking = s.exports_dir / "patrol_tasking" / "latest"
     if (tasking / "manifest.json").exists():
         lines.append(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
-    factors = s.lake_dir / "risk_terrain" / "oxford" / "factor_table.parquet"
-    if factors.exists():
-        ft = pd.read_parquet(factors)
-        picked = "; ".join(
-            f"{r.factor} {r.operationalisation} {r.spatial_influence_m:.0f} m RRV {r.rrv:.1f}"
-            for r in ft.itertuples()
-        )
-        lines.append(f"risk terrain, central Oxford (real OSM + police.uk): {picked or 'none'}")
+    for folder, label in (
+        ("police_uk", "the force's own POIs + police.uk"),
+        ("oxford", "central Oxford (real OSM + police.uk)"),
+    ):
+        factors = s.lake_dir / "risk_terrain" / folder / "factor_table.parquet"
+        if factors.exists():
+            ft = pd.read_parquet(factors)
+            picked = "; ".join(
+                f"{r.factor} {r.operationalisation} {r.spatial_influence_m:.0f} m RRV {r.rrv:.1f}"
+                for r in ft.itertuples()
+            )
+            lines.append(f"risk terrain, {label}: {picked or 'none'}")
     return lines
 
 

@@ -325,7 +325,7 @@ def _main_types(brief: dict, n: int = 3) -> str:
 
 
 def _risk_factors(lake_dir, fences, ids):
-    """RTM factors at each tasked hot spot's centre (simulated-world model, else Oxford).
+    """RTM factors at each tasked hot spot's centre (simulated world, force's POIs, Oxford).
 
     Returns ``({hotspot_id: [labels]}, model name)``, or ``(None, "none")`` when no
     risk terrain model has been built (briefings then say nothing about factors).
@@ -333,7 +333,7 @@ def _risk_factors(lake_dir, fences, ids):
     from vrdp.risk_terrain.outputs import load_risk_terrain_model
     from vrdp.tasking import risk_factors_at
 
-    for name in ("simulated_world", "oxford"):
+    for name in ("simulated_world", "police_uk", "oxford"):
         path = lake_dir / "risk_terrain" / name / "model.pkl"
         if path.exists() and len(fences):
             model = load_risk_terrain_model(path)

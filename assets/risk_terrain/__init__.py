@@ -1,4 +1,4 @@
-"""Risk terrain modelling assets: the real Oxford model and the simulated-world model."""
+"""Risk terrain assets: the police.uk model (any force; Oxford demo), the simulated world's."""
 
 from __future__ import annotations
 

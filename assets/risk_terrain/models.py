@@ -1,20 +1,25 @@
-"""Risk terrain models (issue 7): factor table, cell layer, fitted model, report.
+"""Risk terrain models (issues 7, 18): factor table, cell layer, fitted model, report.
 
 Outputs go to ``<lake>/risk_terrain/<model>/``: ``factor_table.parquet``,
 ``cells.parquet`` (GeoParquet, WGS84), ``cells.geojson``, ``model.pkl`` (the
 fitted model the hot spot forecast and the map score H3 cells with) and
-``report.json``; see :mod:`vrdp.risk_terrain.outputs`.
+``report.json``; see :mod:`vrdp.risk_terrain.outputs`. The police.uk model
+(``risk_terrain/oxford_rtm``) writes ``police_uk/`` on the force's own POIs and
+``oxford/`` on the demo's; the simulated world's writes ``simulated_world/``.
 """
 
 from pathlib import Path
 
 import dagster as dg
 
+from assets.geography.boundaries import boundary_key
 from assets.sources.police_uk import STREET_CRIMES_KEY
 from config.resources import PlatformConfig
 
 __all__ = [
     "OXFORD_RTM_KEY",
+    "POLICE_UK_RTM_KEY",
+    "POLICE_UK_RTM_FOLDERS",
     "SIMULATED_RTM_KEY",
     "RiskTerrainConfig",
     "oxford_risk_terrain",
@@ -24,6 +29,11 @@ __all__ = [
 ]
 
 OXFORD_RTM_KEY = dg.AssetKey(["risk_terrain", "oxford_rtm"])
+#: The police.uk RTM of any force (issue 18): the Oxford demo's asset, generalised; the
+#: key keeps the demo's name (jobs, checks and run history use it).
+POLICE_UK_RTM_KEY = OXFORD_RTM_KEY
+#: Its output folders: the force's own POIs, and the Oxford demo.
+POLICE_UK_RTM_FOLDERS = ("police_uk", "oxford")
 SIMULATED_RTM_KEY = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
 POIS_KEY = dg.AssetKey(["places", "pois"])
 ADDRESSES_KEY = dg.AssetKey(["places", "addresses"])
@@ -116,20 +126,28 @@ def _metadata(result, paths, extra: dict) -> dict:
 
 @dg.asset(
     key=OXFORD_RTM_KEY,
-    deps=[STREET_CRIMES_KEY],
+    deps=[STREET_CRIMES_KEY, POIS_KEY, boundary_key("lsoa21"), boundary_key("wards")],
     group_name="risk_terrain",
     kinds={"python", "parquet", "geojson"},
-    code_version="2",
+    code_version="3",
 )
 def oxford_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
 ) -> dg.MaterializeResult:
-    """Risk terrain model of central Oxford: OSM POIs against police.uk street crimes."""
+    """Risk terrain model of the force's police.uk street crimes against points of interest.
+
+    POIs: the force's latest ``places/pois`` delivery, over the study area
+    ``VRDP_RTM_STUDY_AREA`` (district or ward codes; default the force district with
+    the most street crimes in the model period), cells cut from the force's boundary
+    layers, outputs in ``risk_terrain/police_uk``. Without a delivery of its own (none,
+    the simulated world's, or one mostly outside the force area) the demo: the shipped
+    OSM points of central Oxford, outputs in ``risk_terrain/oxford``. The asset key
+    keeps the demo's name. Metadata: ``poi_source`` and ``study_area``.
+    """
     import pandas as pd
 
     from vrdp.risk_terrain.model import NoEventsError, RTMConfig
-    from vrdp.risk_terrain.outputs import write_rtm_outputs
-    from vrdp.risk_terrain.oxford import run_oxford_frames
+    from vrdp.risk_terrain.police_uk import choose_poi_source
 
     s = platform.resolve()
     root = s.lake_dir / "police_uk" / "street_crimes"
@@ -144,8 +162,8 @@ def oxford_risk_terrain(
     if not model_m:
         raise dg.Failure(f"no model-period months left among {sorted(files)}")
 
-    def read(months):
-        cols = ["easting_m", "northing_m", "month", "crime_type"]
+    def read(months, extra=()):
+        cols = ["easting_m", "northing_m", "month", "crime_type", *extra]
         frames = [pd.read_parquet(files[m], columns=cols) for m in months if m in files]
         crimes = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
         return crimes.dropna(subset=["easting_m", "northing_m"])
@@ -153,40 +171,179 @@ def oxford_risk_terrain(
     cfg = RTMConfig(
         block_length_m=config.block_length_m, n_folds=3, max_shortlist=20, seed=config.seed
     )
+    poi_files = sorted((s.lake_dir / "places" / "pois").glob("*/part-0.parquet"))
+    share = _in_force_area_share(poi_files[-1]) if poi_files else None
+    source, source_note = choose_poi_source(bool(poi_files), s.world_scale, share)
+    common = {
+        "model_months": ", ".join(model_m),
+        "next_months": ", ".join(next_m) or "none",
+        "crime_types": ", ".join(config.crime_types or ["all"]),
+        "seed": config.seed,
+        "poi_source": f"{source}: {source_note}",
+    }
+    if share is not None:
+        common["pois_in_force_area_share"] = round(share, 4)
     try:
-        result = run_oxford_frames(
-            read(model_m),
-            read(next_m) if next_m else None,
-            crime_types=config.crime_types,
-            config=cfg,
-        )
+        if source == "delivered":
+            name, result, extra = _police_uk_run(
+                context, platform, poi_files[-1], read, model_m, next_m, config, cfg
+            )
+        else:
+            name, result, extra = _oxford_run(read, model_m, next_m, config, cfg)
     except NoEventsError as exc:
-        # Another force's data (e.g. City of London in tests) has no crimes in Oxford.
-        context.log.warning(f"Oxford RTM skipped: {exc}")
+        # e.g. another force's crimes (City of London in tests) against the Oxford demo
+        context.log.warning(f"police.uk RTM skipped: {exc}")
         return dg.MaterializeResult(
-            metadata={"skipped": True, "reason": f"{exc} (force {s.police_uk_force})"}
+            metadata={
+                "skipped": True,
+                "reason": f"{exc} (force {s.police_uk_force})",
+                "poi_source": common["poi_source"],
+            }
         )
     result.report["data"].update({"model_months": model_m, "next_months": next_m})
-    paths = write_rtm_outputs(result, risk_terrain_dir(s.lake_dir, "oxford"))
-    _rtm_card("oxford", result, risk_terrain_dir(s.lake_dir, "oxford"), config.seed)
+    folder = risk_terrain_dir(s.lake_dir, name)
+    from vrdp.risk_terrain.outputs import write_rtm_outputs
+
+    paths = write_rtm_outputs(result, folder)
+    _rtm_card(name, result, folder, config.seed)
     context.log.info(
-        f"Oxford RTM: {result.report['n_selected']} factors, {result.report['family']}"
+        f"police.uk RTM ({name}): {result.report['n_selected']} factors, {result.report['family']}"
     )
     return dg.MaterializeResult(
-        metadata=_metadata(
-            result,
-            paths,
-            {
-                "model_months": ", ".join(model_m),
-                "next_months": ", ".join(next_m) or "none",
-                "crime_types": ", ".join(config.crime_types or ["all"]),
-                "seed": config.seed,
-                "exposure": "2011 census residents per 50 m cell (LSOA density x cell "
-                "area): RRVs are rate ratios per resident; town-centre footfall is not "
-                "controlled for, so night-time-economy RRVs are upper bounds.",
-            },
-        )
+        metadata=_metadata(result, paths, {"skipped": False, **common, **extra})
     )
+
+
+def _in_force_area_share(path: Path) -> float | None:
+    """Share of a located place delivery's rows inside the force area (None: not located)."""
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    if "in_force_area" not in pq.read_schema(path).names:
+        return None
+    located = pd.read_parquet(path, columns=["in_force_area"])["in_force_area"]
+    return float(located.fillna(False).astype(bool).mean()) if len(located) else 0.0
+
+
+def _force_gazetteers(s):
+    """The force's own latest address and street gazetteers as candidate locations, or None.
+
+    Both must be delivered and be the force's own
+    (:func:`vrdp.risk_terrain.police_uk.is_force_own_delivery`).
+    """
+    import pandas as pd
+
+    from vrdp.risk_terrain.police_uk import is_force_own_delivery
+
+    parts = []
+    for dataset, cls in (("addresses", "address"), ("streets", "street")):
+        files = sorted((s.lake_dir / "places" / dataset).glob("*/part-0.parquet"))
+        if not files or not is_force_own_delivery(s.world_scale, _in_force_area_share(files[-1])):
+            return None
+        xy = pd.read_parquet(files[-1], columns=["easting_m", "northing_m"])
+        parts.append(xy.assign(location_class=cls))
+    return pd.concat(parts, ignore_index=True).dropna()
+
+
+def _oxford_run(read, model_m, next_m, config, cfg):
+    """The demo: the shipped OSM points of central Oxford over their own extent."""
+    from vrdp.risk_terrain.oxford import run_oxford_frames
+
+    result = run_oxford_frames(
+        read(model_m), read(next_m) if next_m else None, crime_types=config.crime_types, config=cfg
+    )
+    box = result.report["data"]["study_area_bng"]
+    return (
+        "oxford",
+        result,
+        {
+            "study_area": "the shipped OSM extract's extent (central Oxford, BNG box "
+            f"{', '.join(f'{v:.0f}' for v in box)}): the demo POIs cover nothing more",
+            "exposure": "2011 census residents per 50 m cell (LSOA density x cell "
+            "area): RRVs are rate ratios per resident; town-centre footfall is not "
+            "controlled for, so night-time-economy RRVs are upper bounds.",
+        },
+    )
+
+
+def _police_uk_run(context, platform, poi_file, read, model_m, next_m, config, cfg):
+    """The force's own POIs over its configured (or default) study area."""
+    import pandas as pd
+
+    from assets.geography.boundaries import read_boundaries
+    from vrdp.risk_terrain.police_uk import default_or_configured_study_area, run_police_uk_rtm
+
+    s = platform.resolve()
+    try:
+        lsoa21, wards = read_boundaries(platform, "lsoa21"), read_boundaries(platform, "wards")
+    except FileNotFoundError as exc:
+        raise dg.Failure(str(exc)) from exc
+    model_crimes = read(model_m, ("lsoa21_code",))
+    try:
+        area = default_or_configured_study_area(
+            s.rtm_study_area, lsoa21, wards, model_crimes["lsoa21_code"]
+        )
+    except ValueError as exc:
+        raise dg.Failure(f"risk terrain study area: {exc}") from exc
+    pois = pd.read_parquet(poi_file, columns=["category", "easting_m", "northing_m"])
+    candidates = _force_gazetteers(s)
+    result = run_police_uk_rtm(
+        pois,
+        model_crimes,
+        area,
+        lsoa21,
+        wards,
+        next_crimes=read(next_m) if next_m else None,
+        crime_types=config.crime_types,
+        config=cfg,
+        candidates=candidates,
+    )
+    result.report["data"]["poi_delivery"] = poi_file.parent.name
+    rec = area.record()
+    context.log.info(f"police.uk RTM study area: {', '.join(area.codes)} ({area.rule})")
+    cells = result.cells
+    return (
+        "police_uk",
+        result,
+        {
+            "study_area": ", ".join(
+                f"{a['code']} ({a['kind']}{'' if a['name'] == a['code'] else ' ' + a['name']})"
+                for a in rec["areas"]
+            ),
+            "study_area_rule": area.rule,
+            "study_area_km2": rec["area_km2"],
+            "crimes_by_district": dg.MetadataValue.json(rec["crimes_by_district"][:20]),
+            "poi_delivery": poi_file.parent.name,
+            "pois_per_factor": dg.MetadataValue.json(result.report["data"]["pois_per_factor"]),
+            "cells_with_ward": int(cells["ward_code"].notna().sum()),
+            "wards_in_study_area": int(cells["ward_code"].nunique()),
+            "exposure": "none: RRVs are area-based (a cell's count also reflects how many "
+            "places it holds); no population table is held outside the demo area, and no "
+            "address and street gazetteer of the force's own is delivered."
+            if candidates is None
+            else "the force's delivered address and street gazetteers and its POIs as "
+            "candidate event locations (study cells: those of the study area holding one), "
+            "each class's attraction estimated jointly with the model; RRVs are rate ratios "
+            "per unit of opportunity.",
+            **_exposure_model_md(result),
+        },
+    )
+
+
+def _exposure_model_md(result) -> dict:
+    """The estimated attractions as metadata, when the model estimated them."""
+    import pandas as pd
+
+    em = result.report.get("exposure_model")
+    if em is None:
+        return {}
+    att = pd.DataFrame(em["attractions"]).sort_values("attraction", ascending=False)
+    return {
+        "exposure_model": dg.MetadataValue.md(
+            f"{em['method']}; {len(em['selections'])} selection(s), converged: "
+            f"{em['converged']}.\n\n" + att.to_markdown(index=False, floatfmt=".3g")
+        )
+    }
 
 
 def _rtm_card(name: str, result, folder: Path, seed) -> None:
@@ -215,7 +372,13 @@ def _rtm_card(name: str, result, folder: Path, seed) -> None:
             accuracy_method="next-period validation against the model period (report.json)",
             known_limits=[
                 "relative risk of places, not people",
-                "exposure is residents; footfall is not controlled for",
+                "exposure is candidate locations (addresses, streets, POIs); footfall "
+                "beyond them is not controlled for"
+                if rep.get("exposure_model") is not None
+                else "exposure is residents; footfall is not controlled for"
+                if rep.get("offset") is not None
+                else "no exposure offset: relative risks are per cell, so they also carry "
+                "how many people and places a cell holds",
             ],
             intended_use="explain why places are risky; prioritise place-based prevention",
         ),

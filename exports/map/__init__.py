@@ -33,6 +33,7 @@ POIS = Path("osm") / "oxford_centre_pois_2015.geojson"
 #: plain names of the risk terrain layers the lake may hold
 RISK_NAMES = {
     "oxford": "central Oxford (real crimes and places)",
+    "police_uk": "the force's study area (its own places, real crimes)",
     "simulated_world": "the simulated force area",
 }
 #: how far (metres) a named place may be to describe a hot spot

@@ -13,7 +13,12 @@ import dagster as dg
 
 from assets.hotspots.analysis import FORCE_HOTSPOT_LIST_KEY, HOTSPOT_LIST_KEY
 from assets.patrol.common import TRIAL_EFFECT_KEY
-from assets.risk_terrain.models import OXFORD_RTM_KEY, SIMULATED_RTM_KEY, risk_terrain_dir
+from assets.risk_terrain.models import (
+    POLICE_UK_RTM_FOLDERS,
+    POLICE_UK_RTM_KEY,
+    SIMULATED_RTM_KEY,
+    risk_terrain_dir,
+)
 from config.resources import PlatformConfig
 
 __all__ = ["analytics_checks"]
@@ -42,7 +47,7 @@ def _hotspot_check(key: dg.AssetKey, family: str) -> dg.AssetChecksDefinition:
     return _check
 
 
-def _rtm_check(key: dg.AssetKey, model: str) -> dg.AssetChecksDefinition:
+def _rtm_check(key: dg.AssetKey, *models: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=key,
         name="converged",
@@ -52,7 +57,11 @@ def _rtm_check(key: dg.AssetKey, model: str) -> dg.AssetChecksDefinition:
     def _check(platform: PlatformConfig) -> dg.AssetCheckResult:
         from vrdp.output_checks import rtm_converged
 
-        path = risk_terrain_dir(platform.resolve().lake_dir, model) / "report.json"
+        lake = platform.resolve().lake_dir
+        # an asset writing one of several folders: the report it wrote last
+        found = [risk_terrain_dir(lake, m) / "report.json" for m in models]
+        found = sorted((p for p in found if p.exists()), key=lambda p: p.stat().st_mtime_ns)
+        path = found[-1] if found else risk_terrain_dir(lake, models[0]) / "report.json"
         if not path.exists():
             return dg.AssetCheckResult(
                 passed=False,
@@ -91,7 +100,7 @@ def analytics_checks() -> list[dg.AssetChecksDefinition]:
     return [
         _hotspot_check(HOTSPOT_LIST_KEY, "hotspots"),
         _hotspot_check(FORCE_HOTSPOT_LIST_KEY, "force_hotspots"),
-        _rtm_check(OXFORD_RTM_KEY, "oxford"),
+        _rtm_check(POLICE_UK_RTM_KEY, *POLICE_UK_RTM_FOLDERS),
         _rtm_check(SIMULATED_RTM_KEY, "simulated_world"),
         trial_effect_cis,
     ]

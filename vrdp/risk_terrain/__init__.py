@@ -6,6 +6,8 @@ bands (:mod:`.factors`); elastic-net Poisson shortlist then bidirectional stepwi
 BIC for Poisson and NB2 (:mod:`.selection`); RRVs, relative risk scores and risk
 clusters (:mod:`.scoring`); hit rate / PAI validation (:mod:`.validation`); the
 end-to-end run and its outputs (:mod:`.model`); the real Oxford run (:mod:`.oxford`);
+any force's run on its own POIs over a study area of its districts or wards
+(:mod:`.police_uk`);
 POI and crime tables with an exposure offset and the simulated world's truth check
 (:mod:`.world`); exposure from candidate event locations (address and street
 gazetteers, POIs) with each class's attraction estimated jointly with the model
