@@ -11,7 +11,6 @@ bands, IMD 2019 deciles and ward of each of the force's LSOAs
 ``needs_lsoa21_population`` instead when no estimates were delivered.
 """
 
-
 from datetime import date
 from pathlib import Path
 
