@@ -22,7 +22,7 @@ def defs() -> dg.Definitions:
     from assets.hotspots.analysis import force_hotspot_assets, hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
     from assets.partners import partner_assets
-    from assets.partners.needs_population import population_landing
+    from assets.partners.needs_population import needs_population, population_landing
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
     from assets.soc import soc_assets
@@ -61,6 +61,7 @@ def defs() -> dg.Definitions:
             *patrol_assets(),
             *soc_assets(),
             *partner_assets(),
+            needs_population,
         ],
     )
     # The export assets carry their own automation conditions.

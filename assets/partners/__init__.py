@@ -9,7 +9,6 @@ def partner_assets() -> list:
     """Every asset of the partners domain (built lazily, no I/O)."""
     from assets.partners.cohorts import cohorts_export
     from assets.partners.needs_pack import needs_pack_export
-    from assets.partners.needs_population import needs_population
     from assets.partners.partnership import partnership_export
 
-    return [needs_population, needs_pack_export, partnership_export, cohorts_export]
+    return [needs_pack_export, partnership_export, cohorts_export]
