@@ -277,3 +277,72 @@ def test_without_a_delivery_the_demo_seed_stands(city, tmp_path):
         seed.sort_values("lsoa21_code")["residents"].reset_index(drop=True),
         check_dtype=False,
     )
+
+
+def test_welsh_lsoas_get_no_imd_2019_decile():
+    """Wales has no IMD 2019 (the Welsh index is another index): rank and deciles are null."""
+    import geopandas as gpd
+
+    from vrdp.needs.population import lsoa_population_from_estimates
+
+    pack = REPO / "public_data" / "boundaries" / "england_wales"
+    lsoas = gpd.read_parquet(pack / "ew_lsoa21_bng.parquet")
+    lsoas = lsoas[lsoas["lad_cd"] == "W06000015"].head(3)  # three LSOAs of Cardiff
+    lsoas = lsoas.rename(
+        columns={"lsoa21cd": "LSOA21CD", "lsoa21nm": "LSOA21NM", "lad_cd": "LAD_CD"}
+    )
+    wards = gpd.read_parquet(pack / "ew_wards25_bng.parquet")
+    wards = wards[wards["lad25cd"] == "W06000015"].rename(
+        columns={"wd25cd": "WD25CD", "wd25nm": "WD25NM"}
+    )
+    imd = pd.read_csv(
+        REPO / "public_data" / "reference" / "imd2019_lsoa11_england.csv.gz",
+        usecols=["lsoa_code", "IMD_rank"],
+    )
+    est = pd.DataFrame({"lsoa21_code": lsoas["LSOA21CD"].to_numpy(), "total": 91})
+    for a in range(91):
+        est[f"age_{a}"] = 1  # made up: one resident of each age
+    no_2011 = gpd.GeoDataFrame({"LSOA11CD": []}, geometry=[], crs=27700)
+    out, report = lsoa_population_from_estimates(est, lsoas, wards, no_2011, imd)
+    assert len(out) == 3 and (out["residents"] == 91).all()
+    assert out[["imd_rank", "imd_decile_national", "imd_decile_force"]].isna().all().all()
+    assert sorted(report["lsoas_without_imd"]) == sorted(lsoas["LSOA21CD"])
+    assert out["ward_code"].str.startswith("W05").all()
+
+
+def test_a_new_2021_lsoa_takes_the_imd_of_the_2011_lsoa_holding_it():
+    """Hand-made squares: a split 2021 LSOA (new code) inherits its 2011 parent's IMD rank."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from vrdp.needs.population import lsoa_population_from_estimates
+
+    lsoas = gpd.GeoDataFrame(
+        {
+            "LSOA21CD": ["E01099998", "E01099999", "E01000003"],
+            "LSOA21NM": ["new a", "new b", "kept"],
+            "LAD_CD": ["E09000001"] * 3,
+        },
+        geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100), box(200, 0, 300, 100)],
+        crs=27700,
+    )
+    lsoa11 = gpd.GeoDataFrame(
+        {"LSOA11CD": ["E01000001"]}, geometry=[box(0, 0, 200, 100)], crs=27700
+    )
+    wards = gpd.GeoDataFrame(
+        {"WD25CD": ["E05000001"], "WD25NM": ["Made-up ward"]},
+        geometry=[box(0, 0, 300, 100)],
+        crs=27700,
+    )
+    imd = pd.DataFrame({"lsoa_code": ["E01000001", "E01000003"], "IMD_rank": [29199, 3000]})
+    est = pd.DataFrame({"lsoa21_code": list(lsoas["LSOA21CD"]), "total": 91})
+    for a in range(91):
+        est[f"age_{a}"] = 1
+    out, report = lsoa_population_from_estimates(est, lsoas, wards, lsoa11, imd)
+    got = out.set_index("lsoa21_code")
+    assert got.loc["E01099998", "imd_rank"] == got.loc["E01099999", "imd_rank"] == 29199
+    assert got.loc["E01000003", "imd_rank"] == 3000  # no 2011 polygon: the same code
+    assert got["imd_decile_national"].tolist() == [1, 9, 9]
+    assert got.loc["E01000003", "imd_decile_force"] == 4  # most deprived of three
+    assert report["imd_crosswalk"] == {"located": 2, "same code": 1}
+    assert (got["ward_name"] == "Made-up ward").all()
