@@ -22,6 +22,7 @@ def defs() -> dg.Definitions:
     from assets.hotspots.analysis import force_hotspot_assets, hotspot_analysis_assets
     from assets.hotspots.top_cells import top_harm_cells
     from assets.partners import partner_assets
+    from assets.partners.needs_population import needs_population, population_landing
     from assets.patrol import patrol_assets
     from assets.risk_terrain import risk_terrain_assets
     from assets.soc import soc_assets
@@ -43,6 +44,7 @@ def defs() -> dg.Definitions:
         police_uk_stop_searches,
         *agency_source_assets(),
         gazetteer,
+        population_landing,
     ]
     # Everything downstream of the sources updates itself when its inputs change
     # (declarative automation); sources are started by their file-arrival sensors.
@@ -59,6 +61,7 @@ def defs() -> dg.Definitions:
             *patrol_assets(),
             *soc_assets(),
             *partner_assets(),
+            needs_population,
         ],
     )
     # The export assets carry their own automation conditions.

@@ -619,6 +619,12 @@ def inputs_fingerprint(s: Settings) -> str:
                 continue
             st = path.stat()
             h.update(f"{path.relative_to(s.lake_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    # a force's delivered population estimates (the needs pack's denominators)
+    from assets.partners.needs_population import population_files
+
+    for path in population_files(s.landing_dir):
+        st = path.stat()
+        h.update(f"{path.relative_to(s.landing_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for name in sorted(ENV_VARS):
         h.update(f"{name}={os.environ.get(name, '')}\n".encode())
     return h.hexdigest()

@@ -104,6 +104,11 @@ EXPECTED_KEYS = {
     "marts/fct_community_reports",
     "marts/fct_cell_community_context",
     "reference/needs_lsoa21_population",
+    "landing/ons_lsoa_population_files",
+    "ons/lsoa_population",
+    "quarantine/ons_lsoa_population",
+    "needs/lsoa_population",
+    "marts/needs_lsoa_population",
     "marts/fct_needs_items",
     "marts/needs_area_rates",
     "marts/needs_deprivation_rates",
@@ -178,6 +183,7 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
         "exports/transparency_page",  # reads the versioned registers under governance/
         "governance/retention_purge",  # runs on its own schedule over the whole data root
         "reference/needs_lsoa21_population",
+        "landing/ons_lsoa_population_files",
         "reference/soc_categories",
         "reference/soc_category_map",
         "reference/ward_profiles",

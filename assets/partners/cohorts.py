@@ -25,7 +25,7 @@ _IMD_SQL = """
 select pp.person_key, max(pop.imd_decile_national) as imd_decile
 from marts.bridge_person_places as pp
 join marts.dim_places as pl on pp.place_key = pl.place_key
-join reference.needs_lsoa21_population as pop on pl.lsoa21_code = pop.lsoa21_code
+join marts.needs_lsoa_population as pop on pl.lsoa21_code = pop.lsoa21_code
 where pp.is_current
 group by pp.person_key
 """
@@ -64,7 +64,10 @@ def truth_labeller(con, world_dir):
 
 @dg.asset(
     key=dg.AssetKey(["exports", "cohorts_export"]),
-    deps=[dg.AssetKey(["marts", "fct_person_timeline"])],
+    deps=[
+        dg.AssetKey(["marts", "fct_person_timeline"]),
+        dg.AssetKey(["marts", "needs_lsoa_population"]),
+    ],
     group_name="serving",
     kinds={"python", "scikitlearn", "parquet"},
     pool=WAREHOUSE_POOL,

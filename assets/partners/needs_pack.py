@@ -13,12 +13,20 @@ NEEDS_SUBDIR = "needs_pack"
 
 _NAMES = """
     select distinct 'lsoa' as area_type, lsoa21_code as area_code, lsoa21_name as area_name
-    from reference.needs_lsoa21_population
+    from marts.needs_lsoa_population
     union all
-    select distinct 'ward', ward_code, ward_name from reference.needs_lsoa21_population
+    select distinct 'ward', ward_code, ward_name from marts.needs_lsoa_population
     union all
     select 'force', 'force', 'Force area'
 """
+
+
+_POPULATION_NOTE = {
+    "demo": "2011 census residents on LSOA 2021; age bands by England and Wales 2011 "
+    "shares (vrdp.needs.reference, the shipped demo seed)",
+    "delivered": "ONS mid-year population estimates by LSOA 2021 delivered by the force; "
+    "age bands from single years of age (vrdp.needs.population)",
+}
 
 
 def _named(table: str) -> str:
@@ -51,7 +59,7 @@ def needs_export_files(tables: dict) -> list:
 
 @dg.asset(
     key=dg.AssetKey(["exports", "needs_pack_export"]),
-    deps=[dg.AssetKey(["marts", t]) for t in NEEDS_TABLES],
+    deps=[dg.AssetKey(["marts", t]) for t in (*NEEDS_TABLES, "needs_lsoa_population")],
     group_name="serving",
     kinds={"python", "duckdb", "parquet", "csv"},
     pool=WAREHOUSE_POOL,
@@ -72,6 +80,9 @@ def needs_pack_export(
     s = platform.resolve()
     with platform.warehouse(read_only=True) as con:
         tables = {t: con.execute(_named(t)).df() for t in NEEDS_TABLES}
+        sources = con.execute(
+            "select distinct population_source from marts.needs_lsoa_population"
+        ).df()["population_source"]
     rates = tables["needs_area_rates"]
     period_end = str(rates["period_end"].max())[:10] if len(rates) else "empty"
     try:
@@ -84,8 +95,9 @@ def needs_pack_export(
                 "period_end": period_end,
                 "suppress_counts_below": SUPPRESS_BELOW,
                 "ci": "Wilson score interval, 95%",
-                "population": "2011 census residents on LSOA 2021; age bands by "
-                "England and Wales 2011 shares (vrdp.needs.reference)",
+                "population": _POPULATION_NOTE[
+                    "delivered" if "delivered" in set(sources) else "demo"
+                ],
             },
             check=lambda _staged: small_count_findings(tables),
             lawful_bases=bases_for(load_register(s.governance_dir), "needs_pack"),

@@ -43,8 +43,8 @@ MART_KEYS = [
         for name in ("fct_events", "dim_places", "bridge_person_events", "bridge_person_places")
     ),
     dg.AssetKey(["identity", "address_places"]),
-    # the needs marts' denominators (a seed no other mart reads)
-    dg.AssetKey(["reference", "needs_lsoa21_population"]),
+    # the needs marts' denominators (the demo seed, or a force's delivered estimates)
+    dg.AssetKey(["marts", "needs_lsoa_population"]),
     # the community report layer (not upstream of any other mart)
     dg.AssetKey(["marts", "fct_cell_community_context"]),
     dg.AssetKey(["marts", "fct_community_reports"]),

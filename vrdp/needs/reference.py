@@ -14,6 +14,10 @@ the seed equals this function's output):
   decile; ``imd_decile_force`` re-ranks the force's LSOAs into ten equal groups
   (1 most deprived within the force);
 - ward: the 2025 ward holding the LSOA's representative point.
+
+This is the demo's table. A force that delivers the ONS population estimates by
+LSOA 2021 gets the same columns from its own figures (:mod:`vrdp.needs.population`),
+and the dbt model ``needs_lsoa_population`` reads those instead of the seed.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ items as (
 
 lsoas as (
 
-    select * from {{ ref('needs_lsoa21_population') }}
+    select * from {{ ref('needs_lsoa_population') }}
 
 ),
 
