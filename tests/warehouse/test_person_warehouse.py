@@ -49,7 +49,13 @@ PATTERNS = {
 def _public_names():
     """Columns that hold public reference names (a ward named like a surname is no leak)."""
     wards = pd.read_csv(REPO / "dbt_project" / "seeds" / "ons_wards_2025.csv")
-    return {"ward_name": set(wards["ward_name"]), "lad_name": set(wards["lad_name"])}
+    national = REPO / "public_data" / "boundaries" / "england_wales" / "ew_lsoa21_bng.parquet"
+    lsoas = pd.read_parquet(national, columns=["lsoa21nm"])
+    return {
+        "ward_name": set(wards["ward_name"]),
+        "lad_name": set(wards["lad_name"]),
+        "lsoa21_name": set(lsoas["lsoa21nm"]),  # ONS area names ("Oxford 008A")
+    }
 
 
 def _public_words():

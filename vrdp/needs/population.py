@@ -1,7 +1,7 @@
 """A force's delivered ONS population estimates, turned into the needs pack's denominators.
 
-The demo's denominators are the shipped seed (:mod:`vrdp.needs.reference`: Thames
-Valley only, 2011 census residents and national age shares). A force anywhere in
+The demo's denominators are the shipped seed (:mod:`vrdp.needs.reference`: the demo
+force's LSOAs only, 2011 census residents and national age shares). A force anywhere in
 England and Wales delivers the ONS mid-year estimates by LSOA 2021 instead
 (:mod:`quality.contracts.population` says what the file looks like), and this
 module makes the same table from it for the force's own LSOAs:
