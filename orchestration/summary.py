@@ -173,6 +173,13 @@ def _patrol_lines(s, outcome: dict) -> list[str]:
         )
         if d.get("rule"):
             lines.append(f"  cohort rule: {d['rule']}")
+        if (bal := folder / "balance.csv").exists():
+            b = pd.read_csv(bal).dropna(subset=["smd"])
+            smds = ", ".join(f"{r.covariate} {r.smd:+.2f}" for r in b.itertuples())
+            lines.append(
+                f"  balance (standardised mean difference, patrol - control; |SMD| < 0.1 is"
+                f" conventionally balanced): {smds}"
+            )
     comp = s.lake_dir / "patrol" / "tasked_dosage.parquet"
     if comp.exists() and len(c := pd.read_parquet(comp)):
         by_arm = c.groupby("arm")["dosage_minutes"].mean().round(1).to_dict()

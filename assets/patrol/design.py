@@ -529,6 +529,7 @@ def trial_allocation(context: dg.AssetExecutionContext, platform: PlatformConfig
             )
     hl, _src, _path = read_hotspot_list(s.lake_dir)
     balance = balance_table(df, balance_covariates(units, hl))
+    balance.to_csv(folder / "balance.csv", index=False)  # beside the allocation it describes
     smd = balance["smd"].abs().dropna()
     per_day = df.assign(p=df["arm"].eq("patrol")).groupby("date")["p"].mean()
     return dg.MaterializeResult(

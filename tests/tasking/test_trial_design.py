@@ -94,6 +94,9 @@ def test_platform_randomises_records_seed_and_digest_and_is_balanced(root):
     assert alloc["days"] == 28 and alloc["first_day"] == "2026-01-05"
     assert "smd" in alloc["balance_table"]
     assert alloc["balance_max_abs_smd"] < 0.1  # daily re-randomisation over 672 unit-days
+    # the same table beside the allocation, for make run's summary
+    balance = pd.read_csv(trial_design_dir(root / "lake") / "balance.csv")
+    assert balance["smd"].abs().max() == pytest.approx(alloc["balance_max_abs_smd"], abs=1e-4)
     table = pd.read_parquet(trial_design_dir(root / "lake") / "trial_allocation.parquet")
     per_day = table.groupby("date")["arm"].apply(lambda s: (s == "patrol").sum())
     assert (per_day == 12).all()
