@@ -86,12 +86,15 @@ def cohorts_export(
 
     from exports.format import ExportFile, publish_export
     from vrdp.cohorts.model import governance_card, model_card_markdown
-    from vrdp.cohorts.pipeline import build_cohorts
+    from vrdp.cohorts.pipeline import InsufficientHistoryError, build_cohorts
     from vrdp.governance.model_card import render_model_card
+    from vrdp.governance.permissions import attach_restricted
 
     s = platform.resolve()
     seed = 17
     with platform.warehouse(read_only=True) as con:
+        if s.identity_db_path.exists():  # the restricted identity layer (births, ethnicity)
+            attach_restricted(con, s.identity_db_path, read_only=True)
         linked = con.execute(
             "select count(*) from information_schema.tables where table_catalog = 'restricted'"
             " and table_schema = 'identity' and table_name = 'person_identifiers'"
@@ -103,7 +106,11 @@ def cohorts_export(
         events, births, groups = read_cohort_inputs(con)
         truth = s.world_truth_dir
         labels = truth_labeller(con, truth.parent) if truth is not None else None
-        run = build_cohorts(events, births, groups, seed=seed, truth_labels=labels)
+        try:
+            run = build_cohorts(events, births, groups, seed=seed, truth_labels=labels)
+        except InsufficientHistoryError as exc:  # a young warehouse: say why, build nothing
+            context.log.warning(f"no cohort built: {exc}")
+            return dg.MaterializeResult(metadata={"skipped": f"no cohort built: {exc}"})
     files = []
     for kind in run.cohorts:
         df, fair = run.cohorts[kind], run.fairness[kind]

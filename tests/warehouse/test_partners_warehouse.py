@@ -101,3 +101,27 @@ def test_partner_assets_publish_restricted_exports(warehouse, monkeypatch):
         *(pd.read_parquet(pack / f"{t}.parquet") for t in NEEDS_TABLES), area_type="ward"
     )
     assert view["areas"] and view["force"]["events"] > 0
+
+
+def test_cohorts_asset_reads_the_restricted_identity_layer(warehouse, monkeypatch):
+    """The cohorts asset attaches the restricted identity database it reads births from.
+
+    It once opened the warehouse without it and skipped every run ("no linked persons"),
+    so make run published no cohort. This fixture holds about six months of most
+    sources, too short to train (bench.cohorts measures the models on a longer world):
+    the asset gets past its linked-persons guard and says that history is too short.
+    """
+    from assets.partners.cohorts import cohorts_export
+    from vrdp.cohorts.pipeline import MIN_HISTORY_DAYS
+
+    monkeypatch.setenv("VRDP_WORLD_SCALE", "none")  # no truth read here
+    result = dg.materialize(
+        [cohorts_export],
+        instance=warehouse["instance"],
+        resources=build_defs().resources,
+        raise_on_error=True,
+    )
+    meta = result.get_asset_materialization_events()[0].materialization.metadata
+    reason = meta["skipped"].value
+    assert "no linked persons" not in reason
+    assert "person timeline spans" in reason and f"at least {MIN_HISTORY_DAYS}" in reason

@@ -38,9 +38,25 @@ from vrdp.cohorts.model import (
     score,
 )
 
-__all__ = ["CohortRun", "eligible_people", "build_cohorts", "KNOWN_LIMITS"]
+__all__ = [
+    "CohortRun",
+    "InsufficientHistoryError",
+    "MIN_HISTORY_DAYS",
+    "eligible_people",
+    "build_cohorts",
+    "KNOWN_LIMITS",
+]
 
 OUTCOME_DAYS = 182
+#: the shortest span of events the cohorts are built from: the training cutoff
+#: (two outcome windows before the latest event) needs a half-year of history before it
+MIN_HISTORY_DAYS = 3 * OUTCOME_DAYS
+
+
+class InsufficientHistoryError(ValueError):
+    """The events span too short a time to train, backtest and score the cohort models."""
+
+
 _BUILDERS = {
     "victim": (victim_features, VICTIM_FEATURES, "victim"),
     "perpetration": (perpetration_features, PERPETRATION_FEATURES, "perpetrator"),
@@ -125,6 +141,13 @@ def build_cohorts(
     events = events.copy()
     events["occurred_on"] = pd.to_datetime(events["occurred_on"])
     as_of = events["occurred_on"].max()
+    span = (as_of - events["occurred_on"].min()).days if len(events) else 0
+    if span < MIN_HISTORY_DAYS:
+        raise InsufficientHistoryError(
+            f"the person timeline spans {span} days; the cohorts need at least "
+            f"{MIN_HISTORY_DAYS} (a half-year of history before the training cutoff, "
+            f"then two {OUTCOME_DAYS}-day outcome windows)"
+        )
     t_score = as_of + pd.Timedelta(days=1)
     t_test = t_score - pd.Timedelta(days=OUTCOME_DAYS)
     t_train = t_test - pd.Timedelta(days=OUTCOME_DAYS)

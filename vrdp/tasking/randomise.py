@@ -74,10 +74,11 @@ def randomise(
 
     Examples
     --------
-    >>> a = randomise(["a", "b", "c", "d"], pd.date_range("2025-10-03", periods=2), seed=1)
+    >>> days = pd.date_range("2025-10-03", periods=2)
+    >>> a = randomise(["a", "b", "c", "d"], days, seed=1, allocated_at="2025-10-01")
     >>> a.groupby("date")["arm"].apply(lambda s: (s == "patrol").sum()).tolist()
     [2, 2]
-    >>> a.equals(randomise(["a", "b", "c", "d"], pd.date_range("2025-10-03", periods=2), seed=1))
+    >>> a.equals(randomise(["a", "b", "c", "d"], days, seed=1, allocated_at="2025-10-01"))
     True
     """
     if design not in DESIGNS:
