@@ -13,10 +13,20 @@ import hmac
 import json
 import os
 
-__all__ = ["RESTRICTED_ROLES", "DEMO_TOKENS", "role_of", "may_see_restricted"]
+__all__ = [
+    "RESTRICTED_ROLES",
+    "SUPERVISOR_ROLES",
+    "DEMO_TOKENS",
+    "role_of",
+    "may_see_restricted",
+    "may_see_officers",
+]
 
 #: Roles allowed to see restricted (person-derived) panels.
 RESTRICTED_ROLES = ("safeguarding", "admin")
+#: Roles that supervise patrols and may see the officer-level (pseudonymised) dosage
+#: table: the API's roles that publish tasking (it has no separate supervisor role).
+SUPERVISOR_ROLES = ("analyst", "admin")
 #: DEMO ONLY (``VRDP_API_DEMO_TOKENS=1``): the API's demo tokens.
 DEMO_TOKENS = {
     "demo-officer-token": {"user": "demo.officer", "role": "officer"},
@@ -56,3 +66,12 @@ def may_see_restricted(role: str | None) -> bool:
     (False, True)
     """
     return role in RESTRICTED_ROLES
+
+
+def may_see_officers(role: str | None) -> bool:
+    """Whether ``role`` may see the supervisor's officer-level dosage table.
+
+    >>> may_see_officers("officer"), may_see_officers("analyst"), may_see_officers(None)
+    (False, True, False)
+    """
+    return role in SUPERVISOR_ROLES

@@ -50,6 +50,9 @@ class DashboardData:
     #: name and its manifest; empty until ``exports/needs_pack`` is published
     needs: dict = field(default_factory=dict)
     needs_manifest: dict = field(default_factory=dict)
+    #: the patrol compliance tables (``assets/patrol/compliance.py``) by name, see
+    #: :data:`PATROL_TABLES`; empty until the patrol assets have run
+    patrol: dict = field(default_factory=dict)
 
 
 def _table(con, schema: str, name: str, sql: str | None = None) -> pd.DataFrame:
@@ -72,6 +75,7 @@ def load(data_root: Path) -> DashboardData:
         lake / "soc_analysis" / "early_warning_alarms.parquet",
         lake / "force_hotspots" / "hotspot_list.parquet",
         _needs_version(data_root),
+        *(data_root / "lake" / "patrol" / f for f in PATROL_TABLES.values()),
     )
     return _load(str(data_root), tuple(_mtime(f) for f in files))
 
@@ -82,9 +86,11 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
 
     data_root = Path(root)
     wh = data_root / "warehouse" / "vrdp.duckdb"
-    if not wh.exists():
+    patrol = _patrol(data_root)
+    if not wh.exists() and not patrol:
         raise FileNotFoundError(f"{wh}: no warehouse yet (make run first)")
-    con = duckdb.connect(str(wh), read_only=True)
+    # no warehouse but patrol tables (a patrol-only data root): the SOC views are empty
+    con = duckdb.connect(str(wh) if wh.exists() else ":memory:", read_only=wh.exists())
     try:
         monthly = _table(con, "marts", "fct_ward_soc_monthly")
         soc_events = _table(
@@ -140,8 +146,33 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         hotspots=hotspots,
         exploitation=exploitation if len(exploitation) else None,
         ward_shapes=_ward_shapes(),
+        patrol=patrol,
         **needs,
     )
+
+
+#: The patrol compliance files the patrol view reads (under ``lake/patrol``): per
+#: tasked spot-day, per team and day, and the supervisor's officers (pseudonyms).
+PATROL_TABLES = {
+    "spot_days": "tasked_dosage.parquet",
+    "team_day": "compliance_team_day.parquet",
+    "officers": "supervisor/officer_dosage.parquet",
+}
+
+
+def _patrol(data_root: Path) -> dict:
+    """The patrol compliance tables written by the compliance assets ({} if none yet).
+
+    The officer table holds pseudonymised officer keys only; it stays on the server
+    and the patrol view draws it for supervisor roles only.
+    """
+    folder = data_root / "lake" / "patrol"
+    if not (folder / PATROL_TABLES["team_day"]).exists():
+        return {}
+    return {
+        name: pd.read_parquet(folder / f) if (folder / f).exists() else pd.DataFrame()
+        for name, f in PATROL_TABLES.items()
+    }
 
 
 #: The needs pack tables the needs view reads (``assets.partners.needs_pack``).

@@ -17,9 +17,10 @@ __all__ = ["View", "VIEWS"]
 
 def _views() -> list[View]:
     from dashboard.views.needs import VIEW as NEEDS
+    from dashboard.views.patrol import VIEW as PATROL
     from dashboard.views.soc_ward import VIEW as SOC_WARD
 
-    return [SOC_WARD, NEEDS]
+    return [SOC_WARD, NEEDS, PATROL]
 
 
 #: Every view, in menu order (the first is the home page).
