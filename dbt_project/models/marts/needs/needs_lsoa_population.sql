@@ -2,6 +2,25 @@
     ONS population estimates (source needs.lsoa_population) when there are any,
     else the shipped demo seed needs_lsoa21_population. Same columns either way,
     so the needs marts read one relation whatever the force. -#}
+{%- set columns = {
+    'lsoa21_code': 'varchar',
+    'lsoa21_name': 'varchar',
+    'lad_code': 'varchar',
+    'ward_code': 'varchar',
+    'ward_name': 'varchar',
+    'residents': 'double',
+    'residents_0_9': 'double',
+    'residents_10_17': 'double',
+    'residents_18_24': 'double',
+    'residents_25_plus': 'double',
+    'imd_rank': 'integer',
+    'imd_decile_national': 'integer',
+    'imd_decile_force': 'integer',
+} -%}
+{%- set casts = [] -%}
+{%- for name, type in columns.items() -%}
+    {%- do casts.append('cast(' ~ name ~ ' as ' ~ type ~ ') as ' ~ name) -%}
+{%- endfor -%}
 with
 
 delivered as (
@@ -19,38 +38,14 @@ demo_seed as (
 chosen as (
 
     select
-        lsoa21_code,
-        lsoa21_name,
-        lad_code,
-        ward_code,
-        ward_name,
-        residents,
-        residents_0_9,
-        residents_10_17,
-        residents_18_24,
-        residents_25_plus,
-        imd_rank,
-        imd_decile_national,
-        imd_decile_force,
+        {{ columns.keys() | join(',\n        ') }},
         'delivered' as population_source
     from delivered
 
     union all
 
     select
-        lsoa21_code,
-        lsoa21_name,
-        lad_code,
-        ward_code,
-        ward_name,
-        residents,
-        residents_0_9,
-        residents_10_17,
-        residents_18_24,
-        residents_25_plus,
-        imd_rank,
-        imd_decile_national,
-        imd_decile_force,
+        {{ columns.keys() | join(',\n        ') }},
         'demo_seed' as population_source
     from demo_seed
     where not exists (select 1 from delivered)
@@ -60,19 +55,7 @@ chosen as (
 final as (
 
     select
-        cast(lsoa21_code as varchar) as lsoa21_code,
-        cast(lsoa21_name as varchar) as lsoa21_name,
-        cast(lad_code as varchar) as lad_code,
-        cast(ward_code as varchar) as ward_code,
-        cast(ward_name as varchar) as ward_name,
-        cast(residents as double) as residents,
-        cast(residents_0_9 as double) as residents_0_9,
-        cast(residents_10_17 as double) as residents_10_17,
-        cast(residents_18_24 as double) as residents_18_24,
-        cast(residents_25_plus as double) as residents_25_plus,
-        cast(imd_rank as integer) as imd_rank,
-        cast(imd_decile_national as integer) as imd_decile_national,
-        cast(imd_decile_force as integer) as imd_decile_force,
+        {{ casts | join(',\n        ') }},
         cast(population_source as varchar) as population_source
     from chosen
 
