@@ -799,7 +799,12 @@ def main() -> None:
                 outcome["twin_days"] = step_twin_days(
                     s, world, make_runner(instance), lambda: stage_sources(twin), log=console.line
                 )
-                console.done(f"{len(outcome['twin_days'])} day(s) tasked, answered and measured")
+                now = sum(d["stepped_now"] for d in outcome["twin_days"])
+                lived = len(outcome["twin_days"]) - now
+                console.done(
+                    f"{now} day(s) tasked, answered and measured"
+                    + (f"; {lived} lived in an earlier run, not stepped again" if lived else "")
+                )
                 outcome["timings"][name] = console.timings.pop(name)
         timings = {"land the demo data": landed_in, **outcome["timings"]}
         console.start("summary")

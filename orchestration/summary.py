@@ -190,5 +190,6 @@ def _patrol_lines(s, outcome: dict) -> list[str]:
         lines.append(
             f"  twin day {day['day']}: {day['tasked_patrol']} spots tasked, {day['pings']:,} "
             f"pings, {day['true_minutes']:.0f} true patrol minutes, {day['crimes']} crimes"
+            + ("" if day.get("stepped_now", True) else " (lived in an earlier run)")
         )
     return lines

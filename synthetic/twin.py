@@ -50,7 +50,7 @@ from scipy.spatial import cKDTree
 from synthetic.geography import to_bng, to_wgs84
 from synthetic.patrol import SPEED, _shift  # noqa: F401  (SPEED documents the modes)
 
-__all__ = ["PLANTED", "step", "dose_multiplier", "main"]
+__all__ = ["PLANTED", "step", "stepped", "dose_multiplier", "main"]
 
 #: The planted dose-response: at most E fewer crimes, reached with minutes ~ TAU.
 PLANTED = {
@@ -371,6 +371,19 @@ def _ae_assaults(rng, day, world, dose, prev):
         ae = ae.sort_values(["arrival_dt", "h3_cell"], kind="stable").reset_index(drop=True)
         ae.insert(0, "attendance_ref", [f"EDT{day:%Y%m%d}{i:04d}" for i in range(len(ae))])
     return ae, cells
+
+
+def stepped(world: Path, day: str) -> dict | None:
+    """The summary of ``day`` if the world has already lived it, else None.
+
+    A day happens once: its deliveries are in the landing zone and the platform
+    has since learnt from them (its hot spots, briefings and live visit counts),
+    so a tasking published again for that day would not be the one the officers
+    were given. :func:`step` rewrites a day when asked; drivers such as
+    ``make run`` ask this first and step only the days still ahead.
+    """
+    path = Path(world) / "truth" / "twin" / f"{pd.Timestamp(day).date()}" / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def step(world: Path, day: str, tasking: Path) -> dict:

@@ -157,3 +157,31 @@ def test_a_tasking_for_another_day_is_refused(worlds, tmp_path):
     t.assign(date="2026-01-09").to_parquet(tmp_path / "t.parquet")
     with pytest.raises(SystemExit, match="no tasking for 2026-01-05"):
         step(a, DAY, tmp_path / "t.parquet")
+
+
+def test_a_lived_day_is_reported_and_make_run_does_not_step_it_again(worlds, tmp_path):
+    """A day happens once: a second make run on the same world neither re-tasks nor
+    re-steps it (a re-published tasking would carry what the platform learnt since)."""
+    from types import SimpleNamespace
+
+    from orchestration.twin_days import first_twin_day, step_twin_days
+    from synthetic.twin import stepped
+
+    a, sa, _ = worlds["a"]
+    assert stepped(a, DAY) == sa
+    assert stepped(a, "2026-01-06") is None
+
+    day = first_twin_day(a)
+    world = _copy_world(a, tmp_path / "w")
+    _tasking(a, tmp_path / "t.parquet", day=day)
+    lived = step(world, day, tmp_path / "t.parquet")
+    files = {p: p.stat().st_mtime_ns for p in (world / "landing").rglob(f"*{day}*") if p.is_file()}
+    assert files, "the stepped day wrote no deliveries"
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError(f"a lived day was re-run: {args} {kwargs}")
+
+    out = step_twin_days(SimpleNamespace(twin_days=1), world, must_not_run, must_not_run,
+                         log=lambda line: None)  # fmt: skip
+    assert out == [{k: v for k, v in lived.items() if k != "planted"} | {"stepped_now": False}]
+    assert {p: p.stat().st_mtime_ns for p in files} == files
