@@ -145,7 +145,7 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         alarms=alarms,
         hotspots=hotspots,
         exploitation=exploitation if len(exploitation) else None,
-        ward_shapes=_ward_shapes(),
+        ward_shapes=_ward_shapes(lake),
         patrol=patrol,
         **needs,
     )
@@ -195,16 +195,26 @@ def _needs(data_root: Path) -> dict:
     return {"needs": tables, "needs_manifest": manifest}
 
 
-@lru_cache(maxsize=1)
-def _ward_shapes() -> dict:
-    """Ward outlines (WGS84 rings) from the shipped boundaries, by ward code."""
-    from config.settings import REPO_ROOT
+def _ward_shapes(lake: Path) -> dict:
+    """Ward outlines (WGS84 exterior rings) by ward code, from the force's boundary asset.
 
-    path = REPO_ROOT / "public_data" / "boundaries" / "thames_valley"
-    gj = json.loads((path / "thames_valley_wards_2025.geojson").read_text())
+    ``geography/wards_boundaries`` is cut from the national pack for the configured
+    force, so the map shows that force's wards; empty before it is materialized.
+    """
+    path = lake / "geography" / "wards_boundaries.parquet"
+    if not path.exists():
+        return {}
+    st = path.stat()
+    return _ward_shapes_of(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=2)
+def _ward_shapes_of(path: str, mtime_ns: int, size: int) -> dict:
+    import geopandas as gpd
+
+    wards = gpd.read_parquet(path, columns=["WD25CD", "geometry"]).to_crs(4326)
     out = {}
-    for f in gj["features"]:
-        g = f["geometry"]
-        polys = g["coordinates"] if g["type"] == "MultiPolygon" else [g["coordinates"]]
-        out[f["properties"]["WD25CD"]] = [p[0] for p in polys]
+    for code, geom in zip(wards["WD25CD"], wards.geometry, strict=True):
+        polys = getattr(geom, "geoms", [geom])
+        out[code] = [[list(xy) for xy in poly.exterior.coords] for poly in polys]
     return out

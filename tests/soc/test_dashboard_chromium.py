@@ -116,3 +116,27 @@ def test_summary_function_matches_the_mart(dashboard):
     ward = busiest_ward(root)
     s = ward_summary(load(root), ward)
     assert int(s["soc_events"].sum()) > 0
+
+
+def test_ward_outlines_come_from_the_forces_boundary_asset(dashboard, tmp_path):
+    """The map draws the configured force's wards (geography/wards_boundaries), not a
+    shipped file: every ward of the marts has an outline holding its SOC events."""
+    import geopandas as gpd
+    import shapely
+
+    from dashboard.data import _ward_shapes
+
+    _, root = dashboard
+    data = load(root)
+    lake_wards = gpd.read_parquet(root / "lake" / "geography" / "wards_boundaries.parquet")
+    assert set(data.ward_shapes) == set(lake_wards["WD25CD"])
+    assert set(data.wards["ward_code"]) <= set(data.ward_shapes)
+    ward = busiest_ward(root)
+    shape = shapely.MultiPolygon([shapely.Polygon(r) for r in data.ward_shapes[ward]])
+    ev = data.soc_events[data.soc_events["ward_code"] == ward].dropna(subset=["longitude"])
+    inside = shapely.contains_xy(shape.buffer(1e-4), ev["longitude"], ev["latitude"])
+    assert len(ev) and inside.mean() > 0.99
+    other = tmp_path / "lake" / "geography"  # another force's wards: those are drawn
+    other.mkdir(parents=True)
+    lake_wards.iloc[:3].to_parquet(other / "wards_boundaries.parquet")
+    assert set(_ward_shapes(tmp_path / "lake")) == set(lake_wards["WD25CD"].iloc[:3])
