@@ -85,7 +85,7 @@ EXPECTED_KEYS = {
     "exports/hotspot_tasking_export",
     "exports/persons_analyst_export",
     "exports/persons_safeguarding_export",
-    "risk_terrain/oxford_rtm",
+    "risk_terrain/police_uk_rtm",
     "risk_terrain/simulated_world_rtm",
     "patrol/trial_units",
     "patrol/trial_allocation",

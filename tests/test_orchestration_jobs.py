@@ -114,7 +114,7 @@ def test_analytic_outputs_have_checks(defs):
     checked = {k.asset_key.to_user_string(): k.name for k in graph.asset_check_keys}
     assert checked["hotspots/hotspot_list"] == "non_empty_and_within_force"
     assert checked["force_hotspots/hotspot_list"] == "non_empty_and_within_force"
-    assert checked["risk_terrain/oxford_rtm"] == "converged"
+    assert checked["risk_terrain/police_uk_rtm"] == "converged"
     assert checked["risk_terrain/simulated_world_rtm"] == "converged"
     assert checked["patrol/trial_effect"] == "confidence_intervals_finite"
 

@@ -12,7 +12,7 @@ from support import DEMO_WORLD_DISTRICTS, TVP_STREET
 
 from orchestration.definitions import build_defs
 
-OXFORD = dg.AssetKey(["risk_terrain", "oxford_rtm"])
+OXFORD = dg.AssetKey(["risk_terrain", "police_uk_rtm"])
 SIMULATED = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
 

@@ -7,6 +7,6 @@ __all__ = ["risk_terrain_assets"]
 
 def risk_terrain_assets() -> list:
     """Every RTM asset (group ``risk_terrain``)."""
-    from assets.risk_terrain.models import oxford_risk_terrain, simulated_world_risk_terrain
+    from assets.risk_terrain.models import police_uk_risk_terrain, simulated_world_risk_terrain
 
-    return [oxford_risk_terrain, simulated_world_risk_terrain]
+    return [police_uk_risk_terrain, simulated_world_risk_terrain]

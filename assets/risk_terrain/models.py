@@ -4,7 +4,7 @@ Outputs go to ``<lake>/risk_terrain/<model>/``: ``factor_table.parquet``,
 ``cells.parquet`` (GeoParquet, WGS84), ``cells.geojson``, ``model.pkl`` (the
 fitted model the hot spot forecast and the map score H3 cells with) and
 ``report.json``; see :mod:`vrdp.risk_terrain.outputs`. The police.uk model
-(``risk_terrain/oxford_rtm``) writes ``police_uk/`` on the force's own POIs and
+(``risk_terrain/police_uk_rtm``) writes ``police_uk/`` on the force's own POIs and
 ``oxford/`` on the demo's; the simulated world's writes ``simulated_world/``.
 """
 
@@ -17,21 +17,19 @@ from assets.sources.police_uk import STREET_CRIMES_KEY
 from config.resources import PlatformConfig
 
 __all__ = [
-    "OXFORD_RTM_KEY",
     "POLICE_UK_RTM_KEY",
     "POLICE_UK_RTM_FOLDERS",
     "SIMULATED_RTM_KEY",
     "RiskTerrainConfig",
-    "oxford_risk_terrain",
+    "police_uk_risk_terrain",
     "simulated_world_risk_terrain",
     "risk_terrain_dir",
     "split_months",
 ]
 
-OXFORD_RTM_KEY = dg.AssetKey(["risk_terrain", "oxford_rtm"])
-#: The police.uk RTM of any force (issue 18): the Oxford demo's asset, generalised; the
-#: key keeps the demo's name (jobs, checks and run history use it).
-POLICE_UK_RTM_KEY = OXFORD_RTM_KEY
+#: The police.uk RTM of any force (issue 18; the Oxford demo when the force delivers no
+#: POIs). Named ``oxford_rtm`` before: a data root made then keeps that key's history.
+POLICE_UK_RTM_KEY = dg.AssetKey(["risk_terrain", "police_uk_rtm"])
 #: Its output folders: the force's own POIs, and the Oxford demo.
 POLICE_UK_RTM_FOLDERS = ("police_uk", "oxford")
 SIMULATED_RTM_KEY = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
@@ -125,13 +123,13 @@ def _metadata(result, paths, extra: dict) -> dict:
 
 
 @dg.asset(
-    key=OXFORD_RTM_KEY,
+    key=POLICE_UK_RTM_KEY,
     deps=[STREET_CRIMES_KEY, POIS_KEY, boundary_key("lsoa21"), boundary_key("wards")],
     group_name="risk_terrain",
     kinds={"python", "parquet", "geojson"},
     code_version="3",
 )
-def oxford_risk_terrain(
+def police_uk_risk_terrain(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: RiskTerrainConfig
 ) -> dg.MaterializeResult:
     """Risk terrain model of the force's police.uk street crimes against points of interest.

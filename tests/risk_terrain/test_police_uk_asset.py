@@ -23,7 +23,7 @@ from assets.sources.police_uk import ingest_street_month
 from config.settings import settings
 from orchestration.definitions import build_defs
 
-RTM = dg.AssetKey(["risk_terrain", "oxford_rtm"])  # the police.uk model (key from the demo)
+RTM = dg.AssetKey(["risk_terrain", "police_uk_rtm"])  # the police.uk model
 MONTHS = ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05", "2025-06"]
 CITY = "E09000001"
 POIS = next(s for s in LANDING_SOURCES if s.source == "places.pois")
