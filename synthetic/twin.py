@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -387,7 +388,19 @@ def stepped(world: Path, day: str) -> dict | None:
 
 
 def step(world: Path, day: str, tasking: Path) -> dict:
-    """Write one day's deliveries and truth for ``tasking``; return a summary."""
+    """Write one day's deliveries and truth for ``tasking``; return a summary.
+
+    The deliveries hold people (addresses in calls, officers' GPS), so every file
+    and folder is created owner-only (``umask 077``), as the static world's are.
+    """
+    old = os.umask(0o077)
+    try:
+        return _step(world, day, tasking)
+    finally:
+        os.umask(old)
+
+
+def _step(world: Path, day: str, tasking: Path) -> dict:
     world, tasking = Path(world), Path(tasking)
     d = pd.Timestamp(day).normalize()
     params = json.loads((world / "truth" / "world.json").read_text())["parameters"]

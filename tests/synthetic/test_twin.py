@@ -185,3 +185,13 @@ def test_a_lived_day_is_reported_and_make_run_does_not_step_it_again(worlds, tmp
                          log=lambda line: None)  # fmt: skip
     assert out == [{k: v for k, v in lived.items() if k != "planted"} | {"stepped_now": False}]
     assert {p: p.stat().st_mtime_ns for p in files} == files
+
+
+def test_the_days_deliveries_and_truth_are_owner_only(worlds):
+    """Calls carry addresses and GPS carries officers: created 0600 (folders 0700)."""
+    a, _, _ = worlds["a"]
+    made = [*_files(a).values(), *(a / "truth" / "twin" / DAY).iterdir()]
+    assert made
+    for path in made:
+        assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
+    assert (a / "truth" / "twin" / DAY).stat().st_mode & 0o077 == 0
