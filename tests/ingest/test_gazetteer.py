@@ -24,7 +24,7 @@ OXFORD = (451_000.0, 206_000.0)
 BANBURY = (445_500.0, 240_500.0)
 
 
-def _gazetteer():
+def _gazetteer(more_police=()):
     pois = pd.DataFrame(
         [
             ("P1", "The Crown", "pub", "High Street", OXFORD[0] + 100, OXFORD[1]),
@@ -47,6 +47,7 @@ def _gazetteer():
             ("4 Bridge Street, Banbury, OX16 5AA", BANBURY[0] + 90, BANBURY[1] + 5),
             ("9 Market Place, Banbury, OX16 5AB", BANBURY[0], BANBURY[1] + 210),
             ("1 George Street, Oxford, OX1 2AA", OXFORD[0], OXFORD[1] + 310),
+            *more_police,
         ],
         columns=["location_text", "easting_m", "northing_m"],
     )
@@ -190,3 +191,15 @@ def test_an_empty_lake_gives_an_empty_gazetteer_that_locates_nothing():
     assert g.summary["entries"] == 0
     res = g.geocode(pd.Series(["The Crown", "home"]))
     assert res.kind.isna().all() and res.score.tolist()[0] == 0.0
+
+
+def test_more_records_of_known_streets_keep_the_vocabulary_a_new_street_changes_it():
+    """make run geocodes loaded deliveries again only when the vocabulary changes."""
+    from vrdp.ingest.gazetteer import vocabulary_digest
+
+    base = _gazetteer().entries
+    more = _gazetteer([("5 Meadow Row, Oxford, OX1 1AC", OXFORD[0] - 300, OXFORD[1] + 90)])
+    assert not more.entries.equals(base)  # Meadow Row's median point moved
+    assert vocabulary_digest(more.entries) == vocabulary_digest(base)
+    new = _gazetteer([("8 Mill Lane, Oxford, OX1 9ZZ", OXFORD[0] + 900, OXFORD[1] - 900)])
+    assert vocabulary_digest(new.entries) != vocabulary_digest(base)

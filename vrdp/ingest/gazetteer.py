@@ -57,6 +57,7 @@ __all__ = [
     "normalise_place",
     "parse_police_location",
     "build_gazetteer",
+    "vocabulary_digest",
     "Gazetteer",
     "GeocodeResult",
     "geocode_summary",
@@ -489,6 +490,30 @@ def _median_points(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         )
         .reset_index()
     )
+
+
+def vocabulary_digest(entries: pd.DataFrame) -> str:
+    """sha256 of a gazetteer's vocabulary: each entry's kind, key, town and category.
+
+    Points and support counts are left out. Deliveries already geocoded are
+    geocoded again when the vocabulary changes (a place or street added or
+    dropped: text that did not match may match now), not when a street's median
+    point moves because more police records name it, which happens with every
+    day of calls and would otherwise re-geocode years of A&E history each day
+    (new deliveries always use the current gazetteer).
+
+    >>> e = pd.DataFrame({"kind": ["street"], "key": ["HIGH STREET"], "town": ["OXFORD"],
+    ...                   "category": [None], "easting_m": [451300.0], "northing_m": [206200.0]})
+    >>> vocabulary_digest(e) == vocabulary_digest(e.assign(easting_m=451310.0))
+    True
+    >>> vocabulary_digest(e) == vocabulary_digest(pd.concat([e, e.assign(key="MILL LANE")]))
+    False
+    """
+    import hashlib
+
+    cols = ["kind", "key", "town", "category"]
+    rows = sorted("\x1f".join(map(str, r)) for r in entries[cols].itertuples(index=False))
+    return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
 def build_gazetteer(
