@@ -365,8 +365,14 @@ def _today(s: ApiSettings) -> str:
     return s.today or datetime.now(LONDON).date().isoformat()
 
 
-def _no_tasking_note(snap: Snapshot, day: str) -> str:
-    """Why an allocation is empty: the tasking days the served export holds."""
+def _no_tasking_note(snap: Snapshot, day: str, team: str | None = None) -> str:
+    """Why an allocation is empty: no tasking that day, or none for the team that day."""
+    teams = sorted({h.team for h in allocation(snap, None, day) if h.team is not None})
+    if teams and team is not None:
+        return (
+            f"the served export ({snap.version}) tasks no hot spot to team {team!r} on {day}; "
+            f"teams tasked that day: {', '.join(teams)}"
+        )
     days = sorted({str(h.date)[:10] for h in snap.hotspots if h.date is not None})
     held = ", ".join(days[-3:]) if days else "none"
     return (
@@ -524,7 +530,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
             **_meta(snap),
         }
         if not items:
-            out["note"] = _no_tasking_note(snap, day)
+            out["note"] = _no_tasking_note(snap, day, team)
         return out
 
     @app.get("/v1/taskings/random", tags=["officer"])
@@ -550,7 +556,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         pool = allocation(snap, team, day)
         if not pool:
             raise Problem(
-                404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day)}"
+                404, f"no tasked hot spots for team {team!r}: {_no_tasking_note(snap, day, team)}"
             )
         if lat is not None:
             pool = sorted(

@@ -30,8 +30,11 @@ __all__ = ["ROLES", "DEMO_TOKENS", "ApiSettings", "api_settings"]
 ROLES = ("officer", "analyst", "safeguarding", "admin", "surveillance")
 
 #: DEMO ONLY. Enabled solely by VRDP_API_DEMO_TOKENS=1; never use outside a demo.
+#: The demo officer is in NPT01, the first neighbourhood team of the simulated
+#: world's ``patrol.teams`` delivery (the busiest station's: Reading in the medium
+#: world), so the three-call flow finds its spots.
 DEMO_TOKENS: dict[str, dict] = {
-    "demo-officer-token": {"user": "demo.officer", "role": "officer", "team": "demo-team"},
+    "demo-officer-token": {"user": "demo.officer", "role": "officer", "team": "NPT01"},
     "demo-analyst-token": {"user": "demo.analyst", "role": "analyst", "team": None},
     "demo-safeguarding-token": {"user": "demo.safeguarding", "role": "safeguarding", "team": None},
     "demo-admin-token": {"user": "demo.admin", "role": "admin", "team": None},

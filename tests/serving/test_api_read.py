@@ -1,5 +1,6 @@
 import math
 
+import pandas as pd
 import pytest
 from api_server import OFFSETS, ORIGIN, hotspot_rows
 
@@ -217,12 +218,30 @@ def test_empty_allocation_says_which_days_the_export_holds():
 
     from serving.api.app import _no_tasking_note
 
+    def spot(i, date, team):
+        return SimpleNamespace(id=f"h{i}", rank=i, arm="patrol", date=date, team=team)
+
     snap = SimpleNamespace(
-        version="v1", hotspots=[SimpleNamespace(date="2026-01-01"), SimpleNamespace(date=None)]
+        version="v1", hotspots=[spot(1, "2026-01-01", "NPT02"), spot(2, None, None)]
     )
-    note = _no_tasking_note(snap, "2026-11-23")
+    note = _no_tasking_note(snap, "2026-11-23", "NPT01")
     assert "no tasking for 2026-11-23" in note and "2026-01-01" in note
     assert "VRDP_API_TODAY" in note
+    # a day with a tasking, none of it for this team: say which teams it tasks
+    snap.hotspots = [spot(1, "2026-01-01", "NPT02"), spot(2, "2026-01-01", "NPT03")]
+    note = _no_tasking_note(snap, "2026-01-01", "NPT01")
+    assert "no hot spot to team 'NPT01' on 2026-01-01" in note and "NPT02, NPT03" in note
+
+
+def test_the_demo_officer_belongs_to_a_team_of_the_simulated_world(small_world):
+    """VRDP_API_DEMO_TOKENS' officer finds spots in the demo's tasking (not an empty team)."""
+    import glob
+
+    from serving.api.settings import DEMO_TOKENS
+
+    (path,) = glob.glob(str(small_world / "landing" / "patrol" / "teams" / "*" / "*.csv"))
+    teams = set(pd.read_csv(path)["team_id"])
+    assert DEMO_TOKENS["demo-officer-token"]["team"] in teams
 
 
 def test_nearby_today_and_random_agree_on_a_stale_day(tmp_path, start_server):
