@@ -190,6 +190,17 @@ def test_lineage_is_one_unbroken_graph_from_source_to_export(defs):
     }
 
 
+def test_a_model_read_by_another_asset_is_its_declared_dependency(defs):
+    """The force forecast scores cells with the simulated world's RTM model: it waits for it."""
+    from assets.hotspots.analysis import RTM_MODEL_KEY
+    from assets.risk_terrain.models import SIMULATED_RTM_KEY
+
+    graph = defs.resolve_asset_graph()
+    assert RTM_MODEL_KEY == SIMULATED_RTM_KEY
+    assert SIMULATED_RTM_KEY in graph.get(dg.AssetKey(["force_hotspots", "forecast"])).parent_keys
+    assert SIMULATED_RTM_KEY not in graph.get(dg.AssetKey(["hotspots", "forecast"])).parent_keys
+
+
 def test_every_warehouse_asset_is_in_the_single_writer_pool(defs):
     pools = {}
     for assets_def in defs.assets:

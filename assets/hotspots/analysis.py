@@ -82,6 +82,9 @@ def force_key(name: str) -> dg.AssetKey:
 FORCE_HOTSPOT_LIST_KEY = force_key("hotspot_list")
 #: Where the force family finds the simulated world's risk terrain model, if built.
 RTM_MODEL = ("risk_terrain", "simulated_world", "model.pkl")
+#: The asset that writes it (``assets.risk_terrain.models.SIMULATED_RTM_KEY``): the force
+#: family's forecast reads that model, so it is a dependency of the forecast.
+RTM_MODEL_KEY = dg.AssetKey(["risk_terrain", "simulated_world_rtm"])
 
 
 # --------------------------------------------------------------------------- configs
@@ -697,7 +700,11 @@ def _forecast_asset(fam: Family) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=fam.key("forecast"),
-        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        deps=[
+            fam.key("study_events"),
+            fam.key("cell_harm_windows"),
+            *([RTM_MODEL_KEY] if fam.force_data else []),
+        ],
         group_name=fam.prefix,
         kinds={"python", "parquet"},
         code_version="2",
