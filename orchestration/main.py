@@ -793,7 +793,12 @@ def main() -> None:
         s = apply_twin_environment(s, world, log=console.line)
         if not os.environ.get("VRDP_TRIAL_SOURCE"):
             os.environ["VRDP_TRIAL_SOURCE"] = "import"
-            console.line("VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule")
+            console.line(
+                "VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule"
+                if world is not None
+                else "no simulated world: a trial runs only on a delivered schedule"
+                " (or VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START)"
+            )
             s = settings()
         with dg.DagsterInstance.get() as instance:
             from orchestration.stale_runs import mark_stale_runs_failed

@@ -181,10 +181,12 @@ def _patrol_lines(s, outcome: dict) -> list[str]:
                 f" conventionally balanced): {smds}"
             )
     comp = s.lake_dir / "patrol" / "tasked_dosage.parquet"
+    gps = s.lake_dir / "patrol" / "gps"
     if comp.exists() and len(c := pd.read_parquet(comp)):
         by_arm = c.groupby("arm")["dosage_minutes"].mean().round(1).to_dict()
         lines.append(
             f"patrol dosage: {len(c):,} tasked spot-days measured, mean minutes by arm {by_arm}"
+            + ("" if gps.exists() and any(gps.iterdir()) else " (no patrol.gps delivered yet)")
         )
     for day in outcome.get("twin_days", []):
         lines.append(

@@ -63,3 +63,16 @@ def test_main_crime_types_are_ordered_by_harm():
     ranked, _ = rank_cells_by_harm(df, window_months=1, top_n=1)
     assert ranked.loc[0, "main_crime_types"] == "Robbery; Burglary; Shoplifting"
     assert ranked.loc[0, "events"] == 53
+
+
+def test_cells_with_no_event_in_the_force_area_are_not_its_hot_spots():
+    df = rows(
+        (A, date(2025, 1, 1), "Robbery", False, 2, 730.0),  # far outside the force
+        (B, date(2025, 1, 1), "Robbery", False, 1, 365.0),
+        (C, date(2025, 1, 1), "Burglary", False, 1, 244.0),
+    ).assign(events_in_force_area=[0, 1, 1])
+    ranked, _ = rank_cells_by_harm(df, window_months=1)
+    assert list(ranked["h3_cell"]) == [B, C]
+    assert ranked["share_of_harm"].sum() == pytest.approx(1.0)
+    everything, _ = rank_cells_by_harm(df.drop(columns="events_in_force_area"), window_months=1)
+    assert everything["h3_cell"].iloc[0] == A

@@ -22,6 +22,7 @@ __all__ = [
     "h3_cells",
     "h3_cell_polygons",
     "assign_area_codes",
+    "cell_area_codes",
     "nearest_area_codes",
     "locate_points",
     "AreaLayers",
@@ -88,6 +89,51 @@ def assign_area_codes(
     the answer does not depend on the order of the boundary file.
     """
     return _codes_at(gpd.points_from_xy(lon, lat), areas, code_column)
+
+
+def cell_area_codes(
+    cells: pd.Series | list[str], areas: gpd.GeoDataFrame, code_column: str
+) -> np.ndarray:
+    """Area of each H3 cell: the one holding its centre, else the one it overlaps most.
+
+    A hot spot cell at the edge of a small force (the City of London is about
+    3 km2; a resolution-9 cell is about 0.1 km2) can have its centre just outside
+    every area of the force although its crimes are inside: it takes the force
+    area covering most of the cell. None when the cell touches none.
+
+    >>> import shapely
+    >>> box = shapely.box(-0.10, 51.50, -0.09, 51.51)
+    >>> sq = gpd.GeoDataFrame({"code": ["A"]}, geometry=[box], crs=WGS84)
+    >>> inside = h3.latlng_to_cell(51.505, -0.095, 9)
+    >>> edge = h3.latlng_to_cell(51.505, -0.0898, 9)  # centre east of the box, cell overlaps
+    >>> far = h3.latlng_to_cell(51.6, -0.2, 9)
+    >>> cell_area_codes([inside, edge, far], sq, "code").tolist()
+    ['A', 'A', None]
+    """
+    cells = list(cells)
+    lat_lng = [h3.cell_to_latlng(c) for c in cells]
+    lon = np.array([b for _, b in lat_lng], dtype=float)
+    lat = np.array([a for a, _ in lat_lng], dtype=float)
+    out = assign_area_codes(lon, lat, areas, code_column)
+    missing = np.flatnonzero(pd.isna(out))
+    if not len(missing):
+        return out
+    polys = h3_cell_polygons([cells[i] for i in missing]).to_crs(BNG)
+    shapes = areas[[code_column, "geometry"]].to_crs(BNG).reset_index(drop=True)
+    cell_idx, area_idx = shapes.sindex.query(polys, predicate="intersects")
+    if len(cell_idx):
+        overlap = polys.iloc[cell_idx].intersection(shapes.geometry.iloc[area_idx], align=False)
+        found = pd.DataFrame(
+            {
+                "c": cell_idx,
+                "code": shapes[code_column].to_numpy()[area_idx],
+                "area": overlap.area.to_numpy(),
+            }
+        )
+        found = found[found["area"] > 0].sort_values(["c", "area", "code"], ascending=[1, 0, 1])
+        best = found.drop_duplicates("c", keep="first")
+        out[missing[best["c"].to_numpy()]] = best["code"].to_numpy()
+    return out
 
 
 def _codes_at(points, areas: gpd.GeoDataFrame, code_column: str) -> np.ndarray:

@@ -34,7 +34,7 @@ def top_harm_cells(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: HotspotConfig
 ) -> dg.MaterializeResult:
     """The cells with the most crime harm over the latest months, with ward and main crimes."""
-    from vrdp.geo import assign_area_codes
+    from vrdp.geo import cell_area_codes
     from vrdp.hotspots.ranking import rank_cells_by_harm
     from vrdp.lake import write_parquet_atomic
 
@@ -53,10 +53,10 @@ def top_harm_cells(
     )
     wards = read_boundaries(platform, "wards")
     lsoas = read_boundaries(platform, "lsoa21")
-    lon, lat = ranked["longitude"].to_numpy(), ranked["latitude"].to_numpy()
-    ranked["ward_code"] = assign_area_codes(lon, lat, wards, "WD25CD")
+    # the area holding the cell's centre, else the force area covering most of the cell
+    ranked["ward_code"] = cell_area_codes(ranked["h3_cell"], wards, "WD25CD")
     ranked["ward_name"] = ranked["ward_code"].map(wards.set_index("WD25CD")["WD25NM"])
-    ranked["lsoa21_code"] = assign_area_codes(lon, lat, lsoas, "LSOA21CD")
+    ranked["lsoa21_code"] = cell_area_codes(ranked["h3_cell"], lsoas, "LSOA21CD")
     ranked["h3_resolution"] = s.h3_resolution
     ranked["window_start"] = window.start
     ranked["window_end"] = window.end

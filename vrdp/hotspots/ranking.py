@@ -70,6 +70,10 @@ def rank_cells_by_harm(
         Window length in calendar months and number of cells kept.
     exclude_police_generated
         Leave out offences found mostly by police activity (feedback-loop guard).
+        With an ``events_in_force_area`` column, cells with no event inside the force
+        area in the window are left out too: a force's file holds a few crimes
+        located far outside it (the City of London's, up to 100 km away), which are
+        not its hot spots; share of harm is then of the harm of the cells kept.
 
     Returns
     -------
@@ -98,6 +102,9 @@ def rank_cells_by_harm(
     df = df[df["month"].isin(set(window.months))]
     if exclude_police_generated:
         df = df[~df["is_police_generated"].astype(bool)]
+    if "events_in_force_area" in df:
+        inside = df.groupby("h3_cell")["events_in_force_area"].sum()
+        df = df[df["h3_cell"].isin(inside.index[inside > 0])]
     total_harm = float(df["harm_days"].sum())
 
     per_cell = df.groupby("h3_cell", as_index=False).agg(
