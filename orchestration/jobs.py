@@ -121,6 +121,22 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         "exports: everything downstream of the loaded sources.",
         DOWNSTREAM_SELECTION,
     )
+    # make run's downstream stage in three runs: the risk terrain models (model
+    # selection, the stage's longest step) beside what does not wait for them,
+    # then what does (orchestration.main.stage_downstream)
+    rtm = dg.AssetSelection.groups("risk_terrain")
+    after_rtm = (rtm.downstream() & DOWNSTREAM_SELECTION) - rtm
+    stages["refresh_analytics_beside_risk_terrain"] = (
+        "Everything downstream of the loaded sources that does not wait for the risk "
+        "terrain models (dbt, linkage, SOC and partner analyses, hot spots up to the "
+        "forecast); make run runs it while model_risk_terrain runs in another process.",
+        DOWNSTREAM_SELECTION - rtm - after_rtm,
+    )
+    stages["refresh_analytics_after_risk_terrain"] = (
+        "What reads the risk terrain models: the force forecast onwards (hot spot list, "
+        "tasking, patrol trial, exports).",
+        after_rtm,
+    )
     stages["build_warehouse"] = (
         "The dbt warehouse and person linkage only.",
         dg.AssetSelection.groups(

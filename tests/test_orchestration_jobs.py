@@ -44,6 +44,8 @@ JOBS = [
     "patrol_tasking_and_evaluation",
     "publish_exports",
     "refresh_analytics",
+    "refresh_analytics_after_risk_terrain",
+    "refresh_analytics_beside_risk_terrain",
 ]
 OWNERS = {
     "force_hotspots": ["team:analysts"],
@@ -174,3 +176,28 @@ def test_a_run_whose_process_died_is_marked_failed(tmp_path):
         if proc.poll() is None:
             proc.kill()
         instance.dispose()
+
+
+def test_make_runs_three_downstream_runs_are_the_whole_downstream_once():
+    """model_risk_terrain, what runs beside it and what runs after it: a partition of
+    refresh_analytics, and nothing beside the models reads them."""
+    from assets.automation import DOWNSTREAM_SELECTION
+    from orchestration.definitions import build_defs
+    from orchestration.jobs import stage_selections
+
+    graph = build_defs().resolve_asset_graph()
+    stages = stage_selections()
+    rtm, beside, after = (
+        stages[n][1].resolve(graph)
+        for n in (
+            "model_risk_terrain",
+            "refresh_analytics_beside_risk_terrain",
+            "refresh_analytics_after_risk_terrain",
+        )
+    )
+    assert rtm | beside | after == DOWNSTREAM_SELECTION.resolve(graph)
+    assert not (rtm & beside) and not (rtm & after) and not (beside & after)
+    for key in beside:
+        assert not (graph.get(key).parent_keys & (rtm | after)), key
+    assert dg.AssetKey(["force_hotspots", "forecast"]) in after
+    assert any(k.path[0] == "marts" for k in beside)  # the warehouse does not wait
