@@ -379,7 +379,8 @@ def model_card_markdown(card: dict) -> str:
         "",
         "## Windows (checked on the data: features end before outcomes start)",
         *(
-            f"- {name}: features {w['features']}, outcomes {w['outcomes']}, "
+            f"- {name}: features {w['features']} (records from "
+            f"{w.get('earliest_event_before_cutoff')}), outcomes {w['outcomes']}, "
             f"events on both sides {w['event_keys_on_both_sides']}"
             for name, w in card.get("windows", {}).items()
         ),
