@@ -258,3 +258,27 @@ def test_the_card_sets_the_model_beside_a_count_of_past_records():
             and h["model_auc"] == card["metrics_backtest_recorded_outcomes"]["auc"]
         )
         assert card["reading"].startswith("A count of ")
+
+
+def test_a_source_enters_a_model_only_by_decision():
+    """Voluntary-sector referrals, linked to persons with consent, reach neither model."""
+    from vrdp.cohorts.features import PERPETRATION_SOURCES, VICTIM_SOURCES
+
+    assert "voluntary" not in VICTIM_SOURCES and "voluntary" not in PERPETRATION_SOURCES
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    referrals = pd.DataFrame(
+        {
+            "person_key": people[:60],
+            "occurred_on": CUTOFF - pd.Timedelta(days=30),
+            "role": "referred young person",
+            "source_system": "voluntary",
+            "is_violence": False,
+            "event_key": [f"v{i}" for i in range(60)],
+            "harm_weight_days": 0.0,
+            "agency": "voluntary",
+        }
+    )
+    more = pd.concat([ev, referrals], ignore_index=True)
+    for builder in (victim_features, perpetration_features):
+        pd.testing.assert_frame_equal(builder(ev, people, CUTOFF), builder(more, people, CUTOFF))
