@@ -282,3 +282,18 @@ def test_a_source_enters_a_model_only_by_decision():
     more = pd.concat([ev, referrals], ignore_index=True)
     for builder in (victim_features, perpetration_features):
         pd.testing.assert_frame_equal(builder(ev, people, CUTOFF), builder(more, people, CUTOFF))
+    # nor the rules baseline: a referral does not make anyone known to one more agency
+    pd.testing.assert_series_equal(
+        rules_baseline(ev, people, CUTOFF), rules_baseline(more, people, CUTOFF)
+    )
+    # nor eligibility: a person known only through a referral is not in either cohort
+    only = referrals.iloc[:1].assign(
+        person_key="referred_only", event_key="v_only", occurred_on=pd.Timestamp("2024-06-01")
+    )
+    births = pd.Series(pd.Timestamp("2005-06-01"), index=pd.Index([*people, "referred_only"]))
+    groups = pd.DataFrame({"imd_decile": 5}, index=births.index)
+    run = build_cohorts(pd.concat([more, only], ignore_index=True), births, groups)
+    base = build_cohorts(ev, births, groups)
+    for kind in ("victim", "perpetration"):
+        pd.testing.assert_frame_equal(run.cohorts[kind], base.cohorts[kind])
+        assert run.backtest[kind]["n"] == base.backtest[kind]["n"]

@@ -164,9 +164,14 @@ def evaluate(scores: pd.Series, y: pd.Series, cohort_size: int, bins: int = 10) 
 def rules_baseline(events: pd.DataFrame, people, cutoff, days: int = 182) -> pd.Series:
     """The simple rule: known to 2+ agencies with violence (any role) in the last ``days``.
 
-    Agencies are counted from the person's events in the 24 months before ``cutoff``.
+    Agencies are counted from the person's events in the 24 months before ``cutoff``,
+    from the sources the models may read (``VICTIM_SOURCES``), so that the rule and
+    the models see the same records (voluntary referrals are not counted).
     """
+    from vrdp.cohorts.features import VICTIM_SOURCES
+
     cutoff = pd.Timestamp(cutoff)
+    events = events[events["source_system"].isin(VICTIM_SOURCES)]
     on = pd.to_datetime(events["occurred_on"])
     hist = events[(on < cutoff) & (on >= cutoff - pd.Timedelta(days=730))]
     agencies = hist.groupby("person_key")["agency"].nunique()

@@ -29,6 +29,7 @@ from vrdp.cohorts.features import (
     PERPETRATION_FEATURES,
     PROTECTED_COLUMNS,
     VICTIM_FEATURES,
+    VICTIM_SOURCES,
     outcomes,
     perpetration_features,
     victim_features,
@@ -218,7 +219,8 @@ def build_cohorts(
     """
     leaked = set(PROTECTED_COLUMNS) & (set(VICTIM_FEATURES) | set(PERPETRATION_FEATURES))
     assert not leaked, leaked
-    events = events.copy()
+    # only the sources the models may read decide eligibility, outcomes and dates
+    events = events[events["source_system"].isin(VICTIM_SOURCES)].copy()
     events["occurred_on"] = pd.to_datetime(events["occurred_on"])
     as_of = events["occurred_on"].max()
     span = (as_of - events["occurred_on"].min()).days if len(events) else 0
