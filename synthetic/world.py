@@ -183,6 +183,13 @@ def generate(cfg: WorldConfig, out: Path, log=print) -> dict:
             _pr("social_care", "cin_referrals", csc["referral_id"], csc),
             _pr("probation", "cases", prob["event_id"], prob),
             _pr("nhs", "safeguarding", sg["referral_id"], sg),
+            # voluntary-sector referrals (their name and date-of-birth noise is not listed)
+            _pr(
+                "voluntary",
+                "referrals",
+                community.referral_truth["referral_id"],
+                community.referral_truth.assign(noise=""),
+            ),
         ],
         ignore_index=True,
     )

@@ -71,7 +71,7 @@ def truth_labeller(con, world_dir):
     group_name="serving",
     kinds={"python", "scikitlearn", "parquet"},
     pool=WAREHOUSE_POOL,
-    code_version="1",
+    code_version="2",
 )
 def cohorts_export(
     context: dg.AssetExecutionContext, platform: PlatformConfig
@@ -81,6 +81,9 @@ def cohorts_export(
     Two separate rankings of people aged 10-24 for the next 6 months (victim risk,
     perpetration risk; never combined), each with its backtest, rules baseline,
     fairness report and model card. Offers of support only, after a recorded review.
+    Every cutoff's feature and outcome windows are checked on the data (no record
+    on or after a cutoff reaches a feature), and each card sets the model beside a
+    plain count of the outcome's own kind of record in the last 12 months.
     """
     import json
 
@@ -150,6 +153,10 @@ def cohorts_export(
         meta[f"{kind}_backtest_auc"] = bt["auc"]
         meta[f"{kind}_backtest_precision_at_cohort"] = bt["precision_at_cohort"]
         meta[f"{kind}_baseline_precision"] = run.baseline[kind]["precision"]
+        meta[f"{kind}_history_baseline_auc"] = run.history[kind]["auc"]
+        meta[f"{kind}_history_baseline_precision_at_cohort"] = run.history[kind][
+            "precision_at_cohort"
+        ]
         if kind in run.truth:
             meta[f"{kind}_truth_auc"] = run.truth[kind]["auc"]
             meta[f"{kind}_truth_precision_at_cohort"] = run.truth[kind]["precision_at_cohort"]

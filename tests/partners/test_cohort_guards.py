@@ -174,3 +174,126 @@ def test_build_cohorts_keeps_the_two_rankings_apart():
         text, page = render_model_card(common, f"{kind}_cohort.parquet")
         assert json.loads(text)["name"] == common.name
         assert kind in page and "## Fields left out" in page
+
+
+def test_features_end_before_the_outcome_window_starts():
+    """Issue 17 (leakage check): no record dated on or after a cutoff reaches a feature.
+
+    A record on the cutoff day itself is the sharpest case: it is the first day of
+    the outcome window. Both builders must ignore it, the outcome must count it, and
+    a builder that reads it (``<=`` instead of ``<``) is refused by ``check_windows``.
+    """
+    from vrdp.cohorts.pipeline import LookaheadError, check_windows
+
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    on_cutoff = pd.DataFrame(
+        {
+            "person_key": people[:40],
+            "occurred_on": CUTOFF,
+            "role": "suspect",
+            "source_system": "police_rms",
+            "is_violence": True,
+            "event_key": [f"c{i}" for i in range(40)],
+            "harm_weight_days": 30.0,
+            "agency": "police",
+        }
+    )
+    later = on_cutoff.assign(
+        occurred_on=CUTOFF + pd.Timedelta(days=100), event_key=[f"l{i}" for i in range(40)]
+    )
+    more = pd.concat([ev, on_cutoff, later], ignore_index=True)
+    for builder in (victim_features, perpetration_features):
+        pd.testing.assert_frame_equal(builder(ev, people, CUTOFF), builder(more, people, CUTOFF))
+    # the same records are outcomes: the first day of the window counts
+    assert outcomes(more, people[:40], CUTOFF)["perpetrator"].all()
+    for builder, label in ((victim_features, "victim"), (perpetration_features, "perpetrator")):
+        w = check_windows(builder, more, people, CUTOFF, label)
+        assert w["features"] == "[2023-07-02, 2025-07-01)"
+        assert w["outcomes"] == "[2025-07-01, 2025-12-30)"
+        assert w["event_keys_on_both_sides"] == 0
+        assert w["earliest_event_in_outcome_window"] == "2025-07-01"
+        assert w["latest_event_before_cutoff"] < "2025-07-01"
+
+    def leaky(events, people, cutoff):  # reads the cutoff day: one day of look-ahead
+        return perpetration_features(events, people, pd.Timestamp(cutoff) + pd.Timedelta(days=1))
+
+    with pytest.raises(LookaheadError, match="on or after 2025-07-01"):
+        check_windows(leaky, more, people, CUTOFF, "perpetrator")
+
+
+def test_the_card_sets_the_model_beside_a_count_of_past_records():
+    """A count of offences in the last 12 months, nothing fitted, is the yardstick of a high AUC."""
+    from vrdp.cohorts.model import history_baseline, reading
+
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    counts = history_baseline(ev, people, CUTOFF, "perpetration")
+    on = pd.to_datetime(ev["occurred_on"])
+    year = ev[(on < CUTOFF) & (on >= CUTOFF - pd.Timedelta(days=365))]
+    expected = year[year["role"].isin(["suspect", "offender"])].groupby("person_key").size()
+    assert counts.sum() == expected.sum() and counts.index.tolist() == people
+    # victim rows never enter the perpetration count, offending rows never the victim count
+    v = history_baseline(ev, people, CUTOFF, "victim")
+    vic = year[year["role"].eq("victim") & year["is_violence"]]
+    assert v.sum() == vic["event_key"].nunique()
+    close = {"rule": "r", "auc": 0.96, "precision_at_cohort": 1.0, "cohort_size": 5}
+    assert "adds little" in reading({**close, "model_auc": 0.977, "model_precision_at_cohort": 1.0})
+    far = {**close, "auc": 0.6, "model_auc": 0.8, "model_precision_at_cohort": 0.7}
+    assert "adds 0.200 AUC" in reading(far)
+
+    ev = _events(people=800)
+    births = pd.Series(pd.Timestamp("2005-06-01"), index=pd.Index(ev["person_key"].unique()))
+    run = build_cohorts(ev, births, pd.DataFrame({"imd_decile": 5}, index=births.index))
+    for kind in ("victim", "perpetration"):
+        card = run.cards[kind]
+        assert set(card["windows"]) == {
+            "backtest_training",
+            "backtest_evaluation",
+            "published_scores",
+        }
+        h = card["history_baseline"]
+        assert (
+            0 <= h["auc"] <= 1
+            and h["model_auc"] == card["metrics_backtest_recorded_outcomes"]["auc"]
+        )
+        assert card["reading"].startswith("A count of ")
+
+
+def test_a_source_enters_a_model_only_by_decision():
+    """Voluntary-sector referrals, linked to persons with consent, reach neither model."""
+    from vrdp.cohorts.features import PERPETRATION_SOURCES, VICTIM_SOURCES
+
+    assert "voluntary" not in VICTIM_SOURCES and "voluntary" not in PERPETRATION_SOURCES
+    ev = _events()
+    people = sorted(ev["person_key"].unique())
+    referrals = pd.DataFrame(
+        {
+            "person_key": people[:60],
+            "occurred_on": CUTOFF - pd.Timedelta(days=30),
+            "role": "referred young person",
+            "source_system": "voluntary",
+            "is_violence": False,
+            "event_key": [f"v{i}" for i in range(60)],
+            "harm_weight_days": 0.0,
+            "agency": "voluntary",
+        }
+    )
+    more = pd.concat([ev, referrals], ignore_index=True)
+    for builder in (victim_features, perpetration_features):
+        pd.testing.assert_frame_equal(builder(ev, people, CUTOFF), builder(more, people, CUTOFF))
+    # nor the rules baseline: a referral does not make anyone known to one more agency
+    pd.testing.assert_series_equal(
+        rules_baseline(ev, people, CUTOFF), rules_baseline(more, people, CUTOFF)
+    )
+    # nor eligibility: a person known only through a referral is not in either cohort
+    only = referrals.iloc[:1].assign(
+        person_key="referred_only", event_key="v_only", occurred_on=pd.Timestamp("2024-06-01")
+    )
+    births = pd.Series(pd.Timestamp("2005-06-01"), index=pd.Index([*people, "referred_only"]))
+    groups = pd.DataFrame({"imd_decile": 5}, index=births.index)
+    run = build_cohorts(pd.concat([more, only], ignore_index=True), births, groups)
+    base = build_cohorts(ev, births, groups)
+    for kind in ("victim", "perpetration"):
+        pd.testing.assert_frame_equal(run.cohorts[kind], base.cohorts[kind])
+        assert run.backtest[kind]["n"] == base.backtest[kind]["n"]

@@ -158,6 +158,9 @@ def test_every_person_record_maps_to_a_person(small_world):
         ("nhs", "safeguarding"): _read_csvs(small_world, "nhs", "safeguarding", "*/*.csv")[
             "referral_id"
         ],
+        ("voluntary", "referrals"): _read_csvs(
+            small_world, "community", "voluntary_referrals", "*/*.csv"
+        )["referral_id"],
     }
     for (agency, dataset), landed in ids.items():
         truth_ids = set(pr.loc[(pr["agency"] == agency) & (pr["dataset"] == dataset), "record_id"])

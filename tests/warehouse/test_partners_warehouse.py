@@ -125,3 +125,46 @@ def test_cohorts_asset_reads_the_restricted_identity_layer(warehouse, monkeypatc
     reason = meta["skipped"].value
     assert "no linked persons" not in reason
     assert "person timeline spans" in reason and f"at least {MIN_HISTORY_DAYS}" in reason
+
+
+def test_voluntary_referrals_are_linked_to_persons_with_consent(warehouse):
+    """Issue 17: a voluntary-sector referral whose young person consented to sharing is a
+    person record like any agency's (Splink, restricted identity layer); one without
+    consent is never linked. Checked against the world's truth of who was referred."""
+    root = warehouse["root"]
+    staged = read_warehouse(
+        root, "select referral_id, consent_to_share from staging.stg_community__voluntary_referrals"
+    )
+    ids = read_warehouse(
+        root,
+        "select record_uid, record_id, person_key from restricted.identity.person_identifiers"
+        " where agency = 'voluntary'",
+    )
+    consented = set(staged.loc[staged["consent_to_share"], "referral_id"])
+    assert len(ids) and set(ids["record_id"]) == consented
+    links = read_warehouse(root, "select record_uid, person_key from linkage.person_record_links")
+    refused = staged.loc[~staged["consent_to_share"], "referral_id"]
+    assert len(refused) and not links["record_uid"].isin("voluntary:referrals:" + refused).any()
+    timeline = read_warehouse(
+        root, "select person_key, role from marts.fct_person_timeline where agency = 'voluntary'"
+    )
+    assert set(timeline["role"]) == {"referred young person"} and len(timeline) == len(ids)
+    # linkage quality of the referrals (the world's truth, evaluation only)
+    truth = pd.read_parquet(warehouse["world"] / "truth" / "person_records.parquet")
+    truth["record_uid"] = truth["agency"] + ":" + truth["dataset"] + ":" + truth["record_id"]
+    m = links.merge(truth[["record_uid", "person_id"]], on="record_uid")
+    vol = m[m["record_uid"].str.startswith("voluntary:")]
+    others = m[~m["record_uid"].str.startswith("voluntary:")]
+    with_cluster = vol.merge(others, on="person_key", suffixes=("", "_other"))
+    same = with_cluster.groupby("record_uid").apply(
+        lambda g: (g["person_id_other"] == g["person_id"].iloc[0]).all(), include_groups=False
+    )
+    findable = vol[vol["person_id"].isin(others["person_id"])]
+    found = with_cluster[with_cluster["person_id_other"] == with_cluster["person_id"]]
+    precision = same.mean()
+    recall = findable["record_uid"].isin(found["record_uid"]).mean()
+    print(
+        f"voluntary referrals: {len(vol)} linked records, {len(same)} joined to other agencies' "
+        f"records (precision {precision:.3f}), {len(findable)} findable (recall {recall:.3f})"
+    )
+    assert precision > 0.9 and recall > 0.8, (precision, recall)

@@ -6,7 +6,7 @@ builders select the columns they use by name (:data:`EVENT_COLUMNS`) and never
 read age, sex, ethnicity, religion, disability or address.
 
 * **Victim risk** may use every side of a person's history (a person who offends
-  is also more often a victim).
+  is also more often a victim), from the sources in :data:`VICTIM_SOURCES`.
 * **Perpetration risk** is built from offending-side rows only: the builder drops
   every victim, patient, referred-child and witness row *before* counting, and the
   welfare sources (children's social care, NHS safeguarding) entirely, so a
@@ -23,6 +23,7 @@ __all__ = [
     "PROTECTED_COLUMNS",
     "PERPETRATION_ROLES",
     "PERPETRATION_SOURCES",
+    "VICTIM_SOURCES",
     "VICTIM_FEATURES",
     "PERPETRATION_FEATURES",
     "victim_features",
@@ -57,6 +58,12 @@ PROTECTED_COLUMNS = (
 PERPETRATION_ROLES = ("suspect", "offender", "subject")
 #: Sources it may count (the welfare sources record people mostly as victims).
 PERPETRATION_SOURCES = ("police_rms", "police_intelligence", "probation")
+#: Sources the victim model may count. A new source enters a model by decision, with
+#: its own backtest, never by appearing in the timeline: voluntary-sector referrals
+#: (linked with consent) stay out, as the simulated ones are drawn by a person's
+#: involvement over the whole period, after the referral date too (a world-made leak).
+VICTIM_SOURCES = ("police_rms", "police_intelligence", "probation", "social_care")
+VICTIM_SOURCES += ("nhs_safeguarding",)
 
 VICTIM_FEATURES = (
     "victim_violence_24m",
@@ -111,6 +118,7 @@ def victim_features(events: pd.DataFrame, people, cutoff) -> pd.DataFrame:
     """
     cutoff = pd.Timestamp(cutoff)
     ev = events.loc[:, list(EVENT_COLUMNS)]
+    ev = ev[ev["source_system"].isin(VICTIM_SOURCES)]
     y2, m6, d90 = (_window(ev, cutoff, d) for d in (730, 182, 90))
     viol = y2["is_violence"].fillna(False).astype(bool)
     victim = y2["role"].eq("victim")

@@ -24,6 +24,8 @@ __all__ = [
     "score",
     "evaluate",
     "rules_baseline",
+    "history_baseline",
+    "HISTORY_RULES",
     "fairness_report",
     "model_card",
     "model_card_markdown",
@@ -162,9 +164,14 @@ def evaluate(scores: pd.Series, y: pd.Series, cohort_size: int, bins: int = 10) 
 def rules_baseline(events: pd.DataFrame, people, cutoff, days: int = 182) -> pd.Series:
     """The simple rule: known to 2+ agencies with violence (any role) in the last ``days``.
 
-    Agencies are counted from the person's events in the 24 months before ``cutoff``.
+    Agencies are counted from the person's events in the 24 months before ``cutoff``,
+    from the sources the models may read (``VICTIM_SOURCES``), so that the rule and
+    the models see the same records (voluntary referrals are not counted).
     """
+    from vrdp.cohorts.features import VICTIM_SOURCES
+
     cutoff = pd.Timestamp(cutoff)
+    events = events[events["source_system"].isin(VICTIM_SOURCES)]
     on = pd.to_datetime(events["occurred_on"])
     hist = events[(on < cutoff) & (on >= cutoff - pd.Timedelta(days=730))]
     agencies = hist.groupby("person_key")["agency"].nunique()
@@ -173,6 +180,48 @@ def rules_baseline(events: pd.DataFrame, people, cutoff, days: int = 182) -> pd.
     idx = pd.Index(sorted(set(people)), name="person_key")
     a = agencies.reindex(idx).fillna(0) >= 2
     return pd.Series(a.to_numpy() & idx.isin(violent), index=idx, name="rules_baseline")
+
+
+#: What the history baseline counts per model: the same kind of event as the outcome.
+_HISTORY = {
+    "victim": ("victim",),
+    "perpetration": ("suspect", "offender"),
+}
+#: The history baseline in words, per model.
+HISTORY_RULES = {
+    "victim": "distinct events as a victim of violence in the 365 days before the cutoff",
+    "perpetration": (
+        "distinct events as a suspect or offender (any offence) in the 365 days before the cutoff"
+    ),
+}
+
+
+def history_baseline(events: pd.DataFrame, people, cutoff, kind: str, days: int = 365) -> pd.Series:
+    """The plainest ranking: a count of the outcome's own kind of record in the last ``days``.
+
+    For the perpetration model: distinct events where the person is a suspect or
+    offender (any offence) in the ``days`` before ``cutoff``; for the victim model:
+    distinct events where they are a victim of violence. Nothing is fitted. Compared
+    with the model in the card so that a high figure can be read: when this count
+    alone ranks almost as well, the figure is a property of how regularly people
+    repeat in the data, not of the model.
+
+    Returns
+    -------
+    pandas.Series
+        Float counts indexed by person key (sorted), for :func:`evaluate`.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}")
+    cutoff = pd.Timestamp(cutoff)
+    on = pd.to_datetime(events["occurred_on"])
+    w = events[(on < cutoff) & (on >= cutoff - pd.Timedelta(days=days))]
+    w = w[w["role"].isin(_HISTORY[kind])]
+    if kind == "victim":
+        w = w[w["is_violence"].fillna(False).astype(bool)]
+    counts = w.groupby("person_key")["event_key"].nunique()
+    idx = pd.Index(sorted(set(people)), name="person_key")
+    return counts.reindex(idx).fillna(0).astype(float).rename(f"{kind}_history_{days}d")
 
 
 def fairness_report(
@@ -234,8 +283,16 @@ def model_card(
     fairness: pd.DataFrame,
     truth_evaluation: dict | None = None,
     limits: tuple[str, ...] = (),
+    windows: dict | None = None,
+    history_baseline: dict | None = None,
 ) -> dict:
-    """Everything a reviewer needs about one version of one model, as a JSON-able dict."""
+    """Everything a reviewer needs about one version of one model, as a JSON-able dict.
+
+    ``windows``: the checked feature and outcome windows per cutoff
+    (:func:`vrdp.cohorts.pipeline.check_windows`); ``history_baseline``: the count
+    rule's metrics beside the model's, from which the card says in words how to
+    read a high figure.
+    """
     return {
         "model": f"early_intervention_{model.kind}",
         "version": version,
@@ -264,12 +321,43 @@ def model_card(
             "seed": model.seed,
             "algorithm": "logistic regression (scikit-learn, lbfgs, C=1) on log1p counts",
         },
+        "windows": windows or {},
         "metrics_backtest_recorded_outcomes": backtest,
         "rules_baseline": baseline,
+        "history_baseline": history_baseline or {},
+        "reading": reading(history_baseline),
         "metrics_simulated_truth": truth_evaluation,
         "fairness": fairness.to_dict("records"),
         "known_limits": list(limits),
     }
+
+
+#: Within this AUC of the history baseline, the card says the figure is the data's, not the model's.
+HISTORY_MARGIN = 0.05
+
+
+def reading(history: dict | None) -> str:
+    """How to read the model's backtest beside the history baseline, in words.
+
+    >>> reading({"rule": "x", "auc": 0.95, "precision_at_cohort": 1.0, "cohort_size": 9,
+    ...          "model_auc": 0.97, "model_precision_at_cohort": 1.0})[:39]
+    'A count of x alone ranks with AUC 0.950'
+    """
+    if not history or history.get("auc") is None or history.get("model_auc") is None:
+        return ""
+    base = (
+        f"A count of {history['rule']} alone ranks with AUC {history['auc']:.3f} and "
+        f"precision {history['precision_at_cohort']:.2f} at the cohort size "
+        f"({history['cohort_size']}); the model: AUC {history['model_auc']:.3f}, precision "
+        f"{history['model_precision_at_cohort']:.2f}."
+    )
+    if history["model_auc"] - history["auc"] < HISTORY_MARGIN:
+        return (
+            f"{base} The model adds little to the plain count: its figure measures how "
+            "regularly people with that history repeat in these data (the windows above are "
+            "checked: no record on or after a cutoff reaches a feature), not a skill of the model."
+        )
+    return f"{base} The model adds {history['model_auc'] - history['auc']:.3f} AUC to the count."
 
 
 def model_card_markdown(card: dict) -> str:
@@ -294,12 +382,28 @@ def model_card_markdown(card: dict) -> str:
         "## Training",
         *(f"- {k}: {v}" for k, v in card["training"].items()),
         "",
+        "## Windows (checked on the data: features end before outcomes start)",
+        *(
+            f"- {name}: features {w['features']} (records from "
+            f"{w.get('earliest_event_before_cutoff')}), outcomes {w['outcomes']}, "
+            f"events on both sides {w['event_keys_on_both_sides']}"
+            for name, w in card.get("windows", {}).items()
+        ),
+        "",
         "## Metrics (backtest on recorded outcomes)",
         *(f"- {k}: {fmt(v)}" for k, v in bt.items() if k != "calibration"),
         "",
         "## Rules baseline (known to 2+ agencies with violence in the last 6 months)",
         *(f"- {k}: {fmt(v)}" for k, v in card["rules_baseline"].items()),
     ]
+    if card.get("history_baseline"):
+        lines += [
+            "",
+            "## History baseline (a count, nothing fitted)",
+            *(f"- {k}: {fmt(v)}" for k, v in card["history_baseline"].items()),
+        ]
+    if card.get("reading"):
+        lines += ["", f"**Reading the figures.** {card['reading']}"]
     if card.get("metrics_simulated_truth"):
         lines += [
             "",
@@ -347,6 +451,10 @@ def governance_card(card: dict) -> ModelCard:
         }
     )
     accuracy.update({f"rules_baseline_{k}": v for k, v in card["rules_baseline"].items()})
+    hist = card.get("history_baseline") or {}
+    accuracy.update(
+        {f"history_baseline_{k}": hist[k] for k in ("auc", "precision_at_cohort") if k in hist}
+    )
     fair = [r for r in card["fairness"] if r.get("false_positive_rate") is not None]
     if fair:
         fprs = [r["false_positive_rate"] for r in fair]
@@ -370,7 +478,8 @@ def governance_card(card: dict) -> ModelCard:
             "against its truth (evaluation only); fairness by deprivation decile and recorded "
             "ethnicity in the fairness report beside the cohort"
         ),
-        known_limits=list(card["known_limits"]),
+        known_limits=list(card["known_limits"])
+        + ([card["reading"]] if card.get("reading") else []),
         intended_use=f"{card['purpose']}; population: {card['population']}",
         not_for="any enforcement decision, or any action without a recorded human review",
     )

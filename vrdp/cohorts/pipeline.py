@@ -11,6 +11,12 @@ Three cutoffs, all from the data's own latest event (``as_of``), never the clock
 
 Eligible: aged 10-24 at the cutoff (by the earliest recorded date of birth; age
 decides who is eligible and is never a feature) with any recorded event.
+
+No look-ahead, checked on the data at every cutoff (:func:`check_windows`): the
+features are rebuilt from the events strictly before the cutoff alone and must be
+identical; the outcomes are rebuilt from the events on or after it alone and must
+be identical; no event is counted on both sides. A builder that read a record on
+or after its cutoff raises :class:`LookaheadError`; the card records the windows.
 """
 
 from __future__ import annotations
@@ -23,16 +29,19 @@ from vrdp.cohorts.features import (
     PERPETRATION_FEATURES,
     PROTECTED_COLUMNS,
     VICTIM_FEATURES,
+    VICTIM_SOURCES,
     outcomes,
     perpetration_features,
     victim_features,
 )
 from vrdp.cohorts.model import (
+    HISTORY_RULES,
     CohortModel,
     cohort_size_for,
     evaluate,
     fairness_report,
     fit_cohort_model,
+    history_baseline,
     model_card,
     rules_baseline,
     score,
@@ -41,7 +50,9 @@ from vrdp.cohorts.model import (
 __all__ = [
     "CohortRun",
     "InsufficientHistoryError",
+    "LookaheadError",
     "MIN_HISTORY_DAYS",
+    "check_windows",
     "eligible_people",
     "build_cohorts",
     "KNOWN_LIMITS",
@@ -55,6 +66,58 @@ MIN_HISTORY_DAYS = 3 * OUTCOME_DAYS
 
 class InsufficientHistoryError(ValueError):
     """The events span too short a time to train, backtest and score the cohort models."""
+
+
+class LookaheadError(AssertionError):
+    """A feature read a record on or after its cutoff, or an outcome one before its start."""
+
+
+def check_windows(builder, events: pd.DataFrame, people, cutoff, label: str) -> dict:
+    """Prove on the data that ``builder``'s features end before the outcome window starts.
+
+    Rebuilds the features from the events strictly before ``cutoff`` only and the
+    outcomes (column ``label``) from the events on or after it only; both must equal
+    the values built from all events. Raises :class:`LookaheadError` otherwise.
+
+    Returns
+    -------
+    dict
+        The windows as half-open date intervals, the latest event date the features
+        could read and the earliest the outcomes could, and the number of event keys
+        counted on both sides (0), for the model card.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    on = pd.to_datetime(events["occurred_on"])
+    before, after = events[on < cutoff], events[on >= cutoff]
+    X_all, X_before = builder(events, people, cutoff), builder(before, people, cutoff)
+    if not X_all.equals(X_before):
+        changed = sorted(c for c in X_all if not X_all[c].equals(X_before[c]))
+        raise LookaheadError(f"features {changed} change with events on or after {cutoff.date()}")
+    y_all = outcomes(events, people, cutoff, OUTCOME_DAYS)[label]
+    if not y_all.equals(outcomes(after, people, cutoff, OUTCOME_DAYS)[label]):
+        raise LookaheadError(f"the {label} outcome reads events before {cutoff.date()}")
+    end = cutoff + pd.Timedelta(days=OUTCOME_DAYS)
+    in_out = after[pd.to_datetime(after["occurred_on"]) < end]
+    shared = set(before["event_key"]) & set(in_out["event_key"])
+    if shared:
+        raise LookaheadError(f"{len(shared)} events dated on both sides of {cutoff.date()}")
+    start = cutoff - pd.Timedelta(days=730)
+    return {
+        "features": f"[{start.date()}, {cutoff.date()})",
+        "outcomes": f"[{cutoff.date()}, {end.date()})",
+        "earliest_event_before_cutoff": str(pd.to_datetime(before["occurred_on"]).min().date())
+        if len(before)
+        else None,
+        "latest_event_before_cutoff": str(pd.to_datetime(before["occurred_on"]).max().date())
+        if len(before)
+        else None,
+        "earliest_event_in_outcome_window": str(pd.to_datetime(in_out["occurred_on"]).min().date())
+        if len(in_out)
+        else None,
+        "event_keys_on_both_sides": len(shared),
+        "features_unchanged_without_later_events": True,
+        "outcomes_unchanged_without_earlier_events": True,
+    }
 
 
 _BUILDERS = {
@@ -85,6 +148,8 @@ class CohortRun:
     fairness: dict[str, pd.DataFrame]
     truth: dict[str, dict]
     cards: dict[str, dict]
+    windows: dict[str, dict]
+    history: dict[str, dict]
 
 
 def eligible_people(births: pd.Series, events: pd.DataFrame, cutoff) -> list[str]:
@@ -108,6 +173,22 @@ def _baseline_metrics(flags: pd.Series, y: pd.Series) -> dict:
         "precision": tp / n if n else None,
         "recall": tp / int(yy.sum()) if yy.sum() else None,
     }
+
+
+def _history_metrics(counts: pd.Series, y: pd.Series, k: int, model_metrics: dict, kind) -> dict:
+    """The history baseline's AUC and precision at the model's cohort size, beside the model's."""
+    m = evaluate(counts, y, k)
+    out = {
+        "rule": HISTORY_RULES[kind],
+        "auc": m["auc"],
+        "precision_at_cohort": m["precision_at_cohort"],
+        "cohort_size": k,
+        "model_auc": model_metrics["auc"],
+        "model_precision_at_cohort": model_metrics["precision_at_cohort"],
+    }
+    if m["auc"] is not None and model_metrics["auc"] is not None:
+        out["model_auc_gain"] = model_metrics["auc"] - m["auc"]
+    return out
 
 
 def build_cohorts(
@@ -138,7 +219,8 @@ def build_cohorts(
     """
     leaked = set(PROTECTED_COLUMNS) & (set(VICTIM_FEATURES) | set(PERPETRATION_FEATURES))
     assert not leaked, leaked
-    events = events.copy()
+    # only the sources the models may read decide eligibility, outcomes and dates
+    events = events[events["source_system"].isin(VICTIM_SOURCES)].copy()
     events["occurred_on"] = pd.to_datetime(events["occurred_on"])
     as_of = events["occurred_on"].max()
     span = (as_of - events["occurred_on"].min()).days if len(events) else 0
@@ -156,7 +238,7 @@ def build_cohorts(
     y_test = outcomes(events, people[t_test], t_test, OUTCOME_DAYS)
     truth = truth_labels(people[t_test], t_test, OUTCOME_DAYS) if truth_labels else None
     base = rules_baseline(events, people[t_test], t_test)
-    run = CohortRun(as_of, {}, {}, {}, {}, {}, {}, {})
+    run = CohortRun(as_of, {}, {}, {}, {}, {}, {}, {}, {}, {})
     version = version or f"{as_of.date()}-seed{seed}"
     for kind, (builder, feats, label) in _BUILDERS.items():
         excluded = list(PROTECTED_COLUMNS)
@@ -166,6 +248,14 @@ def build_cohorts(
                 "children's social care and NHS safeguarding records",
             ]
         kw = {"kind": kind, "features": feats, "seed": seed, "excluded_inputs": excluded}
+        run.windows[kind] = {
+            name: check_windows(builder, events, people[t], t, label)
+            for name, t in (
+                ("backtest_training", t_train),
+                ("backtest_evaluation", t_test),
+                ("published_scores", t_score),
+            )
+        }
         X_train = builder(events, people[t_train], t_train)
         backtest_model = fit_cohort_model(X_train, y_train[label], training_cutoff=t_train, **kw)
         X_test = builder(events, people[t_test], t_test)
@@ -177,9 +267,14 @@ def build_cohorts(
         at_base = evaluate(s_test, y_test[label], max(int(base.sum()), 1))
         run.baseline[kind]["model_precision_at_same_size"] = at_base["precision_at_cohort"]
         run.fairness[kind] = fairness_report(s_test, y_test[label], groups, k_test)
+        hist = history_baseline(events, people[t_test], t_test, kind)
+        run.history[kind] = _history_metrics(hist, y_test[label], k_test, run.backtest[kind], kind)
         if truth is not None:
             run.truth[kind] = evaluate(s_test, truth[label], k_test)
             run.truth[kind]["rules_baseline"] = _baseline_metrics(base, truth[label])
+            run.truth[kind]["history_baseline"] = _history_metrics(
+                hist, truth[label], k_test, run.truth[kind], kind
+            )
             run.truth[kind]["model_precision_at_baseline_size"] = evaluate(
                 s_test, truth[label], max(int(base.sum()), 1)
             )["precision_at_cohort"]
@@ -213,5 +308,7 @@ def build_cohorts(
             fairness=run.fairness[kind],
             truth_evaluation=run.truth.get(kind),
             limits=KNOWN_LIMITS,
+            windows=run.windows[kind],
+            history_baseline=run.history[kind],
         )
     return run

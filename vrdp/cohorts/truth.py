@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["true_outcomes", "true_person_of"]
+__all__ = ["true_outcomes", "true_person_of", "true_propensities"]
 
 _VIOLENCE = ("Violence and sexual offences", "Robbery", "Public order")
 
@@ -68,3 +68,23 @@ def true_outcomes(world_dir: str | Path, start, days: int = 182) -> pd.DataFrame
         w.loc[w["role"].isin(["suspect", "offender"]), "person_id"]
     ).astype(np.int8)
     return out
+
+
+def true_propensities(person_of: pd.Series, truth_dir: str | Path) -> pd.DataFrame:
+    """The simulator's own rate of each person key's true person: the ceiling of any ranking.
+
+    ``person_of``: true person by person key (:func:`true_person_of`). Returns
+    ``victim`` and ``perpetration`` (the world's ``victim_propensity`` and
+    ``offender_propensity``, 0 for keys with no true person), by person key. A
+    ranking by these knows what no platform can; evaluation only.
+    """
+    cols = ["person_id", "victim_propensity", "offender_propensity"]
+    p = pd.read_parquet(Path(truth_dir) / "persons.parquet", columns=cols).set_index("person_id")
+    p = p.reindex(person_of.to_numpy()).fillna(0.0)
+    return pd.DataFrame(
+        {
+            "victim": p["victim_propensity"].to_numpy(float),
+            "perpetration": p["offender_propensity"].to_numpy(float),
+        },
+        index=person_of.index,
+    )

@@ -95,6 +95,14 @@
         'offence_code': 'probation_cases.offence_code',
         'classification': 'probation_cases.sentence_type',
     }, 'tail': vrdp.no_event_location()},
+    {'from': 'voluntary_referrals', 'columns': {
+        'source_system': "'voluntary'",
+        'event_type': "'referral'",
+        'source_ref': 'voluntary_referrals.referral_id',
+        'occurred_from': 'cast(voluntary_referrals.referral_date as timestamp)',
+        'occurred_to': 'cast(voluntary_referrals.referral_date as timestamp)',
+        'classification': 'voluntary_referrals.reason',
+    }, 'tail': vrdp.no_event_location()},
 ] -%}
 with
 
@@ -143,6 +151,14 @@ cin_referrals as (
 probation_cases as (
 
     select * from {{ ref('stg_probation__cases') }}
+
+),
+
+voluntary_referrals as (
+
+    -- the referrals shared for person-level work (consent to share)
+    select * from {{ ref('stg_community__voluntary_referrals') }}
+    where consent_to_share
 
 ),
 

@@ -2,7 +2,8 @@
     record, source event and role. Roles stay separate (a victim is never scored
     with offenders): suspect, victim, witness, offender (police occurrences;
     probation cases), subject (intelligence), referred child (social care),
-    patient (NHS safeguarding). -#}
+    patient (NHS safeguarding), referred young person (voluntary sector, with
+    consent to share). -#}
 {%- set columns = [
     ['record_uid', 'string'],
     ['source_system', 'string'],
@@ -46,6 +47,13 @@
         'role': "'patient'",
         'role_recorded_at': 'cast(safeguarding_referrals.referral_date as timestamp)',
     }},
+    {'from': 'voluntary_referrals', 'columns': {
+        'record_uid': "'voluntary:referrals:' || voluntary_referrals.referral_id",
+        'source_system': "'voluntary'",
+        'source_ref': 'voluntary_referrals.referral_id',
+        'role': "'referred young person'",
+        'role_recorded_at': 'cast(voluntary_referrals.referral_date as timestamp)',
+    }},
 ] -%}
 with
 
@@ -76,6 +84,13 @@ probation_cases as (
 safeguarding_referrals as (
 
     select * from {{ ref('stg_nhs__safeguarding_referrals') }}
+
+),
+
+voluntary_referrals as (
+
+    select * from {{ ref('stg_community__voluntary_referrals') }}
+    where consent_to_share
 
 ),
 

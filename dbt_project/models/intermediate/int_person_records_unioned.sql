@@ -60,6 +60,15 @@
         'safeguarding_concern': 'safeguarding_referrals.concern_category',
         'is_iom': 'false',
     }},
+    {'from': 'voluntary_referrals', 'same': ['forename', 'surname', 'date_of_birth', 'postcode'],
+     'columns': {
+        'agency': "'voluntary'",
+        'dataset': "'referrals'",
+        'record_id': 'voluntary_referrals.referral_id',
+        'seen_on': 'voluntary_referrals.referral_date',
+        'safeguarding_concern': 'voluntary_referrals.reason',
+        'is_iom': 'false',
+    }},
 ] -%}
 with
 
@@ -90,6 +99,14 @@ probation_cases as (
 safeguarding_referrals as (
 
     select * from {{ ref('stg_nhs__safeguarding_referrals') }}
+
+),
+
+voluntary_referrals as (
+
+    -- only referrals whose young person consented to sharing are linked to persons
+    select * from {{ ref('stg_community__voluntary_referrals') }}
+    where consent_to_share
 
 ),
 
