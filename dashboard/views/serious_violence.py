@@ -35,6 +35,7 @@ __all__ = [
     "monthly_rows",
     "area_rows",
     "ae_share_rows",
+    "area_names",
     "data_from",
     "fmt_count",
     "fmt_rate",
@@ -121,7 +122,7 @@ def fmt_change(change, share) -> str:
     return text if _blank(share) else f"{text} ({100 * share:+.0f}%)"
 
 
-def _names(data: DashboardData) -> tuple[dict, dict]:
+def area_names(data: DashboardData) -> tuple[dict, dict]:
     """Ward and district names by code (reference seed)."""
     areas = data.violence.get("areas", pd.DataFrame())
     if areas.empty:
@@ -470,7 +471,7 @@ def layout(data: DashboardData, ward: str | None, role: str | None, query: dict 
         )
     query = query or {}
     trend, monthly = data.violence["trend"], data.violence["monthly"]
-    ward_names, lad_names = _names(data)
+    ward_names, lad_names = area_names(data)
     areas = chosen_areas(data, ward, query)
     first = trend.iloc[0]
     before_last = pd.Timestamp(first["last_start"]) - pd.DateOffset(months=1)
