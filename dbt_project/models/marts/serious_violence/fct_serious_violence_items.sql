@@ -39,15 +39,9 @@ person_events as (
 
 ),
 
-links as (
+linked_records as (
 
-    select * from {{ source('linkage', 'person_record_links') }}
-
-),
-
-records as (
-
-    select * from {{ ref('int_person_records_unioned') }}
+    select * from {{ ref('int_person_records_linked') }}
 
 ),
 
@@ -130,11 +124,10 @@ person_birth as (
 
     -- the earliest recorded date of birth of a linked person (never published)
     select
-        links.person_key,
-        min(records.date_of_birth) as date_of_birth
-    from links
-    inner join records on links.record_uid = records.record_uid
-    group by links.person_key
+        person_key,
+        min(date_of_birth) as date_of_birth
+    from linked_records
+    group by person_key
 
 ),
 
