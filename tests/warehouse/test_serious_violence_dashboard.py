@@ -236,3 +236,60 @@ def test_violence_page_is_served_with_its_own_scripts(sv_dashboard):
     html = urlopen(f"{url}/violence").read().decode()
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
     assert scripts and all(s.startswith("/_dash-component-suites/") for s in scripts)
+
+
+def _tiny_trend():
+    import pandas as pd
+
+    base = {
+        "previous_start": pd.Timestamp("2024-01-01"),
+        "last_start": pd.Timestamp("2025-01-01"),
+        "period_end": pd.Timestamp("2025-12-31"),
+        "rate_ci95_low_last_12": None,
+        "rate_ci95_high_last_12": None,
+        "rate_per_1000_previous_12": None,
+        "change_share": None,
+    }
+    rows = [
+        # ward, parent, measure, last, previous, rate, change, data_from, covered
+        ("W1", "D1", "serious_violence_crimes", 12, 10, 6.0, 2, "2024-01-01", True),
+        ("W2", "D1", "serious_violence_crimes", None, 7, None, None, "2024-01-01", True),
+        ("W3", "D1", "serious_violence_crimes", 20, 20, 8.0, 0, "2024-01-01", True),
+        ("W1", "D1", "victims_under_25", 5, 0, 1.0, None, "2025-07-01", False),
+        ("W1", "D1", "ae_assaults", 0, 0, 0.0, None, None, False),
+    ]
+    return pd.DataFrame(
+        [
+            {
+                **base,
+                "area_type": "ward",
+                "area_code": w,
+                "parent_code": p,
+                "measure": m,
+                "events_last_12": last,
+                "events_previous_12": prev,
+                "rate_per_1000_last_12": rate,
+                "change_in_events": change,
+                "data_from": pd.Timestamp(start) if start else pd.NaT,
+                "is_previous_covered": covered,
+            }
+            for w, p, m, last, prev, rate, change, start, covered in rows
+        ]
+    )
+
+
+def test_trend_rows_say_suppressed_uncovered_and_missing_sources():
+    rows = {r["measure"]: r for r in trend_rows(_tiny_trend(), "ward", "W1")}
+    assert rows["serious_violence_crimes"]["last_12"] == "12"
+    assert rows["serious_violence_crimes"]["change"] == "+2"
+    # people linked only from July 2025: no previous count, no change
+    assert rows["victims_under_25"]["previous_12"] == "records from 2025-07 only"
+    assert rows["victims_under_25"]["change"] == ""
+    # no A&E record at all: never shown as 0
+    assert rows["ae_assaults"]["last_12"] == rows["ae_assaults"]["previous_12"] == "no records"
+    w2 = {r["measure"]: r for r in trend_rows(_tiny_trend(), "ward", "W2")}
+    assert w2["serious_violence_crimes"]["last_12"] == "<5"
+    assert w2["serious_violence_crimes"]["rate_last_12"] == ""
+    # wards of D1: highest rate first, the suppressed ward last
+    order = [r["area_code"] for r in area_rows(_tiny_trend(), "ward", {}, parent="D1")]
+    assert order == ["W3", "W1", "W2"]
