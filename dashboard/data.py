@@ -53,6 +53,10 @@ class DashboardData:
     #: the patrol compliance tables (``assets/patrol/compliance.py``) by name, see
     #: :data:`PATROL_TABLES`; empty until the patrol assets have run
     patrol: dict = field(default_factory=dict)
+    #: the serious violence marts (``monthly``, ``trend``: partner-facing, already
+    #: suppressed) and ``areas`` (ward and district names, reference seed); empty
+    #: until the warehouse has them
+    violence: dict = field(default_factory=dict)
 
 
 def _table(con, schema: str, name: str, sql: str | None = None) -> pd.DataFrame:
@@ -104,6 +108,7 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         disruptions = _table(con, "marts", "fct_disruptions")
         overlay = _table(con, "marts", "fct_ward_disruption_overlay")
         exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
+        violence = _violence(con)
     finally:
         con.close()
     lake = data_root / "lake"
@@ -147,8 +152,25 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
         exploitation=exploitation if len(exploitation) else None,
         ward_shapes=_ward_shapes(lake),
         patrol=patrol,
+        violence=violence,
         **needs,
     )
+
+
+def _violence(con) -> dict:
+    """The serious violence marts and the area names ({} until the marts are built).
+
+    The marts hold no area names (so no name-like value sits beside the figures);
+    names come from the ward reference seed (``reference.ons_wards_2025``).
+    """
+    monthly = _table(con, "marts", "serious_violence_area_monthly")
+    if monthly.empty:
+        return {}
+    return {
+        "monthly": monthly,
+        "trend": _table(con, "marts", "serious_violence_area_trend"),
+        "areas": _table(con, "reference", "ons_wards_2025"),
+    }
 
 
 #: The patrol compliance files the patrol view reads (under ``lake/patrol``): per

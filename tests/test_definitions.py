@@ -140,6 +140,10 @@ EXPECTED_KEYS = {
     "staging/stg_linkage__person_record_links",
     "staging/stg_soc__chb_sites",
     "staging/stg_soc__disruptions",
+    # the serious violence overview (dashboard /violence)
+    "marts/fct_serious_violence_items",
+    "marts/serious_violence_area_monthly",
+    "marts/serious_violence_area_trend",
 }
 
 

@@ -18,9 +18,10 @@ __all__ = ["View", "VIEWS"]
 def _views() -> list[View]:
     from dashboard.views.needs import VIEW as NEEDS
     from dashboard.views.patrol import VIEW as PATROL
+    from dashboard.views.serious_violence import VIEW as SERIOUS_VIOLENCE
     from dashboard.views.soc_ward import VIEW as SOC_WARD
 
-    return [SOC_WARD, NEEDS, PATROL]
+    return [SOC_WARD, NEEDS, PATROL, SERIOUS_VIOLENCE]
 
 
 #: Every view, in menu order (the first is the home page).
