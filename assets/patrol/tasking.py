@@ -78,6 +78,7 @@ def daily_tasking_asset(
     from vrdp.geo import h3_cells
     from vrdp.hotspots.temporal import patrol_windows
     from vrdp.lake import write_parquet_atomic
+    from vrdp.needs.community import community_context, lake_reports
     from vrdp.tasking import briefing, daily_tasking, risk_weighted_draw
     from vrdp.tasking.waypoints import waypoints_json
 
@@ -154,6 +155,11 @@ def daily_tasking_asset(
     table["hotspot_list_source"] = hl_source
     weights = harm_weights()
     factors, rtm_model = _risk_factors(s.lake_dir, fences, table["hotspot_id"])
+    # public reports of feeling unsafe in the 90 days before the day: context, never crime
+    community = community_context(
+        lake_reports(s.lake_dir, before=day), as_of=day - pd.Timedelta(days=1)
+    )
+    community_text = dict(zip(community["h3_cell"], community["context_text"], strict=True))
     briefs = []
     for hid, cell in zip(table["hotspot_id"], table["h3_cell"], strict=True):
         b = briefing(
@@ -164,6 +170,7 @@ def daily_tasking_asset(
             trend_class=trend.get(cell),
             risk_factors=factors.get(hid) if factors is not None else None,
             patrol_windows=windows[windows["hotspot_id"] == hid],
+            community=community_text.get(cell),
         )
         briefs.append(json.loads(json.dumps(b, default=str)))
     table["briefing"] = [b["text"] for b in briefs]
@@ -193,6 +200,7 @@ def daily_tasking_asset(
             "hotspot_list_path": str(hl_path) if hl_path else "none",
             "risk_terrain_model": rtm_model,
             **draw_meta,
+            "hotspots_with_community_reports": int(table["h3_cell"].isin(community_text).sum()),
             "hotspots_tasked": int(table["tasked"].sum()),
             "hotspots_listed": len(table),
             "target_minutes_per_hotspot": float(table["target_minutes"].max())

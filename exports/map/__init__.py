@@ -38,6 +38,8 @@ RISK_NAMES = {
 }
 #: how far (metres) a named place may be to describe a hot spot
 PLACE_RADIUS_M = 300.0
+#: fewest public reports of feeling unsafe (90 days) for a cell to be drawn
+MIN_COMMUNITY_REPORTS = 3
 
 
 def make_ticket(secret: bytes, user: str, ttl_s: int = 300) -> str:
@@ -273,6 +275,40 @@ def _hex(cell: str) -> dict:
     return {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
 
 
+def community_layer(lake_dir: Path, day: str, min_reports: int = MIN_COMMUNITY_REPORTS) -> dict:
+    """Cells with public reports of feeling unsafe in the 90 days before ``day``.
+
+    A layer of its own (StreetSafe-style reports are context, never crime counts):
+    per H3 cell the number of reports, the most reported concern and the briefing's
+    sentence, never a report's text or time; cells with fewer than ``min_reports``
+    reports are left out (one report can point at one doorstep).
+    """
+    import pandas as pd
+
+    from vrdp.needs.community import community_context, lake_reports
+
+    reports = lake_reports(lake_dir, before=day)
+    ctx = community_context(reports, as_of=pd.Timestamp(day) - pd.Timedelta(days=1))
+    ctx = ctx[ctx["reports_90d"] >= min_reports]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "properties": {"reports": int(n), "top_category": top, "text": text},
+                "geometry": _hex(cell),
+            }
+            for cell, n, top, text in zip(
+                ctx["h3_cell"],
+                ctx["reports_90d"],
+                ctx["top_category"],
+                ctx["context_text"],
+                strict=True,
+            )
+        ],
+    }
+
+
 def _layers(snap, settings, day: str) -> dict:
     from exports.snapshot import allocation as allocation_for
 
@@ -350,6 +386,7 @@ def _layers(snap, settings, day: str) -> dict:
         "streets": _streets(settings.public_data),
         "wards": wards,
         "risk": risk,
+        "community": community_layer(settings.lake_dir, shown_day),
         "hotspots": {"type": "FeatureCollection", "features": hotspots},
         "taskings": {"type": "FeatureCollection", "features": taskings},
     }

@@ -261,7 +261,8 @@ class BriefingOut(_Served):
     hotspot: HotspotOut
     briefing: dict[str, Any] = Field(
         description="`text` (plain English), `counts` (crime type x window), `harm`, "
-        "`trend_class`, `risk_factors`, `peak_times`, `recent_pattern`"
+        "`trend_class`, `risk_factors`, `peak_times`, `recent_pattern`, `community_context` "
+        "(public reports of feeling unsafe here in 90 days: context, never crime; null if none)"
     )
 
     model_config = ConfigDict(

@@ -131,3 +131,22 @@ def test_community_context_counts_the_window_to_the_latest_report():
     early = community_context(reports, as_of="2025-01-31")
     assert early["h3_cell"].tolist() == ["b"] and early["reports_90d"].tolist() == [1]
     assert community_context(reports.iloc[:0]).empty
+
+
+def test_lake_reports_keep_each_reports_latest_copy_and_only_what_came_before(tmp_path):
+    """A briefing for a day counts reports submitted before it, a re-sent report once."""
+    from vrdp.needs.community import lake_reports
+
+    root = tmp_path / "community" / "streetsafe_reports"
+    first = pd.DataFrame({"report_id": ["A", "B"], "category": ["Other", "Being followed"],
+                          "submitted_at": pd.to_datetime(["2025-03-01", "2025-03-05"]),
+                          "h3_cell": ["c1", "c1"]})  # fmt: skip
+    resent = first.iloc[[0]].assign(category="Poor street lighting")  # corrected
+    for name, df in (("2025-03", first), ("2025-04", resent)):
+        (root / name).mkdir(parents=True)
+        df.to_parquet(root / name / "part-0.parquet")
+    got = lake_reports(tmp_path)
+    assert sorted(got["report_id"]) == ["A", "B"]
+    assert got.set_index("report_id").loc["A", "category"] == "Poor street lighting"
+    assert list(lake_reports(tmp_path, before="2025-03-03")["report_id"]) == ["A"]
+    assert lake_reports(tmp_path / "nothing").empty

@@ -77,7 +77,7 @@ def chromium_dom(url: str, profile) -> str:
 def layer_counts(dom: str) -> dict:
     return {
         k: len(re.findall(rf'<path class="[^"]*vrdp-{k}\b', dom))
-        for k in ("hotspot", "ward", "risk", "tasking")
+        for k in ("hotspot", "ward", "risk", "tasking", "community")
     }
 
 
@@ -137,6 +137,21 @@ def tasking_world(root):
             feats.append({"type": "Feature", "properties": props, "geometry": geom})
         return {"type": "FeatureCollection", "features": feats}
 
+    # public reports of feeling unsafe in the lake: 4 in the first hot spot's cell in the
+    # 90 days before the tasking day, 2 in the second (under the map's 3), 5 after the day
+    reports = pd.DataFrame(
+        {
+            "report_id": [f"SS{i:03d}" for i in range(11)],
+            "submitted_at": pd.to_datetime(["2025-11-20 21:00"] * 6 + ["2025-11-29 21:00"] * 5),
+            "category": ["Poor street lighting"] * 11,
+            "free_text": ["SECRET FREE TEXT"] * 11,
+            "h3_cell": [cells[0]] * 4 + [cells[1]] * 2 + [cells[2]] * 5,
+        }
+    )
+    community = root / "lake" / "community" / "streetsafe_reports" / "2025-11"
+    community.mkdir(parents=True)
+    reports.to_parquet(community / "part-0.parquet")
+
     for name, centre, scores in [
         ("near", ORIGIN, [0.5, 0.8, 1.2, 1.5, 2.0, 3.0]),  # 4 elevated cells
         ("far", (52.04, -0.76), [2.0] * 10),  # Milton Keynes: no hot spot inside
@@ -165,6 +180,8 @@ def test_tasking_map_served_and_exported_shows_all_layers(tmp_path, start_server
     # the 4 elevated risk cells of the layer around the hot spots, Thames Valley wards
     counts = layer_counts(served)
     assert counts["hotspot"] == 4 and counts["tasking"] == 4 and counts["risk"] == 4, counts
+    # the community layer: one cell (4 reports before the day), counts only, no free text
+    assert counts["community"] == 1 and "SECRET FREE TEXT" not in served, counts
     assert counts["ward"] > 200
     assert "no tasking for 2025-12-01" in served and "risk layer: near" in served
     popup = re.search(r'<div class="vrdp-briefing" data-hotspot="([0-9a-f]+)">(.*?)</div>', served)

@@ -156,3 +156,8 @@ def test_briefing_has_no_personal_data():
     text = repr(b)
     assert "SMITH" not in text and "2001/" not in text
     assert "licensed premises" in b["text"] and "persistent" in b["text"]
+    assert b["community_context"] is None and "community" not in b["text"]
+    said = "4 reports of feeling unsafe here in 90 days (most often: Poor street lighting)"
+    with_reports = briefing("TU000", ev, as_of="2026-01-01", community=said)
+    assert with_reports["community_context"] == said and said in with_reports["text"]
+    assert with_reports["counts"] == briefing("TU000", ev, as_of="2026-01-01")["counts"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-__all__ = ["WINDOW_DAYS", "community_context", "context_sentence"]
+__all__ = ["WINDOW_DAYS", "community_context", "context_sentence", "lake_reports"]
 
 #: Days of reports a briefing counts, to the latest report received.
 WINDOW_DAYS = 90
@@ -97,3 +97,24 @@ def community_context(
     ]
     g = g.sort_values(["reports_90d", "h3_cell"], ascending=[False, True], kind="stable")
     return g[cols].reset_index(drop=True)
+
+
+def lake_reports(lake_dir, before=None) -> pd.DataFrame:
+    """Located public reports from the lake (``community/streetsafe_reports``).
+
+    ``report_id``, ``submitted_at``, ``category`` and ``h3_cell`` of every delivery,
+    each report once (its latest delivery's copy: a re-sent or corrected report
+    replaces the earlier one), only those submitted before ``before`` when given
+    (a briefing for a day counts what was known before it). Empty when none landed.
+    """
+    from pathlib import Path
+
+    cols = ["report_id", "submitted_at", "category", "h3_cell"]
+    parts = sorted((Path(lake_dir) / "community" / "streetsafe_reports").glob("*/part-0.parquet"))
+    frames = [f for f in (pd.read_parquet(p, columns=cols) for p in parts) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    df = pd.concat(frames, ignore_index=True).drop_duplicates("report_id", keep="last")
+    if before is not None:
+        df = df[pd.to_datetime(df["submitted_at"]) < pd.Timestamp(before)]
+    return df.reset_index(drop=True)

@@ -22,6 +22,7 @@ def briefing(
     risk_factors: Sequence[str] | None = None,
     patrol_windows: pd.DataFrame | None = None,
     recent_days: int = 14,
+    community: str | None = None,
 ) -> dict:
     """Explain why a hot spot is tasked.
 
@@ -46,6 +47,10 @@ def briefing(
         :func:`vrdp.hotspots.temporal.patrol_windows` rows of this hot spot.
     recent_days
         Window for the "recent pattern" sentence.
+    community
+        Context from public reports of feeling unsafe at the hot spot
+        (:func:`vrdp.needs.community.context_sentence`); shown as context, never
+        counted as crime.
 
     Returns
     -------
@@ -111,6 +116,8 @@ def briefing(
     if peaks:
         parts.append("peak times: " + ", ".join(peaks))
     parts.append(pattern)
+    if community:
+        parts.append(f"community: {community}")
     return {
         "hotspot_id": hotspot_id,
         "as_of": end,
@@ -120,6 +127,7 @@ def briefing(
         "risk_factors": list(risk_factors) if risk_factors else [],
         "peak_times": peaks,
         "recent_pattern": pattern,
+        "community_context": community,
         "text": "; ".join(parts) + ".",
     }
 

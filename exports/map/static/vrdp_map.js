@@ -12,6 +12,11 @@ const riskColour = p => p.high_risk ? '#d7301f' : '#fc8d59';
 const risk = L.geoJSON(D.risk, {style: f => ({className: 'vrdp-risk', stroke: true, weight: 3,
   color: riskColour(f.properties), fillColor: riskColour(f.properties), fillOpacity: 0.5})})
   .bindTooltip(l => 'Relative risk ' + esc((l.feature.properties.rrs ?? 0).toFixed ? l.feature.properties.rrs.toFixed(1) : l.feature.properties.rrs));
+// public reports of feeling unsafe (90 days): context beside the hot spots, never crime
+const community = L.geoJSON(D.community || {type: 'FeatureCollection', features: []},
+  {style: {className: 'vrdp-community', color: '#01665e', weight: 2, dashArray: '4 3',
+    fillColor: '#35978f', fillOpacity: 0.25}})
+  .bindTooltip(l => esc(l.feature.properties.text));
 const byId = {};
 D.hotspots.features.forEach(f => { byId[f.properties.id] = f.properties; });
 const briefing = p => `<div class="vrdp-briefing" data-hotspot="${esc(p.id)}"><b>${esc(p.title)}</b><br>${esc(p.summary)}` +
@@ -31,8 +36,9 @@ const taskings = L.geoJSON(D.taskings, {pointToLayer: (f, ll) => L.circleMarker(
     l.bindTooltip('Patrol here today: tap for the briefing');
   }});
 if (basemap) basemap.addTo(map);
-[streets, wards, risk, hotspots, taskings].forEach(l => l.addTo(map));
+[streets, wards, risk, community, hotspots, taskings].forEach(l => l.addTo(map));
 const overlays = {'Streets': streets, 'Ward boundaries': wards, 'Risky places (risk terrain)': risk,
+  'Reports of feeling unsafe (90 days)': community,
   'Hot spots (tap for the briefing)': hotspots, "Today's patrols": taskings};
 L.control.layers(basemap ? {'Street map': basemap} : null, overlays, {collapsed: false}).addTo(map);
 L.control.scale().addTo(map);
@@ -44,6 +50,7 @@ legend.onAdd = () => {
     row('background:rgba(106,0,168,.35);border:2px solid #6a00a8', 'Hot spot: most harm') +
     row('background:#4292c6;border-radius:50%;border:2px solid #08519c', "Patrol here today") +
     row('background:#d7301f', 'High-risk place') + row('background:#fc8d59', 'Elevated risk') +
+    row('background:rgba(53,151,143,.25);border:2px dashed #01665e', 'Reports of feeling unsafe') +
     row('border:1px solid #555', 'Ward boundary') + row('border-top:2px solid #9a9a9a;height:0', 'Street');
   return div;
 };
