@@ -137,6 +137,34 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         "tasking, patrol trial, exports).",
         after_rtm,
     )
+    from assets.patrol.common import (
+        COMPLIANCE_KEY,
+        DAILY_DOSAGE_KEY,
+        DAILY_TASKING_KEY,
+        ITT_TABLE_KEY,
+        SUPERVISOR_KEY,
+        TASKING_EXPORT_KEY,
+        TRIAL_EFFECT_KEY,
+        VISITS_KEY,
+    )
+
+    stages["publish_daily_tasking"] = (
+        "A day's patrol tasking and its versioned export (what an officer's app reads); "
+        "make run's twin days run it each morning.",
+        dg.AssetSelection.assets(DAILY_TASKING_KEY, TASKING_EXPORT_KEY),
+    )
+    stages["measure_patrol_day"] = (
+        "Visits, dosage, compliance, the supervisor's view and the trial effect, after a "
+        "day's GPS and activity are loaded.",
+        dg.AssetSelection.assets(
+            VISITS_KEY,
+            DAILY_DOSAGE_KEY,
+            COMPLIANCE_KEY,
+            SUPERVISOR_KEY,
+            ITT_TABLE_KEY,
+            TRIAL_EFFECT_KEY,
+        ),
+    )
     stages["build_warehouse"] = (
         "The dbt warehouse and person linkage only.",
         dg.AssetSelection.groups(

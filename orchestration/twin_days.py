@@ -64,33 +64,18 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
     Returns each day's summary, ``stepped_now`` False for a day lived by an earlier
     run (its deliveries were landed then; this run's sources stage loaded any left).
     """
-    import dagster as dg
     import pandas as pd
 
-    from assets.patrol.common import (
-        COMPLIANCE_KEY,
-        DAILY_DOSAGE_KEY,
-        DAILY_TASKING_KEY,
-        ITT_TABLE_KEY,
-        SUPERVISOR_KEY,
-        TASKING_EXPORT_KEY,
-        TRIAL_EFFECT_KEY,
-        VISITS_KEY,
-    )
+    from assets.patrol.common import DAILY_TASKING_KEY
     from assets.patrol.tasking import EXPORT_SUBDIR
     from orchestration.demo_data import land_world
+    from orchestration.jobs import stage_selections
     from synthetic.twin import step, stepped
 
     start = pd.Timestamp(first_twin_day(world))
-    tasking = dg.AssetSelection.assets(DAILY_TASKING_KEY, TASKING_EXPORT_KEY)
-    measure = dg.AssetSelection.assets(
-        VISITS_KEY,
-        DAILY_DOSAGE_KEY,
-        COMPLIANCE_KEY,
-        SUPERVISOR_KEY,
-        ITT_TABLE_KEY,
-        TRIAL_EFFECT_KEY,
-    )
+    stages = stage_selections()  # named jobs, so the UI says what each run did
+    tasking = stages["publish_daily_tasking"][1]
+    measure = stages["measure_patrol_day"][1]
     out = []
     for i in range(s.twin_days):
         day = str((start + pd.Timedelta(days=i)).date())
@@ -134,23 +119,23 @@ def apply_twin_environment(s, world: Path | None, log=print):
 
 
 def make_runner(instance, log_level: str = "WARNING"):
-    """``run(selection, partition_key=None, run_config=None)`` over the code location."""
-    import dagster as dg
+    """``run(selection, partition_key=None, run_config=None)`` over the code location.
 
+    A selection equal to a named stage job's runs as that job
+    (:func:`orchestration.jobs.run_stage`), e.g. ``publish_daily_tasking``.
+    """
     from orchestration.definitions import build_defs
+    from orchestration.jobs import run_stage
 
     defs = build_defs()
-    everything = [*(defs.assets or []), *(defs.asset_checks or [])]
-    resources = dict(defs.resources or {})
 
     def run(selection, partition_key=None, run_config=None) -> None:
         cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}
-        result = dg.materialize(
-            everything,
-            selection=selection,
+        result = run_stage(
+            defs,
+            selection,
             partition_key=partition_key,
             instance=instance,
-            resources=resources,
             raise_on_error=True,
             run_config=cfg,
         )
