@@ -512,19 +512,15 @@ def twin_trial(world: Path, scale: str, days: int, scratch: Path, log=print) -> 
 
     from assets.patrol import patrol_assets
     from assets.patrol.common import (
-        COMPLIANCE_KEY,
-        DAILY_DOSAGE_KEY,
         DAILY_TASKING_KEY,
-        ITT_TABLE_KEY,
-        SUPERVISOR_KEY,
         TASKING_EXPORT_KEY,
         TRIAL_ALLOCATION_KEY,
         TRIAL_EFFECT_KEY,
         TRIAL_UNITS_KEY,
-        VISITS_KEY,
     )
     from assets.patrol.tasking import EXPORT_SUBDIR
     from config.resources import PlatformConfig
+    from orchestration.jobs import stage_selections
     from orchestration.twin_days import first_twin_day
     from synthetic.twin import step
 
@@ -557,14 +553,7 @@ def twin_trial(world: Path, scale: str, days: int, scratch: Path, log=print) -> 
         tasking_sel = dg.AssetSelection.assets(
             TRIAL_UNITS_KEY, TRIAL_ALLOCATION_KEY, DAILY_TASKING_KEY, TASKING_EXPORT_KEY
         )
-        measure_sel = dg.AssetSelection.assets(
-            VISITS_KEY,
-            DAILY_DOSAGE_KEY,
-            COMPLIANCE_KEY,
-            SUPERVISOR_KEY,
-            ITT_TABLE_KEY,
-            TRIAL_EFFECT_KEY,
-        )
+        measure_sel = stage_selections()["measure_patrol_day"][1]  # make run's twin days
         per_day, effect = [], {}
         log_level = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         for i in range(days):
