@@ -10,7 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["write_parquet_atomic", "read_parquet_metadata", "sha256_file"]
+__all__ = ["write_parquet_atomic", "read_parquet_metadata", "read_deliveries", "sha256_file"]
 
 
 def write_parquet_atomic(
@@ -56,3 +56,17 @@ def read_parquet_metadata(path: str | Path) -> dict[str, str]:
     """Key-value metadata written by :func:`write_parquet_atomic` (no data is read)."""
     meta = pq.read_schema(path).metadata or {}
     return {k.decode(): v.decode() for k, v in meta.items()}
+
+
+def read_deliveries(lake_dir: str | Path, agency: str, dataset: str, columns=None) -> pd.DataFrame:
+    """Every delivery of an agency dataset in the lake as one frame, in delivery order.
+
+    Reads ``<lake>/<agency>/<dataset>/<delivery>/part-0.parquet``; an empty frame
+    with ``columns`` when nothing has landed.
+    """
+    root = Path(lake_dir) / agency / dataset
+    parts = sorted(root.glob("*/part-0.parquet")) if root.exists() else []
+    frames = [f for f in (pd.read_parquet(p, columns=columns) for p in parts) if len(f)]
+    if not frames:
+        return pd.DataFrame(columns=columns or [])
+    return pd.concat(frames, ignore_index=True)

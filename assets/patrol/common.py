@@ -68,15 +68,9 @@ def patrol_lake(lake_dir: Path) -> Path:
 
 def read_lake_dataset(lake_dir: Path, agency: str, dataset: str, columns=None):
     """Every delivery of an agency dataset from the lake as one DataFrame (empty if none)."""
-    import pandas as pd
+    from vrdp.lake import read_deliveries
 
-    root = lake_dir / agency / dataset
-    parts = sorted(root.glob("*/part-0.parquet")) if root.exists() else []
-    frames = [pd.read_parquet(p, columns=columns) for p in parts]
-    frames = [f for f in frames if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=columns or [])
-    return pd.concat(frames, ignore_index=True)
+    return read_deliveries(lake_dir, agency, dataset, columns)
 
 
 def pseudonym_secret() -> str:

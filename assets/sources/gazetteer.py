@@ -57,15 +57,6 @@ def _read_gazetteer(path: str, mtime_ns: int, size: int):
     return Gazetteer(pd.read_parquet(path))
 
 
-def _read_lake(lake_dir: Path, agency: str, dataset: str, columns: list[str]):
-    import pandas as pd
-
-    parts = sorted((lake_dir / agency / dataset).glob("*/part-0.parquet"))
-    frames = [pd.read_parquet(p, columns=columns) for p in parts]
-    frames = [f for f in frames if len(f)]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
-
-
 def build_lake_gazetteer(lake_dir: Path):
     """The gazetteer from every loaded POI, occurrence and CAD delivery in the lake.
 
@@ -75,8 +66,9 @@ def build_lake_gazetteer(lake_dir: Path):
     import pandas as pd
 
     from vrdp.ingest.gazetteer import build_gazetteer
+    from vrdp.lake import read_deliveries
 
-    pois = _read_lake(
+    pois = read_deliveries(
         lake_dir,
         "places",
         "pois",
@@ -86,7 +78,7 @@ def build_lake_gazetteer(lake_dir: Path):
     pois = pois.drop_duplicates("poi_id", keep="last")
     police = pd.concat(
         [
-            _read_lake(lake_dir, "police", d, ["location_text", "easting_m", "northing_m"])
+            read_deliveries(lake_dir, "police", d, ["location_text", "easting_m", "northing_m"])
             for d in ("occurrences", "cad_incidents")
         ],
         ignore_index=True,

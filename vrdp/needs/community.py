@@ -107,14 +107,11 @@ def lake_reports(lake_dir, before=None) -> pd.DataFrame:
     replaces the earlier one), only those submitted before ``before`` when given
     (a briefing for a day counts what was known before it). Empty when none landed.
     """
-    from pathlib import Path
+    from vrdp.lake import read_deliveries
 
     cols = ["report_id", "submitted_at", "category", "h3_cell"]
-    parts = sorted((Path(lake_dir) / "community" / "streetsafe_reports").glob("*/part-0.parquet"))
-    frames = [f for f in (pd.read_parquet(p, columns=cols) for p in parts) if len(f)]
-    if not frames:
-        return pd.DataFrame(columns=cols)
-    df = pd.concat(frames, ignore_index=True).drop_duplicates("report_id", keep="last")
+    df = read_deliveries(lake_dir, "community", "streetsafe_reports", cols)
+    df = df.drop_duplicates("report_id", keep="last")
     if before is not None:
         df = df[pd.to_datetime(df["submitted_at"]) < pd.Timestamp(before)]
     return df.reset_index(drop=True)
