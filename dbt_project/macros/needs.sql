@@ -32,3 +32,15 @@
         'wilson' as ci_method,
         {{ raw }} < 5 as is_suppressed
 {%- endmacro %}
+
+{#- The serious violence marts' partner rule (vrdp.governance.suppression): a count
+    is published when it is 0 or at least 5; a count of 1 to 4, and everything
+    derived from it, is null. (The needs marts above also hide zeros.) -#}
+{% macro publishable(count) -%}
+    ({{ count }} = 0 or {{ count }} >= 5)
+{%- endmacro %}
+
+{#- ``value`` when ``count`` is publishable, else null. -#}
+{% macro when_publishable(count, value) -%}
+    case when {{ vrdp.publishable(count) }} then {{ value }} end
+{%- endmacro %}

@@ -129,6 +129,16 @@ def needs_suppress(count, value):
     return f"case when coalesce({count}, 0) >= 5 then {value} end"
 
 
+def publishable(count):
+    """Render vrdp.publishable (macros/needs.sql)."""
+    return f"({count} = 0 or {count} >= 5)"
+
+
+def when_publishable(count, value):
+    """Render vrdp.when_publishable (macros/needs.sql)."""
+    return f"case when {publishable(count)} then {value} end"
+
+
 def needs_rate_columns(raw, population):
     """Render vrdp.needs_rate_columns (macros/needs.sql)."""
     return (

@@ -158,17 +158,13 @@ final as (
         month_start,
         (select period.period_start from period) as period_start,
         (select period.period_end from period) as period_end,
-        cast(case when raw_count = 0 or raw_count >= 5 then raw_count end as bigint) as events,
+        cast({{ vrdp.when_publishable('raw_count', 'raw_count') }} as bigint) as events,
         round(population, 1) as population,
-        case
-            when raw_count = 0 or raw_count >= 5 then 1000.0 * raw_count / nullif(population, 0)
-        end as rate_per_1000,
-        case
-            when raw_count = 0 or raw_count >= 5 then {{ vrdp.needs_wilson('raw_count', 'population', 'lower') }}
-        end as rate_ci95_low,
-        case
-            when raw_count = 0 or raw_count >= 5 then {{ vrdp.needs_wilson('raw_count', 'population', 'upper') }}
-        end as rate_ci95_high,
+        {{ vrdp.when_publishable('raw_count', '1000.0 * raw_count / nullif(population, 0)') }} as rate_per_1000,
+        {{ vrdp.when_publishable('raw_count', vrdp.needs_wilson('raw_count', 'population', 'lower')) }}
+            as rate_ci95_low,
+        {{ vrdp.when_publishable('raw_count', vrdp.needs_wilson('raw_count', 'population', 'upper')) }}
+            as rate_ci95_high,
         raw_count > 0 and raw_count < 5 as is_suppressed
     from grid
 

@@ -153,28 +153,23 @@ final as (
         (select period.last_start from period) as last_start,
         (select period.period_end from period) as period_end,
         round(population, 1) as population,
-        cast(case when raw_last = 0 or raw_last >= 5 then raw_last end as bigint) as events_last_12,
-        case
-            when raw_last = 0 or raw_last >= 5 then 1000.0 * raw_last / nullif(population, 0)
-        end as rate_per_1000_last_12,
-        case
-            when raw_last = 0 or raw_last >= 5 then {{ vrdp.needs_wilson('raw_last', 'population', 'lower') }}
-        end as rate_ci95_low_last_12,
-        case
-            when raw_last = 0 or raw_last >= 5 then {{ vrdp.needs_wilson('raw_last', 'population', 'upper') }}
-        end as rate_ci95_high_last_12,
-        cast(case when raw_previous = 0 or raw_previous >= 5 then raw_previous end as bigint)
+        cast({{ vrdp.when_publishable('raw_last', 'raw_last') }} as bigint) as events_last_12,
+        {{ vrdp.when_publishable('raw_last', '1000.0 * raw_last / nullif(population, 0)') }} as rate_per_1000_last_12,
+        {{ vrdp.when_publishable('raw_last', vrdp.needs_wilson('raw_last', 'population', 'lower')) }}
+            as rate_ci95_low_last_12,
+        {{ vrdp.when_publishable('raw_last', vrdp.needs_wilson('raw_last', 'population', 'upper')) }}
+            as rate_ci95_high_last_12,
+        cast({{ vrdp.when_publishable('raw_previous', 'raw_previous') }} as bigint)
             as events_previous_12,
-        case
-            when raw_previous = 0 or raw_previous >= 5 then 1000.0 * raw_previous / nullif(population, 0)
-        end as rate_per_1000_previous_12,
+        {{ vrdp.when_publishable('raw_previous', '1000.0 * raw_previous / nullif(population, 0)') }}
+            as rate_per_1000_previous_12,
         data_from,
         is_previous_covered,
         case
             when
                 is_previous_covered
-                and (raw_last = 0 or raw_last >= 5)
-                and (raw_previous = 0 or raw_previous >= 5)
+                and {{ vrdp.publishable('raw_last') }}
+                and {{ vrdp.publishable('raw_previous') }}
                 then raw_last - raw_previous
         end as change_in_events,
         case
