@@ -1,37 +1,16 @@
 """The ward dashboard in headless Chromium, served by a real HTTP server."""
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import threading
 from urllib.request import urlopen
 
 import duckdb
 import pytest
 from support import apply_env, world_env
-from werkzeug.serving import make_server
+from surface_support import dom, needs_chromium, served
 
 from dashboard.app import create_app
 from dashboard.data import load
 from dashboard.views.soc_ward import ward_summary
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--virtual-time-budget=15000",
-]
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None and not os.environ.get("CI"),
-    reason="chromium not installed (apt-get install chromium)",
-)
 
 
 @pytest.fixture(scope="module")
@@ -40,15 +19,8 @@ def dashboard(soc_warehouse):
     mp = pytest.MonkeyPatch()
     apply_env(mp, world_env(soc_warehouse))
     mp.setenv("VRDP_API_DEMO_TOKENS", "1")
-    app = create_app(soc_warehouse)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = make_server("127.0.0.1", port, app.server, threaded=True)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield f"http://127.0.0.1:{port}", soc_warehouse
-    server.shutdown()
+    with served(create_app(soc_warehouse)) as url:
+        yield url, soc_warehouse
     mp.undo()
 
 
@@ -61,11 +33,6 @@ def busiest_ward(root) -> str:
         ).fetchone()[0]
     finally:
         con.close()
-
-
-def dom(url, tmp_path) -> str:
-    cmd = [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", url]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120).stdout
 
 
 def test_page_is_served_with_its_own_scripts(dashboard):

@@ -148,3 +148,25 @@ def _warehouse_env(request, monkeypatch):
     """A test of the session warehouse runs in its environment (its data root)."""
     if "warehouse" in request.fixturenames:
         apply_env(monkeypatch, request.getfixturevalue("warehouse")["env"])
+
+
+@pytest.fixture(scope="module")
+def needs_dashboard(warehouse):
+    """The needs pack published from the test warehouse, and the dashboard serving it
+    (the needs and serious violence views' tests)."""
+    from surface_support import served
+
+    from assets.partners.needs_pack import needs_pack_export
+    from dashboard.app import create_app
+
+    root = warehouse["root"]
+    mp = pytest.MonkeyPatch()
+    apply_env(mp, warehouse["env"])
+    result = dg.materialize(
+        [needs_pack_export], instance=warehouse["instance"], resources=build_defs().resources
+    )
+    assert result.success
+    mp.setenv("VRDP_API_DEMO_TOKENS", "1")
+    with served(create_app(root)) as url:
+        yield url, root
+    mp.undo()

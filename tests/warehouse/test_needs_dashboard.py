@@ -4,33 +4,11 @@ import re
 from html import unescape
 from urllib.request import urlopen
 
-import dagster as dg
-import pytest
-from support import apply_env
-from surface_support import dom, needs_chromium, served
+from surface_support import dom, needs_chromium
 from warehouse_support import read_warehouse
 
-from assets.partners.needs_pack import needs_pack_export
-from dashboard.app import create_app
 from dashboard.data import load
 from dashboard.views.needs import PAGE_SIZE, area_rows, area_table_rows, fmt_count, fmt_rate
-from orchestration.definitions import build_defs
-
-
-@pytest.fixture(scope="module")
-def needs_dashboard(warehouse):
-    """The needs pack published from the test warehouse, and the dashboard serving it."""
-    root = warehouse["root"]
-    mp = pytest.MonkeyPatch()
-    apply_env(mp, warehouse["env"])
-    result = dg.materialize(
-        [needs_pack_export], instance=warehouse["instance"], resources=build_defs().resources
-    )
-    assert result.success
-    mp.setenv("VRDP_API_DEMO_TOKENS", "1")
-    with served(create_app(root)) as url:
-        yield url, root
-    mp.undo()
 
 
 def _mart(root, indicator, area_type="ward", age_band="all"):

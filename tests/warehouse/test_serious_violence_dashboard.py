@@ -5,14 +5,9 @@ import re
 from html import unescape
 from urllib.request import urlopen
 
-import dagster as dg
-import pytest
-from support import apply_env
-from surface_support import dom, needs_chromium, served
+from surface_support import dom, needs_chromium
 from warehouse_support import read_warehouse
 
-from assets.partners.needs_pack import needs_pack_export
-from dashboard.app import create_app
 from dashboard.data import load
 from dashboard.views.serious_violence import (
     MEASURES,
@@ -22,7 +17,6 @@ from dashboard.views.serious_violence import (
     chosen_areas,
     trend_rows,
 )
-from orchestration.definitions import build_defs
 from vrdp.governance.suppression import small_count_findings
 
 #: the serious violence offence codes of the homicide, violence with injury (less
@@ -47,22 +41,6 @@ SV_CODES = {
     "81": "possession_of_weapons",
     "90": "possession_of_weapons",
 }
-
-
-@pytest.fixture(scope="module")
-def sv_dashboard(warehouse):
-    """The needs pack published from the test warehouse (the A&E share), and the dashboard."""
-    root = warehouse["root"]
-    mp = pytest.MonkeyPatch()
-    apply_env(mp, warehouse["env"])
-    result = dg.materialize(
-        [needs_pack_export], instance=warehouse["instance"], resources=build_defs().resources
-    )
-    assert result.success
-    mp.setenv("VRDP_API_DEMO_TOKENS", "1")
-    with served(create_app(root)) as url:
-        yield url, root
-    mp.undo()
 
 
 def _trend(root):
@@ -157,8 +135,8 @@ def _shown(rows):
 
 
 @needs_chromium
-def test_violence_view_for_a_chosen_ward_equals_the_marts(sv_dashboard, tmp_path):
-    url, root = sv_dashboard
+def test_violence_view_for_a_chosen_ward_equals_the_marts(needs_dashboard, tmp_path):
+    url, root = needs_dashboard
     trend = _trend(root)
     wards = trend.query("area_type == 'ward' and measure == 'serious_violence_crimes'")
     # the ward with most serious violence: published counts, and some suppressed measure
@@ -191,8 +169,8 @@ def test_violence_view_for_a_chosen_ward_equals_the_marts(sv_dashboard, tmp_path
 
 
 @needs_chromium
-def test_violence_view_for_a_chosen_district_and_the_ae_share(sv_dashboard, tmp_path):
-    url, root = sv_dashboard
+def test_violence_view_for_a_chosen_district_and_the_ae_share(needs_dashboard, tmp_path):
+    url, root = needs_dashboard
     trend = _trend(root)
     lads = trend.query("area_type == 'lad' and measure == 'serious_violence_crimes'")
     lad = lads.sort_values("area_code").iloc[0]["area_code"]
@@ -223,16 +201,16 @@ def test_violence_view_for_a_chosen_district_and_the_ae_share(sv_dashboard, tmp_
         assert cells[2] == f"{100 * pack['share_not_in_police_records']:.0f}%"
 
 
-def test_unknown_area_codes_fall_back_to_the_force(sv_dashboard):
-    _, root = sv_dashboard
+def test_unknown_area_codes_fall_back_to_the_force(needs_dashboard):
+    _, root = needs_dashboard
     data = load(root)
     assert chosen_areas(data, "E05999999", {"district": "nope"}) == {"force": "force"}
     lad = data.violence["trend"].query("area_type == 'lad'")["area_code"].iloc[0]
     assert chosen_areas(data, None, {"district": lad}) == {"force": "force", "lad": lad}
 
 
-def test_violence_page_is_served_with_its_own_scripts(sv_dashboard):
-    url, _ = sv_dashboard
+def test_violence_page_is_served_with_its_own_scripts(needs_dashboard):
+    url, _ = needs_dashboard
     html = urlopen(f"{url}/violence").read().decode()
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
     assert scripts and all(s.startswith("/_dash-component-suites/") for s in scripts)
