@@ -15,13 +15,13 @@ from test_patrol_assets import patrol_run  # noqa: F401  (the module fixture, re
 from dashboard.app import create_app
 from dashboard.data import load
 from dashboard.views.patrol import (
-    PAGE_SIZE,
     day_rows,
     fmt_minutes,
     fmt_share,
     officer_rows,
     team_day_rows,
 )
+from dashboard.views.tables import PAGE_SIZE
 
 
 @pytest.fixture(scope="module")

@@ -14,10 +14,11 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashboard.data import DashboardData
 from dashboard.views.base import View
+from dashboard.views.tables import data_table
 from vrdp.needs.view import INDICATORS, needs_view_data
 
 __all__ = [
@@ -118,36 +119,6 @@ def _form(choice: dict, query: dict, ward: str | None) -> html.Form:
         method="get",
         action="/needs",
         id="needs-form",
-    )
-
-
-#: rows per page of the area tables (a DataTable draws one page at a time: a ward or
-#: LSOA table as plain HTML components is thousands of them and slow to draw)
-PAGE_SIZE = 40
-
-
-def _data_table(table_id: str, columns: list[tuple[str, str]], data: list[dict], ward):
-    highlight = (
-        [
-            {
-                "if": {"filter_query": f'{{area_code}} = "{ward}"'},
-                "fontWeight": "bold",
-                "backgroundColor": "#ffe9a8",
-            }
-        ]
-        if ward
-        else []
-    )
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"name": name, "id": cid} for cid, name in columns],
-        data=data,
-        page_size=PAGE_SIZE,
-        sort_action="native",
-        filter_action="native",
-        style_cell={"fontFamily": "sans-serif", "fontSize": "14px", "textAlign": "left"},
-        style_header={"fontWeight": "bold"},
-        style_data_conditional=highlight,
     )
 
 
@@ -302,9 +273,13 @@ def layout(data: DashboardData, ward: str | None, role: str | None, query: dict 
             ),
             _deprivation_table(view["deprivation"]),
             html.H3(f"By {AREA_TYPES.get(choice['area_type'], choice['area_type'])}"),
-            _data_table("needs-areas", AREA_COLUMNS, area_table_rows(view["areas"]), ward),
+            data_table(
+                "needs-areas", AREA_COLUMNS, area_table_rows(view["areas"]), highlight_area=ward
+            ),
             html.H3("A&E-treated violence that never reaches police records"),
-            _data_table("needs-ae", AE_COLUMNS, ae_table_rows(view["ae_unreported"]), ward),
+            data_table(
+                "needs-ae", AE_COLUMNS, ae_table_rows(view["ae_unreported"]), highlight_area=ward
+            ),
             html.P(
                 f"Lawful bases of the sources: {basis_text or 'not recorded'}", id="needs-bases"
             ),

@@ -19,25 +19,22 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-from dash import dash_table, html
+from dash import html
 
 from dashboard.auth import SUPERVISOR_ROLES, may_see_officers
 from dashboard.data import DashboardData
 from dashboard.views.base import View
+from dashboard.views.tables import data_table
 
 __all__ = [
     "VIEW",
     "layout",
-    "PAGE_SIZE",
     "day_rows",
     "team_day_rows",
     "officer_rows",
     "fmt_share",
     "fmt_minutes",
 ]
-
-#: rows per page of the tables (a DataTable draws one page at a time)
-PAGE_SIZE = 40
 
 
 def _blank(v) -> bool:
@@ -199,19 +196,6 @@ def officer_rows(officers: pd.DataFrame) -> list[dict]:
     ]
 
 
-def _data_table(table_id: str, columns: list[tuple[str, str]], data: list[dict]):
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"name": name, "id": cid} for cid, name in columns],
-        data=data,
-        page_size=PAGE_SIZE,
-        sort_action="native",
-        filter_action="native",
-        style_cell={"fontFamily": "sans-serif", "fontSize": "14px", "textAlign": "left"},
-        style_header={"fontWeight": "bold"},
-    )
-
-
 def _officer_panel(data: DashboardData, role: str | None):
     if not may_see_officers(role):
         return html.P(
@@ -225,7 +209,7 @@ def _officer_panel(data: DashboardData, role: str | None):
                 "Officers are pseudonymised keys; this table is for supervisors and "
                 "is part of no export.",
             ),
-            _data_table("patrol-officers", OFFICER_COLUMNS, officer_rows(data.patrol["officers"])),
+            data_table("patrol-officers", OFFICER_COLUMNS, officer_rows(data.patrol["officers"])),
         ]
     )
 
@@ -253,13 +237,13 @@ def layout(data: DashboardData, ward: str | None, role: str | None):
             html.H2("Patrol compliance against the Koper target", id="patrol-title"),
             html.P(summary, id="patrol-summary"),
             html.H3("Force area, per day"),
-            _data_table("patrol-days", DAY_COLUMNS, _day_table_rows(days)),
+            data_table("patrol-days", DAY_COLUMNS, _day_table_rows(days)),
             html.H3("Per team and day"),
             html.P(
                 "What each team's officers delivered on tasked hot spot-days: one row per "
                 "officer and spot-day worked (two officers on one spot count twice)."
             ),
-            _data_table("patrol-teams", TEAM_COLUMNS, team_day_rows(data.patrol["team_day"])),
+            data_table("patrol-teams", TEAM_COLUMNS, team_day_rows(data.patrol["team_day"])),
             html.H3("Officers by dosage delivered"),
             _officer_panel(data, role),
         ]

@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dash_table, dcc, html
+from dash import dcc, html
 
 from dashboard.data import DashboardData
 from dashboard.views.base import View
+from dashboard.views.tables import data_table
 
 __all__ = [
     "VIEW",
@@ -67,8 +68,6 @@ MONTHLY_MEASURES = (
 #: shown for a measure whose source has no record in the period (e.g. no A&E delivery)
 NO_RECORDS = "no records"
 AREA_LABELS = {"force": "Force area", "lad": "District", "ward": "Ward"}
-#: rows per page of the area tables
-PAGE_SIZE = 40
 
 DEFINITION = (
     "Serious violence here is police-recorded homicide, violence with injury (less "
@@ -336,30 +335,6 @@ def _ae_text(row, text: str, missing: str = NO_RECORDS) -> str:
     return missing if _blank(row["data_from"]) else text
 
 
-def _data_table(table_id: str, columns: list[tuple[str, str]], rows: list[dict], chosen):
-    highlight = (
-        [
-            {
-                "if": {"filter_query": f'{{area_code}} = "{chosen}"'},
-                "fontWeight": "bold",
-                "backgroundColor": "#ffe9a8",
-            }
-        ]
-        if chosen
-        else []
-    )
-    return dash_table.DataTable(
-        id=table_id,
-        columns=[{"name": name, "id": cid} for cid, name in columns],
-        data=rows,
-        page_size=PAGE_SIZE,
-        sort_action="native",
-        style_cell={"fontFamily": "sans-serif", "fontSize": "14px", "textAlign": "left"},
-        style_header={"fontWeight": "bold"},
-        style_data_conditional=highlight,
-    )
-
-
 def ae_share_rows(ae: pd.DataFrame, codes: list[str]) -> list[dict]:
     """The needs pack's share of A&E-treated violence not in police records, for ``codes``.
 
@@ -497,11 +472,12 @@ def layout(data: DashboardData, ward: str | None, role: str | None, query: dict 
     ward_section = (
         [
             html.H3(f"Wards of {lad_names.get(lad, lad)}"),
-            _data_table(
+            data_table(
                 "sv-wards",
                 AREA_COLUMNS,
                 area_rows(trend, "ward", ward_names, parent=lad),
-                areas.get("ward"),
+                highlight_area=areas.get("ward"),
+                filterable=False,
             ),
         ]
         if lad
@@ -524,16 +500,22 @@ def layout(data: DashboardData, ward: str | None, role: str | None, query: dict 
                 figure=_monthly_chart(monthly, focus, focus_code, data_from(trend)),
                 config={"displayModeBar": False},
             ),
-            _data_table(
+            data_table(
                 "sv-monthly",
                 [("month", "month")] + [(m, MEASURES[m]) for m in MONTHLY_MEASURES],
                 monthly_rows(monthly, focus, focus_code, data_from(trend))[::-1],
-                None,
+                filterable=False,
             ),
             html.H3("A&E-treated violence that never reaches police records"),
             _ae_share(data, areas, ward_names),
             html.H3("Districts"),
-            _data_table("sv-districts", AREA_COLUMNS, area_rows(trend, "lad", lad_names), lad),
+            data_table(
+                "sv-districts",
+                AREA_COLUMNS,
+                area_rows(trend, "lad", lad_names),
+                highlight_area=lad,
+                filterable=False,
+            ),
             *ward_section,
         ]
     )

@@ -8,7 +8,8 @@ from surface_support import dom, needs_chromium
 from warehouse_support import read_warehouse
 
 from dashboard.data import load
-from dashboard.views.needs import PAGE_SIZE, area_rows, area_table_rows, fmt_count, fmt_rate
+from dashboard.views.needs import area_rows, area_table_rows, fmt_count, fmt_rate
+from dashboard.views.tables import PAGE_SIZE
 
 
 def _mart(root, indicator, area_type="ward", age_band="all"):
