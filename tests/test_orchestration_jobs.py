@@ -157,16 +157,19 @@ def test_a_run_whose_process_died_is_marked_failed(tmp_path):
     home.mkdir()
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     env = {**os.environ, "DAGSTER_HOME": str(home)}
-    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SLOW_JOB)], env=env)
+    # The instance's SQLite storages are created here, before the child opens them:
+    # two processes creating them at once race on alembic's version table.
     instance = dg.DagsterInstance.from_config(str(home))
+    assert instance.get_runs() == []
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(SLOW_JOB)], env=env)
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             runs = instance.get_runs(filters=dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED]))
-            if runs:
+            if runs or proc.poll() is not None:
                 break
             time.sleep(0.2)
-        assert runs, "the run never started"
+        assert runs, f"the run never started (child exit code {proc.poll()})"
         assert mark_stale_runs_failed(instance) == []  # alive: left alone
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(10)
