@@ -204,6 +204,42 @@ def _worker_run(task: LoadTask) -> tuple[LoadTask, list[str]]:
     return run_task(task, materialize)
 
 
+class WorkerPool:
+    """make run's worker processes, started once and shared by every stage.
+
+    Each worker imports Dagster, builds the definitions and (at its first
+    delivery) imports great-expectations: about ten seconds of a core. The pool
+    used to be started for the sources stage, again for each twin day's few
+    deliveries and again for the risk terrain models; now the same warm workers
+    serve them all. Workers are started with ``spawn`` (a forked Dagster instance
+    would share the parent's database handles) after make run's environment is
+    set, so they see the same settings.
+    """
+
+    def __init__(self, workers: int, log_level: str) -> None:
+        self.workers, self.log_level, self._pool = workers, log_level, None
+
+    def submit(self, task: LoadTask):
+        """Start ``task`` in a worker (the pool starts at the first task); its future."""
+        if self._pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_worker_init,
+                initargs=(self.log_level,),
+            )
+        return self._pool.submit(_worker_run, task)
+
+    def close(self) -> None:
+        """Stop the workers (waits for running tasks)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+
 @dataclass
 class RunContext:
     """What every stage reads and writes: settings, the instance, the screen, the outcome."""
@@ -217,7 +253,17 @@ class RunContext:
     outcome: dict = field(default_factory=dict)
     #: folder -> [stat signature, fingerprint] of delivery folders already hashed
     hash_cache: dict = field(default_factory=dict)
+    #: worker processes (``workers`` > 1 on a persistent instance), shared by stages
+    pool: WorkerPool | None = None
     _defs: object = None
+
+    def __post_init__(self) -> None:
+        if (
+            self.pool is None
+            and self.workers > 1
+            and not getattr(self.instance, "is_ephemeral", True)
+        ):
+            self.pool = WorkerPool(self.workers, self.log_level)
 
     @property
     def defs(self):
@@ -447,56 +493,64 @@ def _gazetteer_task() -> LoadTask:
     return LoadTask("gazetteer", (_key_path(GAZETTEER_KEY),), group="gazetteer")
 
 
+#: Which load tasks go first when a worker is free: the gazetteer's inputs and the
+#: gazetteer (the geocoded deliveries wait for them), the geocoded deliveries, then
+#: the rest; within a rank, the longest runs first.
+_RANK = {"places": 0, "gazetteer": 0, "geocoded": 1}
+
+
 class _Scheduler:
     """Runs load tasks in order: gazetteer inputs -> gazetteer -> geocoded; others any time.
 
-    ``submit(task)`` starts a task; finished tasks come back from ``wait()``.
-    With one worker (or an ephemeral instance) tasks run in this process.
+    ``submit(task)`` queues a task; finished tasks come back from ``wait()``.
+    Tasks are handed to a worker only when one is free, taken by rank
+    (:data:`_RANK`), so the gazetteer, queued when its last input finishes, runs
+    next instead of behind every other delivery (seen: built 80 s into the
+    stage, then the A&E deliveries ran on one core while the other idled). With
+    one worker (or an ephemeral instance) tasks run in this process.
     """
 
     def __init__(self, ctx: RunContext) -> None:
         self.ctx = ctx
-        self.pool = None
+        self.pool = ctx.pool
         self.pending: set = set()
-        self.queue: list[LoadTask] = []
-        if ctx.workers > 1 and not ctx.instance.is_ephemeral:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            self.pool = ProcessPoolExecutor(
-                ctx.workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_worker_init,
-                initargs=(ctx.log_level,),
-            )
+        self.queue: list[tuple[tuple[int, int, int], LoadTask]] = []
+        self._seq = 0
 
     def submit(self, task: LoadTask) -> None:
-        if self.pool is None:
-            self.queue.append(task)
-        else:
-            self.pending.add(self.pool.submit(_worker_run, task))
+        import heapq
+
+        self._seq += 1
+        heapq.heappush(self.queue, ((_RANK.get(task.group, 2), -task.units, self._seq), task))
+
+    def _next(self) -> LoadTask:
+        import heapq
+
+        return heapq.heappop(self.queue)[1]
 
     def wait(self) -> list[tuple[LoadTask, list[str]]]:
-        """At least one finished task (empty when nothing is running)."""
+        """At least one finished task (empty when nothing is queued or running)."""
         if self.pool is None:
             if not self.queue:
                 return []
-            return [run_task(self.queue.pop(0), self.ctx.materialize)]
+            return [run_task(self._next(), self.ctx.materialize)]
         from concurrent.futures import FIRST_COMPLETED, wait
 
+        while self.queue and len(self.pending) < self.pool.workers:
+            self.pending.add(self.pool.submit(self._next()))
         if not self.pending:
             return []
         done, self.pending = wait(self.pending, return_when=FIRST_COMPLETED)
         return [f.result() for f in done]
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+        """Drop what is queued and wait for what is running; the workers stay up."""
+        self.queue = []
+        if self.pending:
+            from concurrent.futures import wait
 
-
-def _order(tasks: list[LoadTask]) -> list[LoadTask]:
-    """The gazetteer's inputs first (it waits for them), then the longest runs first."""
-    return sorted(tasks, key=lambda t: (t.group != "places", -t.units))
+            wait(self.pending)
+            self.pending = set()
 
 
 def stage_boundaries(ctx: RunContext) -> str:
@@ -542,9 +596,7 @@ def stage_sources(ctx: RunContext) -> str:
     if cache_path.exists():
         ctx.hash_cache.update(json.loads(cache_path.read_text()))
     ctx.outcome.setdefault("agencies", {})
-    tasks = _order(
-        _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
-    )
+    tasks = _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
     places_left = sum(1 for t in tasks if t.group == "places")
     # The gazetteer is rebuilt when places were loaded now (or it was never built);
     # otherwise the geocoded deliveries can start at once.
@@ -691,22 +743,12 @@ def _run_downstream(ctx: RunContext) -> list[str]:
             "refresh_analytics_after_risk_terrain",
         )
     )
-    if ctx.workers <= 1 or ctx.instance.is_ephemeral:
+    if ctx.pool is None:
         return [ctx.run(rtm), ctx.run(beside), ctx.run(after)]
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     keys = tuple(_key_path(k) for k in rtm.resolve(ctx.defs.resolve_asset_graph()))
-    task = LoadTask("risk terrain models", keys)
-    with ProcessPoolExecutor(
-        1,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=_worker_init,
-        initargs=(ctx.log_level,),
-    ) as pool:
-        models = pool.submit(_worker_run, task)
-        beside_id = ctx.run(beside)
-        _, failed = models.result()
+    models = ctx.pool.submit(LoadTask("risk terrain models", keys))
+    beside_id = ctx.run(beside)
+    _, failed = models.result()
     if failed:
         raise SystemExit("the risk terrain models' run failed (see make ui: model_risk_terrain)")
     return [beside_id, ctx.run(after)]
@@ -751,28 +793,35 @@ def run_all(
     workers: int = 1,
     console=None,
     stages: list[Stage] | None = None,
+    pool: WorkerPool | None = None,
 ) -> dict:
     """Run the stages after landing; return a summary (months, skipped, agencies, timings).
 
     Dagster's console log is kept to ``log_level``: the full event log is stored
     in the instance and shown by ``make ui``. ``console`` (a
     :class:`orchestration.progress.Console`) shows stage lines, counters and
-    times; without one, ``log`` gets one line per stage.
+    times; without one, ``log`` gets one line per stage. ``pool``: worker
+    processes to share with the caller's later stages (else started here when
+    ``workers`` > 1 and closed on return).
     """
-    ctx = RunContext(instance, s, log=log, log_level=log_level, workers=workers)
+    ctx = RunContext(instance, s, log=log, log_level=log_level, workers=workers, pool=pool)
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
     timings = {}
-    for stage in stages or STAGES:
-        t0 = time.monotonic()
-        if console is not None:
-            console.start(stage.name)
-        else:
-            log(f"{stage.name} ...")
-        note = stage.fn(ctx)
-        if console is not None:
-            console.done(note)
-        timings[stage.name] = round(time.monotonic() - t0, 1)
+    try:
+        for stage in stages or STAGES:
+            t0 = time.monotonic()
+            if console is not None:
+                console.start(stage.name)
+            else:
+                log(f"{stage.name} ...")
+            note = stage.fn(ctx)
+            if console is not None:
+                console.done(note)
+            timings[stage.name] = round(time.monotonic() - t0, 1)
+    finally:
+        if pool is None and ctx.pool is not None:
+            ctx.pool.close()
     ctx.outcome["timings"] = timings
     ctx.outcome.setdefault("agencies", {})
     return ctx.outcome
@@ -849,21 +898,30 @@ def main() -> None:
             for run_id in mark_stale_runs_failed(instance):  # e.g. a make run killed mid-flight
                 console.line(f"run {run_id}: its process is gone; marked failed")
             workers = min(2, os.cpu_count() or 1)
-            outcome = run_all(instance, s, workers=workers, console=console)
-            if world is not None and s.twin_days > 0:
-                name = f"step {s.twin_days} twin day(s)"
-                console.start(name)
-                twin = RunContext(instance, s, log=console.line, workers=workers)
-                outcome["twin_days"] = step_twin_days(
-                    s, world, make_runner(instance), lambda: stage_sources(twin), log=console.line
-                )
-                now = sum(d["stepped_now"] for d in outcome["twin_days"])
-                lived = len(outcome["twin_days"]) - now
-                console.done(
-                    f"{now} day(s) tasked, answered and measured"
-                    + (f"; {lived} lived in an earlier run, not stepped again" if lived else "")
-                )
-                outcome["timings"][name] = console.timings.pop(name)
+            pool = WorkerPool(workers, "WARNING") if workers > 1 else None
+            try:
+                outcome = run_all(instance, s, workers=workers, console=console, pool=pool)
+                if world is not None and s.twin_days > 0:
+                    name = f"step {s.twin_days} twin day(s)"
+                    console.start(name)
+                    twin = RunContext(instance, s, log=console.line, workers=workers, pool=pool)
+                    outcome["twin_days"] = step_twin_days(
+                        s,
+                        world,
+                        make_runner(instance),
+                        lambda: stage_sources(twin),
+                        log=console.line,
+                    )
+                    now = sum(d["stepped_now"] for d in outcome["twin_days"])
+                    lived = len(outcome["twin_days"]) - now
+                    console.done(
+                        f"{now} day(s) tasked, answered and measured"
+                        + (f"; {lived} lived in an earlier run, not stepped again" if lived else "")
+                    )
+                    outcome["timings"][name] = console.timings.pop(name)
+            finally:
+                if pool is not None:
+                    pool.close()
         timings = {"land the demo data": landed_in, **outcome["timings"]}
         console.start("summary")
         text = summary(s, outcome)

@@ -9,13 +9,15 @@ nothing is written to disk and no usage statistics are sent.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 
+import numpy as np
 import pandas as pd
 
 from quality.contracts.base import Expectation
 
-__all__ = ["ExpectationOutcome", "ValidationSummary", "validate_frame"]
+__all__ = ["ExpectationOutcome", "ValidationSummary", "validate_frame", "validate_frames"]
 
 
 @dataclass(frozen=True)
@@ -87,10 +89,7 @@ def validate_frame(
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}_validation", data=batch_definition, suite=suite)
     )
-    # GX cannot compare pandas' nullable string/boolean extension types reliably;
-    # give it plain objects with None for missing values.
-    plain = df.astype(object).where(df.notna(), None)
-    result = validation.run(batch_parameters={"dataframe": plain}, result_format="BASIC")
+    result = validation.run(batch_parameters={"dataframe": _plain(df)}, result_format="BASIC")
     outcomes = tuple(
         ExpectationOutcome(
             type=r.expectation_config.type,
@@ -107,3 +106,94 @@ def validate_frame(
         failed=sum(not o.success for o in outcomes),
         outcomes=outcomes,
     )
+
+
+def _plain(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as GX compares it reliably.
+
+    GX cannot compare pandas' string, boolean and nullable extension types
+    reliably: those columns become plain objects with None for missing values.
+    NumPy numeric and datetime columns are kept (GX reads NaN and NaT as missing);
+    converting them too made validation about twice as slow on GPS deliveries.
+    """
+    return pd.DataFrame(
+        {
+            c: s
+            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiumM"
+            else s.astype(object).where(s.notna(), None)
+            for c, s in df.items()
+        },
+        index=df.index,
+    )
+
+
+#: Expectations decided row by row (or by the columns' names), so that one suite
+#: passing on a stack of batches with the same columns means it passes on each.
+_ROW_WISE = frozenset(
+    {
+        "ExpectColumnValuesToNotBeNull",
+        "ExpectColumnValuesToBeInSet",
+        "ExpectColumnValuesToBeBetween",
+        "ExpectTableColumnsToMatchSet",
+        "ExpectCompoundColumnsToBeUnique",  # made per batch with the ``by`` column
+    }
+)
+
+
+def validate_frames(
+    frames: Mapping[str, pd.DataFrame],
+    expectations: list[Expectation],
+    name: str,
+    *,
+    by: str,
+) -> dict[str, ValidationSummary]:
+    """Each frame's :func:`validate_frame` result, in one GX validation when that is exact.
+
+    A range run validates many deliveries of one source; each GX validation has
+    a fixed cost of about a tenth of a second. When every frame has the same
+    columns and dtypes, carries its own key in column ``by``, and every
+    expectation is decided row by row (no ``mostly``), the suite runs once on the
+    stacked frames, with compound uniqueness taken within each frame (``by``
+    added to its columns). If that passes, every frame passes with no unexpected
+    value, which is its result; if it fails, each frame is validated on its own,
+    so a failing delivery's figures are its own.
+
+    >>> from quality.contracts.base import Expectation
+    >>> frames = {d: pd.DataFrame({"delivery": [d, d], "ref": ["a", "b"]}) for d in "xy"}
+    >>> unique = [Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": ["ref"]})]
+    >>> {d: s.success for d, s in validate_frames(frames, unique, "doc", by="delivery").items()}
+    {'x': True, 'y': True}
+    """
+    first = next(iter(frames.values()), None)
+    batchable = (
+        len(frames) > 1
+        and all(e.type in _ROW_WISE and "mostly" not in e.kwargs for e in expectations)
+        and all(
+            by in f.columns
+            and list(f.columns) == list(first.columns)
+            and list(f.dtypes) == list(first.dtypes)
+            for f in frames.values()
+        )
+    )
+    if batchable:
+        stacked = [
+            Expectation(e.type, {**e.kwargs, "column_list": [by, *e.kwargs["column_list"]]})
+            if e.type == "ExpectCompoundColumnsToBeUnique"
+            else e
+            for e in expectations
+        ]
+        summary = validate_frame(pd.concat(frames.values(), ignore_index=True), stacked, name)
+        if summary.success:
+            each = replace(
+                summary,
+                outcomes=tuple(
+                    replace(
+                        o,
+                        unexpected_count=None if o.unexpected_count is None else 0,
+                        unexpected_percent=None if o.unexpected_percent is None else 0.0,
+                    )
+                    for o in summary.outcomes
+                ),
+            )
+            return {k: each for k in frames}
+    return {k: validate_frame(f, expectations, name) for k, f in frames.items()}

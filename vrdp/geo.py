@@ -6,6 +6,7 @@ Distances are computed in metres in EPSG:27700; everything served is WGS84
 
 from __future__ import annotations
 
+import weakref
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -136,13 +137,35 @@ def cell_area_codes(
     return out
 
 
+_PREPARED: dict[tuple[int, str, str], tuple[weakref.ref, gpd.GeoDataFrame]] = {}
+
+
+def _prepared(areas: gpd.GeoDataFrame, code_column: str, crs: str) -> gpd.GeoDataFrame:
+    """``areas``' code and geometry in ``crs``, with its spatial index, made once per layer.
+
+    A located source codes every delivery against the same three layers; they were
+    reprojected and indexed again for each (about a tenth of a second a delivery).
+    The copy lives as long as ``areas`` does; layers are read, never changed in place.
+    """
+    key = (id(areas), code_column, crs)
+    hit = _PREPARED.get(key)
+    if hit is not None and hit[0]() is areas:
+        return hit[1]
+    prepared = areas[[code_column, "geometry"]].to_crs(crs).reset_index(drop=True)
+    prepared.sindex  # noqa: B018 - built now, reused by every query
+    # the callback holds the dict's pop, not the module global (gone at interpreter exit)
+    forget = weakref.ref(areas, lambda _, k=key, pop=_PREPARED.pop: pop(k, None))
+    _PREPARED[key] = (forget, prepared)
+    return prepared
+
+
 def _codes_at(points, areas: gpd.GeoDataFrame, code_column: str) -> np.ndarray:
     """:func:`assign_area_codes` for points (WGS84) built once by the caller.
 
     Queries the areas' spatial index with the ``intersects`` predicate (what
     ``geopandas.sjoin`` does) and keeps the smallest code per point.
     """
-    areas = areas[[code_column, "geometry"]].to_crs(WGS84).reset_index(drop=True)
+    areas = _prepared(areas, code_column, WGS84)
     point_idx, area_idx = areas.sindex.query(points, predicate="intersects")
     codes = areas[code_column].astype(object).to_numpy()
     out = np.full(len(points), None, dtype=object)
@@ -222,7 +245,7 @@ def nearest_area_codes(
     pts = gpd.GeoDataFrame(
         {"_i": np.arange(len(lon))}, geometry=gpd.points_from_xy(lon, lat), crs=WGS84
     ).to_crs(BNG)
-    polys = areas[[code_column, "geometry"]].to_crs(BNG)
+    polys = _prepared(areas, code_column, BNG)
     found = gpd.sjoin_nearest(pts, polys, how="inner", max_distance=max_distance_m)
     found = found.sort_values(["_i", code_column]).drop_duplicates("_i")
     out = np.full(len(lon), None, dtype=object)

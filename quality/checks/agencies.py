@@ -92,13 +92,25 @@ def _rows_reconcile(platform: PlatformConfig, spec, delivery, loaded_path, loade
     )
 
 
-def _contract(spec, loaded):
-    from quality.contracts.agencies import agency_contracts
-    from quality.ge import validate_frame
+def _contract_summaries(spec, loaded: dict) -> dict:
+    """Each delivery's contract result (GX) on its loaded rows; empty deliveries left out.
 
+    One GX validation for a range run's deliveries when it is exact
+    (:func:`quality.ge.validate_frames`), else one per delivery.
+    """
+    from quality.contracts.agencies import agency_contracts
+    from quality.ge import validate_frames
+
+    frames = {d: df for d, df in loaded.items() if not df.empty}
+    expectations = agency_contracts()[spec.source].expectations()
+    return validate_frames(frames, expectations, spec.slug, by="delivery")
+
+
+def _contract(spec, loaded, summary=None):
     if loaded.empty:
         return dg.AssetCheckResult(check_name="contract", passed=True, metadata={"rows": 0})
-    summary = validate_frame(loaded, agency_contracts()[spec.source].expectations(), spec.slug)
+    if summary is None:
+        summary = _contract_summaries(spec, {"one": loaded})["one"]
     return dg.AssetCheckResult(
         check_name="contract",
         passed=summary.success,
@@ -200,8 +212,10 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
         # fails the run).
         failed: dict[str, list[str]] = {s.name: [] for s in specs}
         keys = list(context.partition_keys)
+        lake = {d: _read_lake(platform, spec, d) for d in keys}
+        contracts = _contract_summaries(spec, {d: v[1] for d, v in lake.items()})
         for delivery in keys:
-            for r in _evaluate(platform, spec, delivery):
+            for r in _evaluate(platform, spec, delivery, lake[delivery], contracts.get(delivery)):
                 context.op_execution_context.log_event(
                     dg.AssetCheckEvaluation(
                         asset_key=key,
@@ -230,14 +244,21 @@ def _checks_for(spec: LandingSource) -> list[dg.AssetChecksDefinition]:
     return [_checks]
 
 
-def _evaluate(platform: PlatformConfig, spec: LandingSource, delivery: str):
-    """Every check's result on one delivery."""
+def _read_lake(platform: PlatformConfig, spec: LandingSource, delivery: str):
+    """(loaded path, loaded rows, quarantined rows) of one delivery in the lake."""
     import pandas as pd
 
     loaded_path, quarantine_path = agency_lake_paths(platform.resolve().lake_dir, spec, delivery)
-    loaded, quarantined = pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+    return loaded_path, pd.read_parquet(loaded_path), pd.read_parquet(quarantine_path)
+
+
+def _evaluate(
+    platform: PlatformConfig, spec: LandingSource, delivery: str, lake=None, contract=None
+):
+    """Every check's result on one delivery (its lake files and contract result if read)."""
+    loaded_path, loaded, quarantined = lake or _read_lake(platform, spec, delivery)
     yield _rows_reconcile(platform, spec, delivery, loaded_path, loaded, quarantined)
-    yield _contract(spec, loaded)
+    yield _contract(spec, loaded, contract)
     yield _quarantine_share(spec, loaded, quarantined)
     if spec.located:
         yield _located(loaded)

@@ -62,3 +62,45 @@ def test_hand_written_expectations_work_too():
         "shares",
     )
     assert not summary.success
+
+
+def _deliveries(**frames):
+    return {
+        d: pd.DataFrame({"delivery": d, "source_file": "f.csv", **cols})
+        for d, cols in frames.items()
+    }
+
+
+def test_stacked_validation_gives_each_delivery_its_own_result():
+    from quality.ge import validate_frames
+
+    expectations = CONTRACT.expectations()
+    clean = {"ref": ["a", "b"], "method": ["knife", "body"], "age": [30, 40]}
+    # the same key in two deliveries is not a repeat: uniqueness is within a delivery
+    frames = _deliveries(d1=clean, d2=clean)
+    results = validate_frames(frames, expectations, "istv", by="delivery")
+    assert set(results) == {"d1", "d2"}
+    assert all(r.success and r.failed == 0 for r in results.values())
+    assert results["d1"].evaluated == validate_frame(frames["d1"], expectations, "x").evaluated
+
+    frames = _deliveries(
+        d1=clean, d2={"ref": ["a", "a"], "method": ["gun", "body"], "age": [30, 500]}
+    )
+    results = validate_frames(frames, expectations, "istv", by="delivery")
+    assert results["d1"].success
+    d2 = results["d2"].outcomes
+    failed = {(o.type, o.column): o.unexpected_count for o in d2 if not o.success}
+    assert failed == {
+        ("expect_column_values_to_be_in_set", "method"): 1,
+        ("expect_column_values_to_be_between", "age"): 1,
+        ("expect_compound_columns_to_be_unique", None): 2,
+    }
+
+
+def test_deliveries_with_other_columns_are_validated_one_by_one():
+    from quality.ge import validate_frames
+
+    clean = {"ref": ["a"], "method": ["knife"], "age": [30]}
+    frames = _deliveries(d1=clean, d2={"ref": ["b"], "method": ["knife"]})  # no age column
+    results = validate_frames(frames, CONTRACT.expectations(), "istv", by="delivery")
+    assert results["d1"].success and not results["d2"].success

@@ -252,6 +252,26 @@ def _quasi_poisson_fit(t: np.ndarray, y: np.ndarray, trend: bool):
     return beta, cov, phi
 
 
+def _intercept_fit(y: np.ndarray) -> tuple[float, float, float]:
+    """Quasi-Poisson fit of log mu = a in closed form: (mu, var(a), dispersion).
+
+    The maximum likelihood estimate is the mean; var(a) = phi / (n mu), the
+    inverse of the Fisher information times the dispersion. What the IRLS of
+    :func:`_quasi_poisson_fit` converges to without its iterations (the detector
+    fits one per week and series: most of the early warning asset's time).
+
+    >>> b = np.array([1.0, 0.0, 2.0, 1.0, 3.0])
+    >>> mu, var, phi = _intercept_fit(b)
+    >>> beta, cov, phi_irls = _quasi_poisson_fit(np.arange(5.0), b, trend=False)
+    >>> bool(np.isclose(mu, np.exp(beta[0])) and np.isclose(var, cov[0, 0]) and phi == phi_irls)
+    True
+    """
+    n = len(y)
+    mu = float(y.mean())
+    phi = max(1.0, float(np.sum((y - mu) ** 2 / mu) / max(n - 1, 1)))
+    return mu, phi / (n * mu), phi
+
+
 def farrington(
     y,
     *,
@@ -292,19 +312,18 @@ def farrington(
         if b.sum() == 0:
             mu, tau = 0.0, 0.0
         else:
-            beta, cov, phi = _quasi_poisson_fit(tt, b, trend=True)
             keep_trend = False
-            if trend and np.all(np.isfinite(cov)) and cov[1, 1] > 0:
-                p = 2 * stats.norm.sf(abs(beta[1]) / np.sqrt(cov[1, 1]))
-                mu_t = float(np.exp(beta[0]))
-                keep_trend = p < trend_p and mu_t <= b.max()
+            if trend:
+                beta, cov, phi = _quasi_poisson_fit(tt, b, trend=True)
+                if np.all(np.isfinite(cov)) and cov[1, 1] > 0:
+                    p = 2 * stats.norm.sf(abs(beta[1]) / np.sqrt(cov[1, 1]))
+                    mu_t = float(np.exp(beta[0]))
+                    keep_trend = p < trend_p and mu_t <= b.max()
             if keep_trend:
                 mu = float(np.exp(beta[0]))  # t = 0 at the predicted week
                 var_eta = cov[0, 0]
             else:
-                beta, cov, phi = _quasi_poisson_fit(tt, b, trend=False)
-                mu = float(np.exp(beta[0]))
-                var_eta = cov[0, 0]
+                mu, var_eta, phi = _intercept_fit(b)
             tau = phi * mu + mu**2 * var_eta
         # nothing in the baseline: any count exceeds it (the minimum-count guard decides)
         u = mu * (1 + (2 / 3) * z * np.sqrt(tau / mu)) ** 1.5 if mu > 0 else 1.0
