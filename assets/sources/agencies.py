@@ -250,20 +250,30 @@ def _read_layers(paths: tuple[tuple[str, int], ...]):
 
 def _loaded_elsewhere(lake_dir: Path, spec: LandingSource, delivery: str) -> dict[str, str]:
     """sha256 -> ``<delivery>/<file>`` of files loaded by the dataset's other deliveries."""
-    import json
-
-    from vrdp.lake import read_parquet_metadata
-
     found: dict[str, str] = {}
     root = lake_dir / spec.agency / spec.dataset
     for part in sorted(root.glob("*/part-0.parquet")) if root.exists() else []:
         if part.parent.name == delivery:
             continue
-        files = json.loads(read_parquet_metadata(part).get("vrdp.files", "[]"))
-        for f in files:
+        st = part.stat()
+        for f in _files_of(str(part), st.st_mtime_ns, st.st_size):
             if f["status"] == "loaded":
                 found[f["sha256"]] = f"{part.parent.name}/{f['name']}"
     return found
+
+
+@lru_cache(maxsize=4096)
+def _files_of(part: str, mtime_ns: int, size: int) -> tuple[dict, ...]:
+    """The files a lake part was loaded from (its ``vrdp.files`` metadata), read once.
+
+    Keyed on the part's modification time and size, so a reloaded delivery is read
+    again; a range run of n deliveries read the others' metadata n times each.
+    """
+    import json
+
+    from vrdp.lake import read_parquet_metadata
+
+    return tuple(json.loads(read_parquet_metadata(part).get("vrdp.files", "[]")))
 
 
 def _location_deps(spec: LandingSource) -> list[dg.AssetKey]:
