@@ -18,6 +18,7 @@ __all__ = [
     "demo_deliveries",
     "land_demo_data",
     "simulated_world",
+    "world_to_generate",
     "land_world",
 ]
 
@@ -84,18 +85,26 @@ def land_demo_data(s: Settings) -> list[Path]:
     return landed
 
 
-def simulated_world(s: Settings, log=print) -> Path | None:
-    """Generate the simulated world once per seed and scale; None when disabled."""
+def world_to_generate(s: Settings) -> bool:
+    """Whether :func:`simulated_world` will generate the world (not there yet for this seed)."""
     import json
 
     if s.world_scale == "none":
-        return None
-    out = s.world_dir
-    meta = out / "truth" / "world.json"
+        return False
+    meta = s.world_dir / "truth" / "world.json"
     if meta.exists():
         recorded = json.loads(meta.read_text())
-        if recorded.get("seed") == s.world_seed and recorded.get("scale") == s.world_scale:
-            return out
+        return not (recorded.get("seed") == s.world_seed and recorded.get("scale") == s.world_scale)
+    return True
+
+
+def simulated_world(s: Settings, log=print) -> Path | None:
+    """Generate the simulated world once per seed and scale; None when disabled."""
+    if s.world_scale == "none":
+        return None
+    out = s.world_dir
+    if not world_to_generate(s):
+        return out
     from synthetic.config import SCALES, WorldConfig
     from synthetic.world import generate
     from vrdp.governance.permissions import owner_only

@@ -195,7 +195,18 @@ def _worker_init(log_level: str) -> None:
     )
 
 
-def _worker_run(task: LoadTask) -> tuple[LoadTask, list[str]]:
+def _apply_settings_env(env: dict[str, str | None]) -> None:
+    """Make this process's settings variables ``env`` (name -> value, None: unset)."""
+    for name, value in env.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+def _worker_run(task: LoadTask, env: dict[str, str | None]) -> tuple[LoadTask, list[str]]:
+    """Run ``task`` with make run's settings as they were when it was submitted."""
+    _apply_settings_env(env)
     w = _WORKER
 
     def materialize(keys, partitions):
@@ -204,23 +215,38 @@ def _worker_run(task: LoadTask) -> tuple[LoadTask, list[str]]:
     return run_task(task, materialize)
 
 
+def _worker_warm() -> None:
+    """Import what the first delivery would (great-expectations alone takes about 4 s)."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations  # noqa: F401
+
+    import vrdp.geo
+    import vrdp.ingest.contract  # noqa: F401
+
+
+def _settings_env() -> dict[str, str | None]:
+    """The settings variables as this process has them now (None: unset)."""
+    return {name: os.environ.get(name) for name in ENV_VARS}
+
+
 class WorkerPool:
     """make run's worker processes, started once and shared by every stage.
 
-    Each worker imports Dagster, builds the definitions and (at its first
-    delivery) imports great-expectations: about ten seconds of a core. The pool
-    used to be started for the sources stage, again for each twin day's few
-    deliveries and again for the risk terrain models; now the same warm workers
-    serve them all. Workers are started with ``spawn`` (a forked Dagster instance
-    would share the parent's database handles) after make run's environment is
-    set, so they see the same settings.
+    Each worker imports Dagster, builds the definitions and imports
+    great-expectations: about ten seconds of a core. The pool used to be
+    started for the sources stage, again for each twin day's few deliveries and
+    again for the risk terrain models; now the same workers serve them all, and
+    :meth:`start` warms them up while the main process generates the simulated
+    world. Workers are started with ``spawn`` (a forked Dagster instance would
+    share the parent's database handles); each task carries the settings
+    variables as they are when it is submitted (make run sets the twin trial's
+    after the world exists, when the workers are already up).
     """
 
     def __init__(self, workers: int, log_level: str) -> None:
         self.workers, self.log_level, self._pool = workers, log_level, None
 
-    def submit(self, task: LoadTask):
-        """Start ``task`` in a worker (the pool starts at the first task); its future."""
+    def _executor(self):
         if self._pool is None:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -231,7 +257,17 @@ class WorkerPool:
                 initializer=_worker_init,
                 initargs=(self.log_level,),
             )
-        return self._pool.submit(_worker_run, task)
+        return self._pool
+
+    def start(self) -> None:
+        """Start every worker now and warm it up, without waiting for it."""
+        pool = self._executor()
+        for _ in range(self.workers):  # the executor starts a process per queued task
+            pool.submit(_worker_warm)
+
+    def submit(self, task: LoadTask):
+        """Run ``task`` in a worker (started now if not yet); its future."""
+        return self._executor().submit(_worker_run, task, _settings_env())
 
     def close(self) -> None:
         """Stop the workers (waits for running tasks)."""
@@ -875,31 +911,42 @@ def main() -> None:
         from orchestration.summary import summary
         from orchestration.twin_days import apply_twin_environment, make_runner, step_twin_days
 
-        ctx = RunContext(None, s, log=console.line)
-        console.start("land the demo data")
-        console.done(stage_land(ctx))
-        landed_in = console.timings.pop("land the demo data")
-        world = ctx.outcome["world"]
-        # The twin days run the platform's own trial; without them the static world's
-        # crimes follow its published schedule, which the demo then imports explicitly.
-        s = apply_twin_environment(s, world, log=console.line)
-        if not os.environ.get("VRDP_TRIAL_SOURCE"):
-            os.environ["VRDP_TRIAL_SOURCE"] = "import"
-            console.line(
-                "VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule"
-                if world is not None
-                else "no simulated world: a trial runs only on a delivered schedule"
-                " (or VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START)"
-            )
-            s = settings()
+        workers = min(2, os.cpu_count() or 1)
+        # The instance (its SQLite storages) is created here before any worker opens
+        # it: processes creating them at once race on alembic's version table.
         with dg.DagsterInstance.get() as instance:
             from orchestration.stale_runs import mark_stale_runs_failed
 
             for run_id in mark_stale_runs_failed(instance):  # e.g. a make run killed mid-flight
                 console.line(f"run {run_id}: its process is gone; marked failed")
-            workers = min(2, os.cpu_count() or 1)
             pool = WorkerPool(workers, "WARNING") if workers > 1 else None
             try:
+                from orchestration.demo_data import world_to_generate
+
+                if pool is not None and world_to_generate(s):
+                    # a new world: its deliveries will load. The workers start
+                    # (Dagster, definitions, great-expectations) while it is
+                    # generated here. Otherwise they start at the first load, if any
+                    # (a run with nothing new starts none).
+                    pool.start()
+                ctx = RunContext(None, s, log=console.line)
+                console.start("land the demo data")
+                console.done(stage_land(ctx))
+                landed_in = console.timings.pop("land the demo data")
+                world = ctx.outcome["world"]
+                # The twin days run the platform's own trial; without them the static
+                # world's crimes follow its published schedule, which the demo then
+                # imports explicitly.
+                s = apply_twin_environment(s, world, log=console.line)
+                if not os.environ.get("VRDP_TRIAL_SOURCE"):
+                    os.environ["VRDP_TRIAL_SOURCE"] = "import"
+                    console.line(
+                        "VRDP_TWIN_DAYS=0: the demo imports the simulated world's trial schedule"
+                        if world is not None
+                        else "no simulated world: a trial runs only on a delivered schedule"
+                        " (or VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START)"
+                    )
+                    s = settings()
                 outcome = run_all(instance, s, workers=workers, console=console, pool=pool)
                 if world is not None and s.twin_days > 0:
                     name = f"step {s.twin_days} twin day(s)"

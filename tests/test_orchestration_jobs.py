@@ -206,3 +206,60 @@ def test_make_runs_three_downstream_runs_are_the_whole_downstream_once():
         assert not (graph.get(key).parent_keys & (rtm | after)), key
     assert dg.AssetKey(["force_hotspots", "forecast"]) in after
     assert any(k.path[0] == "marts" for k in beside)  # the warehouse does not wait
+
+
+def test_load_tasks_go_to_free_workers_by_rank_so_the_gazetteer_does_not_queue_last():
+    """The gazetteer, queued when its last input finishes, runs before tasks queued earlier."""
+    from concurrent.futures import Future
+
+    from orchestration.main import LoadTask, RunContext, _Scheduler
+
+    started = []
+
+    class InlinePool:  # the WorkerPool interface, running nothing
+        workers = 2
+
+        def submit(self, task):
+            started.append(task.label)
+            done = Future()
+            done.set_result((task, []))
+            return done
+
+    sched = _Scheduler(RunContext(None, None, pool=InlinePool()))
+    for label, units, group in [
+        ("other long", 48, "other"),
+        ("other short", 3, "other"),
+        ("places short", 1, "places"),
+        ("places long", 5, "places"),
+    ]:
+        sched.submit(LoadTask(label, (), tuple(str(i) for i in range(units)), group=group))
+    finished = sched.wait()
+    assert sorted(t.label for t, _ in finished) == ["places long", "places short"]
+    sched.submit(LoadTask("gazetteer", (), group="gazetteer"))
+    sched.submit(LoadTask("A&E", (), ("d1",), group="geocoded"))
+    while sched.wait():
+        pass
+    assert started == [
+        "places long",
+        "places short",
+        "gazetteer",
+        "A&E",
+        "other long",
+        "other short",
+    ]
+
+
+def test_a_worker_runs_each_task_with_the_settings_of_its_submission(monkeypatch):
+    """Workers start before make run sets the twin trial's variables; tasks carry them."""
+    from orchestration.main import _apply_settings_env, _settings_env
+
+    monkeypatch.setenv("VRDP_TRIAL_START", "2026-01-01")
+    monkeypatch.delenv("VRDP_TRIAL_DAYS", raising=False)
+    env = _settings_env()
+    assert env["VRDP_TRIAL_START"] == "2026-01-01" and env["VRDP_TRIAL_DAYS"] is None
+    # the worker's environment as it was when the worker started
+    monkeypatch.delenv("VRDP_TRIAL_START")
+    monkeypatch.setenv("VRDP_TRIAL_DAYS", "9")
+    _apply_settings_env(env)
+    assert os.environ["VRDP_TRIAL_START"] == "2026-01-01"
+    assert "VRDP_TRIAL_DAYS" not in os.environ
