@@ -21,6 +21,8 @@ __all__ = [
     "GROUP_OWNERS",
     "FRESHNESS",
     "stage_selections",
+    "downstream_stages",
+    "HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE",
     "stage_jobs",
     "schedules",
     "automation_sensor",
@@ -121,22 +123,13 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         "exports: everything downstream of the loaded sources.",
         DOWNSTREAM_SELECTION,
     )
-    # make run's downstream stage in three runs: the risk terrain models (model
-    # selection, the stage's longest step) beside what does not wait for them,
-    # then what does (orchestration.main.stage_downstream)
-    rtm = dg.AssetSelection.groups("risk_terrain")
-    after_rtm = (rtm.downstream() & DOWNSTREAM_SELECTION) - rtm
-    stages["refresh_analytics_beside_risk_terrain"] = (
-        "Everything downstream of the loaded sources that does not wait for the risk "
-        "terrain models (dbt, linkage, SOC and partner analyses, hot spots up to the "
-        "forecast); make run runs it while model_risk_terrain runs in another process.",
-        DOWNSTREAM_SELECTION - rtm - after_rtm,
-    )
-    stages["refresh_analytics_after_risk_terrain"] = (
-        "What reads the risk terrain models: the force forecast onwards (hot spot list, "
-        "tasking, patrol trial, exports).",
-        after_rtm,
-    )
+    # make run's downstream stage in six runs (orchestration.main.stage_downstream):
+    # the risk terrain models in one worker process; here the warehouse and the
+    # hot spot families' harm windows; then the hot spot analyses that read only
+    # the lake in the other worker while the rest (linkage, SOC, partners) runs
+    # here; then what reads the models
+    for name, (text, selection) in downstream_stages().items():
+        stages[name] = (text, selection)
     from assets.patrol.common import (
         COMPLIANCE_KEY,
         DAILY_DOSAGE_KEY,
@@ -175,10 +168,6 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         "Both hot spot families (data.police.uk and force records) and their backtests.",
         dg.AssetSelection.groups("hotspots", "force_hotspots"),
     )
-    stages["model_risk_terrain"] = (
-        "Risk terrain models (central Oxford, the simulated world).",
-        dg.AssetSelection.groups("risk_terrain"),
-    )
     stages["patrol_tasking_and_evaluation"] = (
         "The patrol trial: allocation, the day's tasking export, dosage and the effect.",
         dg.AssetSelection.groups("patrol"),
@@ -188,6 +177,78 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         dg.AssetSelection.groups("serving"),
     )
     return stages
+
+
+#: The hot spot analyses make run runs in a worker process beside the warehouse:
+#: they read only the lake (the harm windows), open no DuckDB file and are read by
+#: nothing that runs beside them (tests/test_orchestration_jobs.py checks all three).
+HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE = tuple(
+    dg.AssetKey([family, name])
+    for family, names in (
+        ("hotspots", ("backtest", "classification", "forecast", "gi_star", "kde", "hotspot_list")),
+        ("force_hotspots", ("classification", "gi_star", "kde")),
+    )
+    for name in names
+)
+
+
+def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
+    """The downstream selection as make run's six runs, in order (a partition of it).
+
+    ``model_risk_terrain`` needs only the loaded sources; what reads the models
+    waits for it: the force family's backtest (``backtest_force_hot_spots``) and
+    the rest (``refresh_analytics_after_risk_terrain``). The others start with
+    the dbt warehouse and the harm windows the hot spot analyses read
+    (``build_warehouse_for_hot_spots``), then the analyses
+    (``analyse_hot_spots_beside_warehouse``) run beside linkage and the SOC and
+    partner analyses (``refresh_analytics_beside_hot_spot_analyses``).
+    """
+    from assets.automation import DOWNSTREAM_SELECTION
+    from assets.warehouse.linkage import PERSON_LINKS_KEY
+
+    rtm = dg.AssetSelection.groups("risk_terrain")
+    after = (rtm.downstream() & DOWNSTREAM_SELECTION) - rtm
+    beside = DOWNSTREAM_SELECTION - rtm - after
+    spare = dg.AssetSelection.assets(*HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE) & beside
+    # the harm windows the analyses read and their inputs, with the whole dbt
+    # warehouse (one dbt build, not a subset now and the rest later)
+    linked = dg.AssetSelection.assets(PERSON_LINKS_KEY).downstream()
+    dbt_before_linkage = (dg.AssetSelection.from_string("kind:dbt") & beside) - linked
+    first = ((spare | dbt_before_linkage).upstream() & beside) - spare
+    backtest = dg.AssetSelection.assets(dg.AssetKey(["force_hotspots", "backtest"])) & after
+    return {
+        "model_risk_terrain": (
+            "Risk terrain models (central Oxford, the simulated world).",
+            rtm,
+        ),
+        "build_warehouse_for_hot_spots": (
+            "The dbt warehouse (up to person linkage) and the hot spot families' harm "
+            "windows; make run runs it while model_risk_terrain runs in another process.",
+            first,
+        ),
+        "analyse_hot_spots_beside_warehouse": (
+            "Hot spot analyses that read only the lake (the data.police.uk family's "
+            "backtest, forecast, classification and list; both families' Gi* and KDE); "
+            "make run runs them in a worker process beside linkage.",
+            spare,
+        ),
+        "refresh_analytics_beside_hot_spot_analyses": (
+            "Person linkage, the person marts, SOC, partner and governance analyses and "
+            "their exports: what neither reads the risk terrain models nor the hot spot "
+            "analyses running beside it.",
+            beside - first - spare,
+        ),
+        "backtest_force_hot_spots": (
+            "The force family's rolling-origin backtest (its forecaster reads the risk "
+            "terrain model); make run runs it in the models' worker once they are built.",
+            backtest,
+        ),
+        "refresh_analytics_after_risk_terrain": (
+            "What reads the risk terrain models: the force family's forecast onwards (hot "
+            "spot list, tasking, patrol trial, exports).",
+            after - backtest,
+        ),
+    }
 
 
 def stage_jobs() -> list:

@@ -757,37 +757,56 @@ def stage_downstream(ctx: RunContext) -> str:
 
 
 def _run_downstream(ctx: RunContext) -> list[str]:
-    """The downstream selection as three named runs; the risk terrain models alongside.
+    """The downstream selection as six named runs over three processes (their run ids).
 
     The risk terrain models need only the loaded sources, and their model
-    selection was the stage's longest step (126 of 304 s in one measured run),
-    run while everything else waited. Now ``model_risk_terrain`` runs in a
-    worker process while this process runs what does not read the models
-    (``refresh_analytics_beside_risk_terrain``: dbt, linkage, ...), then what does
-    (``refresh_analytics_after_risk_terrain``: the force forecast onwards). The
-    models write only their lake folders and no DuckDB file, so the two runs
-    share nothing but the Dagster instance. With one worker, the three run in order.
+    selection is the stage's longest step (about 80 s). ``model_risk_terrain``
+    runs in one worker process while this process builds the warehouse and the
+    hot spot families' harm windows (``build_warehouse_for_hot_spots``); then the
+    hot spot analyses that read only the lake run in the other worker
+    (``analyse_hot_spots_beside_warehouse``) while this process runs linkage, SOC
+    and partner analyses (``refresh_analytics_beside_hot_spot_analyses``); the
+    force family's backtest, which reads the models, runs in the first worker as
+    soon as they are built (``backtest_force_hot_spots``); then what else reads
+    the models (``refresh_analytics_after_risk_terrain``). Runs side by side read
+    nothing the other writes, and only this process opens DuckDB
+    (tests/test_orchestration_jobs.py checks both on the asset graph). With one
+    worker, the same runs one after another.
     """
-    from orchestration.jobs import stage_selections
+    import threading
 
-    stages = stage_selections()
-    rtm, beside, after = (
-        stages[n][1]
-        for n in (
-            "model_risk_terrain",
-            "refresh_analytics_beside_risk_terrain",
-            "refresh_analytics_after_risk_terrain",
-        )
-    )
+    from orchestration.jobs import downstream_stages
+
+    rtm, first, spare, rest, backtest, after = (sel for _, sel in downstream_stages().values())
     if ctx.pool is None:
-        return [ctx.run(rtm), ctx.run(beside), ctx.run(after)]
-    keys = tuple(_key_path(k) for k in rtm.resolve(ctx.defs.resolve_asset_graph()))
-    models = ctx.pool.submit(LoadTask("risk terrain models", keys))
-    beside_id = ctx.run(beside)
-    _, failed = models.result()
-    if failed:
-        raise SystemExit("the risk terrain models' run failed (see make ui: model_risk_terrain)")
-    return [beside_id, ctx.run(after)]
+        return [ctx.run(sel) for sel in (rtm, first, spare, rest, backtest, after)]
+    graph = ctx.defs.resolve_asset_graph()
+
+    def task(label, selection) -> LoadTask:
+        return LoadTask(label, tuple(_key_path(k) for k in selection.resolve(graph)))
+
+    backtest_task = task("force hot spot backtest", backtest)
+    futures = {"model_risk_terrain": ctx.pool.submit(task("risk terrain models", rtm))}
+    ids = [ctx.run(first)]
+    futures["analyse_hot_spots_beside_warehouse"] = ctx.pool.submit(
+        task("hot spot analyses", spare)
+    )
+
+    def backtest_when_models_are_built() -> None:
+        models = futures["model_risk_terrain"]
+        if models.exception() is None and not models.result()[1]:
+            futures["backtest_force_hot_spots"] = ctx.pool.submit(backtest_task)
+
+    waiter = threading.Thread(target=backtest_when_models_are_built, daemon=True)
+    waiter.start()
+    ids.append(ctx.run(rest))
+    waiter.join()
+    for name, future in futures.items():
+        if future.result()[1]:
+            raise SystemExit(f"the {name} run failed (see make ui: {name})")
+    if "backtest_force_hot_spots" not in futures:  # the models failed: said above
+        raise SystemExit("the model_risk_terrain run failed (see make ui: model_risk_terrain)")
+    return [*ids, ctx.run(after)]
 
 
 @dataclass(frozen=True)

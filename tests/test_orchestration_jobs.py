@@ -14,9 +14,12 @@ from orchestration.definitions import build_defs
 
 #: snapshot: the stage jobs a data engineer sees in the UI (update on purpose)
 JOBS = [
+    "analyse_hot_spots_beside_warehouse",
     "analyse_hotspots",
+    "backtest_force_hot_spots",
     "build_gazetteer",
     "build_warehouse",
+    "build_warehouse_for_hot_spots",
     "load_boundaries",
     "load_community_streetsafe_reports",
     "load_community_voluntary_referrals",
@@ -47,7 +50,7 @@ JOBS = [
     "publish_exports",
     "refresh_analytics",
     "refresh_analytics_after_risk_terrain",
-    "refresh_analytics_beside_risk_terrain",
+    "refresh_analytics_beside_hot_spot_analyses",
 ]
 OWNERS = {
     "force_hotspots": ["team:analysts"],
@@ -183,29 +186,41 @@ def test_a_run_whose_process_died_is_marked_failed(tmp_path):
         instance.dispose()
 
 
-def test_make_runs_three_downstream_runs_are_the_whole_downstream_once():
-    """model_risk_terrain, what runs beside it and what runs after it: a partition of
-    refresh_analytics, and nothing beside the models reads them."""
+def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order():
+    """make run's six downstream runs partition refresh_analytics; each reads only what
+    ran before it, and what runs beside another run neither reads it nor opens DuckDB."""
     from assets.automation import DOWNSTREAM_SELECTION
     from orchestration.definitions import build_defs
-    from orchestration.jobs import stage_selections
+    from orchestration.jobs import downstream_stages
 
     graph = build_defs().resolve_asset_graph()
-    stages = stage_selections()
-    rtm, beside, after = (
-        stages[n][1].resolve(graph)
-        for n in (
-            "model_risk_terrain",
-            "refresh_analytics_beside_risk_terrain",
-            "refresh_analytics_after_risk_terrain",
-        )
-    )
-    assert rtm | beside | after == DOWNSTREAM_SELECTION.resolve(graph)
-    assert not (rtm & beside) and not (rtm & after) and not (beside & after)
-    for key in beside:
-        assert not (graph.get(key).parent_keys & (rtm | after)), key
+    downstream = DOWNSTREAM_SELECTION.resolve(graph)
+    stages = {n: sel.resolve(graph) for n, (_, sel) in downstream_stages().items()}
+    rtm, first, spare, rest, backtest, after = stages.values()
+    assert rtm | first | spare | rest | backtest | after == downstream
+    assert sum(map(len, stages.values())) == len(downstream)  # disjoint
+
+    def parents(keys):
+        return {p for k in keys for p in graph.get(k).parent_keys} & downstream
+
+    # model_risk_terrain beside everything before the after-run: reads none of it
+    assert parents(rtm) <= rtm
+    assert parents(first) <= first
+    # the analyses run beside the rest: read only what was built before them
+    assert parents(spare) <= first | spare
+    assert parents(rest) <= first | rest
+    # the force backtest runs once the models are built, beside the rest
+    assert parents(backtest) <= first | rtm | backtest
+    assert not (parents(rest) & backtest)
+    assert not (parents(after) & backtest)
+    assert parents(after) <= downstream - backtest
+    # the workers' runs open no DuckDB file (the warehouse pool stays in this process)
+    assert all(not graph.get(k).pools for k in spare | rtm | backtest)
     assert dg.AssetKey(["force_hotspots", "forecast"]) in after
-    assert any(k.path[0] == "marts" for k in beside)  # the warehouse does not wait
+    # the force backtest's forecaster reads the risk terrain model: it waits for it
+    assert backtest == {dg.AssetKey(["force_hotspots", "backtest"])}
+    assert dg.AssetKey(["hotspots", "backtest"]) in spare
+    assert any(k.path[0] == "marts" for k in first)  # the warehouse does not wait
 
 
 def test_load_tasks_go_to_free_workers_by_rank_so_the_gazetteer_does_not_queue_last():

@@ -757,7 +757,13 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
 
     @dg.asset(
         key=fam.key("backtest"),
-        deps=[fam.key("study_events"), fam.key("cell_harm_windows")],
+        # the force family's forecaster reads the risk terrain model as a covariate
+        # (_risk_terrain_covariate), so its backtest waits for it like the forecast
+        deps=[
+            fam.key("study_events"),
+            fam.key("cell_harm_windows"),
+            *([RTM_MODEL_KEY] if fam.force_data else []),
+        ],
         group_name=fam.prefix,
         kinds={"python", "parquet"},
         code_version="2",
