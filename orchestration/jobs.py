@@ -128,8 +128,7 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
     # hot spot families' harm windows; then the hot spot analyses that read only
     # the lake in the other worker while the rest (linkage, SOC, partners) runs
     # here; then what reads the models
-    for name, (text, selection) in downstream_stages().items():
-        stages[name] = (text, selection)
+    stages.update(downstream_stages())
     from assets.patrol.common import (
         COMPLIANCE_KEY,
         DAILY_DOSAGE_KEY,

@@ -28,6 +28,7 @@ times go to ``data/logs/make_run_timings.json``.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import os
 import shutil
@@ -284,22 +285,13 @@ class RunContext:
     settings: Settings
     log: Callable[[str], None] = print
     log_level: str = "WARNING"
-    workers: int = 1
     count: Callable[[int, int, str], None] = lambda done, total, unit: None
     outcome: dict = field(default_factory=dict)
     #: folder -> [stat signature, fingerprint] of delivery folders already hashed
     hash_cache: dict = field(default_factory=dict)
-    #: worker processes (``workers`` > 1 on a persistent instance), shared by stages
+    #: worker processes shared by the stages (None: every run in this process)
     pool: WorkerPool | None = None
     _defs: object = None
-
-    def __post_init__(self) -> None:
-        if (
-            self.pool is None
-            and self.workers > 1
-            and not getattr(self.instance, "is_ephemeral", True)
-        ):
-            self.pool = WorkerPool(self.workers, self.log_level)
 
     @property
     def defs(self):
@@ -554,14 +546,10 @@ class _Scheduler:
         self._seq = 0
 
     def submit(self, task: LoadTask) -> None:
-        import heapq
-
         self._seq += 1
         heapq.heappush(self.queue, ((_RANK.get(task.group, 2), -task.units, self._seq), task))
 
     def _next(self) -> LoadTask:
-        import heapq
-
         return heapq.heappop(self.queue)[1]
 
     def wait(self) -> list[tuple[LoadTask, list[str]]]:
@@ -859,7 +847,10 @@ def run_all(
     processes to share with the caller's later stages (else started here when
     ``workers`` > 1 and closed on return).
     """
-    ctx = RunContext(instance, s, log=log, log_level=log_level, workers=workers, pool=pool)
+    own_pool = pool is None and workers > 1 and not instance.is_ephemeral
+    if own_pool:
+        pool = WorkerPool(workers, log_level)
+    ctx = RunContext(instance, s, log=log, log_level=log_level, pool=pool)
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
     timings = {}
@@ -875,8 +866,8 @@ def run_all(
                 console.done(note)
             timings[stage.name] = round(time.monotonic() - t0, 1)
     finally:
-        if pool is None and ctx.pool is not None:
-            ctx.pool.close()
+        if own_pool:
+            pool.close()
     ctx.outcome["timings"] = timings
     ctx.outcome.setdefault("agencies", {})
     return ctx.outcome
@@ -970,7 +961,7 @@ def main() -> None:
                 if world is not None and s.twin_days > 0:
                     name = f"step {s.twin_days} twin day(s)"
                     console.start(name)
-                    twin = RunContext(instance, s, log=console.line, workers=workers, pool=pool)
+                    twin = RunContext(instance, s, log=console.line, pool=pool)
                     outcome["twin_days"] = step_twin_days(
                         s,
                         world,
