@@ -29,6 +29,8 @@ __all__ = [
     "AUTOMATION_SENSOR",
     "with_owners_and_freshness",
     "run_stage",
+    "GAZETTEER_SOURCE",
+    "source_asset_keys",
 ]
 
 #: asset group -> owners (Dagster accepts e-mail addresses or ``team:<name>``)
@@ -78,6 +80,22 @@ FRESHNESS: dict[str, dg.FreshnessPolicy] = {
 MONTHLY_SOURCE_PREFIXES = ("police_uk",)
 
 AUTOMATION_SENSOR = "analytics_automation"
+
+
+#: the gazetteer's name among the downstream record's sources
+GAZETTEER_SOURCE = "places.gazetteer"
+
+
+def source_asset_keys(names) -> list:
+    """Asset keys of named sources (agency datasets as ``agency.dataset``, the gazetteer)."""
+    from assets.sources.agencies import LANDING_SOURCES, source_keys
+    from assets.sources.gazetteer import GAZETTEER_KEY
+
+    by_name = {spec.source: source_keys(spec)[:2] for spec in LANDING_SOURCES}
+    keys = []
+    for name in names:
+        keys += [GAZETTEER_KEY] if name == GAZETTEER_SOURCE else list(by_name.get(name, ()))
+    return keys
 
 
 def _keys(*names: str) -> list[dg.AssetKey]:
@@ -322,9 +340,11 @@ _RESOLVED: dict[int, list] = {}
 def run_stage(defs: dg.Definitions, selection: dg.AssetSelection, **kwargs):
     """Execute the named stage job selecting exactly ``selection``'s assets.
 
-    ``kwargs`` go to ``execute_in_process`` (instance, partition_key, run_config,
-    raise_on_error). A selection no stage job covers runs as an ad hoc
-    materialization.
+    A selection that is part of a stage job's (make run rebuilding only what
+    depends on what changed) runs as the smallest such job, on that subset
+    (checks of the selected assets included). ``kwargs`` go to
+    ``execute_in_process`` (instance, partition_key, run_config, raise_on_error).
+    A selection no stage job covers runs as an ad hoc materialization.
     """
     graph = defs.resolve_asset_graph()
     resolved = _RESOLVED.get(id(defs))
@@ -335,6 +355,10 @@ def run_stage(defs: dg.Definitions, selection: dg.AssetSelection, **kwargs):
     for name, keys in resolved:
         if keys == wanted:
             return defs.resolve_job_def(name).execute_in_process(**kwargs)
+    holders = [(len(keys), name) for name, keys in resolved if wanted <= keys]
+    if holders:
+        job = defs.resolve_job_def(min(holders)[1])
+        return job.execute_in_process(asset_selection=sorted(wanted), **kwargs)
     return dg.materialize(
         [*defs.assets, *(defs.asset_checks or [])],
         selection=selection,

@@ -291,6 +291,8 @@ class RunContext:
     hash_cache: dict = field(default_factory=dict)
     #: worker processes shared by the stages (None: every run in this process)
     pool: WorkerPool | None = None
+    #: downstream asset keys to leave for a later call (make run's twin days)
+    defer: frozenset = frozenset()
     _defs: object = None
 
     @property
@@ -688,16 +690,21 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     return h.hexdigest()
 
 
-def inputs_fingerprint(s: Settings) -> str:
-    """What the downstream assets read: loaded sources, code, and settings.
+def inputs_fingerprints(s: Settings) -> dict:
+    """What the downstream assets read, in parts: ``base`` and one per loaded source.
 
-    The loaded sources are identified by make run's record of loaded
-    deliveries and the lake files of the street and stop and search months
-    (name, size, modification time: rewritten only when reloaded).
+    ``base``: the code, the settings, the police.uk months (their lake files'
+    names, sizes and modification times: rewritten only when reloaded), the
+    boundaries and a force's delivered population estimates; a change there
+    rebuilds everything downstream. ``sources``: each agency dataset's loaded
+    deliveries (make run's record of them) and the gazetteer's file; a change
+    there rebuilds what depends on that dataset only.
     """
+    from assets.partners.needs_population import population_files
+    from assets.sources.gazetteer import gazetteer_path
+    from orchestration.jobs import GAZETTEER_SOURCE
+
     h = hashlib.sha256(code_fingerprint().encode())
-    state = s.data_root / "state" / "make_run_deliveries.json"
-    h.update(state.read_bytes() if state.exists() else b"")
     for folder in ("police_uk", "quarantine/police_uk_street_crimes", "geography"):
         root = s.lake_dir / folder
         for path in sorted(root.rglob("*.parquet")) if root.exists() else []:
@@ -705,47 +712,101 @@ def inputs_fingerprint(s: Settings) -> str:
                 continue
             st = path.stat()
             h.update(f"{path.relative_to(s.lake_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    # a force's delivered population estimates (the needs pack's denominators)
-    from assets.partners.needs_population import population_files
-
     for path in population_files(s.landing_dir):
         st = path.stat()
         h.update(f"{path.relative_to(s.landing_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     for name in sorted(ENV_VARS):
         h.update(f"{name}={os.environ.get(name, '')}\n".encode())
-    return h.hexdigest()
+    state = s.data_root / "state" / "make_run_deliveries.json"
+    loaded = json.loads(state.read_text()) if state.exists() else {}
+    by_source: dict[str, list[str]] = {}
+    for key, fingerprint in sorted(loaded.items()):
+        by_source.setdefault(key.rsplit("/", 1)[0], []).append(f"{key}={fingerprint}")
+    sources = {
+        name: hashlib.sha256("\n".join(lines).encode()).hexdigest()
+        for name, lines in by_source.items()
+    }
+    gazetteer = gazetteer_path(s.lake_dir)
+    if gazetteer.exists():
+        st = gazetteer.stat()
+        sources[GAZETTEER_SOURCE] = f"{st.st_size}:{st.st_mtime_ns}"
+    return {"base": h.hexdigest(), "sources": sources}
 
 
 def _downstream_record(s: Settings) -> Path:
     return s.data_root / "state" / "make_run_downstream.json"
 
 
-def stage_downstream(ctx: RunContext) -> str:
-    """dbt, linkage, hot spots, risk terrain, patrol and exports; skipped when nothing changed.
+def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
+    """The downstream assets to build, and why.
 
-    Skipped only when the inputs fingerprint equals the one recorded after the
-    last successful downstream runs on this same Dagster instance.
+    Everything, unless the last downstream runs on this instance succeeded with
+    the same ``base`` (code, settings, police.uk months, boundaries); then what
+    depends on the sources whose loaded deliveries changed since, and what those
+    runs left to build later (``missing``).
+    """
+    import dagster as dg
+
+    from assets.automation import DOWNSTREAM_SELECTION
+    from orchestration.jobs import source_asset_keys
+
+    graph = ctx.defs.resolve_asset_graph()
+    everything = DOWNSTREAM_SELECTION.resolve(graph)
+    record = _downstream_record(ctx.settings)
+    last = json.loads(record.read_text()) if record.exists() else {}
+    runs = [ctx.instance.get_run_by_id(i) for i in last.get("run_ids", [])]
+    if not all(r is not None and r.is_success for r in runs) or "sources" not in last:
+        return everything, "first build"
+    if last.get("base") != now["base"]:
+        return everything, "code, settings, police.uk months or boundaries changed"
+    before, after = last["sources"], now["sources"]
+    changed = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+    keys = [k for k in source_asset_keys(changed) if graph.has(k)]
+    stale = dg.AssetSelection.assets(*keys).downstream().resolve(graph) if keys else set()
+    missing = {dg.AssetKey.from_user_string(k) for k in last.get("missing", [])}
+    stale = (stale | missing) & everything
+    why = f"new deliveries of {', '.join(changed)}" if changed else ""
+    if missing & everything:
+        why = (why + "; " if why else "") + f"{len(missing & everything)} assets left for later"
+    return stale, why
+
+
+def stage_downstream(ctx: RunContext) -> str:
+    """dbt, linkage, hot spots, risk terrain, patrol and exports: what is stale of them.
+
+    What is stale (:func:`stale_downstream`) is built, except the assets in
+    ``ctx.defer`` (make run's twin days are about to load new data they read):
+    those are recorded as ``missing`` and built by the next call. Nothing is run
+    when nothing is stale ("nothing new, nothing done").
     """
     s = ctx.settings
-    record = _downstream_record(s)
-    fingerprint = inputs_fingerprint(s)
-    if record.exists():
-        last = json.loads(record.read_text())
-        runs = [ctx.instance.get_run_by_id(i) for i in last.get("run_ids", [])]
-        ok = bool(runs) and all(r is not None and r.is_success for r in runs)
-        if last.get("fingerprint") == fingerprint and ok:
-            ctx.outcome["downstream"] = "unchanged"
-            return "no new data and no code change: nothing rebuilt"
-    run_ids = _run_downstream(ctx)
-    ctx.outcome["downstream"] = "rebuilt"
+    now = inputs_fingerprints(s)
+    stale, why = stale_downstream(ctx, now)
+    if not stale:
+        ctx.outcome["downstream"] = "unchanged"
+        return "no new data and no code change: nothing rebuilt"
+    build = stale - set(ctx.defer)
+    run_ids = _run_downstream(ctx, build)
+    everything = len(_downstream_keys(ctx))
+    ctx.outcome["downstream"] = "rebuilt" if len(build) == everything else "refreshed"
+    ctx.outcome.setdefault("downstream_assets_built", []).append(len(build))
     if not ctx.outcome.get("failed_loads"):
+        record = _downstream_record(s)
         record.parent.mkdir(parents=True, exist_ok=True)
-        record.write_text(json.dumps({"fingerprint": fingerprint, "run_ids": run_ids}))
-    return "rebuilt"
+        missing = sorted(k.to_user_string() for k in stale - build)
+        record.write_text(json.dumps({**now, "missing": missing, "run_ids": run_ids}))
+    later = f"; {len(stale) - len(build)} after the twin days" if stale - build else ""
+    return f"{len(build)} of {everything} assets ({why}){later}"
 
 
-def _run_downstream(ctx: RunContext) -> list[str]:
-    """The downstream selection as six named runs over three processes (their run ids).
+def _downstream_keys(ctx: RunContext) -> set:
+    from assets.automation import DOWNSTREAM_SELECTION
+
+    return DOWNSTREAM_SELECTION.resolve(ctx.defs.resolve_asset_graph())
+
+
+def _run_downstream(ctx: RunContext, build: set) -> list[str]:
+    """``build`` (downstream asset keys) in make run's six runs over three processes.
 
     The risk terrain models need only the loaded sources, and their model
     selection is the stage's longest step (about 80 s). ``model_risk_terrain``
@@ -758,43 +819,57 @@ def _run_downstream(ctx: RunContext) -> list[str]:
     soon as they are built (``backtest_force_hot_spots``); then what else reads
     the models (``refresh_analytics_after_risk_terrain``). Runs side by side read
     nothing the other writes, and only this process opens DuckDB
-    (tests/test_orchestration_jobs.py checks both on the asset graph). With one
-    worker, the same runs one after another.
+    (tests/test_orchestration_jobs.py checks both on the asset graph). Each run
+    takes its part of ``build``; a run with none is not started. With one
+    worker, the same runs one after another. Returns this process's run ids.
     """
     import threading
 
+    import dagster as dg
+
     from orchestration.jobs import downstream_stages
 
-    rtm, first, spare, rest, backtest, after = (sel for _, sel in downstream_stages().values())
-    if ctx.pool is None:
-        return [ctx.run(sel) for sel in (rtm, first, spare, rest, backtest, after)]
     graph = ctx.defs.resolve_asset_graph()
+    parts = {}
+    for name, (_, sel) in downstream_stages().items():
+        if keys := sel.resolve(graph) & build:
+            parts[name] = keys
+    if ctx.pool is None:
+        return [ctx.run(dg.AssetSelection.assets(*keys)) for keys in parts.values()]
 
-    def task(label, selection) -> LoadTask:
-        return LoadTask(label, tuple(_key_path(k) for k in selection.resolve(graph)))
+    def task(name) -> LoadTask:
+        return LoadTask(name, tuple(sorted(_key_path(k) for k in parts[name])))
 
-    backtest_task = task("force hot spot backtest", backtest)
-    futures = {"model_risk_terrain": ctx.pool.submit(task("risk terrain models", rtm))}
-    ids = [ctx.run(first)]
-    futures["analyse_hot_spots_beside_warehouse"] = ctx.pool.submit(
-        task("hot spot analyses", spare)
-    )
+    def here(name) -> list[str]:
+        return [ctx.run(dg.AssetSelection.assets(*parts[name]))] if name in parts else []
+
+    futures = {}
+    if "model_risk_terrain" in parts:
+        futures["model_risk_terrain"] = ctx.pool.submit(task("model_risk_terrain"))
+    ids = here("build_warehouse_for_hot_spots")
+    if "analyse_hot_spots_beside_warehouse" in parts:
+        futures["analyse_hot_spots_beside_warehouse"] = ctx.pool.submit(
+            task("analyse_hot_spots_beside_warehouse")
+        )
 
     def backtest_when_models_are_built() -> None:
-        models = futures["model_risk_terrain"]
-        if models.exception() is None and not models.result()[1]:
-            futures["backtest_force_hot_spots"] = ctx.pool.submit(backtest_task)
+        models = futures.get("model_risk_terrain")
+        if models is None or (models.exception() is None and not models.result()[1]):
+            futures["backtest_force_hot_spots"] = ctx.pool.submit(task("backtest_force_hot_spots"))
 
     waiter = threading.Thread(target=backtest_when_models_are_built, daemon=True)
-    waiter.start()
-    ids.append(ctx.run(rest))
-    waiter.join()
+    backtest = "backtest_force_hot_spots" in parts
+    if backtest:
+        waiter.start()
+    ids += here("refresh_analytics_beside_hot_spot_analyses")
+    if backtest:
+        waiter.join()
     for name, future in futures.items():
         if future.result()[1]:
             raise SystemExit(f"the {name} run failed (see make ui: {name})")
-    if "backtest_force_hot_spots" not in futures:  # the models failed: said above
+    if backtest and "backtest_force_hot_spots" not in futures:
         raise SystemExit("the model_risk_terrain run failed (see make ui: model_risk_terrain)")
-    return [*ids, ctx.run(after)]
+    return ids + here("refresh_analytics_after_risk_terrain")
 
 
 @dataclass(frozen=True)
@@ -837,6 +912,8 @@ def run_all(
     console=None,
     stages: list[Stage] | None = None,
     pool: WorkerPool | None = None,
+    defer=frozenset(),
+    defs=None,
 ) -> dict:
     """Run the stages after landing; return a summary (months, skipped, agencies, timings).
 
@@ -845,12 +922,16 @@ def run_all(
     :class:`orchestration.progress.Console`) shows stage lines, counters and
     times; without one, ``log`` gets one line per stage. ``pool``: worker
     processes to share with the caller's later stages (else started here when
-    ``workers`` > 1 and closed on return).
+    ``workers`` > 1 and closed on return). ``defer``: downstream asset keys to
+    leave for a later downstream stage (make run's twin days); ``defs``: the
+    definitions, if the caller has built them.
     """
     own_pool = pool is None and workers > 1 and not instance.is_ephemeral
     if own_pool:
         pool = WorkerPool(workers, log_level)
-    ctx = RunContext(instance, s, log=log, log_level=log_level, pool=pool)
+    ctx = RunContext(
+        instance, s, log=log, log_level=log_level, pool=pool, defer=frozenset(defer), _defs=defs
+    )
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
     timings = {}
@@ -918,8 +999,15 @@ def main() -> None:
         console.stream = screen
         import dagster as dg
 
+        from orchestration.definitions import build_defs
         from orchestration.summary import summary
-        from orchestration.twin_days import apply_twin_environment, make_runner, step_twin_days
+        from orchestration.twin_days import (
+            apply_twin_environment,
+            built_after_twin_days,
+            days_ahead,
+            make_runner,
+            step_twin_days,
+        )
 
         workers = min(2, os.cpu_count() or 1)
         # The instance (its SQLite storages) is created here before any worker opens
@@ -957,15 +1045,28 @@ def main() -> None:
                         " (or VRDP_TRIAL_SOURCE=platform with VRDP_TRIAL_START)"
                     )
                     s = settings()
-                outcome = run_all(instance, s, workers=workers, console=console, pool=pool)
+                ahead = days_ahead(s, world) if world is not None else []
+                # what the twin days' deliveries change and they do not need is built
+                # once, after them (orchestration.twin_days.built_after_twin_days)
+                defs = build_defs()
+                defer = built_after_twin_days(defs) if ahead else frozenset()
+                outcome = run_all(
+                    instance,
+                    s,
+                    workers=workers,
+                    console=console,
+                    pool=pool,
+                    defer=defer,
+                    defs=defs,
+                )
                 if world is not None and s.twin_days > 0:
                     name = f"step {s.twin_days} twin day(s)"
                     console.start(name)
-                    twin = RunContext(instance, s, log=console.line, pool=pool)
+                    twin = RunContext(instance, s, log=console.line, pool=pool, _defs=defs)
                     outcome["twin_days"] = step_twin_days(
                         s,
                         world,
-                        make_runner(instance),
+                        make_runner(instance, defs=defs),
                         lambda: stage_sources(twin),
                         log=console.line,
                     )
@@ -976,6 +1077,11 @@ def main() -> None:
                         + (f"; {lived} lived in an earlier run, not stepped again" if lived else "")
                     )
                     outcome["timings"][name] = console.timings.pop(name)
+                    name = "warehouse and analyses after the twin days"
+                    console.start(name)
+                    console.done(stage_downstream(twin))
+                    outcome["timings"][name] = console.timings.pop(name)
+                    outcome["downstream_after_twin_days"] = twin.outcome.get("downstream")
             finally:
                 if pool is not None:
                     pool.close()

@@ -27,12 +27,24 @@ import os
 from pathlib import Path
 
 __all__ = [
+    "TWIN_SOURCES",
     "twin_trial_environment",
     "first_twin_day",
+    "days_ahead",
+    "built_after_twin_days",
     "step_twin_days",
     "apply_twin_environment",
     "make_runner",
 ]
+
+#: The agency datasets a twin day delivers (:mod:`synthetic.twin`'s landing folders).
+TWIN_SOURCES = (
+    "patrol.gps",
+    "patrol.activity",
+    "police.occurrences",
+    "police.cad_incidents",
+    "nhs.istv_assaults",
+)
 
 
 def first_twin_day(world: Path) -> str:
@@ -41,6 +53,41 @@ def first_twin_day(world: Path) -> str:
 
     params = json.loads((world / "truth" / "world.json").read_text())["parameters"]
     return str((pd.Timestamp(params["end"]) + pd.Timedelta(days=1)).date())
+
+
+def days_ahead(s, world: Path) -> list[str]:
+    """The twin days this run will step: the first ``s.twin_days`` the world has not lived."""
+    import pandas as pd
+
+    from synthetic.twin import stepped
+
+    start = pd.Timestamp(first_twin_day(world))
+    days = [str((start + pd.Timedelta(days=i)).date()) for i in range(s.twin_days)]
+    return [d for d in days if stepped(world, d) is None]
+
+
+def built_after_twin_days(defs) -> frozenset:
+    """Downstream assets make run builds once, after the twin days, instead of before too.
+
+    What reads the twin days' deliveries (:data:`TWIN_SOURCES`) is stale once they
+    are loaded, so the downstream stage after them rebuilds it anyway. Of that,
+    what the days themselves need (the tasking each morning, the measurement each
+    evening, and everything upstream of them) is built before as well; the rest
+    (linkage, the person and SOC marts, the partners' views, their exports) only
+    after: built before, it would be thrown away.
+    """
+    import dagster as dg
+
+    from assets.automation import DOWNSTREAM_SELECTION
+    from orchestration.jobs import GAZETTEER_SOURCE, source_asset_keys, stage_selections
+
+    graph = defs.resolve_asset_graph()
+    stages = stage_selections()
+    # calls for service carry located text: the gazetteer is rebuilt with them
+    sources = source_asset_keys([*TWIN_SOURCES, GAZETTEER_SOURCE])
+    reads = dg.AssetSelection.assets(*sources).downstream()
+    needed = (stages["publish_daily_tasking"][1] | stages["measure_patrol_day"][1]).upstream()
+    return frozenset((reads - needed).resolve(graph) & DOWNSTREAM_SELECTION.resolve(graph))
 
 
 def twin_trial_environment(world: Path, days: int) -> dict[str, str]:
@@ -118,16 +165,19 @@ def apply_twin_environment(s, world: Path | None, log=print):
     return settings()
 
 
-def make_runner(instance, log_level: str = "WARNING"):
+def make_runner(instance, log_level: str = "WARNING", defs=None):
     """``run(selection, partition_key=None, run_config=None)`` over the code location.
 
     A selection equal to a named stage job's runs as that job
     (:func:`orchestration.jobs.run_stage`), e.g. ``publish_daily_tasking``.
+    ``defs``: the definitions to run (built here if not given).
     """
-    from orchestration.definitions import build_defs
     from orchestration.jobs import run_stage
 
-    defs = build_defs()
+    if defs is None:
+        from orchestration.definitions import build_defs
+
+        defs = build_defs()
 
     def run(selection, partition_key=None, run_config=None) -> None:
         cfg = {"loggers": {"console": {"config": {"log_level": log_level}}}, **(run_config or {})}

@@ -62,7 +62,7 @@ def lake_run(small_world, tmp_path_factory):
         instance=instance,
         resources=defs.resources,
     )
-    yield {"root": root, "result": result, "defs": defs}
+    yield {"root": root, "result": result, "defs": defs, "instance": instance}
     mp.undo()
 
 
@@ -211,3 +211,41 @@ def test_simulated_world_asset_skips_without_a_landed_world(data_root):
     assert result.success
     md = _mat(result, SIMULATED)
     assert md["skipped"].value is True and "no simulated world landed" in md["note"].value
+
+
+def test_the_world_model_is_reused_while_what_it_reads_is_unchanged(lake_run):
+    """A rerun, and a rerun after days of a month not yet whole, reuse the last output.
+
+    Days of crimes (make run's twin days) stay out of a model built on whole months,
+    so the model's files and metadata are those of the run that computed them.
+    """
+    root, defs, first = lake_run["root"], lake_run["defs"], lake_run["result"]
+    out = root / "lake" / "risk_terrain" / "simulated_world" / "model.pkl"
+    written = out.stat().st_mtime_ns
+    occ = root / "lake" / "police" / "occurrences"
+    last = sorted(p.name for p in occ.iterdir())[-1]
+    day = occ / (pd.Period(last, "M") + 1).strftime("%Y-%m-01")
+
+    def rerun() -> dict:
+        result = dg.materialize(
+            defs.assets,
+            selection=dg.AssetSelection.assets(SIMULATED),
+            instance=lake_run["instance"],
+            resources=defs.resources,
+        )
+        return _mat(result, SIMULATED)
+
+    assert _mat(first, SIMULATED)["reused"].value is False
+    try:
+        for new_day in (False, True):
+            if new_day:
+                day.mkdir()
+                rows = pd.read_parquet(occ / last / "part-0.parquet").head(50)
+                rows.to_parquet(day / "part-0.parquet")
+            md = rerun()
+            assert md["reused"].value is True and md["reused_from_run"].value == first.run_id
+            assert md["next_deliveries"].value == _mat(first, SIMULATED)["next_deliveries"].value
+            assert day.name not in md["model_deliveries"].value + md["next_deliveries"].value
+            assert out.stat().st_mtime_ns == written
+    finally:
+        shutil.rmtree(day, ignore_errors=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from assets.geography.boundaries import boundary_key
+from assets.reuse import computed, input_digest, unchanged_output
 from assets.sources.police_uk import STREET_CRIMES_KEY
 from config.resources import PlatformConfig
 
@@ -25,6 +26,7 @@ __all__ = [
     "simulated_world_risk_terrain",
     "risk_terrain_dir",
     "split_months",
+    "whole_months",
 ]
 
 #: The police.uk RTM of any force (issue 18; the Oxford demo when the force delivers no
@@ -37,6 +39,8 @@ POIS_KEY = dg.AssetKey(["places", "pois"])
 ADDRESSES_KEY = dg.AssetKey(["places", "addresses"])
 STREETS_KEY = dg.AssetKey(["places", "streets"])
 OCCURRENCES_KEY = dg.AssetKey(["police", "occurrences"])
+#: the model's code, part of what decides whether its last output can be reused
+RTM_CODE = Path(__file__).resolve().parents[2] / "vrdp" / "risk_terrain"
 
 
 class RiskTerrainConfig(dg.Config):
@@ -57,6 +61,41 @@ class RiskTerrainConfig(dg.Config):
 def risk_terrain_dir(lake_dir: Path, model: str) -> Path:
     """Folder of one model's outputs in the lake."""
     return lake_dir / "risk_terrain" / model
+
+
+def whole_months(deliveries: list[str]) -> dict[str, list[str]]:
+    """Calendar month -> its deliveries, for the months delivered whole.
+
+    A ``YYYY-MM`` delivery is its month; ``YYYY-MM-DD`` deliveries (the patrol
+    loop's daily crimes) make up their month only once every day of it has
+    arrived, so a model never takes a few days for a period of months (seen:
+    three twin days became the whole next period). Other names stand alone.
+
+    >>> whole_months(["2025-11", "2025-12", "2026-01-01", "2026-01-02"])
+    {'2025-11': ['2025-11'], '2025-12': ['2025-12']}
+    >>> days = [f"2026-02-{d:02d}" for d in range(1, 29)]
+    >>> list(whole_months(days)), len(whole_months(days)["2026-02"])
+    (['2026-02'], 28)
+    """
+    import calendar
+    import re
+
+    months: dict[str, list[str]] = {}
+    days: dict[str, set[int]] = {}
+    for d in sorted(deliveries):
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", d):
+            months.setdefault(d[:7], []).append(d)
+            days.setdefault(d[:7], set()).add(int(d[8:]))
+        else:
+            months.setdefault(d, []).append(d)  # a month, or a name of its own
+    whole = {}
+    for month, ds in sorted(months.items()):
+        if month in days and month not in ds:  # only daily deliveries of this month
+            year, mon = map(int, month.split("-"))
+            if len(days[month]) < calendar.monthrange(year, mon)[1]:
+                continue
+        whole[month] = ds
+    return whole
 
 
 def split_months(
@@ -422,18 +461,13 @@ def simulated_world_risk_terrain(
     (:func:`vrdp.risk_terrain.world.run_rtm_per_resident`). With the world's truth
     at ``Settings.world_truth_dir`` the metadata compares planted and estimated RRVs
     (evaluation only).
+
+    The model and next periods are whole calendar months (:func:`whole_months`).
+    When the files it reads, its code and its configuration are those of its last
+    materialization, that output is reused (:mod:`assets.reuse`): make run's twin
+    days add days of crimes to a month not yet whole, which change nothing here.
     """
     import pandas as pd
-
-    from vrdp.risk_terrain.model import RTMConfig
-    from vrdp.risk_terrain.outputs import write_rtm_outputs
-    from vrdp.risk_terrain.world import (
-        DEFAULT_CRIME_TYPES,
-        offence_crime_types,
-        run_rtm_on_reference_places,
-        run_rtm_per_resident,
-        truth_recovery,
-    )
 
     s = platform.resolve()
 
@@ -454,10 +488,33 @@ def simulated_world_risk_terrain(
             }
         )
     xy = ["easting_m", "northing_m"]
-    pois = pd.read_parquet(poi_file, columns=["category", *xy])
-    model_m, next_m = split_months(
-        list(occ_files), config.model_months, config.next_months, config.next_period_months
+    months = whole_months(list(occ_files))
+    model_months, next_months = split_months(
+        list(months), config.model_months, config.next_months, config.next_period_months
     )
+    model_m = [d for m in model_months for d in months.get(m, [])]
+    next_m = [d for m in next_months for d in months.get(m, [])]
+    address_file, street_file = latest("places", "addresses"), latest("places", "streets")
+    places = [f for f in (poi_file, address_file, street_file) if f is not None]
+    digest = input_digest(
+        [*places, *(occ_files[d] for d in model_m + next_m)],
+        code=[Path(__file__), *RTM_CODE.glob("*.py")],
+        config=config.model_dump_json(),
+    )
+    if (reused := unchanged_output(context, SIMULATED_RTM_KEY, digest)) is not None:
+        return reused
+
+    from vrdp.risk_terrain.model import RTMConfig
+    from vrdp.risk_terrain.outputs import write_rtm_outputs
+    from vrdp.risk_terrain.world import (
+        DEFAULT_CRIME_TYPES,
+        offence_crime_types,
+        run_rtm_on_reference_places,
+        run_rtm_per_resident,
+        truth_recovery,
+    )
+
+    pois = pd.read_parquet(poi_file, columns=["category", *xy])
 
     def read(deliveries):
         cols = ["offence_code", *xy]
@@ -473,7 +530,6 @@ def simulated_world_risk_terrain(
         "config": rtm_config,
         "next_crimes": read(next_m) if next_m else None,
     }
-    address_file, street_file = latest("places", "addresses"), latest("places", "streets")
     if address_file is not None and street_file is not None:
         result = run_rtm_on_reference_places(
             pois.dropna(),
@@ -510,6 +566,7 @@ def simulated_world_risk_terrain(
         "crime_types": ", ".join(crime_types),
         "seed": config.seed,
         "exposure": exposure_note,
+        **computed(digest),
     }
     em = result.report.get("exposure_model")
     if em is not None:
@@ -540,4 +597,6 @@ def simulated_world_risk_terrain(
                 extra[f"truth/{r.factor}_planted_combined_rr"] = round(r.planted_combined_rr, 4)
                 if pd.notna(r.combined_rr):
                     extra[f"truth/{r.factor}_combined_rr"] = round(float(r.combined_rr), 4)
-    return dg.MaterializeResult(metadata=_metadata(result, paths, extra))
+    return dg.MaterializeResult(
+        metadata=_metadata(result, paths, extra), data_version=dg.DataVersion(digest)
+    )
