@@ -12,10 +12,15 @@
    delivery still recorded, and checked by its own asset checks, as its own
    partition), spread over two worker processes; the gazetteer, and the A&E
    deliveries geocoded against it, start as soon as the places they need are in;
-4. ``warehouse and analyses``: everything downstream (dbt, linkage, hot spots,
-   risk terrain, patrol, exports), skipped when no input and no code changed
-   since it last succeeded ("nothing new, nothing done");
-5. ``summary``: where everything is (:mod:`orchestration.summary`) and the
+4. ``warehouse and analyses``: what is stale downstream (dbt, linkage, hot
+   spots, risk terrain, patrol, exports): everything after a change of code,
+   settings, police.uk months or boundaries, else only what depends on the
+   agency datasets that loaded new deliveries, and nothing when nothing changed
+   ("nothing new, nothing done"); what the twin days are about to make stale
+   and do not need waits for them;
+5. the twin days (:mod:`orchestration.twin_days`), then the downstream stage
+   again for what their deliveries changed, so a run ends with nothing stale;
+6. ``summary``: where everything is (:mod:`orchestration.summary`) and the
    time of each stage.
 
 The screen shows one line per stage with its time (and a counter for long
@@ -690,6 +695,11 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     return h.hexdigest()
 
 
+#: Settings only make run's driver reads: how many twin days it steps. The trial
+#: they run is in VRDP_TRIAL_* (set from it unless given), which the assets read.
+DRIVER_SETTINGS = frozenset({"VRDP_TWIN_DAYS"})
+
+
 def inputs_fingerprints(s: Settings) -> dict:
     """What the downstream assets read, in parts: ``base`` and one per loaded source.
 
@@ -715,7 +725,7 @@ def inputs_fingerprints(s: Settings) -> dict:
     for path in population_files(s.landing_dir):
         st = path.stat()
         h.update(f"{path.relative_to(s.landing_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
-    for name in sorted(ENV_VARS):
+    for name in sorted(set(ENV_VARS) - DRIVER_SETTINGS):
         h.update(f"{name}={os.environ.get(name, '')}\n".encode())
     state = s.data_root / "state" / "make_run_deliveries.json"
     loaded = json.loads(state.read_text()) if state.exists() else {}
@@ -964,9 +974,16 @@ def _write_timings(s: Settings, timings: dict, total: float, outcome: dict) -> P
                 "stages_seconds": timings,
                 "world_scale": s.world_scale,
                 "downstream": outcome.get("downstream"),
+                "downstream_after_twin_days": outcome.get("downstream_after_twin_days"),
+                "downstream_assets_built": outcome.get("downstream_assets_built", []),
                 "agency_deliveries_loaded_now": sum(
                     a["loaded_now"] for a in outcome.get("agencies", {}).values()
                 ),
+                "twin_days_stepped_now": [
+                    {k: v for k, v in d.items() if k == "day" or k.startswith("seconds_")}
+                    for d in outcome.get("twin_days", [])
+                    if d.get("stepped_now")
+                ],
             },
             indent=1,
         )
@@ -1082,6 +1099,9 @@ def main() -> None:
                     console.done(stage_downstream(twin))
                     outcome["timings"][name] = console.timings.pop(name)
                     outcome["downstream_after_twin_days"] = twin.outcome.get("downstream")
+                    outcome.setdefault("downstream_assets_built", []).extend(
+                        twin.outcome.get("downstream_assets_built", [])
+                    )
             finally:
                 if pool is not None:
                     pool.close()

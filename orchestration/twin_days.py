@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 __all__ = [
@@ -133,18 +134,29 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
             )
             out.append({k: v for k, v in lived.items() if k != "planted"} | {"stepped_now": False})
             continue
+        t0 = time.monotonic()
         key = DAILY_TASKING_KEY.to_python_identifier()
         run(tasking, run_config={"ops": {key: {"config": {"date": day}}}})
         latest = (s.exports_dir / EXPORT_SUBDIR / "latest").resolve()
+        t1 = time.monotonic()
         summary = step(world, day, latest)
         log(
             f"twin day {day}: {summary['tasked_patrol']} spots tasked, {summary['pings']} pings, "
             f"{summary['crimes']} crimes (export {latest.name})"
         )
+        t2 = time.monotonic()
         land_world(s, world)
         load()
         run(measure)
-        out.append({k: v for k, v in summary.items() if k != "planted"} | {"stepped_now": True})
+        seconds = {
+            "seconds_tasking_published": round(t1 - t0, 1),
+            "seconds_twin_step": round(t2 - t1, 1),
+            # the day's files landing -> loaded, and visits, dosage, the effect updated
+            "seconds_landing_to_updated_evaluation": round(time.monotonic() - t2, 1),
+        }
+        out.append(
+            {k: v for k, v in summary.items() if k != "planted"} | seconds | {"stepped_now": True}
+        )
     return out
 
 
