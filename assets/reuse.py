@@ -63,7 +63,8 @@ def unchanged_output(
     """The last materialization's metadata again if it was made from ``digest``.
 
     None (compute) when the asset has no materialization, it was made from other
-    inputs or code, or a file its metadata names as a path is missing.
+    inputs or code, or an output file its metadata names (``path/<name>``
+    entries) is missing. Outputs that are tables are the caller's to check.
     """
     records = context.instance.fetch_materializations(
         dg.AssetRecordsFilter(asset_key=key), limit=1
@@ -75,7 +76,7 @@ def unchanged_output(
     recorded = metadata.get(DIGEST)
     if recorded is None or recorded.value != digest:
         return None
-    paths = [v.value for v in metadata.values() if isinstance(v, dg.PathMetadataValue)]
+    paths = [v.value for k, v in metadata.items() if k.startswith("path/")]
     if not all(Path(p).exists() for p in paths):
         return None
     made_by = metadata.get("reused_from_run")

@@ -98,6 +98,37 @@ def _linkage_card(s, config, band, result, links) -> None:
     )
 
 
+def _records_signature(con) -> str:
+    """Count and sum of DuckDB row hashes of the person records (independent of row order)."""
+    count, total = con.execute(
+        "select count(*), coalesce(sum(hash(r)), 0)::varchar "
+        "from restricted.intermediate.int_person_records_unioned r"
+    ).fetchone()
+    return f"{count}:{total}"
+
+
+def _inputs_digest(records: str, s, config, decisions_file, secret: bytes) -> str:
+    """What the linkage reads, as one digest.
+
+    The person records' signature (:func:`_records_signature`), the reviewers'
+    decisions, the latest saved model (read when called: after a run that trained
+    one, the digest recorded is the one the next run computes), the secret
+    (hashed), the engine, the configuration and the code.
+    """
+    import hashlib
+    from pathlib import Path
+
+    import vrdp.linkage
+    from assets.reuse import input_digest
+    from vrdp.linkage.run import latest_model
+
+    model = latest_model(s.data_root / "linkage" / "models")
+    files = [f for f in (decisions_file, model) if f is not None and Path(f).exists()]
+    code = [Path(__file__), *Path(vrdp.linkage.__file__).parent.glob("*.py")]
+    fixed = f"{records}:{hashlib.sha256(secret).hexdigest()}:{s.engine}:"
+    return input_digest(files, code=code, config=fixed + config.model_dump_json())
+
+
 @dg.asset(
     key=PERSON_LINKS_KEY,
     deps=[UNIONED_KEY],
@@ -109,7 +140,12 @@ def _linkage_card(s, config, band, result, links) -> None:
 def person_linkage(
     context: dg.AssetExecutionContext, platform: PlatformConfig, config: LinkageConfig
 ) -> dg.MaterializeResult:
-    """Records of every agency linked to pseudonymous persons (Splink; stable HMAC keys)."""
+    """Records of every agency linked to pseudonymous persons (Splink; stable HMAC keys).
+
+    When the person records, the reviewers' decisions, the saved model, the
+    secret, the configuration and the code are those of the last materialization
+    (and its table is there), its links are reused (:mod:`assets.reuse`).
+    """
     from pathlib import Path
 
     import pandas as pd
@@ -139,17 +175,23 @@ def person_linkage(
         decisions = read_decisions(decisions_file)
     except (DecisionFileError, ValueError) as exc:
         raise dg.Failure(str(exc)) from exc
+    from assets.reuse import computed, unchanged_output
+
     with platform.warehouse(read_only=True) as con:
         attach_restricted(con, s.identity_db_path, read_only=True)
-        records = con.execute(
-            "select * from restricted.intermediate.int_person_records_unioned"
-        ).df()
         has_previous = bool(
             con.execute(
                 "select count(*) from information_schema.tables "
                 "where table_schema = 'linkage' and table_name = 'person_record_links'"
             ).fetchone()[0]
         )
+        signature = _records_signature(con)
+        digest = _inputs_digest(signature, s, config, decisions_file, secret)
+        if has_previous and (reused := unchanged_output(context, PERSON_LINKS_KEY, digest)):
+            return reused
+        records = con.execute(
+            "select * from restricted.intermediate.int_person_records_unioned"
+        ).df()
         previous = (
             con.execute("select record_uid, person_id from linkage.person_record_links").df()
             if has_previous
@@ -215,9 +257,12 @@ def person_linkage(
             **{f"quality_{k}": v for k, v in q.items()},
         }
     meta = model_meta(result.model_path) if result.model_path else {}
+    digest = _inputs_digest(signature, s, config, decisions_file, secret)  # the model now used
     return dg.MaterializeResult(
+        data_version=dg.DataVersion(digest),
         metadata={
             **quality,
+            **computed(digest),
             "review_band": f"{band.lower} <= p < {band.upper}",
             "review_pairs_pending": len(result.review),
             "decisions_file": dg.MetadataValue.path(str(decisions_file)),
@@ -239,5 +284,5 @@ def person_linkage(
             "persons_new": int(counts.get("new", 0)),
             "cluster_merges": int(counts.get("merge", 0)),
             "cluster_splits": int(counts.get("split", 0)),
-        }
+        },
     )

@@ -103,6 +103,14 @@ def test_review_decisions_quality_and_model_reuse_through_the_asset(warehouse, r
 
     links1 = _read(warehouse, "select record_uid, person_key from linkage.person_record_links")
     key1 = links1.set_index("record_uid")["person_key"]
+    # nothing it reads changed: the links are reused, not recomputed (assets.reuse)
+    assert meta["reused"] is False
+    assert _materialize(instance).success
+    again = _meta(instance)
+    assert again["reused"] is True and again["persons"] == meta["persons"]
+    assert again["input_sha256"] == meta["input_sha256"]
+    changes = _read(warehouse, "select count(*) as n from linkage.cluster_changes")
+    assert changes["n"].iloc[0] == meta["persons_new"]  # no second run's changes logged
     a1, a3 = uid(records, "A1"), uid(records, "A3")
     assert key1[a1] == key1[a3]
     append_decision(decisions_path(warehouse), a1, a3, "non-match", "J. Smith", "twins")
