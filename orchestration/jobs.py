@@ -31,6 +31,7 @@ __all__ = [
     "run_stage",
     "GAZETTEER_SOURCE",
     "source_asset_keys",
+    "reading",
 ]
 
 #: asset group -> owners (Dagster accepts e-mail addresses or ``team:<name>``)
@@ -96,6 +97,26 @@ def source_asset_keys(names) -> list:
     for name in names:
         keys += [GAZETTEER_KEY] if name == GAZETTEER_SOURCE else list(by_name.get(name, ()))
     return keys
+
+
+def reading(graph, keys) -> set:
+    """The downstream assets that read the source assets ``keys``, directly or not.
+
+    Through downstream assets only, not through another source: a source built
+    from another (the deliveries geocoded against the gazetteer) is reloaded only
+    when what it reads of it changed (its vocabulary), and is then a changed
+    source of its own.
+    """
+    from assets.automation import DOWNSTREAM_SELECTION
+
+    everything = DOWNSTREAM_SELECTION.resolve(graph)
+    keys = [k for k in keys if graph.has(k)]
+    if not keys:
+        return set()
+    direct = dg.AssetSelection.assets(*keys).downstream(depth=1).resolve(graph) & everything
+    if not direct:
+        return set()
+    return dg.AssetSelection.assets(*direct).downstream().resolve(graph) & everything
 
 
 def _keys(*names: str) -> list[dg.AssetKey]:

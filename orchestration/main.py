@@ -758,7 +758,7 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
     import dagster as dg
 
     from assets.automation import DOWNSTREAM_SELECTION
-    from orchestration.jobs import source_asset_keys
+    from orchestration.jobs import reading, source_asset_keys
 
     graph = ctx.defs.resolve_asset_graph()
     everything = DOWNSTREAM_SELECTION.resolve(graph)
@@ -771,8 +771,7 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
         return everything, "code, settings, police.uk months or boundaries changed"
     before, after = last["sources"], now["sources"]
     changed = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
-    keys = [k for k in source_asset_keys(changed) if graph.has(k)]
-    stale = dg.AssetSelection.assets(*keys).downstream().resolve(graph) if keys else set()
+    stale = reading(graph, source_asset_keys(changed))
     missing = {dg.AssetKey.from_user_string(k) for k in last.get("missing", [])}
     stale = (stale | missing) & everything
     why = f"new deliveries of {', '.join(changed)}" if changed else ""

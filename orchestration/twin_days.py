@@ -77,18 +77,19 @@ def built_after_twin_days(defs) -> frozenset:
     (linkage, the person and SOC marts, the partners' views, their exports) only
     after: built before, it would be thrown away.
     """
-    import dagster as dg
-
-    from assets.automation import DOWNSTREAM_SELECTION
-    from orchestration.jobs import GAZETTEER_SOURCE, source_asset_keys, stage_selections
+    from orchestration.jobs import (
+        GAZETTEER_SOURCE,
+        reading,
+        source_asset_keys,
+        stage_selections,
+    )
 
     graph = defs.resolve_asset_graph()
     stages = stage_selections()
     # calls for service carry located text: the gazetteer is rebuilt with them
-    sources = source_asset_keys([*TWIN_SOURCES, GAZETTEER_SOURCE])
-    reads = dg.AssetSelection.assets(*sources).downstream()
+    reads = reading(graph, source_asset_keys([*TWIN_SOURCES, GAZETTEER_SOURCE]))
     needed = (stages["publish_daily_tasking"][1] | stages["measure_patrol_day"][1]).upstream()
-    return frozenset((reads - needed).resolve(graph) & DOWNSTREAM_SELECTION.resolve(graph))
+    return frozenset(reads - needed.resolve(graph))
 
 
 def twin_trial_environment(world: Path, days: int) -> dict[str, str]:

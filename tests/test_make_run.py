@@ -166,7 +166,7 @@ def new_delivery(make_run, small_world):
     """
     from assets.automation import DOWNSTREAM_SELECTION
     from orchestration.definitions import build_defs
-    from orchestration.jobs import GAZETTEER_SOURCE, source_asset_keys
+    from orchestration.jobs import GAZETTEER_SOURCE, reading, source_asset_keys
 
     instance, root = make_run["instance"], make_run["root"]
     spec = next(s for s in LANDING_SOURCES if s.source == RANGE_SOURCE)
@@ -177,7 +177,7 @@ def new_delivery(make_run, small_world):
     downstream = DOWNSTREAM_SELECTION.resolve(graph)
     # CAD incidents' located text is part of the gazetteer, rebuilt when they arrive
     loaded = set(source_asset_keys([RANGE_SOURCE, GAZETTEER_SOURCE]))
-    reads = dg.AssetSelection.assets(*loaded).downstream().resolve(graph) & downstream
+    reads = reading(graph, loaded)
     later = {k for k in reads if k.path[0] == "exports"}
     before = {r.run_id for r in instance.get_runs()}
     third = run_all(instance, settings(), log=lambda *_: None, defer=later)

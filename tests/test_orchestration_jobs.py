@@ -278,3 +278,19 @@ def test_a_worker_runs_each_task_with_the_settings_of_its_submission(monkeypatch
     _apply_settings_env(env)
     assert os.environ["VRDP_TRIAL_START"] == "2026-01-01"
     assert "VRDP_TRIAL_DAYS" not in os.environ
+
+
+def test_what_reads_a_source_goes_through_downstream_assets_only(defs):
+    """A new CAD delivery makes its readers stale; the gazetteer's rebuild does not reach
+    linkage through the deliveries geocoded against it (they reload, and are then a
+    changed source of their own, only when its vocabulary changes)."""
+    from orchestration.jobs import GAZETTEER_SOURCE, reading, source_asset_keys
+
+    graph = defs.resolve_asset_graph()
+    links = dg.AssetKey(["linkage", "person_record_links"])
+    cad = reading(graph, source_asset_keys(["police.cad_incidents"]))
+    assert dg.AssetKey(["marts", "fct_events"]) in cad
+    assert dg.AssetKey(["hotspots", "hotspot_list"]) not in cad  # data.police.uk family
+    assert links not in reading(graph, source_asset_keys([GAZETTEER_SOURCE]))
+    assert links in reading(graph, source_asset_keys(["community.voluntary_referrals"]))
+    assert reading(graph, []) == set()
