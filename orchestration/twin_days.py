@@ -74,8 +74,10 @@ def built_after_twin_days(defs) -> frozenset:
     are loaded, so the downstream stage after them rebuilds it anyway. Of that,
     what the days themselves need (the tasking each morning, the measurement each
     evening, and everything upstream of them) is built before as well; the rest
-    (linkage, the person and SOC marts, the partners' views, their exports) only
-    after: built before, it would be thrown away.
+    (the events' person bridge, the SOC, needs and serious violence marts, early
+    warning, the force family's backtest, the partners' exports) only after:
+    built before, it would be thrown away. Person linkage is not among them: the
+    person records read no twin-day dataset.
     """
     from orchestration.jobs import (
         GAZETTEER_SOURCE,

@@ -231,3 +231,19 @@ def test_each_tasking_carries_waypoints_inside_its_geofence(loop):
     page = (loop["export"] / "map.html").read_text()
     first = next(w for w in wps.values() if w)[0]
     assert json.dumps(first["label"])[1:-1] in page and "Stand at: " in page
+
+
+def test_make_run_knows_every_dataset_a_twin_day_delivers(loop):
+    """make run builds what reads these datasets once, after the twin days
+    (orchestration.twin_days.TWIN_SOURCES); what reads a dataset missing there
+    would be built before them as well, and thrown away."""
+    from orchestration.twin_days import TWIN_SOURCES
+
+    landing = loop["world"] / "landing"
+    delivered = {
+        f"{agency.name}.{dataset.name}"
+        for agency in landing.iterdir()
+        for dataset in agency.iterdir()
+        if (dataset / DAY).is_dir()
+    }
+    assert delivered == set(TWIN_SOURCES)
