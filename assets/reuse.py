@@ -28,7 +28,7 @@ DIGEST = "input_sha256"
 
 
 def input_digest(files: Iterable[Path], *, code: Iterable[Path] = (), config: str = "") -> str:
-    """sha256 over input files (names and bytes), code files (bytes) and ``config``.
+    """sha256 over input files (folder, name and bytes), code files (bytes) and ``config``.
 
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
@@ -41,7 +41,7 @@ def input_digest(files: Iterable[Path], *, code: Iterable[Path] = (), config: st
     """
     h = hashlib.sha256()
     for path in files:
-        h.update(f"{Path(path).name}\0".encode())
+        h.update(f"{Path(path).parent.name}/{Path(path).name}\0".encode())  # the delivery
         with open(path, "rb") as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
