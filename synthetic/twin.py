@@ -51,7 +51,7 @@ from scipy.spatial import cKDTree
 from synthetic.geography import to_bng, to_wgs84
 from synthetic.patrol import SPEED, _shift  # noqa: F401  (SPEED documents the modes)
 
-__all__ = ["PLANTED", "step", "stepped", "dose_multiplier", "main"]
+__all__ = ["PLANTED", "step", "stepped", "dose_multiplier", "occurrence_refs", "main"]
 
 #: The planted dose-response: at most E fewer crimes, reached with minutes ~ TAU.
 PLANTED = {
@@ -258,8 +258,24 @@ def _crimes(rng, day, world, dose, prev, res, templates):
     occ = pd.DataFrame(rows)
     if len(occ):
         occ = occ.sort_values(["recorded_at", "h3_cell"], kind="stable").reset_index(drop=True)
-        occ.insert(0, "occurrence_ref", [f"9{day:%Y%m%d}{i:03d}" for i in range(len(occ))])
+        occ.insert(0, "occurrence_ref", occurrence_refs(day, len(occ)))
     return occ, cells
+
+
+def occurrence_refs(day: pd.Timestamp, n: int) -> list[str]:
+    """``n`` RMS occurrence references for ``day``: 12 digits, as the force's contract says.
+
+    ``9``, the day as ``YYMMDD`` and a five-digit counter (the large world has
+    more than a thousand crimes a day: a three-digit counter made 13-digit
+    references, quarantined by the contract, and the day's load failed).
+
+    >>> refs = occurrence_refs(pd.Timestamp("2026-01-01"), 1500)
+    >>> refs[0], refs[-1], {len(r) for r in refs}
+    ('926010100000', '926010101499', {12})
+    """
+    if n > 100_000:
+        raise ValueError(f"{n} occurrences in a day: more than a 5-digit counter holds")
+    return [f"9{day:%y%m%d}{i:05d}" for i in range(n)]
 
 
 def _linked_base(world: Path, day: pd.Timestamp, dataset: str) -> tuple[pd.Series, pd.DataFrame]:

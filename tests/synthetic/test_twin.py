@@ -195,3 +195,21 @@ def test_the_days_deliveries_and_truth_are_owner_only(worlds):
     for path in made:
         assert path.stat().st_mode & 0o077 == 0, (path, oct(path.stat().st_mode))
     assert (a / "truth" / "twin" / DAY).stat().st_mode & 0o077 == 0
+
+
+def test_occurrence_refs_keep_the_contracts_twelve_digits_past_a_thousand_a_day():
+    """The large world's twin days have more than a thousand crimes a day; a three-digit
+    counter made 13-digit references, the contract quarantined half the day and its
+    load failed (seen in a large make run)."""
+    import re
+
+    import pandas as pd
+
+    from quality.contracts.agencies import agency_contracts
+    from synthetic.twin import occurrence_refs
+
+    contract = agency_contracts()["police.occurrences"]
+    (field,) = [f for f in contract.fields if f.name == "occurrence_ref"]
+    refs = occurrence_refs(pd.Timestamp("2026-01-01"), 1500)
+    assert len(set(refs)) == 1500
+    assert all(re.fullmatch(field.pattern, r) for r in refs)
