@@ -747,8 +747,8 @@ def _downstream_record(s: Settings) -> Path:
     return s.data_root / "state" / "make_run_downstream.json"
 
 
-def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
-    """The downstream assets to build, and why.
+def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str, set]:
+    """The downstream assets to build, why, and every downstream asset.
 
     Everything, unless the last downstream runs on this instance succeeded with
     the same ``base`` (code, settings, police.uk months, boundaries); then what
@@ -766,9 +766,9 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
     last = json.loads(record.read_text()) if record.exists() else {}
     runs = [ctx.instance.get_run_by_id(i) for i in last.get("run_ids", [])]
     if not all(r is not None and r.is_success for r in runs) or "sources" not in last:
-        return everything, "first build"
+        return everything, "first build", everything
     if last.get("base") != now["base"]:
-        return everything, "code, settings, police.uk months or boundaries changed"
+        return everything, "code, settings, police.uk months or boundaries changed", everything
     before, after = last["sources"], now["sources"]
     changed = sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
     stale = reading(graph, source_asset_keys(changed))
@@ -777,7 +777,7 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str]:
     why = f"new deliveries of {', '.join(changed)}" if changed else ""
     if missing & everything:
         why = (why + "; " if why else "") + f"{len(missing & everything)} assets left for later"
-    return stale, why
+    return stale, why, everything
 
 
 def stage_downstream(ctx: RunContext) -> str:
@@ -790,14 +790,13 @@ def stage_downstream(ctx: RunContext) -> str:
     """
     s = ctx.settings
     now = inputs_fingerprints(s)
-    stale, why = stale_downstream(ctx, now)
+    stale, why, everything = stale_downstream(ctx, now)
     if not stale:
         ctx.outcome["downstream"] = "unchanged"
         return "no new data and no code change: nothing rebuilt"
     build = stale - set(ctx.defer)
     run_ids = _run_downstream(ctx, build)
-    everything = len(_downstream_keys(ctx))
-    ctx.outcome["downstream"] = "rebuilt" if len(build) == everything else "refreshed"
+    ctx.outcome["downstream"] = "rebuilt" if build == everything else "refreshed"
     ctx.outcome.setdefault("downstream_assets_built", []).append(len(build))
     if not ctx.outcome.get("failed_loads"):
         record = _downstream_record(s)
@@ -805,13 +804,7 @@ def stage_downstream(ctx: RunContext) -> str:
         missing = sorted(k.to_user_string() for k in stale - build)
         record.write_text(json.dumps({**now, "missing": missing, "run_ids": run_ids}))
     later = f"; {len(stale) - len(build)} after the twin days" if stale - build else ""
-    return f"{len(build)} of {everything} assets ({why}){later}"
-
-
-def _downstream_keys(ctx: RunContext) -> set:
-    from assets.automation import DOWNSTREAM_SELECTION
-
-    return DOWNSTREAM_SELECTION.resolve(ctx.defs.resolve_asset_graph())
+    return f"{len(build)} of {len(everything)} assets ({why}){later}"
 
 
 def _run_downstream(ctx: RunContext, build: set) -> list[str]:
