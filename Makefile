@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 export VRDP_DATA_ROOT ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(VRDP_DATA_ROOT)/dagster_home
 export DAGSTER_DISABLE_TELEMETRY := 1
+# The Dagster home's dagster.yaml names a class of this repository
+# (orchestration.storage): every Dagster process started here imports it.
+export PYTHONPATH := $(CURDIR)$(if $(PYTHONPATH),:$(PYTHONPATH))
 export DO_NOT_TRACK := 1
 
 MANIFEST := dbt_project/target/manifest.json
