@@ -65,3 +65,21 @@
     ward_code,
     in_force_area
 {%- endmacro %}
+
+{#- UPN (unique pupil number): a letter, 11 digits and a letter or digit, upper-cased; else null. -#}
+{% macro valid_upn(column) -%}
+    {{ return(adapter.dispatch('valid_upn', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__valid_upn(column) -%}
+    case when regexp_full_match(upper({{ column }}), '[A-Z][0-9]{11}[A-Z0-9]') then upper({{ column }}) end
+{%- endmacro %}
+
+{#- A date from text, null when the text is not one (DuckDB's try_cast). -#}
+{% macro try_cast_date(expression) -%}
+    {{ return(adapter.dispatch('try_cast_date', 'vrdp')(expression)) }}
+{%- endmacro %}
+
+{% macro default__try_cast_date(expression) -%}
+    try_cast({{ expression }} as date)
+{%- endmacro %}

@@ -24,6 +24,33 @@ def valid_pnc_id(column):
     return column
 
 
+def valid_upn(column):
+    """Render vrdp.valid_upn."""
+    full = f"regexp_full_match(upper({column}), '[A-Z][0-9]{{11}}[A-Z0-9]')"
+    return f"case when {full} then upper({column}) end"
+
+
+def try_cast_date(expression):
+    """Render vrdp.try_cast_date."""
+    return f"try_cast({expression} as date)"
+
+
+def json_text(column, path):
+    """Render vrdp.json_text (macros/json.sql)."""
+    return f"json_extract_string({column}, '{path}')"
+
+
+def json_string_array_join(column, separator):
+    """Render vrdp.json_string_array_join (macros/json.sql)."""
+    return f"""array_to_string(from_json({column}, '["VARCHAR"]'), '{separator}')"""
+
+
+def unnest_json_objects(column, fields):
+    """Render vrdp.unnest_json_objects (macros/json.sql)."""
+    struct = ", ".join(f'"{f}": "VARCHAR"' for f in fields)
+    return f"unnest(from_json({column}, '[{{{struct}}}]'))"
+
+
 def event_key(source_system, source_ref):
     """Render vrdp.event_key."""
     return f"md5({source_system} || ':' || {source_ref})"

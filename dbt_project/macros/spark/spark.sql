@@ -29,7 +29,8 @@
 {%- endmacro %}
 
 {#- Spark's regexp_replace replaces every match (no 'g' flag); rlike with anchors
-    for DuckDB's regexp_full_match; `$1` for a group in the replacement. -#}
+    for DuckDB's regexp_full_match (`\z`, not `$`: Java's `$` also matches before
+    a final line break); `$1` for a group in the replacement. -#}
 {% macro spark__std_name(column) -%}
     nullif(trim(regexp_replace(regexp_replace(upper({{ column }}), '[^A-Z ]', ''), ' +', ' ')), '')
 {%- endmacro %}
@@ -43,7 +44,7 @@
 
 {% macro spark__valid_nhs_number(column) -%}
     case
-        when {{ column }} rlike '^[0-9]{10}$'
+        when {{ column }} rlike '^[0-9]{10}\\z'
             and (11 - ({% for i in range(9) %}cast(substr({{ column }}, {{ i + 1 }}, 1) as integer) * {{ 10 - i }}{% if not loop.last %} + {% endif %}{% endfor %}) % 11) % 11
             = cast(substr({{ column }}, 10, 1) as integer)
             then {{ column }}
@@ -52,10 +53,55 @@
 
 {% macro spark__valid_pnc_id(column) -%}
     case
-        when upper({{ column }}) rlike '^[0-9]{4}/[0-9]{7}[A-Z]$'
+        when upper({{ column }}) rlike '^[0-9]{4}/[0-9]{7}[A-Z]\\z'
             and substr('ZABCDEFGHJKLMNPQRTUVWXY',
                 cast((cast(substr({{ column }}, 3, 2) as bigint) * 10000000 + cast(substr({{ column }}, 6, 7) as bigint)) % 23 as integer) + 1, 1)
             = upper(substr({{ column }}, 13, 1))
             then upper({{ column }})
     end
+{%- endmacro %}
+
+{#- `\z`, not `$`: Java's `$` also matches before a final line break, DuckDB's
+    regexp_full_match does not. -#}
+{% macro spark__valid_upn(column) -%}
+    case when upper({{ column }}) rlike '^[A-Z][0-9]{11}[A-Z0-9]\\z' then upper({{ column }}) end
+{%- endmacro %}
+
+{#- Spark's cast to date takes more than DuckDB's ('1990', '1990-01', '+1990-01-02',
+    anything after a space or a T) and fewer separators ('-' only; DuckDB also takes
+    '/', ' ' and '\' used twice), so only text of DuckDB's shape is cast: a four-digit
+    year, month and day with one separator, optionally an ISO time and offset, with
+    the separators made '-'. Left out (null here, a date on DuckDB): years of other
+    than four digits, BC dates, text after a time. -#}
+{% macro spark__try_cast_date(expression) -%}
+    case
+        when {{ expression }} rlike '^\\s*[0-9]{4}([-/ \\\\])[0-9]{1,2}\\1[0-9]{1,2}(\\s*|[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]{1,9})?)?(\\s*Z|\\s*[+-][0-9]{2}(:?[0-9]{2})?)?\\s*)\\z'
+            then try_cast(regexp_replace({{ expression }}, '^\\s*([0-9]{4})[-/ \\\\]([0-9]{1,2})[-/ \\\\]([0-9]{1,2})', '$1-$2-$3') as date)
+    end
+{%- endmacro %}
+
+{#- get_json_object: a string unquoted, anything else as compact JSON, like
+    DuckDB's json_extract_string. -#}
+{% macro spark__json_text(column, path) -%}
+    get_json_object({{ column }}, '{{ path }}')
+{%- endmacro %}
+
+{#- array_join leaves nulls out like DuckDB's array_to_string, but joins an array of
+    nulls only to '' where DuckDB gives null. -#}
+{% macro spark__json_string_array_join(column, separator) -%}
+    case
+        when size(from_json({{ column }}, 'array<string>')) = 0
+            or exists(from_json({{ column }}, 'array<string>'), x -> x is not null)
+            then array_join(from_json({{ column }}, 'array<string>'), '{{ separator }}')
+    end
+{%- endmacro %}
+
+{#- explode drops an empty or null array like DuckDB's unnest. -#}
+{% macro spark__unnest_json_objects(column, fields) -%}
+    explode(
+        from_json(
+            {{ column }},
+            'array<struct<{% for field in fields %}`{{ field }}`: string{{ ", " if not loop.last }}{% endfor %}>>'
+        )
+    )
 {%- endmacro %}

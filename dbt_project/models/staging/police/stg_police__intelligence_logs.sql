@@ -23,10 +23,10 @@ final as (
         cast(longitude as double) as longitude,
         cast(latitude as double) as latitude,
         cast(h3_resolution as integer) as h3_resolution,
-        json_extract_string(grading, '$.source') as grading_source,
-        json_extract_string(grading, '$.intelligence') as grading_intelligence,
-        json_extract_string(grading, '$.handling') as grading_handling,
-        array_to_string(from_json(soc_categories, '["VARCHAR"]'), '|') as soc_categories
+        {{ vrdp.json_text('grading', '$.source') }} as grading_source,
+        {{ vrdp.json_text('grading', '$.intelligence') }} as grading_intelligence,
+        {{ vrdp.json_text('grading', '$.handling') }} as grading_handling,
+        {{ vrdp.json_string_array_join('soc_categories', '|') }} as soc_categories
 
     from current_versions
 

@@ -13,13 +13,10 @@ subjects as (
         log_id,
         delivery,
         created_at,
-        unnest(
-            from_json(
-                subjects,
-                '[{"subject_id": "VARCHAR", "surname": "VARCHAR", "forename": "VARCHAR", "dob": "VARCHAR",
-                "pnc_id": "VARCHAR", "address": "VARCHAR", "postcode": "VARCHAR"}]'
-            )
-        ) as subject
+        {{ vrdp.unnest_json_objects(
+            'subjects',
+            ['subject_id', 'surname', 'forename', 'dob', 'pnc_id', 'address', 'postcode']
+        ) }} as subject
 
     from current_versions
 
@@ -34,7 +31,7 @@ final as (
         subjects.created_at,
         {{ vrdp.std_name('subject.forename') }} as forename,
         {{ vrdp.std_name('subject.surname') }} as surname,
-        try_cast(nullif(subject.dob, '') as date) as date_of_birth,
+        {{ vrdp.try_cast_date("nullif(subject.dob, '')") }} as date_of_birth,
         {{ vrdp.valid_pnc_id("nullif(subject.pnc_id, '')") }} as pnc_id,
         upper(trim(nullif(subject.address, ''))) as address_line,
         {{ vrdp.std_postcode('subject.postcode') }} as postcode

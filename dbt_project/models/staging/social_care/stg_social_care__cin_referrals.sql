@@ -13,7 +13,7 @@ final as (
         delivery,
         la_code,
         la_child_id,
-        case when regexp_full_match(upper(upn), '[A-Z][0-9]{11}[A-Z0-9]') then upper(upn) end as upn,
+        {{ vrdp.valid_upn('upn') }} as upn,
         {{ vrdp.std_name('forename') }} as forename,
         {{ vrdp.std_name('surname') }} as surname,
         cast(dob as date) as date_of_birth,
