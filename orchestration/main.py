@@ -5,9 +5,7 @@
 
 1. ``land``: the shipped data.police.uk months and the simulated world's agency
    deliveries (:mod:`orchestration.demo_data`), as if they had been delivered;
-2. ``boundaries``: the boundary layers every located source reads (when a new
-   world is generated, they are built, and the street months start loading in
-   the workers, while it is: :class:`EarlyLoads`);
+2. ``boundaries``: the boundary layers every located source reads;
 3. ``sources``: every month and delivery not already loaded from identical
    content, registered as partitions (what the sensors do) and loaded in few
    Dagster runs: one run per dataset over its range of new deliveries (each
@@ -300,8 +298,6 @@ class RunContext:
     pool: WorkerPool | None = None
     #: downstream asset keys to leave for a later call (make run's twin days)
     defer: frozenset = frozenset()
-    #: loads started while the world was generated (:func:`start_police_uk_loads`)
-    early: EarlyLoads | None = None
     _defs: object = None
 
     @property
@@ -588,29 +584,6 @@ class _Scheduler:
             self.pending = set()
 
 
-@dataclass
-class EarlyLoads:
-    """The boundaries and data.police.uk months, loaded while the world is generated.
-
-    Generating the simulated world takes one core for about 20 s. The boundaries
-    (in this process) and the shipped street months (in the workers) read nothing
-    from it, so make run starts them first; the sources stage then waits for
-    these runs beside its own instead of starting them again.
-    """
-
-    boundaries: str
-    futures: list
-    outcome: dict
-
-
-def start_police_uk_loads(ctx: RunContext) -> EarlyLoads:
-    """Build the boundaries and submit every street month to load (``ctx.pool`` needed)."""
-    boundaries = stage_boundaries(ctx)
-    tasks = _street_tasks(ctx)
-    outcome = {k: ctx.outcome[k] for k in ("months", "missing", "skipped")}
-    return EarlyLoads(boundaries, [ctx.pool.submit(t) for t in tasks], outcome)
-
-
 def stage_boundaries(ctx: RunContext) -> str:
     """The boundary layers (LSOA 2021/2011, wards) every located source reads.
 
@@ -622,8 +595,6 @@ def stage_boundaries(ctx: RunContext) -> str:
 
     from assets.geography.boundaries import BOUNDARIES
 
-    if ctx.early is not None:
-        return f"{ctx.early.boundaries} while the world was generated"
     s = ctx.settings
     record = s.data_root / "state" / "make_run_boundaries.json"
     shipped = s.public_data / "boundaries"
@@ -656,11 +627,7 @@ def stage_sources(ctx: RunContext) -> str:
     if cache_path.exists():
         ctx.hash_cache.update(json.loads(cache_path.read_text()))
     ctx.outcome.setdefault("agencies", {})
-    early = ctx.early
-    if early is not None:  # the street months were submitted while the world was generated
-        ctx.outcome.update(early.outcome)
-    street = _street_tasks(ctx) if early is None else []
-    tasks = street + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
+    tasks = _street_tasks(ctx) + _stop_search_tasks(ctx) + _agency_tasks(ctx, state, geocoded=False)
     places_left = sum(1 for t in tasks if t.group == "places")
     # The gazetteer is rebuilt when places were loaded now (or it was never built);
     # otherwise the geocoded deliveries can start at once.
@@ -676,10 +643,6 @@ def stage_sources(ctx: RunContext) -> str:
         runs += len(batch)
 
     try:
-        if early is not None and early.futures:
-            sched.pending.update(early.futures)
-            runs += len(early.futures)
-            total += len(early.futures)  # one month per run
         submit(tasks)
         if not rebuild_gazetteer:
             submit(_agency_tasks(ctx, state, geocoded=True))
@@ -919,19 +882,13 @@ class Stage:
     fn: Callable[[RunContext], str]
 
 
-def stage_land(ctx: RunContext, before_world: Callable[[], None] | None = None) -> str:
-    """The shipped data.police.uk months and the simulated world's deliveries.
-
-    ``before_world`` is called once the data.police.uk months are landed, before
-    the world is generated (make run starts their loads there).
-    """
+def stage_land(ctx: RunContext) -> str:
+    """The shipped data.police.uk months and the simulated world's deliveries."""
     from orchestration.demo_data import land_demo_data, land_world, simulated_world
 
     s = ctx.settings
     landed = land_demo_data(s)
     note = f"{len(landed)} data.police.uk files of {s.police_uk_force}"
-    if before_world is not None:
-        before_world()
     world = simulated_world(s, log=ctx.log)
     ctx.outcome["world"] = world
     if world is not None:
@@ -959,7 +916,6 @@ def run_all(
     pool: WorkerPool | None = None,
     defer=frozenset(),
     defs=None,
-    early: EarlyLoads | None = None,
 ) -> dict:
     """Run the stages after landing; return a summary (months, skipped, agencies, timings).
 
@@ -970,21 +926,13 @@ def run_all(
     processes to share with the caller's later stages (else started here when
     ``workers`` > 1 and closed on return). ``defer``: downstream asset keys to
     leave for a later downstream stage (make run's twin days); ``defs``: the
-    definitions, if the caller has built them; ``early``: the boundaries and
-    street months started while the world was generated.
+    definitions, if the caller has built them.
     """
     own_pool = pool is None and workers > 1 and not instance.is_ephemeral
     if own_pool:
         pool = WorkerPool(workers, log_level)
     ctx = RunContext(
-        instance,
-        s,
-        log=log,
-        log_level=log_level,
-        pool=pool,
-        defer=frozenset(defer),
-        early=early,
-        _defs=defs,
+        instance, s, log=log, log_level=log_level, pool=pool, defer=frozenset(defer), _defs=defs
     )
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
@@ -1054,11 +1002,6 @@ def main() -> None:
         console.line("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
     console.line(f"make run: Dagster and dbt output in {log_path}")
     ensure_dagster_home(s)
-    # This process and its workers (spawned: they inherit the environment) keep
-    # their event log connections open (orchestration.storage).
-    from orchestration.storage import KEEP_OPEN_ENV
-
-    os.environ[KEEP_OPEN_ENV] = "1"
     if log_path.exists():
         log_path.unlink()
     with quiet_output(log_path) as screen:
@@ -1087,19 +1030,7 @@ def main() -> None:
             try:
                 from orchestration.demo_data import world_to_generate
 
-                defs = build_defs()
-                early = None
-
-                def start_early() -> None:
-                    # Boundaries here, the street months in the workers, while the
-                    # world is generated (EarlyLoads).
-                    nonlocal early
-                    early = start_police_uk_loads(
-                        RunContext(instance, s, log=console.line, pool=pool, _defs=defs)
-                    )
-
-                new_world = pool is not None and world_to_generate(s)
-                if new_world:
+                if pool is not None and world_to_generate(s):
                     # a new world: its deliveries will load. The workers start
                     # (Dagster, definitions, great-expectations) while it is
                     # generated here. Otherwise they start at the first load, if any
@@ -1107,7 +1038,7 @@ def main() -> None:
                     pool.start()
                 ctx = RunContext(None, s, log=console.line)
                 console.start("land the demo data")
-                console.done(stage_land(ctx, start_early if new_world else None))
+                console.done(stage_land(ctx))
                 landed_in = console.timings.pop("land the demo data")
                 world = ctx.outcome["world"]
                 # The twin days run the platform's own trial; without them the static
@@ -1126,6 +1057,7 @@ def main() -> None:
                 ahead = days_ahead(s, world) if world is not None else []
                 # what the twin days' deliveries change and they do not need is built
                 # once, after them (orchestration.twin_days.built_after_twin_days)
+                defs = build_defs()
                 defer = built_after_twin_days(defs) if ahead else frozenset()
                 outcome = run_all(
                     instance,
@@ -1135,7 +1067,6 @@ def main() -> None:
                     pool=pool,
                     defer=defer,
                     defs=defs,
-                    early=early,
                 )
                 if world is not None and s.twin_days > 0:
                     name = f"step {s.twin_days} twin day(s)"
