@@ -59,6 +59,9 @@ def test_events_stored_with_kept_connections_are_those_dagster_stores(home):
         # its write-ahead log was checkpointed into the .db file the UI watches.
         assert INDEX_SHARD_NAME in storage._engines
         assert run_id not in storage._engines
+        with storage.index_connection() as conn:  # WAL, synced at checkpoints only
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
         wal = runs_dir / f"{run_id}.db-wal"
         assert not wal.exists() or wal.stat().st_size == 0
         ours = _events(storage, run_id)
