@@ -254,3 +254,16 @@ def test_downstream_assets_update_themselves_and_sources_wait_for_sensors(defs):
     assert nightly.job_name == "refresh_analytics"
     assert nightly.cron_schedule == "0 2 * * *"
     assert nightly.execution_timezone == "Europe/London"
+
+
+def test_the_dbt_resource_knows_the_version_of_the_dbt_it_runs():
+    """The version dagster-dbt would ask ``dbt --version`` for comes from dbt-core's metadata."""
+    import subprocess
+
+    from assets.warehouse.dbt import WarehouseDbtResource, dbt_resource
+
+    resource = dbt_resource()
+    assert isinstance(resource, WarehouseDbtResource)
+    out = subprocess.check_output([resource.dbt_executable, "--version"], text=True)
+    assert f"installed: {resource._cli_version}" in out
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
