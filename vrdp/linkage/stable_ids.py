@@ -29,6 +29,10 @@ def _number(person_id: str) -> int:
     return int(person_id[1:])
 
 
+def _by_str(item: tuple) -> str:
+    return str(item[0])
+
+
 def assign_stable_ids(
     clusters: pd.DataFrame, previous: pd.DataFrame | None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -75,30 +79,34 @@ def assign_stable_ids(
     votes = votes.assign(num=votes["person_id"].map(_number)).sort_values(
         ["n", "num", "cluster_id"], ascending=[False, True, True], kind="mergesort"
     )
+    # One pass over the sorted claims (plain arrays: a per-cluster filter of the
+    # votes made this quadratic, 31 s for the medium world's 22,000 clusters).
     owner: dict = {}
     taken: set[str] = set()
-    for row in votes.itertuples(index=False):
-        if row.cluster_id in owner or row.person_id in taken:
+    claims: dict = {}  # cluster -> [(person_id, records)], strongest first
+    for cid, pid, n in zip(
+        votes["cluster_id"].tolist(), votes["person_id"].tolist(), votes["n"].tolist(), strict=True
+    ):
+        claims.setdefault(cid, []).append((pid, n))
+        if cid in owner or pid in taken:
             continue
-        owner[row.cluster_id] = row.person_id
-        taken.add(row.person_id)
+        owner[cid] = pid
+        taken.add(pid)
     changes: list[tuple[str, str, str | None, int]] = []
     sizes = df.groupby("cluster_id").size()
-    for cid in sorted(sizes.index, key=str):
+    for cid, size in sorted(zip(sizes.index.tolist(), sizes.tolist(), strict=True), key=_by_str):
         if cid not in owner:
             owner[cid] = format_id(next_n)
             next_n += 1
-            claimed = votes[votes["cluster_id"] == cid]
-            if claimed.empty:
-                changes.append(("new", owner[cid], None, int(sizes[cid])))
+            if cid not in claims:
+                changes.append(("new", owner[cid], None, int(size)))
             else:
-                for r in claimed.itertuples(index=False):
-                    changes.append(("split", owner[cid], r.person_id, int(r.n)))
+                for pid, n in claims[cid]:
+                    changes.append(("split", owner[cid], pid, int(n)))
         else:
-            for r in votes[
-                (votes["cluster_id"] == cid) & (votes["person_id"] != owner[cid])
-            ].itertuples(index=False):
-                changes.append(("merge", owner[cid], r.person_id, int(r.n)))
+            for pid, n in claims.get(cid, []):
+                if pid != owner[cid]:
+                    changes.append(("merge", owner[cid], pid, int(n)))
     out = df[["record_uid", "cluster_id"]].assign(person_id=df["cluster_id"].map(owner))
     log = pd.DataFrame(changes, columns=CHANGE_COLUMNS)
     return out.reset_index(drop=True), log
