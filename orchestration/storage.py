@@ -53,7 +53,8 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
+from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Connection, Engine
 
 __all__ = ["KEEP_OPEN_ENV", "MAX_ENGINES", "PooledSqliteEventLogStorage", "default_base_dir"]
@@ -123,7 +124,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             max_overflow=2,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
         )
-        event.listen(engine, "connect", _synchronous_normal)
+        sa_event.listen(engine, "connect", _synchronous_normal)
         self._engines[shard] = (pid, engine)
         while len(self._engines) > MAX_ENGINES:
             oldest = next(s for s in self._engines if s != INDEX_SHARD_NAME)
@@ -137,7 +138,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        """A transaction on ``shard``'s kept connection (the parent's, without closing it)."""
+        """A transaction on ``shard``'s kept connection (Dagster's own when not keeping)."""
         if os.environ.get(KEEP_OPEN_ENV) != "1":
             with super()._connect(shard) as conn:
                 yield conn
