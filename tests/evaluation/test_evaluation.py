@@ -191,3 +191,38 @@ def test_harm_ratio_and_itt_with_dosage():
     h = harm_rate_ratio(t)
     assert nb_irr(t)["irr"] == pytest.approx(h["irr"], abs=0.01)
     assert h["ci_low"] < 0.7 < h["ci_high"]
+
+
+def test_no_over_dispersion_is_the_poisson_limit(monkeypatch):
+    """72 equidispersed unit-days (a twin trial's three days): the NB2 dispersion's MLE
+    is the boundary alpha = 0, where NB2 is Poisson; the Poisson fit is reported, without
+    the Newton refit from the boundary (NaN, after 280 s on the large world's trial)."""
+    import statsmodels.api as sm
+    from statsmodels.discrete.discrete_model import NegativeBinomial
+
+    from vrdp.evaluation.effects import ALPHA_BOUNDARY, _design
+
+    methods = []
+    fit = NegativeBinomial.fit
+
+    def recording_fit(self, *args, **kwargs):
+        methods.append(kwargs.get("method"))
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(NegativeBinomial, "fit", recording_fit)
+    rng = np.random.default_rng(0)
+    t = pd.DataFrame({"unit_id": np.repeat(np.arange(24), 3), "treated": np.tile([0, 1, 1], 24)})
+    base = rng.uniform(5, 15, 24)
+    t["crimes"] = rng.poisson(base[t["unit_id"]] * np.where(t["treated"] == 1, 0.8, 1.0))
+    r = nb_irr(t)
+    assert methods == ["bfgs"]
+    assert r["model"] == "Poisson + hot spot fixed effects"
+    assert r["alpha"] == 0.0 and r["converged"]
+    poisson = sm.GLM(t["crimes"], _design(t, "unit_id", ["treated"]), sm.families.Poisson()).fit()
+    assert r["log_irr"] == pytest.approx(poisson.params["treated"], rel=1e-9)
+    assert r["se_log_irr"] == pytest.approx(poisson.bse["treated"], rel=1e-9)
+    # Over-dispersed counts still get the NB2 fit, with its dispersion.
+    t["crimes"] = rng.negative_binomial(2, 2 / (2 + base[t["unit_id"]]))
+    over = nb_irr(t)
+    assert over["model"] == "NB2 MLE + hot spot fixed effects"
+    assert over["alpha"] > ALPHA_BOUNDARY
