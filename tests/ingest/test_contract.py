@@ -206,3 +206,55 @@ def test_an_unexpected_error_names_the_file(tmp_path):
     with pytest.raises(SourceFileError, match="could not be validated") as err:
         load_file(path, CONTRACT, delivered_on=date(2025, 3, 31))
     assert str(path) in str(err.value)
+
+
+def test_typed_columns_keep_their_parquet_type_when_every_value_is_empty(tmp_path):
+    # A delivery whose date column is empty in every row (the small world's one-row
+    # voluntary referrals of 2024-04, no date of birth) must be written with the same
+    # Parquet type as a delivery that has dates: Spark refuses a lake table whose
+    # files disagree (date32 in one, timestamp in another).
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vrdp.lake import write_parquet_atomic
+
+    contract = Contract(
+        source="community.referrals",
+        fields=(
+            Field("ref", "str", required=True),
+            Field("dob", "date", not_future=True),
+            Field("seen_at", "datetime"),
+            Field("sent_at", "datetime_tz"),
+            Field("age", "int"),
+            Field("score", "float"),
+            Field("open", "bool"),
+            Field("note", "str"),
+        ),
+        key="ref",
+    )
+    header = "ref,dob,seen_at,sent_at,age,score,open,note"
+    bodies = {
+        "some": "R1,2001-02-03,2025-03-01T10:00:00,2025-03-01T10:00:00Z,23,1.5,true,x\nR2,,,,,,,",
+        "empty": "R1,,,,,,,\nR2,,,,,,,",
+        "none_loaded": "R1,not a date,,,,,,\n,,,,,,,",  # every row quarantined
+    }
+    types = {}
+    for name, body in bodies.items():
+        path = write(tmp_path, f"{name}.csv", header + "\n" + body + "\n")
+        loaded = load_file(path, contract, delivered_on=date(2025, 3, 31)).loaded
+        out = write_parquet_atomic(loaded, tmp_path / f"{name}.parquet")
+        types[name] = pq.read_schema(out)
+    assert len(types["none_loaded"]) and all(
+        types[name].field("dob").type == pa.date32() for name in bodies
+    )
+    for field in ("seen_at", "sent_at", "age", "score", "open", "note"):
+        assert len({str(types[name].field(field).type) for name in bodies}) == 1, field
+    some = load_file(
+        write(tmp_path, "again.csv", header + "\n" + bodies["some"] + "\n"),
+        contract,
+        delivered_on=date(2025, 3, 31),
+    ).loaded
+    assert some["dob"].tolist()[0] == date(2001, 2, 3) and some["dob"].isna().tolist() == [
+        False,
+        True,
+    ]

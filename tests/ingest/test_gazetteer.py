@@ -137,6 +137,24 @@ def test_geocode_frame_adds_the_contract_columns():
     assert summary["geocode_match_rate"] == 1.0 and summary["geocode_rows_vague_or_blank"] == 1
 
 
+def test_geocode_frame_keeps_text_columns_typed_when_nothing_matches(tmp_path):
+    # a delivery with no match (the small world's voluntary referrals of 2024-05) is
+    # written with the same Parquet types as one with matches: Spark reads the lake
+    # table only when every delivery's file agrees
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vrdp.lake import write_parquet_atomic
+
+    texts = {"some": ["outside Meadow Row", "friends house"], "none": ["friends house", ""]}
+    for name, text in texts.items():
+        df = pd.DataFrame({"location_text": text, "location_type_code": ["02", "01"]})
+        out = write_parquet_atomic(_gazetteer().geocode_frame(df), tmp_path / f"{name}.parquet")
+        schema = pq.read_schema(out)
+        assert schema.field("geocode_kind").type == pa.large_string(), name
+        assert schema.field("geocode_match").type == pa.large_string(), name
+
+
 # --- the simulated world: match rate and accuracy against its truth -------------------
 
 

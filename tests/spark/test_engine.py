@@ -25,6 +25,8 @@ def test_session_is_local_utc_and_has_the_splink_jar(spark):
     conf = spark.sparkContext.getConf()
     assert conf.get("spark.master") == "local[2]"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    # out of heap, the JVM ends (the step fails) instead of leaving Python waiting
+    assert "-XX:+ExitOnOutOfMemoryError" in conf.get("spark.driver.extraJavaOptions")
     assert conf.get("spark.jars").endswith("_spark4.x.jar")
     # The jar's classes load: Splink registers its similarity functions from them.
     from pyspark.sql.types import DoubleType

@@ -51,3 +51,19 @@ def test_an_unknown_engine_is_refused(model):
     records, path = model
     with pytest.raises(ValueError, match="engine"):
         link_records(records, path.parent, THRESHOLD, engine="flink")
+
+
+def test_splink_reads_its_inputs_from_files_not_from_the_driver(spark, model):
+    """Records, nodes and edges reach Splink as Parquet scans, not local relations:
+    a local relation's rows sit in the driver's plans and the optimizer copies them
+    into every plan that reads them, which ran the driver out of heap on the
+    medium world's 80k records (a whole make run on Spark hung there)."""
+    from vrdp.linkage.run import _register, _spark_table
+
+    records, _ = model
+    frame = _register(records, "spark")
+    plan = spark.table(frame.physical_name)._jdf.queryExecution().optimizedPlan().toString()
+    assert "LocalRelation" not in plan and "parquet" in plan.lower()
+    edges = _spark_table(spark, pd.DataFrame({"a": ["1", "2"], "b": ["2", "3"]}), "probe")
+    assert "LocalRelation" not in edges._jdf.queryExecution().optimizedPlan().toString()
+    assert sorted(map(tuple, edges.toPandas().to_numpy())) == [("1", "2"), ("2", "3")]

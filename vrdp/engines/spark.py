@@ -72,7 +72,12 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
         # would stop two Dagster steps (two JVMs) from starting sessions at once.
         # A cluster with a shared Hive metastore sets its own catalog.
         "spark.sql.catalogImplementation": "in-memory",
-        "spark.driver.extraJavaOptions": f"-Dderby.system.home={spark_dir / 'metastore'}",
+        # A driver out of heap ends (the step fails) rather than hang: an
+        # OutOfMemoryError in the thread serving results to Python leaves the
+        # Python side waiting on its socket for ever.
+        "spark.driver.extraJavaOptions": (
+            f"-Dderby.system.home={spark_dir / 'metastore'} -XX:+ExitOnOutOfMemoryError"
+        ),
         "spark.checkpoint.dir": str(spark_dir / "checkpoints"),
         "spark.driver.memory": driver_memory,
         # pyspark 4.3 warns on every pandas conversion that pandas 3 is new to it;

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from quality.contracts.base import MAX_FIELD_CHARS, Contract, Field
 from vrdp.coords import AreaBox, normalise_coordinates
@@ -129,7 +130,16 @@ def _parse(f: Field, text: pd.Series, timezone: str) -> tuple[pd.Series, pd.Seri
         return parsed.dt.tz_localize(None).astype("datetime64[ms]"), bad
     if f.type == "date":
         parsed = pd.to_datetime(text.where(~empty, None), format="%Y-%m-%d", errors="coerce")
-        return parsed.dt.date.where(parsed.notna(), None), parsed.isna() & ~empty
+        # A date column is Arrow's date32 whatever its rows hold: python dates in an
+        # object column would become datetime64 when every value is empty (and
+        # Arrow's null type with no rows), so one delivery's Parquet file would
+        # disagree with the others' and Spark could not read the table.
+        days = parsed.dt.normalize().to_numpy("datetime64[D]")
+        value = pa.array(days, type=pa.date32(), mask=np.asarray(parsed.isna()))
+        return (
+            pd.Series(value, index=text.index, dtype=pd.ArrowDtype(pa.date32())),
+            parsed.isna() & ~empty,
+        )
     # Naive times are wall-clock time in the source's zone; times with an offset are
     # instants, shown in that zone (a GPS fix at 12:00Z in July is 13:00 in London).
     naive = pd.to_datetime(

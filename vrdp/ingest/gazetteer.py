@@ -473,8 +473,10 @@ class Gazetteer:
         out["northing_m"] = pts["northing_m"].to_numpy()
         out["longitude"] = pts["longitude"].to_numpy()
         out["latitude"] = pts["latitude"].to_numpy()
-        out["geocode_kind"] = res.kind.to_numpy()
-        out["geocode_match"] = res.match.to_numpy()
+        # the string arrays themselves: a numpy copy is an object array, which
+        # Parquet stores with Arrow's null type when nothing in the delivery matched
+        out["geocode_kind"] = res.kind.array
+        out["geocode_match"] = res.match.array
         out["geocode_score"] = res.score.round(4).to_numpy()
         return out
 

@@ -210,11 +210,29 @@ def model_for_engine(model_path: Path, engine: str = "duckdb"):
     return settings
 
 
+def _spark_table(spark, df: pd.DataFrame, name: str):
+    """``df`` as a Spark DataFrame that reads Parquet under the session's warehouse.
+
+    A frame made from pandas directly is a local relation: its rows live in the
+    driver's query plans, and Spark's optimizer copies them into every plan that
+    reads them (ConvertToLocalRelation). Splink's prediction reads its input in
+    many places, and on the medium world (80k records) that ran the 2 GB driver
+    out of heap. Written once and read back, the rows are a file scan (the
+    executors read them where the warehouse is, on a cluster too).
+    """
+    warehouse = spark.conf.get("spark.sql.warehouse.dir").rstrip("/")
+    path = f"{warehouse}/vrdp_linkage/{name}"
+    spark.createDataFrame(df).write.mode("overwrite").parquet(path)
+    return spark.read.parquet(path)
+
+
 def _register(records: pd.DataFrame, engine: str = "duckdb"):
     db_api = _db_api(engine)
+    table = records[list(LINK_COLUMNS)]
     if engine == "spark":  # one session per process: a former run's view is replaced
         db_api.spark.catalog.dropTempView("person_records")
-    return db_api.register(records[list(LINK_COLUMNS)], dataset_display_name="person_records")
+        table = _spark_table(db_api.spark, table, "person_records")
+    return db_api.register(table, dataset_display_name="person_records")
 
 
 def _linker(records: pd.DataFrame, settings, frame=None):
@@ -372,6 +390,9 @@ def cluster_links(
     nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy(object)})
     edges = links[["record_uid_l", "record_uid_r"]].astype(str).astype(object)
     db_api = _db_api(engine)
+    if engine == "spark":  # files, not local relations (see _spark_table)
+        nodes = _spark_table(db_api.spark, nodes, "cluster_nodes")
+        edges = _spark_table(db_api.spark, edges, "cluster_edges")
     clustered = cluster_pairwise_predictions_at_threshold(
         nodes, edges, db_api=db_api, node_id_column_name="record_uid"
     ).as_pandas_dataframe()
