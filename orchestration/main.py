@@ -72,7 +72,7 @@ def ensure_dagster_home(s: Settings) -> Path:
 
 
 #: Bump when loading logic changes so that make run reloads every delivery.
-LOADER_VERSION = "3"
+LOADER_VERSION = "4"
 
 
 def _delivery_fingerprint(folder: Path, glob: str, cache: dict | None = None) -> str:
