@@ -111,8 +111,9 @@ def nb_irr(
     if (not converged and at_boundary) or not (np.isfinite(b) and np.isfinite(se) and se > 0):
         # No over-dispersion: the likelihood rises as alpha -> 0 (the NB Hessian
         # becomes singular there), and the NB2 model's limit is the Poisson one.
-        # Newton from the boundary only ever gave NaN, after 0 s on the medium
-        # world's 72 unit-days and 280 s on the large world's (trigamma of 1/alpha).
+        # Newton from the boundary gave NaN on both worlds measured: at once on
+        # the medium world's 72 unit-days, after 280 s (trigamma of 1/alpha) on
+        # the large world's.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pr = sm.GLM(y, x, family=sm.families.Poisson()).fit()
