@@ -120,12 +120,15 @@ def _load_lake(world, root):
     layers = boundary_layers(PlatformConfig())
     specs = [s for s in LANDING_SOURCES if s.source in SOURCES]
     # datasets geocoded from text go last: the gazetteer is built from the others
+    built_gazetteer = None
     for spec in sorted(specs, key=lambda s: s.locate == "gazetteer"):
         gazetteer = None
-        if spec.locate == "gazetteer":  # the gazetteer asset's work
-            built, _, _ = build_lake_gazetteer(lake)
-            write_parquet_atomic(built.entries, gazetteer_path(lake))
-            gazetteer = read_gazetteer(lake)
+        if spec.locate == "gazetteer":
+            if built_gazetteer is None:  # the gazetteer asset's work, once
+                built, _, _ = build_lake_gazetteer(lake)
+                write_parquet_atomic(built.entries, gazetteer_path(lake))
+                built_gazetteer = read_gazetteer(lake)
+            gazetteer = built_gazetteer
         for folder in sorted((world / "landing" / spec.agency / spec.dataset).iterdir()):
             ingest_agency_delivery(
                 spec,
