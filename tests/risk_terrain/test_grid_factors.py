@@ -109,6 +109,29 @@ def test_quartic_kernel_values_and_mass():
     assert_allclose(dens.sum() * (2 * 2) / 1e6, 2.0, rtol=1e-3)
 
 
+def test_densities_at_every_bandwidth_share_one_pair_search_per_factor():
+    """build_variables searches each factor's pairs once, at its widest bandwidth; every
+    density variable is the one a search at its own bandwidth gives (several factors,
+    both operationalisations, a factor with no features)."""
+    rng = np.random.default_rng(3)
+    g = grid_from_bounds(0, 0, 1500, 1500, 50)
+    feats = {
+        "bar": rng.uniform(0, 1500, (60, 2)),
+        "shop": np.vstack([rng.normal(700, 80, (40, 2)), rng.uniform(0, 1500, (15, 2))]),
+        "school": np.empty((0, 2)),
+    }
+    factors = [RiskFactor("bar"), RiskFactor("shop", "density"), RiskFactor("school")]
+    v = candidate_variables(factors, block_length_m=100, max_blocks=3, increment="half")
+    X, v2 = build_variables(g.centres_m, feats, v)
+    dens_rows = np.flatnonzero(v.operationalisation.to_numpy() == "density")
+    assert len(dens_rows) >= 12
+    for j in dens_rows:
+        row = v.iloc[j]
+        dens = quartic_kernel_density(g.centres_m, feats[row.factor], row.spatial_influence_m)
+        assert_allclose(v2.threshold.iloc[j], density_threshold(dens, 2.0), rtol=1e-12)
+        assert X[:, j].tolist() == (dens > v2.threshold.iloc[j] + 1e-12).astype(int).tolist()
+
+
 def test_density_variable_mean_plus_two_sd():
     rng = np.random.default_rng(0)
     g = grid_from_bounds(0, 0, 2000, 2000, 50)

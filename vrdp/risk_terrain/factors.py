@@ -169,19 +169,36 @@ def quartic_kernel_density(
     [95.49, 53.71, 0.0]
     """
     points_m = np.asarray(points_m, float).reshape(-1, 2)
+    pairs = _pairs_within(points_m, features_m, bandwidth_m)
+    return _quartic_density_of_pairs(pairs, len(points_m), bandwidth_m)
+
+
+def _pairs_within(points_m: np.ndarray, features_m: np.ndarray, max_distance_m: float):
+    """(point index ``i``, distance ``v``) of every point-feature pair at most that far apart."""
+    points_m = np.asarray(points_m, float).reshape(-1, 2)
     features_m = np.asarray(features_m, float).reshape(-1, 2)
-    out = np.zeros(len(points_m))
     if len(features_m) == 0 or len(points_m) == 0:
-        return out
-    h = float(bandwidth_m)
+        return np.zeros(0, dtype=np.intp), np.zeros(0)
     sdm = cKDTree(points_m).sparse_distance_matrix(
-        cKDTree(features_m), max_distance=h, output_type="ndarray"
+        cKDTree(features_m), max_distance=float(max_distance_m), output_type="ndarray"
     )
-    if len(sdm):
-        u2 = (sdm["v"] / h) ** 2
-        w = np.where(u2 < 1.0, (1.0 - u2) ** 2, 0.0)
-        out = np.bincount(sdm["i"], weights=w, minlength=len(points_m))
-    return out * (3.0 / (np.pi * h * h)) * 1e6
+    return sdm["i"], sdm["v"]
+
+
+def _quartic_density_of_pairs(pairs, n_points: int, bandwidth_m: float) -> np.ndarray:
+    """Quartic-kernel density (per km²) at each point from its pairs within ``bandwidth_m``.
+
+    Pairs further apart weigh nothing, so the pairs of a larger bandwidth give the
+    same densities (up to the order of summation) as those of this one: a factor's
+    densities at several bandwidths share one pair search (:func:`build_variables`).
+    """
+    i, v = pairs
+    h = float(bandwidth_m)
+    if len(i) == 0:
+        return np.zeros(n_points)
+    u2 = (v / h) ** 2
+    w = np.where(u2 < 1.0, (1.0 - u2) ** 2, 0.0)
+    return np.bincount(i, weights=w, minlength=n_points) * (3.0 / (np.pi * h * h)) * 1e6
 
 
 def density_threshold(density: np.ndarray, n_sd: float = 2.0) -> float:
@@ -245,6 +262,12 @@ def build_variables(
     thresholds = np.zeros(len(variables))
     n_features = np.zeros(len(variables), dtype=np.int64)
     dist_cache: dict[str, np.ndarray] = {}
+    # one pair search per factor at its widest density bandwidth, for all its bandwidths
+    is_density = (variables["operationalisation"] != "proximity").to_numpy()
+    widest = variables[is_density].groupby("factor")["spatial_influence_m"].max().to_dict()
+    factor_of = variables["factor"].to_numpy()
+    last_row = {factor_of[j]: j for j in np.flatnonzero(is_density)}  # last density row
+    pair_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for j, row in enumerate(variables.itertuples(index=False)):
         feats = _feature_array(features, row.factor)
         n_features[j] = len(feats)
@@ -254,7 +277,13 @@ def build_variables(
             thresholds[j] = row.spatial_influence_m
             X[:, j] = dist_cache[row.factor] <= row.spatial_influence_m + 1e-9
         else:
-            dens = quartic_kernel_density(centres_m, feats, row.spatial_influence_m)
+            if row.factor not in pair_cache:
+                pair_cache[row.factor] = _pairs_within(centres_m, feats, widest[row.factor])
+            dens = _quartic_density_of_pairs(
+                pair_cache[row.factor], len(centres_m), row.spatial_influence_m
+            )
+            if j == last_row[row.factor]:  # held only while the factor's rows need it
+                del pair_cache[row.factor]
             thresholds[j] = density_threshold(dens, density_threshold_sd)
             X[:, j] = dens > thresholds[j] + 1e-12
     out = variables.copy()
