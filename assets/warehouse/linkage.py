@@ -6,6 +6,8 @@ each person's internal id stable across runs, and writes
 ``linkage.person_record_links`` (record -> person key) and the append-only
 ``linkage.cluster_changes`` back into the warehouse, in the single-writer pool.
 The dbt marts read ``linkage.person_record_links`` as a source of the same key.
+The links are also written to the lake (:func:`person_links_lake_path`), where
+dbt on Spark reads every source (docs/spark.md).
 
 Clerical review: pairs in the uncertain band go to the restricted
 ``restricted.identity.linkage_review_queue`` (with both records' identifiers as evidence);
@@ -16,14 +18,25 @@ When the demo world's truth is available, the metadata carries pairwise
 precision, recall, F1 and cluster purity, marked as a simulated-world evaluation.
 """
 
+from pathlib import Path
+
 import dagster as dg
 
 from config.resources import WAREHOUSE_POOL, PlatformConfig
 
-__all__ = ["PERSON_LINKS_KEY", "LinkageConfig", "person_linkage"]
+__all__ = ["PERSON_LINKS_KEY", "LinkageConfig", "person_linkage", "person_links_lake_path"]
 
 PERSON_LINKS_KEY = dg.AssetKey(["linkage", "person_record_links"])
 UNIONED_KEY = dg.AssetKey(["intermediate", "int_person_records_unioned"])
+
+
+def person_links_lake_path(lake_dir: Path) -> Path:
+    """Where the links' Parquet copy is written.
+
+    It is the dbt source ``linkage.person_record_links`` on Spark, which reads
+    ``lake/<source>/<table>/*/*.parquet``: one folder, replaced each run.
+    """
+    return Path(lake_dir) / "linkage" / "person_record_links" / "current" / "part-0.parquet"
 
 
 class LinkageConfig(dg.Config):
@@ -146,11 +159,10 @@ def person_linkage(
     secret, the configuration and the code are those of the last materialization
     (and its table is there), its links are reused (:mod:`assets.reuse`).
     """
-    from pathlib import Path
-
     import pandas as pd
 
-    from vrdp.linkage.keys import MissingSecretError, person_key, pseudonym_secret
+    from vrdp.lake import write_parquet_atomic
+    from vrdp.linkage.keys import MissingSecretError, person_links, pseudonym_secret
     from vrdp.linkage.metrics import linkage_quality, truth_person_ids
     from vrdp.linkage.review import (
         DecisionFileError,
@@ -187,7 +199,10 @@ def person_linkage(
         )
         signature = _records_signature(con)
         digest = _inputs_digest(signature, s, config, decisions_file, secret)
-        if has_previous and (reused := unchanged_output(context, PERSON_LINKS_KEY, digest)):
+        lake_copy = person_links_lake_path(s.lake_dir)
+        # a data root from before the lake copy: the links are written again
+        reusable = has_previous and lake_copy.exists()
+        if reusable and (reused := unchanged_output(context, PERSON_LINKS_KEY, digest)):
             return reused
         records = con.execute(
             "select * from restricted.intermediate.int_person_records_unioned"
@@ -208,15 +223,7 @@ def person_linkage(
         engine=s.engine,
     )
     ids, changes = assign_stable_ids(result.clusters, previous)
-    sizes = ids.groupby("person_id")["record_uid"].transform("size")
-    links = pd.DataFrame(
-        {
-            "record_uid": ids["record_uid"].astype(str),
-            "person_id": ids["person_id"].astype(str),
-            "person_key": ids["person_id"].map(lambda p: person_key(p, secret)).astype(str),
-            "person_records": sizes.astype("int32"),
-        }
-    )
+    links = person_links(ids, secret)
     changes = changes.assign(run_id=context.run.run_id, changed_at=pd.Timestamp.now().floor("s"))[
         ["run_id", "changed_at", "change", "person_id", "other_person_id", "records"]
     ]
@@ -243,6 +250,8 @@ def person_linkage(
             con.execute(
                 "insert into linkage.review_decisions_applied by name select * from applied_df"
             )
+    # Spark's dbt reads its sources from the lake (owner-only file, as every lake file)
+    write_parquet_atomic(links, lake_copy)
     n = len(records)
     _linkage_card(s, config, band, result, links)
     counts = changes["change"].value_counts().to_dict()

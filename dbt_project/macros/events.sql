@@ -22,10 +22,10 @@
         cast(null as double) as northing_m,
         cast(null as double) as longitude,
         cast(null as double) as latitude,
-        cast(null as varchar) as h3_cell,
+        cast(null as string) as h3_cell,
         cast(null as integer) as h3_resolution,
-        cast(null as varchar) as lsoa21_code,
-        cast(null as varchar) as ward_code,
+        cast(null as string) as lsoa21_code,
+        cast(null as string) as ward_code,
         false as in_force_area,
         false as is_located,
         cast(null as double) as geocode_score

@@ -1,12 +1,21 @@
-{#- DuckDB-only helpers of the SOC marts (named so; a Spark/Trino port rewrites these). -#}
+{#- Helpers of the SOC marts whose SQL differs by engine: DuckDB's here, Spark's in
+    macros/spark. -#}
 
-{#- One row per element of a delimited string column (DuckDB unnest/string_split). -#}
-{% macro duckdb_split_to_rows(column, sep) -%}
+{#- One row per element of a delimited string column (a select-list expression). -#}
+{% macro split_to_rows(column, sep) -%}
+    {{ return(adapter.dispatch('split_to_rows', 'vrdp')(column, sep)) }}
+{%- endmacro %}
+
+{% macro default__split_to_rows(column, sep) -%}
     unnest(string_split({{ column }}, '{{ sep }}'))
 {%- endmacro %}
 
 {#- Period starts (dates) from the truncated first to last date, one per period. -#}
-{% macro duckdb_period_series(grain, first_date, last_date) -%}
+{% macro period_series(grain, first_date, last_date) -%}
+    {{ return(adapter.dispatch('period_series', 'vrdp')(grain, first_date, last_date)) }}
+{%- endmacro %}
+
+{% macro default__period_series(grain, first_date, last_date) -%}
     select cast(period_start as date) as period_start
     from range(
         cast({{ dbt.date_trunc(grain, first_date) }} as timestamp),
@@ -60,7 +69,7 @@ bounds as (
 
 periods as (
 
-    {{ vrdp.duckdb_period_series(grain, '(select first_date from bounds)', '(select last_date from bounds)') }}
+    {{ vrdp.period_series(grain, '(select first_date from bounds)', '(select last_date from bounds)') }}
 
 ),
 
@@ -167,11 +176,13 @@ final as (
         population,
         imd_decile,
         cast(previous_3_mean as double) as previous_3_mean,
-        case when population > 0 then 1000.0 * crimes / population end as crimes_per_1000,
-        case when population > 0 then 1000.0 * incidents / population end as incidents_per_1000,
-        case when population > 0 then 1000.0 * intelligence_logs / population end
+        case when population > 0 then 1000.0 * crimes / cast(population as double) end as crimes_per_1000,
+        case when population > 0 then 1000.0 * incidents / cast(population as double) end
+            as incidents_per_1000,
+        case when population > 0 then 1000.0 * intelligence_logs / cast(population as double) end
             as intelligence_per_1000,
-        case when population > 0 then 1000.0 * soc_events / population end as soc_events_per_1000,
+        case when population > 0 then 1000.0 * soc_events / cast(population as double) end
+            as soc_events_per_1000,
         case
             when previous_3_mean is null then 'no history'
             when soc_events >= 2 * previous_3_mean + 2 then 'rising'

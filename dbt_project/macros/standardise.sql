@@ -83,3 +83,24 @@
 {% macro default__try_cast_date(expression) -%}
     try_cast({{ expression }} as date)
 {%- endmacro %}
+
+{#- The first line of an address as one text: the part before any comma, upper
+    case, runs of white space as one space; null when empty. -#}
+{% macro std_address_line(column) -%}
+    {{ return(adapter.dispatch('std_address_line', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__std_address_line(column) -%}
+    nullif(
+            trim(regexp_replace(split_part(upper({{ column }}), ',', 1), '\s+', ' ', 'g')), ''
+        )
+{%- endmacro %}
+
+{#- The postcode-shaped text that ends `column` (upper case), '' when none does. -#}
+{% macro trailing_postcode(column) -%}
+    {{ return(adapter.dispatch('trailing_postcode', 'vrdp')(column)) }}
+{%- endmacro %}
+
+{% macro default__trailing_postcode(column) -%}
+    regexp_extract(upper({{ column }}), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$')
+{%- endmacro %}

@@ -1,4 +1,4 @@
-"""Stand-ins for the project's own macros (``macros/standardise.sql``), for ``make lint``.
+"""Stand-ins for the project's own macros (DuckDB's rendering), for ``make lint``.
 
 dbt resolves ``vrdp.<macro>`` to the project's macros; sqlfluff renders these.
 """
@@ -132,18 +132,39 @@ def latest_version(relation, key, version_columns=()):
     )
 
 
-def duckdb_split_to_rows(column, sep):
-    """Render vrdp.duckdb_split_to_rows."""
+def split_to_rows(column, sep):
+    """Render vrdp.split_to_rows."""
     return f"unnest(string_split({column}, '{sep}'))"
 
 
-def duckdb_period_series(grain, first_date, last_date):
-    """Render vrdp.duckdb_period_series."""
+def period_series(grain, first_date, last_date):
+    """Render vrdp.period_series."""
     return (
         "select cast(period_start as date) as period_start\n"
         f"    from range(cast({first_date} as timestamp), cast({last_date} as timestamp),"
         f" interval 1 {grain}) as periods (period_start)"
     )
+
+
+def time_series(start, stop, step):
+    """Render vrdp.time_series (macros/series.sql)."""
+    return f"range({start}, {stop}, {step})"
+
+
+def string_agg_distinct(column, sep):
+    """Render vrdp.string_agg_distinct (macros/aggregates.sql)."""
+    return f"string_agg(distinct {column}, '{sep}' order by {column})"
+
+
+def std_address_line(column):
+    """Render vrdp.std_address_line."""
+    first = f"split_part(upper({column}), ',', 1)"
+    return f"nullif(trim(regexp_replace({first}, '\\s+', ' ', 'g')), '')"
+
+
+def trailing_postcode(column):
+    """Render vrdp.trailing_postcode."""
+    return f"regexp_extract(upper({column}), '[A-Z]{{1,2}}[0-9][A-Z0-9]? ?[0-9][A-Z]{{2}}$')"
 
 
 def needs_wilson(k, n, bound):

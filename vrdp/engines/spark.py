@@ -18,11 +18,21 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["spark_conf", "spark_session", "stop_spark_session", "SHUFFLE_PARTITIONS"]
+__all__ = [
+    "spark_conf",
+    "spark_session",
+    "stop_spark_session",
+    "prepare_dbt_session",
+    "SECRET_VARIABLE",
+    "SHUFFLE_PARTITIONS",
+]
 
 #: Shuffle partitions in local mode: Spark's default of 200 is tuned for clusters
 #: and makes every small shuffle on a laptop pay for 200 empty tasks.
 SHUFFLE_PARTITIONS = 4
+#: The session variable dbt's Spark models read the pseudonymisation secret from
+#: (``models/intermediate/spark/int_address_places.sql``)
+SECRET_VARIABLE = "vrdp_pseudonym_secret"
 
 
 def _splink_jar() -> str | None:
@@ -125,6 +135,28 @@ def spark_session(master: str | None = None, spark_dir: Path | None = None):
     spark.sparkContext.setLogLevel("ERROR")
     spark.sparkContext.setCheckpointDir(str(spark_dir / "checkpoints"))
     return spark
+
+
+def prepare_dbt_session(spark, data_root: Path, secret: bytes) -> Path:
+    """Make ``spark`` ready for ``dbt --target spark``; return the restricted folder.
+
+    dbt-spark's session method runs the models in this session. The restricted
+    layer's schemas (``restricted_intermediate``, ``restricted_identity``) keep
+    their files in ``<data root>/restricted/spark``: created here owner-only
+    (0700, :func:`vrdp.governance.permissions.owner_only`), so the files Spark
+    writes inside, whatever their own mode, are reachable by the owner alone.
+    The pseudonymisation secret becomes the session variable
+    :data:`SECRET_VARIABLE`, bound as a query parameter: dbt's SQL names the
+    variable, so the secret is in no compiled SQL, log or file.
+    """
+    from vrdp.governance.permissions import owner_only
+
+    folder = Path(data_root) / "restricted" / "spark"
+    with owner_only():
+        folder.mkdir(parents=True, exist_ok=True)
+    spark.sql(f"declare or replace variable {SECRET_VARIABLE} string")
+    spark.sql(f"set var {SECRET_VARIABLE} = :secret", args={"secret": secret.decode()})
+    return folder
 
 
 def stop_spark_session() -> None:

@@ -11,7 +11,14 @@ import hashlib
 import hmac
 import os
 
-__all__ = ["SECRET_ENV", "DEMO_SECRET", "MissingSecretError", "pseudonym_secret", "person_key"]
+__all__ = [
+    "SECRET_ENV",
+    "DEMO_SECRET",
+    "MissingSecretError",
+    "pseudonym_secret",
+    "person_key",
+    "person_links",
+]
 
 SECRET_ENV = "VRDP_PSEUDONYM_SECRET"
 #: Only for the demo and tests; never for real data.
@@ -46,3 +53,38 @@ def person_key(internal_id: str, secret: bytes) -> str:
     'afe7c7d428c3'
     """
     return hmac.new(secret, internal_id.encode(), hashlib.sha256).hexdigest()
+
+
+def person_links(ids, secret: bytes):
+    """The linkage output: one row per record, sorted by ``record_uid``.
+
+    Parameters
+    ----------
+    ids
+        ``record_uid``, ``person_id`` (:func:`vrdp.linkage.stable_ids.assign_stable_ids`).
+    secret
+        The pseudonymisation secret (:func:`pseudonym_secret`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``record_uid``, ``person_id``, ``person_key`` (:func:`person_key`) and
+        ``person_records`` (records of the person, int32).
+
+    >>> import pandas as pd
+    >>> ids = pd.DataFrame({"record_uid": ["b", "a"], "person_id": ["P1", "P1"]})
+    >>> person_links(ids, b"k")[["record_uid", "person_records"]].values.tolist()
+    [['a', 2], ['b', 2]]
+    """
+    import pandas as pd
+
+    sizes = ids.groupby("person_id")["record_uid"].transform("size")
+    links = pd.DataFrame(
+        {
+            "record_uid": ids["record_uid"].astype(str),
+            "person_id": ids["person_id"].astype(str),
+            "person_key": ids["person_id"].map(lambda p: person_key(p, secret)).astype(str),
+            "person_records": sizes.astype("int32"),
+        }
+    )
+    return links.sort_values("record_uid", kind="mergesort").reset_index(drop=True)

@@ -1,4 +1,4 @@
-{#- Spark versions of the DuckDB-only macros (VRDP_ENGINE=spark, the `spark` target
+{#- Spark versions of the macros whose SQL differs by engine (VRDP_ENGINE=spark, the `spark` target
     of profiles.yml). Each is picked by adapter.dispatch from the macro of the same
     name without the prefix; the default__ version is DuckDB's. -#}
 
@@ -104,4 +104,88 @@
             'array<struct<{% for field in fields %}`{{ field }}`: string{{ ", " if not loop.last }}{% endfor %}>>'
         )
     )
+{%- endmacro %}
+
+{#- The restricted layer (generate_schema_name: restricted_intermediate,
+    restricted_identity) keeps its files in `<data root>/restricted/spark`, which
+    the platform creates owner-only (0700) before dbt runs
+    (vrdp.engines.spark.prepare_dbt_session); every other schema stays in the
+    session's warehouse folder. -#}
+{% macro spark__create_schema(relation) -%}
+    {%- call statement('create_schema') -%}
+        create schema if not exists {{ relation }}
+        {%- if relation.schema.startswith('restricted_') %}
+            location '{{ env_var("VRDP_DATA_ROOT") }}/restricted/spark/{{ relation.schema }}'
+        {%- endif %}
+    {%- endcall -%}
+{%- endmacro %}
+
+{#- Java's `\s` also matches a vertical tab (RE2's does not): the class is spelled
+    out. -#}
+{% macro spark__std_address_line(column) -%}
+    nullif(trim(regexp_replace(split_part(upper({{ column }}), ',', 1), '[\\t\\n\\f\\r ]+', ' ')), '')
+{%- endmacro %}
+
+{#- Group 0 (Spark's default is group 1); `\z` for RE2's `$` (see spark__valid_upn). -#}
+{% macro spark__trailing_postcode(column) -%}
+    regexp_extract(upper({{ column }}), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\\z', 0)
+{%- endmacro %}
+
+{#- split takes a regular expression: the separator is quoted (\Q...\E). It keeps
+    empty elements, trailing ones too, like DuckDB's string_split. -#}
+{% macro spark__split_to_rows(column, sep) -%}
+    explode(split({{ column }}, '\\Q{{ sep }}\\E'))
+{%- endmacro %}
+
+{#- sequence includes its end; the end is the truncated last date, as DuckDB's range
+    stops before the period after it. -#}
+{% macro spark__period_series(grain, first_date, last_date) -%}
+    select cast(period_start as date) as period_start
+    from explode(sequence(
+        cast({{ dbt.date_trunc(grain, first_date) }} as timestamp),
+        cast({{ dbt.date_trunc(grain, last_date) }} as timestamp),
+        interval 1 {{ grain }}
+    )) as periods (period_start)
+{%- endmacro %}
+
+{#- LATERAL for a reference to the tables before it; sequence includes `stop`,
+    DuckDB's range does not. -#}
+{% macro spark__time_series(start, stop, step) -%}
+    lateral explode(filter(sequence({{ start }}, {{ stop }}, {{ step }}), t -> t < {{ stop }}))
+{%- endmacro %}
+
+{#- A sorted set, not Spark 4's string_agg(distinct ...) within group: that one
+    fails beside another distinct aggregate (count(distinct ...) in dim_persons:
+    ClassCastException in RewriteDistinctAggregates, Spark 4.3). Null for no
+    values, as on DuckDB. -#}
+{% macro spark__string_agg_distinct(column, sep) -%}
+    case when count({{ column }}) > 0 then array_join(array_sort(collect_set({{ column }})), '{{ sep }}') end
+{%- endmacro %}
+
+{#- dbt-spark's session method puts seed values into its insert statement
+    unescaped ('Jennett's Park' ends the string literal) and nulls as the text
+    'None': here each value is a literal, its quotes and backslashes escaped, a
+    null is null. -#}
+{% macro spark__load_csv_rows(model, agate_table) -%}
+    {%- set column_override = model['config'].get('column_types', {}) -%}
+    {%- set types = [] -%}
+    {%- for col_name in agate_table.column_names -%}
+        {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- endfor -%}
+    {%- set statements = [] -%}
+    {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
+        {%- set sql -%}
+            insert into {{ this.render() }} values
+            {% for row in chunk -%}
+                ({%- for value in row -%}
+                    {%- if value is none -%} cast(null as {{ types[loop.index0] }})
+                    {%- else -%} cast('{{ (value | string) | replace("\\", "\\\\") | replace("'", "\\'") }}' as {{ types[loop.index0] }})
+                    {%- endif -%}{{ ", " if not loop.last }}
+                {%- endfor -%}){{ "," if not loop.last }}
+            {% endfor %}
+        {%- endset -%}
+        {%- do adapter.add_query(sql, abridge_sql_log=True) -%}
+        {%- do statements.append(sql) if loop.first -%}
+    {%- endfor -%}
+    {{ return(statements[0]) }}
 {%- endmacro %}

@@ -5,8 +5,7 @@
     Points of interest, delivered with their postcode, locate postcodes too.
     Location text comes from the police staging models, which carry it for this
     model alone (no mart selects it). -#}
-{%- set trailing_postcode =
-    "regexp_extract(upper(texts.location_text), '[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$')" -%}
+{%- set trailing_postcode = vrdp.trailing_postcode('texts.location_text') -%}
 with
 
 places as (
@@ -78,9 +77,7 @@ event_addresses as (
         located.h3_resolution,
         located.lsoa21_code,
         located.ward_code,
-        nullif(
-            trim(regexp_replace(split_part(upper(texts.location_text), ',', 1), '\s+', ' ', 'g')), ''
-        ) as address_line,
+        {{ vrdp.std_address_line('texts.location_text') }} as address_line,
         {{ vrdp.std_postcode(trailing_postcode) }} as postcode
 
     from located

@@ -18,9 +18,7 @@ normalised as (
         record_id,
         seen_on,
         postcode,
-        nullif(
-            trim(regexp_replace(split_part(upper(address_line), ',', 1), '\s+', ' ', 'g')), ''
-        ) as address_line
+        {{ vrdp.std_address_line('address_line') }} as address_line
 
     from records
 

@@ -70,7 +70,7 @@ spells as (
         cast(count(*) as integer) as records,
         min(seen_on) as valid_from,
         max(seen_on) as last_seen_on,
-        string_agg(distinct agency, '|' order by agency) as sources
+        {{ vrdp.string_agg_distinct('agency', '|') }} as sources
     from spell_starts
     group by person_key, spell_number, place_key
 
@@ -86,7 +86,7 @@ final as (
         sources,
         records,
         cast(spell_number as integer) as spell_number,
-        md5(person_key || '|' || cast(spell_number as varchar)) as person_place_key,
+        md5(person_key || '|' || cast(spell_number as string)) as person_place_key,
         lead(valid_from) over (partition by person_key order by spell_number) as valid_to,
         lead(valid_from) over (partition by person_key order by spell_number) is null as is_current
     from spells

@@ -14,7 +14,7 @@ final as (
         person_key,
         cast(count(distinct agency) as integer) as agency_count,
         cast(count(*) as integer) as record_count,
-        string_agg(distinct agency, '|' order by agency) as agencies_known_to,
+        {{ vrdp.string_agg_distinct('agency', '|') }} as agencies_known_to,
         min(seen_on) as first_seen_on,
         max(seen_on) as last_seen_on,
         bool_or(agency = 'police') as is_known_to_police,

@@ -79,7 +79,7 @@ cell_places as (
         lsoa21_code,
         ward_code,
         cast(events as {{ dbt.type_bigint() }}) as events,
-        cast(null as varchar) as located_by
+        cast(null as string) as located_by
     from cells
     where rank_in_cell = 1
 

@@ -21,7 +21,7 @@ final as (
         polygon_wkt,
         longitude,
         latitude,
-        {{ vrdp.duckdb_split_to_rows('ward_codes', '|') }} as ward_code
+        {{ vrdp.split_to_rows('ward_codes', '|') }} as ward_code
     from sites
 
 )

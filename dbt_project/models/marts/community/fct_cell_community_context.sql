@@ -69,7 +69,7 @@ final as (
         by_cell.reports_90d,
         by_cell.last_report_on,
         ranked.category as top_category,
-        cast(by_cell.reports_90d as varchar)
+        cast(by_cell.reports_90d as string)
         || case when by_cell.reports_90d = 1 then ' report' else ' reports' end
         || ' of feeling unsafe here in 90 days (most often: '
         || ranked.category || ')' as context_text

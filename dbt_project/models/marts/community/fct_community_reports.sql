@@ -13,7 +13,7 @@ final as (
 
     select
         report_id,
-        submitted_at,
+        cast(submitted_at as timestamp) as submitted_at,
         submitted_on,
         category,
         h3_cell,

@@ -135,7 +135,7 @@ final as (
             as ae_assaults_not_in_police_records,
         case
             when raw_unreported >= 5 and raw_attendances - raw_unreported >= 5
-                then 1.0 * raw_unreported / raw_attendances
+                then 1.0 * raw_unreported / cast(raw_attendances as double)
         end as share_not_in_police_records,
         case
             when raw_unreported >= 5 and raw_attendances - raw_unreported >= 5

@@ -161,7 +161,7 @@ joined as (
 final as (
 
     select
-        md5(imd_basis || '|' || cast(imd_decile as varchar) || '|' || indicator || '|' || age_band)
+        md5(imd_basis || '|' || cast(imd_decile as string) || '|' || indicator || '|' || age_band)
             as needs_deprivation_rate_key,
         imd_basis,
         cast(imd_decile as integer) as imd_decile,

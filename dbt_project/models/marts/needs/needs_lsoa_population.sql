@@ -3,11 +3,11 @@
     else the shipped demo seed needs_lsoa21_population. Same columns either way,
     so the needs marts read one relation whatever the force. -#}
 {%- set columns = {
-    'lsoa21_code': 'varchar',
-    'lsoa21_name': 'varchar',
-    'lad_code': 'varchar',
-    'ward_code': 'varchar',
-    'ward_name': 'varchar',
+    'lsoa21_code': 'string',
+    'lsoa21_name': 'string',
+    'lad_code': 'string',
+    'ward_code': 'string',
+    'ward_name': 'string',
     'residents': 'double',
     'residents_0_9': 'double',
     'residents_10_17': 'double',
@@ -56,7 +56,7 @@ final as (
 
     select
         {{ casts | join(',\n        ') }},
-        cast(population_source as varchar) as population_source
+        cast(population_source as string) as population_source
     from chosen
 
 )

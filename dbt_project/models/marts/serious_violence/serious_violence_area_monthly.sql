@@ -34,11 +34,11 @@ months as (
     select cast(month_range.month_start as date) as month_start
     from period
     cross join
-        range(
-            cast(period.period_start as timestamp),
-            cast(period.period_end as timestamp),
-            interval 1 month
-        ) as month_range (month_start)
+        {{ vrdp.time_series(
+            'cast(period.period_start as timestamp)',
+            'cast(period.period_end as timestamp)',
+            'interval 1 month',
+        ) }} as month_range (month_start)
 
 ),
 
@@ -86,7 +86,7 @@ area_members as (
     select
         'force' as area_type,
         'force' as area_code,
-        cast(null as varchar) as parent_code,
+        cast(null as string) as parent_code,
         lsoa21_code,
         residents,
         residents_0_9 + residents_10_17 + residents_18_24 as residents_under_25
@@ -149,7 +149,7 @@ grid as (
 final as (
 
     select
-        md5(area_type || '|' || area_code || '|' || measure || '|' || cast(month_start as varchar))
+        md5(area_type || '|' || area_code || '|' || measure || '|' || cast(month_start as string))
             as serious_violence_area_month_key,
         area_type,
         area_code,

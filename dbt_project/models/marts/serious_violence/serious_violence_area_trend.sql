@@ -174,7 +174,7 @@ final as (
         end as change_in_events,
         case
             when is_previous_covered and raw_last >= 5 and raw_previous >= 5
-                then 1.0 * (raw_last - raw_previous) / raw_previous
+                then 1.0 * (raw_last - raw_previous) / cast(raw_previous as double)
         end as change_share,
         raw_last > 0 and raw_last < 5 as is_suppressed_last_12,
         raw_previous > 0 and raw_previous < 5 as is_suppressed_previous_12

@@ -25,7 +25,7 @@ intelligence_categories as (
 
     select
         event_key,
-        {{ vrdp.duckdb_split_to_rows('classification', '|') }} as category_code
+        {{ vrdp.split_to_rows('classification', '|') }} as category_code
     from events
     where event_type = 'intelligence' and classification is not null and classification != ''
 

@@ -30,7 +30,7 @@ disrupted as (
         month_start,
         count(*) as disruptions,
         count(case when outcome = 'Major' then 1 end) as major_disruptions,
-        string_agg(distinct linked_ocg, '|' order by linked_ocg) as linked_ocgs
+        {{ vrdp.string_agg_distinct('linked_ocg', '|') }} as linked_ocgs
     from disruptions
     where ward_code is not null
     group by 1, 2
