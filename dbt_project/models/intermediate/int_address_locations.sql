@@ -1,7 +1,8 @@
 {#- Where each address place is, from the force's own located records: crimes
     and calls whose location text names the address ("<line>, <town>, <postcode>")
     locate it exactly; otherwise the events in its postcode locate it to that
-    postcode. The most frequent H3 cell, LSOA and ward of those events wins.
+    postcode. The most frequent H3 cell, LSOA and ward of those events wins (ties:
+    the lowest cell, LSOA and ward code, so every build picks the same).
     Points of interest, delivered with their postcode, locate postcodes too.
     Location text comes from the police staging models, which carry it for this
     model alone (no mart selects it). -#}
@@ -143,7 +144,10 @@ address_best as (
 
     select
         *,
-        row_number() over (partition by address_text order by events desc, h3_cell asc) as rank_in_address
+        row_number() over (
+            partition by address_text
+            order by events desc, h3_cell asc, lsoa21_code asc nulls last, ward_code asc nulls last
+        ) as rank_in_address
     from by_address
 
 ),
@@ -152,7 +156,10 @@ postcode_best as (
 
     select
         *,
-        row_number() over (partition by postcode order by events desc, h3_cell asc) as rank_in_postcode
+        row_number() over (
+            partition by postcode
+            order by events desc, h3_cell asc, lsoa21_code asc nulls last, ward_code asc nulls last
+        ) as rank_in_postcode
     from by_postcode
 
 ),

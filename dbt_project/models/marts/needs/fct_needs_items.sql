@@ -151,7 +151,11 @@ addressed as (
                     and (person_places.valid_to is null or person_items.occurred_on < person_places.valid_to)
                 ) desc,
                 person_places.is_current desc,
-                person_places.valid_from desc
+                person_places.valid_from desc,
+                -- ties (two places from the same day, or one person's several
+                -- items): the same pick on every build and engine
+                person_items.occurred_on desc,
+                person_places.place_key asc
         ) as address_rank
     from person_items
     inner join person_places on person_items.person_key = person_places.person_key
