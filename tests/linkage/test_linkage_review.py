@@ -233,3 +233,29 @@ def test_the_review_queue_shows_undecided_uncertain_pairs_with_evidence(records,
         again["record_uid_r"] == first["record_uid_r"]
     )
     assert not decided.any() and len(again) == len(q) - 1
+
+
+def test_linkage_closes_its_duckdb_connections_and_clusters_text_ids(
+    records, model_dir, monkeypatch
+):
+    """Scoring and clustering each close the DuckDB connection they opened (open, it
+    held its buffers, about 4 GB on the large world, through the next step), and
+    clusters keyed by integer ids name each record and cluster by its record_uid."""
+    import duckdb
+
+    import vrdp.linkage.run as run
+
+    opened = []
+    connect = run._connect
+    monkeypatch.setattr(run, "_connect", lambda: opened.append(connect()) or opened[-1])
+    result = _link(records, model_dir)
+    assert len(opened) == 2  # scoring, clustering
+    for con in opened:
+        with pytest.raises(duckdb.ConnectionException):
+            con.execute("select 1")
+    clusters = result.clusters
+    assert sorted(clusters["record_uid"]) == sorted(records["record_uid"].astype(str))
+    assert clusters["cluster_id"].isin(clusters["record_uid"]).all()
+    # a cluster is named by its first record in text order, as with text ids
+    first = clusters.groupby("cluster_id")["record_uid"].min()
+    assert (first.index == first.to_numpy()).all()

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vrdp.linkage.model import DETERMINISTIC_RULES, LINK_COLUMNS, TRAINING_BLOCKING_RULES
@@ -342,16 +343,36 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float, engine: s
         above ``floor``: ``record_uid_l``, ``record_uid_r``, ``match_probability``,
         ``match_weight``.
     """
-    import splink.blocking_analysis as ba
-    from splink import block_on
-
-    from vrdp.linkage.model import PREDICTION_BLOCKING_RULES
-
     # Splink stores every blocked pair's ids before scoring: integer ids (the
     # rank of record_uid) take a fraction of the memory of the text ids.
     uids = records["record_uid"].astype(str).sort_values().to_numpy()
     records = records.assign(record_uid=pd.Index(uids).get_indexer(records["record_uid"]))
     frame = _register(records, engine)
+    try:
+        return _score(frame, records, uids, model_path, floor, engine)
+    finally:
+        _close(frame.db_api)
+
+
+def _close(db_api) -> None:
+    """Close a DuckDB connection made for Splink (its buffers held gigabytes at scale).
+
+    DuckDB keeps the memory its queries used, up to its limit, until the connection
+    closes: open, the scoring connection held about 4 GB through clustering on the
+    large world. Spark's session is the platform's and stays.
+    """
+    from splink.backends.duckdb import DuckDBAPI
+
+    if isinstance(db_api, DuckDBAPI):
+        db_api.duckdb_con.close()
+
+
+def _score(frame, records, uids, model_path, floor, engine):
+    import splink.blocking_analysis as ba
+    from splink import block_on
+
+    from vrdp.linkage.model import PREDICTION_BLOCKING_RULES
+
     linker = _linker(records, model_for_engine(model_path, engine), frame)
     for col in ("forename", "surname"):
         linker.table_management.compute_tf_table(col)
@@ -387,16 +408,36 @@ def cluster_links(
     """
     from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-    nodes = pd.DataFrame({"record_uid": record_uids.astype(str).to_numpy(object)})
-    edges = links[["record_uid_l", "record_uid_r"]].astype(str).astype(object)
+    # Integer ids (each record's rank in text order, so every comparison Splink
+    # makes between ids goes the same way as between the texts), mapped back after:
+    # text ids made the clustering the largest step in memory on the large world.
+    uids = np.sort(record_uids.astype(str).to_numpy(object))
+    index = pd.Index(uids)
+    nodes = pd.DataFrame({"record_uid": np.arange(len(uids), dtype=np.int64)})
+    edges = pd.DataFrame(
+        {
+            "record_uid_l": index.get_indexer(links["record_uid_l"].astype(str)),
+            "record_uid_r": index.get_indexer(links["record_uid_r"].astype(str)),
+        }
+    )
+    if (edges < 0).any().any():
+        raise ValueError("a link names a record that is not among the records")
     db_api = _db_api(engine)
     if engine == "spark":  # files, not local relations (see _spark_table)
         nodes = _spark_table(db_api.spark, nodes, "cluster_nodes")
         edges = _spark_table(db_api.spark, edges, "cluster_edges")
-    clustered = cluster_pairwise_predictions_at_threshold(
-        nodes, edges, db_api=db_api, node_id_column_name="record_uid"
-    ).as_pandas_dataframe()
-    return clustered[["record_uid", "cluster_id"]].astype({"cluster_id": str})
+    try:
+        clustered = cluster_pairwise_predictions_at_threshold(
+            nodes, edges, db_api=db_api, node_id_column_name="record_uid"
+        ).as_pandas_dataframe()
+    finally:
+        _close(db_api)
+    return pd.DataFrame(
+        {
+            "record_uid": uids[clustered["record_uid"].to_numpy(dtype=np.int64)],
+            "cluster_id": uids[clustered["cluster_id"].to_numpy(dtype=np.int64)],
+        }
+    ).astype({"record_uid": str, "cluster_id": str})
 
 
 def link_records(
