@@ -40,7 +40,7 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from config.settings import ENV_VARS, REPO_ROOT, Settings, settings
@@ -298,11 +298,6 @@ class RunContext:
     pool: WorkerPool | None = None
     #: downstream asset keys to leave for a later call (make run's twin days)
     defer: frozenset = frozenset()
-    #: the sources stage starts the risk terrain run as soon as the sources it reads
-    #: are loaded (a downstream stage follows in this context and waits for it)
-    start_risk_terrain: bool = False
-    #: that run's future, taken by the downstream stage
-    risk_terrain: object = None
     _defs: object = None
 
     @property
@@ -534,10 +529,9 @@ def _gazetteer_task() -> LoadTask:
 
 
 #: Which load tasks go first when a worker is free: the gazetteer's inputs and the
-#: gazetteer (the geocoded deliveries wait for them), the geocoded deliveries and
-#: the other inputs of the risk terrain models (:class:`_RiskTerrainInputs`), then
+#: gazetteer (the geocoded deliveries wait for them), the geocoded deliveries, then
 #: the rest; within a rank, the longest runs first.
-_RANK = {"places": 0, "gazetteer": 0, "geocoded": 1, "risk_terrain": 1}
+_RANK = {"places": 0, "gazetteer": 0, "geocoded": 1}
 
 
 class _Scheduler:
@@ -588,46 +582,6 @@ class _Scheduler:
 
             wait(self.pending)
             self.pending = set()
-
-
-class _RiskTerrainInputs:
-    """Starts make run's risk terrain run once the sources it reads are loaded.
-
-    The models read only loaded sources (the simulated world's places and
-    occurrences, the police.uk months, the boundaries), and fitting them is the
-    longest step before the first tasking: started in a worker while the other
-    deliveries load, they no longer hold up the downstream stage, which waits for
-    this run instead of starting its own (:func:`_run_downstream`). Nothing starts
-    when none of those sources has a task in this stage.
-    """
-
-    def __init__(self, ctx: RunContext, tasks: list[LoadTask]) -> None:
-        from orchestration.jobs import downstream_stages
-
-        graph = ctx.defs.resolve_asset_graph()
-        self.ctx = ctx
-        self.keys = downstream_stages()["model_risk_terrain"][1].resolve(graph)
-        self.reads = {_key_path(p) for k in self.keys for p in graph.get(k).parent_keys}
-        self.waiting = {t for t in tasks if self.reads & set(t.keys)}
-
-    def ranked(self, tasks: list[LoadTask]) -> list[LoadTask]:
-        """``tasks`` with the models' inputs of no other rank in the ``risk_terrain`` rank."""
-        out = []
-        for t in tasks:
-            if t.group == "other" and t in self.waiting:
-                self.waiting.discard(t)
-                t = replace(t, group="risk_terrain")
-                self.waiting.add(t)
-            out.append(t)
-        return out
-
-    def done(self, task: LoadTask) -> None:
-        if task not in self.waiting:
-            return
-        self.waiting.discard(task)
-        if not self.waiting:
-            keys = tuple(sorted(_key_path(k) for k in self.keys))
-            self.ctx.risk_terrain = self.ctx.pool.submit(LoadTask("model_risk_terrain", keys))
 
 
 def stage_boundaries(ctx: RunContext) -> str:
@@ -688,9 +642,6 @@ def stage_sources(ctx: RunContext) -> str:
         total += sum(t.units for t in batch)
         runs += len(batch)
 
-    rtm_inputs = _RiskTerrainInputs(ctx, tasks) if ctx.start_risk_terrain and ctx.pool else None
-    if rtm_inputs is not None:
-        tasks = rtm_inputs.ranked(tasks)
     try:
         submit(tasks)
         if not rebuild_gazetteer:
@@ -710,8 +661,6 @@ def stage_sources(ctx: RunContext) -> str:
                         submit([_gazetteer_task()])
                 elif task.group == "gazetteer":
                     submit(_agency_tasks(ctx, state, geocoded=True))
-                if rtm_inputs is not None:
-                    rtm_inputs.done(task)
                 ctx.count(loaded, total, "deliveries and months")
     finally:
         sched.close()
@@ -863,12 +812,11 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
 
     The risk terrain models need only the loaded sources, and their model
     selection is the stage's longest step (about 50 s). ``model_risk_terrain``
-    runs in one worker process (started by the sources stage as soon as its
-    inputs are loaded, :class:`_RiskTerrainInputs`, else here) while this
-    process builds the warehouse and the hot spot families' harm windows
-    (``build_warehouse_for_hot_spots``); then the hot spot analyses that read
-    only the lake run in the other worker (``analyse_hot_spots_beside_warehouse``)
-    while this process runs linkage, SOC and partner analyses
+    runs in one worker process while this process builds the warehouse and the
+    hot spot families' harm windows (``build_warehouse_for_hot_spots``); then the
+    hot spot analyses that read only the lake run in the other worker
+    (``analyse_hot_spots_beside_warehouse``) while this process runs linkage, SOC
+    and partner analyses
     (``refresh_analytics_beside_hot_spot_analyses``); the force family's
     backtest, which reads the models, runs in a worker as soon as they are
     built (``backtest_force_hot_spots``), and so does what else reads the models
@@ -891,8 +839,6 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
     for name, (_, sel) in downstream_stages().items():
         if keys := sel.resolve(graph) & build:
             parts[name] = keys
-    early = ctx.risk_terrain
-    ctx.risk_terrain = None
     if ctx.pool is None:
         return [ctx.run(dg.AssetSelection.assets(*keys)) for keys in parts.values()]
 
@@ -907,9 +853,7 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
         return future is None or (future.exception() is None and not future.result()[1])
 
     futures = {}
-    if early is not None:  # its selection: the models whose inputs the sources stage loaded
-        futures["model_risk_terrain"] = early
-    elif "model_risk_terrain" in parts:
+    if "model_risk_terrain" in parts:
         futures["model_risk_terrain"] = ctx.pool.submit(task("model_risk_terrain"))
     ids = here("build_warehouse_for_hot_spots")
     if "analyse_hot_spots_beside_warehouse" in parts:
@@ -1002,24 +946,14 @@ def run_all(
     own_pool = pool is None and workers > 1 and not instance.is_ephemeral
     if own_pool:
         pool = WorkerPool(workers, log_level)
-    stages = stages or STAGES
-    fns = [stage.fn for stage in stages]
     ctx = RunContext(
-        instance,
-        s,
-        log=log,
-        log_level=log_level,
-        pool=pool,
-        defer=frozenset(defer),
-        start_risk_terrain=stage_sources in fns
-        and stage_downstream in fns[fns.index(stage_sources) :],
-        _defs=defs,
+        instance, s, log=log, log_level=log_level, pool=pool, defer=frozenset(defer), _defs=defs
     )
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
     timings = {}
     try:
-        for stage in stages:
+        for stage in stages or STAGES:
             t0 = time.monotonic()
             if console is not None:
                 console.start(stage.name)

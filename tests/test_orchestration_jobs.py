@@ -192,7 +192,7 @@ def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order
 
     Runs in this process: build_warehouse_for_hot_spots, then
     refresh_analytics_beside_hot_spot_analyses. In workers: model_risk_terrain (from
-    the sources stage on), analyse_hot_spots_beside_warehouse once the warehouse is
+    the start), analyse_hot_spots_beside_warehouse once the warehouse is
     built, backtest_force_hot_spots once the models are, and
     refresh_analytics_after_risk_terrain once the models and the analyses are."""
     from assets.automation import DOWNSTREAM_SELECTION
@@ -270,42 +270,6 @@ def test_load_tasks_go_to_free_workers_by_rank_so_the_gazetteer_does_not_queue_l
         "other long",
         "other short",
     ]
-
-
-def test_the_risk_terrain_run_starts_once_the_sources_it_reads_are_loaded():
-    """The sources stage ranks the models' inputs early and starts the models' run (once)
-    in a worker when the last of them finishes; other sources' tasks do not hold it up."""
-    from orchestration.main import LoadTask, RunContext, _RiskTerrainInputs
-
-    submitted = []
-
-    class RecordingPool:  # the WorkerPool interface, recording what is submitted
-        workers = 2
-
-        def submit(self, task):
-            submitted.append(task)
-            return task.label
-
-    ctx = RunContext(None, None, pool=RecordingPool(), _defs=build_defs())
-    streets = LoadTask("street 2025-01", (("police_uk", "street_crimes"),), ("2025-01",))
-    occurrences = LoadTask("occurrences", (("police", "occurrences"),), ("2025-01", "2025-02"))
-    pois = LoadTask("pois", (("places", "pois"),), ("2025-12",), group="places")
-    nominals = LoadTask("nominals", (("police", "nominals"),), ("2025-01",))
-    inputs = _RiskTerrainInputs(ctx, [streets, occurrences, pois, nominals])
-    ranked = inputs.ranked([streets, occurrences, pois, nominals])
-    assert [t.group for t in ranked] == ["risk_terrain", "risk_terrain", "places", "other"]
-    for task in [ranked[3], ranked[0], ranked[2]]:
-        inputs.done(task)
-        assert submitted == [] and ctx.risk_terrain is None
-    inputs.done(ranked[1])
-    assert [t.label for t in submitted] == ["model_risk_terrain"]
-    assert set(submitted[0].keys) == {
-        ("risk_terrain", "police_uk_rtm"),
-        ("risk_terrain", "simulated_world_rtm"),
-    }
-    assert ctx.risk_terrain == "model_risk_terrain"  # the future the downstream stage awaits
-    inputs.done(ranked[1])
-    assert len(submitted) == 1
 
 
 def test_a_worker_runs_each_task_with_the_settings_of_its_submission(monkeypatch):
