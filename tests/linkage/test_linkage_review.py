@@ -247,7 +247,12 @@ def test_linkage_closes_its_duckdb_connections_and_clusters_text_ids(
 
     opened = []
     connect = run._connect
-    monkeypatch.setattr(run, "_connect", lambda: opened.append(connect()) or opened[-1])
+
+    def recording_connect():
+        opened.append(connect())
+        return opened[-1]
+
+    monkeypatch.setattr(run, "_connect", recording_connect)
     result = _link(records, model_dir)
     assert len(opened) == 2  # scoring, clustering
     for con in opened:

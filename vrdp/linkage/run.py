@@ -345,13 +345,22 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float, engine: s
     """
     # Splink stores every blocked pair's ids before scoring: integer ids (the
     # rank of record_uid) take a fraction of the memory of the text ids.
-    uids = records["record_uid"].astype(str).sort_values().to_numpy()
+    uids = _text_order(records["record_uid"])
     records = records.assign(record_uid=pd.Index(uids).get_indexer(records["record_uid"]))
     frame = _register(records, engine)
     try:
         return _score(frame, records, uids, model_path, floor, engine)
     finally:
         _close(frame.db_api)
+
+
+def _text_order(record_uids: pd.Series) -> np.ndarray:
+    """The record ids as text, sorted.
+
+    A record's position is the integer id Splink works with (ids compare as their
+    texts do), and indexing this array maps an integer id back to its text.
+    """
+    return np.sort(record_uids.astype(str).to_numpy(object))
 
 
 def _close(db_api) -> None:
@@ -411,7 +420,7 @@ def cluster_links(
     # Integer ids (each record's rank in text order, so every comparison Splink
     # makes between ids goes the same way as between the texts), mapped back after:
     # text ids made the clustering the largest step in memory on the large world.
-    uids = np.sort(record_uids.astype(str).to_numpy(object))
+    uids = _text_order(record_uids)
     index = pd.Index(uids)
     nodes = pd.DataFrame({"record_uid": np.arange(len(uids), dtype=np.int64)})
     edges = pd.DataFrame(
