@@ -1,7 +1,7 @@
 """Benchmark: the heavy steps on Spark (local mode) beside the one-machine engine.
 
 ``python -m bench.spark_vs_duckdb [--scale small|medium|large] [--world PATH]``
-writes ``bench/results/spark_vs_duckdb.json`` with, on the simulated world of that
+writes ``bench/results/spark_vs_duckdb_<scale>.json`` with, on the simulated world of that
 scale (seed 7; generated into the benchmark cache when ``--world`` does not hold
 it):
 
@@ -36,7 +36,7 @@ import pandas as pd
 
 from bench.bookkeeping import load_average, machine, write_result
 
-OUT = Path(__file__).resolve().parent / "results" / "spark_vs_duckdb.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 THRESHOLD = 0.9
 
 
@@ -135,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--world", type=Path, default=None)
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--skip-linkage", action="store_true")
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path, default=None, help="default: spark_vs_duckdb_<scale>.json")
     args = ap.parse_args(argv)
     world = ensure_world(args.world, args.scale)
     figures: dict = {"scale": args.scale, "world": str(world), "master": args.master}
@@ -146,13 +146,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         figures["dosage"] = dosage(world, spark)
         print("dosage", figures["dosage"], flush=True)
-        if not args.skip_linkage:
+        if args.skip_linkage:
+            figures["linkage"] = "not run (--skip-linkage)"
+        else:
             figures["linkage"] = linkage(world)
             print("linkage", figures["linkage"], flush=True)
         spark.stop()
     figures["load_average_after"] = load_average()
     figures["machine"] = machine()
-    print(write_result(args.out, figures))
+    print(write_result(args.out or RESULTS / f"spark_vs_duckdb_{args.scale}.json", figures))
     return 0
 
 

@@ -245,16 +245,21 @@ def test_linkage_closes_its_duckdb_connections_and_clusters_text_ids(
 
     import vrdp.linkage.run as run
 
-    opened = []
+    opened, limits = [], []
     connect = run._connect
 
-    def recording_connect():
-        opened.append(connect())
+    def recording_connect(*args):
+        opened.append(connect(*args))
+        setting = opened[-1].execute("select current_setting('memory_limit')").fetchall()
+        value, unit = setting[0][0].split()
+        limits.append(float(value) * {"MiB": 2**20, "GiB": 2**30}[unit])
         return opened[-1]
 
     monkeypatch.setattr(run, "_connect", recording_connect)
     result = _link(records, model_dir)
     assert len(opened) == 2  # scoring, clustering
+    # clustering runs beside the scored pairs held in this process: a lower limit
+    assert limits[1] <= 1e9 < limits[0]
     for con in opened:
         with pytest.raises(duckdb.ConnectionException):
             con.execute("select 1")

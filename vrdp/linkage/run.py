@@ -98,16 +98,19 @@ def _next_model_path(model_dir: Path) -> Path:
 #: DuckDB's memory limit for linkage: beyond it, joins and aggregates spill to a
 #: temporary folder instead of growing (DuckDB's own default is 80% of the RAM).
 DUCKDB_MEMORY_LIMIT = "4GB"
+#: The limit while clustering: connected components over integer ids need far less,
+#: and the scored pairs are already held in this process beside it.
+CLUSTER_MEMORY_LIMIT = "1GB"
 
 
-def _connect():
+def _connect(memory_limit: str = DUCKDB_MEMORY_LIMIT):
     import tempfile
 
     import duckdb
 
     # DuckDB spills under ./.tmp by default: keep it out of the working tree.
     spill = Path(tempfile.gettempdir()) / "vrdp_linkage_spill"
-    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY_LIMIT, "temp_directory": str(spill)})
+    con = duckdb.connect(config={"memory_limit": memory_limit, "temp_directory": str(spill)})
     con.execute("set enable_progress_bar = false")
     return con
 
@@ -115,8 +118,10 @@ def _connect():
 ENGINES = ("duckdb", "spark")
 
 
-def _db_api(engine: str = "duckdb"):
+def _db_api(engine: str = "duckdb", memory_limit: str = DUCKDB_MEMORY_LIMIT):
     """Splink's database API: DuckDB in this process, or the platform's Spark session.
+
+    ``memory_limit``: DuckDB's (beyond it, it spills to a temporary folder).
 
     On Spark, Splink's similarity functions come from the jar the session loads
     (:func:`vrdp.engines.spark_session`) and intermediate tables break lineage
@@ -140,7 +145,7 @@ def _db_api(engine: str = "duckdb"):
         raise ValueError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
     from splink.backends.duckdb import DuckDBAPI
 
-    return DuckDBAPI(connection=_connect())
+    return DuckDBAPI(connection=_connect(memory_limit))
 
 
 def _double_literal(node):
@@ -431,7 +436,7 @@ def cluster_links(
     )
     if (edges < 0).any().any():
         raise ValueError("a link names a record that is not among the records")
-    db_api = _db_api(engine)
+    db_api = _db_api(engine, CLUSTER_MEMORY_LIMIT)
     if engine == "spark":  # files, not local relations (see _spark_table)
         nodes = _spark_table(db_api.spark, nodes, "cluster_nodes")
         edges = _spark_table(db_api.spark, edges, "cluster_edges")
