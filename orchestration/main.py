@@ -130,6 +130,7 @@ class LoadTask:
     partitions: tuple[str, ...] = ()  # one partition, a contiguous range, or none
     records: tuple[tuple[str, str], ...] = ()
     group: str = "other"  # "places", "gazetteer" or "geocoded": ordering of the stage
+    run_config: str = ""  # JSON of the run's config beside its loggers (e.g. a day's tasking)
 
     @property
     def units(self) -> int:
@@ -137,11 +138,12 @@ class LoadTask:
         return max(1, len(self.partitions))
 
 
-def _materialize(defs, instance, keys, partitions, log_level: str):
+def _materialize(defs, instance, keys, partitions, log_level: str, run_config: str = ""):
     """One in-process Dagster run of ``keys`` over ``partitions`` (none, one or a range).
 
     It runs as the named stage job selecting exactly those assets
     (:func:`orchestration.jobs.run_stage`), so the UI says which stage ran.
+    ``run_config``: JSON of the run's config (ops' config), beside its loggers.
     """
     import dagster as dg
 
@@ -163,7 +165,10 @@ def _materialize(defs, instance, keys, partitions, log_level: str):
         instance=instance,
         raise_on_error=False,
         tags=tags,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        run_config={
+            "loggers": {"console": {"config": {"log_level": log_level}}},
+            **(json.loads(run_config) if run_config else {}),
+        },
     ).success
 
 
@@ -175,11 +180,11 @@ def run_task(task: LoadTask, materialize: Callable) -> tuple[LoadTask, list[str]
     unreadable file, moved to ``rejected/``): the retry loads every other
     delivery and reports the failing one by name, as per-delivery runs would.
     """
-    if materialize(task.keys, task.partitions):
+    if materialize(task.keys, task.partitions, task.run_config):
         return task, []
     if len(task.partitions) <= 1:
         return task, list(task.partitions) or [task.label]
-    return task, [p for p in task.partitions if not materialize(task.keys, (p,))]
+    return task, [p for p in task.partitions if not materialize(task.keys, (p,), task.run_config)]
 
 
 _WORKER: dict = {}
@@ -215,8 +220,8 @@ def _worker_run(task: LoadTask, env: dict[str, str | None]) -> tuple[LoadTask, l
     _apply_settings_env(env)
     w = _WORKER
 
-    def materialize(keys, partitions):
-        return _materialize(w["defs"], w["instance"], keys, partitions, w["log_level"])
+    def materialize(keys, partitions, run_config=""):
+        return _materialize(w["defs"], w["instance"], keys, partitions, w["log_level"], run_config)
 
     return run_task(task, materialize)
 
@@ -298,6 +303,9 @@ class RunContext:
     pool: WorkerPool | None = None
     #: downstream asset keys to leave for a later call (make run's twin days)
     defer: frozenset = frozenset()
+    #: called (from another thread) once the run that builds the tasking has
+    #: succeeded, while the stage's other runs go on (make run's twin days start)
+    when_tasking_ready: Callable[[], object] | None = None
     _defs: object = None
 
     @property
@@ -309,9 +317,11 @@ class RunContext:
             self._defs = build_defs()
         return self._defs
 
-    def materialize(self, keys, partitions=()) -> bool:
+    def materialize(self, keys, partitions=(), run_config: str = "") -> bool:
         """One in-process run of asset keys (paths) over none, one or a range of partitions."""
-        return _materialize(self.defs, self.instance, keys, tuple(partitions), self.log_level)
+        return _materialize(
+            self.defs, self.instance, keys, tuple(partitions), self.log_level, run_config
+        )
 
     def run(self, selection) -> str:
         """Materialize an asset selection in-process (its run id); stop make run if it fails."""
@@ -868,9 +878,14 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
         if "refresh_analytics_after_risk_terrain" in parts and succeeded(
             "analyse_hot_spots_beside_warehouse"
         ):
-            futures["refresh_analytics_after_risk_terrain"] = ctx.pool.submit(
-                task("refresh_analytics_after_risk_terrain")
-            )
+            after = ctx.pool.submit(task("refresh_analytics_after_risk_terrain"))
+            futures["refresh_analytics_after_risk_terrain"] = after
+            if ctx.when_tasking_ready is not None:
+                after.add_done_callback(tasking_built)
+
+    def tasking_built(future) -> None:
+        if future.exception() is None and not future.result()[1]:
+            ctx.when_tasking_ready()
 
     waiter = threading.Thread(target=when_models_are_built, daemon=True)
     waiter.start()
@@ -925,6 +940,7 @@ def run_all(
     pool: WorkerPool | None = None,
     defer=frozenset(),
     defs=None,
+    when_tasking_ready=None,
 ) -> dict:
     """Run the stages after landing; return a summary (months, skipped, agencies, timings).
 
@@ -935,13 +951,21 @@ def run_all(
     processes to share with the caller's later stages (else started here when
     ``workers`` > 1 and closed on return). ``defer``: downstream asset keys to
     leave for a later downstream stage (make run's twin days); ``defs``: the
-    definitions, if the caller has built them.
+    definitions, if the caller has built them; ``when_tasking_ready``: see
+    :class:`RunContext`.
     """
     own_pool = pool is None and workers > 1 and not instance.is_ephemeral
     if own_pool:
         pool = WorkerPool(workers, log_level)
     ctx = RunContext(
-        instance, s, log=log, log_level=log_level, pool=pool, defer=frozenset(defer), _defs=defs
+        instance,
+        s,
+        log=log,
+        log_level=log_level,
+        pool=pool,
+        defer=frozenset(defer),
+        when_tasking_ready=when_tasking_ready,
+        _defs=defs,
     )
     if console is not None:
         ctx.log, ctx.count = console.line, console.count
@@ -977,6 +1001,11 @@ def _write_timings(s: Settings, timings: dict, total: float, outcome: dict) -> P
                 "downstream": outcome.get("downstream"),
                 "downstream_after_twin_days": outcome.get("downstream_after_twin_days"),
                 "downstream_assets_built": outcome.get("downstream_assets_built", []),
+                # stages overlap by this much: the twin days start beside the first
+                # warehouse stage as soon as the tasking is built
+                "twin_days_beside_warehouse_seconds": outcome.get(
+                    "twin_days_beside_warehouse_seconds", 0.0
+                ),
                 "agency_deliveries_loaded_now": sum(
                     a["loaded_now"] for a in outcome.get("agencies", {}).values()
                 ),
@@ -1018,13 +1047,15 @@ def main() -> None:
         import dagster as dg
 
         from orchestration.definitions import build_defs
+        from orchestration.progress import fmt_seconds
         from orchestration.summary import summary
         from orchestration.twin_days import (
+            BackgroundTwinDays,
             apply_twin_environment,
             built_after_twin_days,
             days_ahead,
+            make_pool_runner,
             make_runner,
-            step_twin_days,
         )
 
         workers = min(2, os.cpu_count() or 1)
@@ -1068,6 +1099,30 @@ def main() -> None:
                 # once, after them (orchestration.twin_days.built_after_twin_days)
                 defs = build_defs()
                 defer = built_after_twin_days(defs) if ahead else frozenset()
+                stepping = world is not None and s.twin_days > 0
+                name = f"step {s.twin_days} twin day(s)"
+                days = BackgroundTwinDays(s, world, log=console.line) if stepping else None
+                twin = RunContext(instance, s, log=console.line, pool=pool, _defs=defs)
+                beside = None
+                if days is not None and ahead and pool is not None:
+                    # The days need only the tasking: they start when its run is
+                    # built, beside linkage and the partner analyses. Their loads
+                    # use this thread's own instance (its own database connections).
+                    def load_beside():
+                        if twin.instance is instance:
+                            twin.instance = dg.DagsterInstance.get()
+                        return stage_sources(twin)
+
+                    def beside():
+                        days.start(
+                            make_pool_runner(pool, defs),
+                            load_beside,
+                            lambda: (
+                                f"[{fmt_seconds(console.elapsed())}] {name}, beside the "
+                                "warehouse stage ..."
+                            ),
+                        )
+
                 outcome = run_all(
                     instance,
                     s,
@@ -1076,25 +1131,36 @@ def main() -> None:
                     pool=pool,
                     defer=defer,
                     defs=defs,
+                    when_tasking_ready=beside,
                 )
-                if world is not None and s.twin_days > 0:
-                    name = f"step {s.twin_days} twin day(s)"
-                    console.start(name)
-                    twin = RunContext(instance, s, log=console.line, pool=pool, _defs=defs)
-                    outcome["twin_days"] = step_twin_days(
-                        s,
-                        world,
-                        make_runner(instance, defs=defs),
-                        lambda: stage_sources(twin),
-                        log=console.line,
-                    )
+                stage_ended = time.monotonic()
+                if days is not None:
+                    sequential = not days.started
+                    if sequential:
+                        console.start(name)
+                        days.start(make_runner(instance, defs=defs), lambda: stage_sources(twin))
+                    elif days.ended_at is None:
+                        console.line(f"[{fmt_seconds(console.elapsed())}] {name}: finishing ...")
+                    outcome["twin_days"] = days.join()
+                    if twin.instance is not instance:
+                        twin.instance.dispose()
+                        twin.instance = instance
                     now = sum(d["stepped_now"] for d in outcome["twin_days"])
                     lived = len(outcome["twin_days"]) - now
-                    console.done(
-                        f"{now} day(s) tasked, answered and measured"
-                        + (f"; {lived} lived in an earlier run, not stepped again" if lived else "")
+                    note = f"{now} day(s) tasked, answered and measured" + (
+                        f"; {lived} lived in an earlier run, not stepped again" if lived else ""
                     )
-                    outcome["timings"][name] = console.timings.pop(name)
+                    if sequential:
+                        console.done(note)
+                        outcome["timings"][name] = console.timings.pop(name)
+                    else:
+                        overlap = max(0.0, min(days.ended_at, stage_ended) - days.started_at)
+                        outcome["timings"][name] = days.seconds
+                        outcome["twin_days_beside_warehouse_seconds"] = round(overlap, 1)
+                        console.line(
+                            f"      twin days done in {days.seconds:.1f} s  {note}; "
+                            f"{overlap:.1f} s of it beside the warehouse stage"
+                        )
                     name = "warehouse and analyses after the twin days"
                     console.start(name)
                     console.done(stage_downstream(twin))
@@ -1117,6 +1183,8 @@ def main() -> None:
     for name, sec in timings.items():
         print(f"  {sec:7.1f} s  {name}")
     print(f"  {total:7.1f} s  total")
+    if beside := outcome.get("twin_days_beside_warehouse_seconds"):
+        print(f"  (the twin days ran beside the warehouse stage for {beside:.1f} s)")
     print(f"timings: {_write_timings(s, timings, total, outcome)}; full log: {log_path}")
     sys.stdout.flush()
 

@@ -36,6 +36,8 @@ __all__ = [
     "step_twin_days",
     "apply_twin_environment",
     "make_runner",
+    "make_pool_runner",
+    "BackgroundTwinDays",
 ]
 
 #: The agency datasets a twin day delivers (:mod:`synthetic.twin`'s landing folders).
@@ -208,3 +210,107 @@ def make_runner(instance, log_level: str = "WARNING", defs=None):
             raise SystemExit(f"run {result.run_id} failed")
 
     return run
+
+
+def make_pool_runner(pool, defs):
+    """``run`` as :func:`make_runner`'s, each run in one of make run's worker processes.
+
+    ``pool`` is make run's :class:`orchestration.main.WorkerPool`. The day's
+    tasking and measurement then run beside whatever this process is running
+    (:class:`BackgroundTwinDays`); like the day's deliveries they open no
+    DuckDB file (tests/test_orchestration_jobs.py checks it on the asset graph).
+    """
+    import json
+
+    from orchestration.main import LoadTask
+
+    graph = defs.resolve_asset_graph()
+
+    def run(selection, partition_key=None, run_config=None) -> None:
+        keys = tuple(sorted(tuple(k.path) for k in selection.resolve(graph)))
+        label = ", ".join("/".join(k) for k in keys)
+        task = LoadTask(
+            label,
+            keys,
+            (partition_key,) if partition_key else (),
+            run_config=json.dumps(run_config or {}),
+        )
+        _, failed = pool.submit(task).result()
+        if failed:
+            raise SystemExit(f"the run of {label} failed (see make ui)")
+
+    return run
+
+
+class BackgroundTwinDays:
+    """make run's twin days in a thread, started as soon as the tasking can be built.
+
+    The first warehouse stage ends with person linkage and the partner analyses
+    (this process), which no twin day needs: the days only need the tasking
+    (the force family's hot spots, the trial), built in a worker before them.
+    :meth:`start` (called when that worker's run succeeds, or by make run after
+    the stage) runs :func:`step_twin_days` in a thread; started beside the
+    stage, its runs go to the workers (:func:`make_pool_runner`). Nothing the
+    days write is read by the stage's remaining runs and nothing those write is
+    read by the days (checked on the asset graph by
+    tests/test_orchestration_jobs.py). :meth:`join` waits and returns the days'
+    summaries (raising what the thread raised).
+    """
+
+    def __init__(self, s, world: Path, log=print, clock=time.monotonic) -> None:
+        import threading
+
+        self.s, self.world, self.log, self.clock = s, world, log, clock
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
+        self._lock = threading.Lock()
+        self._thread = None
+        self._result: list[dict] = []
+        self._error: BaseException | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether :meth:`start` has started the days."""
+        return self._thread is not None
+
+    def start(self, run, load, note=None) -> bool:
+        """Start the days unless started already (thread-safe); whether this call did.
+
+        ``run`` and ``load`` are :func:`step_twin_days`'s; ``note()``, if given,
+        makes the line logged as they start.
+        """
+        import threading
+
+        with self._lock:
+            if self._thread is not None:
+                return False
+            self.started_at = self.clock()
+            if note is not None:
+                self.log(note())
+            self._thread = threading.Thread(
+                target=self._days, args=(run, load), name="twin-days", daemon=True
+            )
+            self._thread.start()
+            return True
+
+    def _days(self, run, load) -> None:
+        try:
+            self._result = step_twin_days(self.s, self.world, run, load, log=self.log)
+        except BaseException as exc:  # re-raised by join() in make run's thread
+            self._error = exc
+        finally:
+            self.ended_at = self.clock()
+
+    def join(self) -> list[dict]:
+        """Wait for the days, once started; their summaries."""
+        if self._thread is None:
+            raise RuntimeError("the twin days were not started")
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._result
+
+    @property
+    def seconds(self) -> float:
+        """The days' own duration, start to end (after :meth:`join`)."""
+        return round((self.ended_at or self.clock()) - (self.started_at or self.clock()), 1)

@@ -302,3 +302,66 @@ def test_what_reads_a_source_goes_through_downstream_assets_only(defs):
     assert links not in reading(graph, source_asset_keys([GAZETTEER_SOURCE]))
     assert links in reading(graph, source_asset_keys(["community.voluntary_referrals"]))
     assert reading(graph, []) == set()
+
+
+def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_runs():
+    """make run starts the twin days once the tasking is built, while this process still
+    runs refresh_analytics_beside_hot_spot_analyses (linkage, the partner analyses).
+
+    What the days build (the tasking, the measurement, the deliveries they load: the
+    twin datasets, the gazetteer and what is geocoded against it) is none of what that
+    run builds before them; neither reads the other's, through dbt's views over the
+    lake included; and nothing the days build opens DuckDB."""
+    import json
+
+    from assets.automation import DOWNSTREAM_SELECTION
+    from assets.sources.agencies import LANDING_SOURCES
+    from assets.warehouse.dbt import dbt_project
+    from orchestration.definitions import build_defs
+    from orchestration.jobs import (
+        GAZETTEER_SOURCE,
+        downstream_stages,
+        source_asset_keys,
+        stage_selections,
+    )
+    from orchestration.twin_days import TWIN_SOURCES, built_after_twin_days
+
+    defs = build_defs()
+    graph = defs.resolve_asset_graph()
+    downstream = DOWNSTREAM_SELECTION.resolve(graph)
+    geocoded = [spec.source for spec in LANDING_SOURCES if spec.locate == "gazetteer"]
+    loads = set(source_asset_keys([*TWIN_SOURCES, GAZETTEER_SOURCE, *geocoded]))
+    stages = stage_selections()
+    days = (
+        loads
+        | stages["publish_daily_tasking"][1].resolve(graph)
+        | stages["measure_patrol_day"][1].resolve(graph)
+    )
+    rest = downstream_stages()["refresh_analytics_beside_hot_spot_analyses"][1].resolve(graph)
+    rest_before = rest - built_after_twin_days(defs)
+    assert dg.AssetKey(["linkage", "person_record_links"]) in rest_before
+
+    # dbt's views are read when what reads them runs: look through them
+    nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()
+    views = {
+        dg.AssetKey([n["config"]["schema"], n["name"]])
+        for n in nodes
+        if n["resource_type"] == "model" and n["config"]["materialized"] == "view"
+    }
+    assert dg.AssetKey(["staging", "stg_police__occurrences"]) in views
+
+    def reads(keys):
+        seen, todo = set(), list(keys)
+        while todo:
+            for parent in graph.get(todo.pop()).parent_keys:
+                if parent not in seen:
+                    seen.add(parent)
+                    if parent in views:
+                        todo.append(parent)
+        return seen
+
+    assert not (days & rest_before)
+    assert not (reads(rest_before) & days), sorted(reads(rest_before) & days)
+    assert not (reads(days - loads) & rest_before)
+    assert not (reads(loads) & downstream & rest_before)
+    assert all(not graph.get(k).pools for k in days)

@@ -31,11 +31,20 @@ LINK_COLUMNS = (
 #: keeps blocks small as the records grow (names repeat, so no rule is a bare
 #: name): identifiers; exact date of birth; postcode with a forename initial or
 #: the surname (a date of birth missing or wrong); one name exactly with the
-#: other's first three letters (a typo late in a name); one name exactly with
+#: other's first three letters and either the year or the day and month of
+#: birth (a typo late in a name, and one in the date); one name exactly with
 #: the other's initial in the same postcode district (nicknames, variants,
-#: moves within a district). On the medium world the rules hold 99.0% of the
-#: true pairs (the former surname-and-initial rule held 98.7% for about twice
-#: the comparisons, and 335 million pairs on the large world).
+#: moves within a district).
+#:
+#: The name-and-three-letters rules used to stand without a date: on the large
+#: world's 1.29 million person records they made 118 of 192 million pairs, most
+#: of them people who share a common name and nothing else. With the year or the
+#: day and month of birth required as well, the same saved model scores 79
+#: million pairs there in 108 s instead of 221 s, and against the world's truth
+#: precision rises from 0.9913 to 0.9954 with recall 0.9794 both times (F1
+#: 0.9853 to 0.9874): the pairs left out were mostly false matches. The change
+#: was chosen on the medium world (1.32 to 0.84 million pairs, F1 0.9857 to
+#: 0.9865) and checked on the large one.
 PREDICTION_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("pnc_id",),
     ("nhs_number",),
@@ -44,8 +53,10 @@ PREDICTION_BLOCKING_RULES: tuple[tuple[str, ...], ...] = (
     ("date_of_birth",),
     ("postcode", "substr(forename, 1, 1)"),
     ("postcode", "surname"),
-    ("surname", "substr(forename, 1, 3)"),
-    ("forename", "substr(surname, 1, 3)"),
+    ("surname", "substr(forename, 1, 3)", "year(date_of_birth)"),
+    ("forename", "substr(surname, 1, 3)", "year(date_of_birth)"),
+    ("surname", "substr(forename, 1, 3)", "month(date_of_birth)", "day(date_of_birth)"),
+    ("forename", "substr(surname, 1, 3)", "month(date_of_birth)", "day(date_of_birth)"),
     ("surname", "substr(forename, 1, 1)", "split_part(postcode, ' ', 1)"),
     ("forename", "substr(surname, 1, 1)", "split_part(postcode, ' ', 1)"),
 )

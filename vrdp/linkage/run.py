@@ -295,16 +295,22 @@ def train_model(
     n_records = len(records)
     if n_records > max_records:
         records = records.sample(n=max_records, random_state=seed).sort_values("record_uid")
-    linker = _linker(records, splink_settings())
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on(*r) for r in DETERMINISTIC_RULES], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
-    for rule in TRAINING_BLOCKING_RULES:
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
+    frame = _register(records)
+    try:
+        linker = _linker(records, splink_settings(), frame)
+        linker.training.estimate_probability_two_random_records_match(
+            [block_on(*r) for r in DETERMINISTIC_RULES], recall=0.8
+        )
+        linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+        for rule in TRAINING_BLOCKING_RULES:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
+        model = linker.misc.save_model_to_json(out_path=None)
+    finally:
+        # open, its buffers (about 2 GB on the large world) stayed through scoring
+        _close(frame.db_api)
     path = _next_model_path(model_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_json(path, linker.misc.save_model_to_json(out_path=None))
+    _write_json(path, model)
     _write_json(
         _meta_path(path),
         {
