@@ -365,3 +365,93 @@ def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_r
     assert not (reads(days - loads) & rest_before)
     assert not (reads(loads) & downstream & rest_before)
     assert all(not graph.get(k).pools for k in days)
+
+
+def test_background_twin_days_start_once_and_hand_back_their_days_or_their_error(monkeypatch):
+    """make run starts the days from a worker's callback or after the stage, whichever
+    comes first: the second start does nothing; join returns the days or re-raises."""
+    import orchestration.twin_days as twin_days
+
+    runs, lines = [], []
+
+    def step(s, world, run, load, log):
+        runs.append(run)
+        log("a day")
+        return [{"day": "2026-01-01", "stepped_now": True}]
+
+    monkeypatch.setattr(twin_days, "step_twin_days", step)
+    days = twin_days.BackgroundTwinDays(None, None, log=lines.append)
+    with pytest.raises(RuntimeError, match="not started"):
+        days.join()
+    assert days.start("in workers", "load", lambda: "starting beside") is True
+    assert days.start("in this process", "load") is False
+    assert days.join() == [{"day": "2026-01-01", "stepped_now": True}]
+    assert runs == ["in workers"] and lines == ["starting beside", "a day"]
+    assert days.seconds >= 0
+
+    def failing(s, world, run, load, log):
+        raise SystemExit("the run of patrol/daily_tasking failed")
+
+    monkeypatch.setattr(twin_days, "step_twin_days", failing)
+    days = twin_days.BackgroundTwinDays(None, None)
+    days.start("run", "load")
+    with pytest.raises(SystemExit, match="daily_tasking"):
+        days.join()
+
+
+def test_the_twin_days_runs_go_to_the_workers_with_their_config(defs):
+    """Beside the warehouse stage, a day's tasking runs in a worker as the named job's
+    assets with its day in the run config; a failed run stops make run, named."""
+    import json
+    from concurrent.futures import Future
+
+    from orchestration.jobs import stage_selections
+    from orchestration.twin_days import make_pool_runner
+
+    submitted, fail = [], []
+
+    class InlinePool:  # the WorkerPool interface, running nothing
+        def submit(self, task):
+            submitted.append(task)
+            done = Future()
+            done.set_result((task, [task.label] if fail else []))
+            return done
+
+    run = make_pool_runner(InlinePool(), defs)
+    tasking = stage_selections()["publish_daily_tasking"][1]
+    config = {"ops": {"patrol__daily_tasking": {"config": {"date": "2026-01-02"}}}}
+    run(tasking, run_config=config)
+    (task,) = submitted
+    graph = defs.resolve_asset_graph()
+    assert {dg.AssetKey(list(k)) for k in task.keys} == tasking.resolve(graph)
+    assert task.partitions == () and json.loads(task.run_config) == config
+    fail.append(True)
+    with pytest.raises(SystemExit, match="daily_tasking"):
+        run(tasking, run_config=config)
+
+
+def test_a_tasks_run_config_reaches_its_run_beside_the_loggers(monkeypatch):
+    import json
+    from types import SimpleNamespace
+
+    import orchestration.jobs as jobs
+    from orchestration.main import LoadTask, _materialize, run_task
+
+    captured = {}
+
+    def run_stage(defs, selection, **kwargs):
+        captured.update(kwargs)
+        return SimpleNamespace(success=True)
+
+    monkeypatch.setattr(jobs, "run_stage", run_stage)
+    ops = {"ops": {"patrol__daily_tasking": {"config": {"date": "2026-01-02"}}}}
+    task = LoadTask("tasking", (("patrol", "daily_tasking"),), run_config=json.dumps(ops))
+
+    def materialize(keys, partitions, run_config):
+        return _materialize(None, None, keys, partitions, "WARNING", run_config)
+
+    assert run_task(task, materialize) == (task, [])
+    assert captured["run_config"] == {
+        "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        **ops,
+    }
