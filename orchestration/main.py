@@ -287,6 +287,35 @@ class WorkerPool:
             self._pool = None
 
 
+def make_pool_runner(pool, defs):
+    """``run`` as :func:`orchestration.twin_days.make_runner`'s, each run in a worker.
+
+    ``pool`` is make run's :class:`WorkerPool`. The twin days' tasking and
+    measurement then run beside whatever this process is running
+    (:class:`orchestration.twin_days.BackgroundTwinDays`); like the day's
+    deliveries they open no DuckDB file (tests/test_orchestration_jobs.py checks
+    it on the asset graph).
+    """
+    import json
+
+    graph = defs.resolve_asset_graph()
+
+    def run(selection, partition_key=None, run_config=None) -> None:
+        keys = tuple(sorted(tuple(k.path) for k in selection.resolve(graph)))
+        label = ", ".join("/".join(k) for k in keys)
+        task = LoadTask(
+            label,
+            keys,
+            (partition_key,) if partition_key else (),
+            run_config=json.dumps(run_config or {}),
+        )
+        _, failed = pool.submit(task).result()
+        if failed:
+            raise SystemExit(f"the run of {label} failed (see make ui)")
+
+    return run
+
+
 @dataclass
 class RunContext:
     """What every stage reads and writes: settings, the instance, the screen, the outcome."""
@@ -1054,7 +1083,6 @@ def main() -> None:
             apply_twin_environment,
             built_after_twin_days,
             days_ahead,
-            make_pool_runner,
             make_runner,
         )
 

@@ -36,7 +36,6 @@ __all__ = [
     "step_twin_days",
     "apply_twin_environment",
     "make_runner",
-    "make_pool_runner",
     "BackgroundTwinDays",
 ]
 
@@ -212,36 +211,6 @@ def make_runner(instance, log_level: str = "WARNING", defs=None):
     return run
 
 
-def make_pool_runner(pool, defs):
-    """``run`` as :func:`make_runner`'s, each run in one of make run's worker processes.
-
-    ``pool`` is make run's :class:`orchestration.main.WorkerPool`. The day's
-    tasking and measurement then run beside whatever this process is running
-    (:class:`BackgroundTwinDays`); like the day's deliveries they open no
-    DuckDB file (tests/test_orchestration_jobs.py checks it on the asset graph).
-    """
-    import json
-
-    from orchestration.main import LoadTask
-
-    graph = defs.resolve_asset_graph()
-
-    def run(selection, partition_key=None, run_config=None) -> None:
-        keys = tuple(sorted(tuple(k.path) for k in selection.resolve(graph)))
-        label = ", ".join("/".join(k) for k in keys)
-        task = LoadTask(
-            label,
-            keys,
-            (partition_key,) if partition_key else (),
-            run_config=json.dumps(run_config or {}),
-        )
-        _, failed = pool.submit(task).result()
-        if failed:
-            raise SystemExit(f"the run of {label} failed (see make ui)")
-
-    return run
-
-
 class BackgroundTwinDays:
     """make run's twin days in a thread, started as soon as the tasking can be built.
 
@@ -250,9 +219,9 @@ class BackgroundTwinDays:
     (the force family's hot spots, the trial), built in a worker before them.
     :meth:`start` (called when that worker's run succeeds, or by make run after
     the stage) runs :func:`step_twin_days` in a thread; started beside the
-    stage, its runs go to the workers (:func:`make_pool_runner`). Nothing the
-    days write is read by the stage's remaining runs and nothing those write is
-    read by the days (checked on the asset graph by
+    stage, its runs go to the workers (``orchestration.main.make_pool_runner``).
+    Nothing the days write is read by the stage's remaining runs and nothing
+    those write is read by the days (checked on the asset graph by
     tests/test_orchestration_jobs.py). :meth:`join` waits and returns the days'
     summaries (raising what the thread raised).
     """

@@ -406,7 +406,7 @@ def test_the_twin_days_runs_go_to_the_workers_with_their_config(defs):
     from concurrent.futures import Future
 
     from orchestration.jobs import stage_selections
-    from orchestration.twin_days import make_pool_runner
+    from orchestration.main import make_pool_runner
 
     submitted, fail = [], []
 
