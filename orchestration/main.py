@@ -1211,8 +1211,8 @@ def main() -> None:
     for name, sec in timings.items():
         print(f"  {sec:7.1f} s  {name}")
     print(f"  {total:7.1f} s  total")
-    if beside := outcome.get("twin_days_beside_warehouse_seconds"):
-        print(f"  (the twin days ran beside the warehouse stage for {beside:.1f} s)")
+    if beside_s := outcome.get("twin_days_beside_warehouse_seconds"):
+        print(f"  (the twin days ran beside the warehouse stage for {beside_s:.1f} s)")
     print(f"timings: {_write_timings(s, timings, total, outcome)}; full log: {log_path}")
     sys.stdout.flush()
 
