@@ -35,7 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_SECRET = "demo-only-not-secret"
 
 
-def _dbt_args(root: Path, target: str, *args: str) -> list[str]:
+def dbt_args(root: Path, target: str, *args: str) -> list[str]:
+    """Dbt's arguments for ``target``, its target and log folders under ``root``."""
     return [
         *args,
         "--target",
@@ -52,20 +53,30 @@ def _dbt_args(root: Path, target: str, *args: str) -> list[str]:
     ]
 
 
-def _timed_dbt(root: Path, target: str, *args: str) -> float:
-    """Seconds of one dbt command: DuckDB's in a subprocess, Spark's in this process."""
-    argv = _dbt_args(root, target, *args)
-    t0 = time.perf_counter()
+def run_dbt(root: Path, target: str, *args: str) -> None:
+    """Run one dbt command; raise when it fails.
+
+    DuckDB's runs in a subprocess (it keeps its file open in-process), Spark's in
+    this process (dbt-spark's session method takes this process's session). Also
+    used by tests/spark/test_dbt_spark.py.
+    """
+    argv = dbt_args(root, target, *args)
     if target == "spark":
         from dbt.cli.main import dbtRunner
 
         result = dbtRunner().invoke(argv)
         if not result.success:
-            raise SystemExit(f"dbt {' '.join(args)} failed on Spark: {result.exception}")
+            raise RuntimeError(f"dbt {' '.join(args)} failed on Spark: {result.exception}")
     else:
         code = "from dbt.cli.main import dbtRunner; import sys; "
         code += "sys.exit(0 if dbtRunner().invoke(sys.argv[1:]).success else 1)"
         subprocess.run([sys.executable, "-c", code, *argv], check=True)
+
+
+def _timed_dbt(root: Path, target: str, *args: str) -> float:
+    """Seconds of one dbt command (:func:`run_dbt`)."""
+    t0 = time.perf_counter()
+    run_dbt(root, target, *args)
     return round(time.perf_counter() - t0, 2)
 
 

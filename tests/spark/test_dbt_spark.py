@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bench.dbt_spark import dbt_args as _dbt_args
+from bench.dbt_spark import run_dbt as _dbt
 from config.settings import REPO_ROOT
 
 MODELS = (
@@ -266,30 +268,6 @@ def _link_persons(root, world) -> None:
     write_parquet_atomic(links, person_links_lake_path(root / "lake"))
 
 
-def _dbt_args(root, target: str, *args: str) -> list[str]:
-    args_ = [*args, "--target", target, "--quiet"]
-    args_ += ["--project-dir", str(REPO_ROOT / "dbt_project")]
-    args_ += ["--profiles-dir", str(REPO_ROOT / "dbt_project")]
-    args_ += ["--target-path", str(root / f"dbt_target_{target}")]
-    args_ += ["--log-path", str(root / "dbt_logs")]
-    return args_
-
-
-def _dbt(root, target: str, *args: str) -> None:
-    """A dbt command; DuckDB in a subprocess (it keeps its file open in-process),
-    Spark in-process (dbt-spark's session method takes this process's SparkSession)."""
-    args = _dbt_args(root, target, *args)
-    if target == "spark":
-        from dbt.cli.main import dbtRunner
-
-        result = dbtRunner().invoke(args)
-        assert result.success, result.exception
-    else:
-        code = "from dbt.cli.main import dbtRunner; import sys; "
-        code += "sys.exit(0 if dbtRunner().invoke(sys.argv[1:]).success else 1)"
-        subprocess.run([sys.executable, "-c", code, *args], check=True)
-
-
 @pytest.fixture(scope="module")
 def built(spark, small_world, tmp_path_factory):
     """The whole project built on each engine from the same lake and person links."""
@@ -383,7 +361,6 @@ def _differ(a: pd.Series, b: pd.Series, is_float: bool) -> np.ndarray:
 
 def test_every_table_after_staging_is_compared():
     """TABLES names every table and view dbt builds in intermediate, identity and marts."""
-    from config.settings import REPO_ROOT
 
     models = {
         p.stem
