@@ -1145,7 +1145,7 @@ def main() -> None:
                         days.start(
                             make_pool_runner(pool, defs),
                             load_beside,
-                            lambda: (
+                            lambda: console.line(
                                 f"[{fmt_seconds(console.elapsed())}] {name}, beside the "
                                 "warehouse stage ..."
                             ),
@@ -1163,11 +1163,14 @@ def main() -> None:
                 )
                 stage_ended = time.monotonic()
                 if days is not None:
-                    sequential = not days.started
-                    if sequential:
-                        console.start(name)
-                        days.start(make_runner(instance, defs=defs), lambda: stage_sources(twin))
-                    elif days.ended_at is None:
+                    # the tasking run's callback may be starting them this very moment:
+                    # start() decides, under its lock, which of the two did
+                    sequential = days.start(
+                        make_runner(instance, defs=defs),
+                        lambda: stage_sources(twin),
+                        lambda: console.start(name),
+                    )
+                    if not sequential and days.ended_at is None:
                         console.line(f"[{fmt_seconds(console.elapsed())}] {name}: finishing ...")
                     outcome["twin_days"] = days.join()
                     if twin.instance is not instance:

@@ -239,14 +239,18 @@ class BackgroundTwinDays:
 
     @property
     def started(self) -> bool:
-        """Whether :meth:`start` has started the days."""
-        return self._thread is not None
+        """Whether :meth:`start` has started the days (waits for a start in progress)."""
+        with self._lock:
+            return self._thread is not None
 
-    def start(self, run, load, note=None) -> bool:
+    def start(self, run, load, announce=None) -> bool:
         """Start the days unless started already (thread-safe); whether this call did.
 
-        ``run`` and ``load`` are :func:`step_twin_days`'s; ``note()``, if given,
-        makes the line logged as they start.
+        ``run`` and ``load`` are :func:`step_twin_days`'s; ``announce()``, if given,
+        is called (e.g. to print the stage's line) only when this call starts them.
+        The thread is published only once it is running, so a caller that sees
+        :attr:`started` (or gets ``False`` here) can :meth:`join` at once: make run's
+        thread and the tasking run's callback can both call this as the stage ends.
         """
         import threading
 
@@ -254,12 +258,13 @@ class BackgroundTwinDays:
             if self._thread is not None:
                 return False
             self.started_at = self.clock()
-            if note is not None:
-                self.log(note())
-            self._thread = threading.Thread(
+            if announce is not None:
+                announce()
+            thread = threading.Thread(
                 target=self._days, args=(run, load), name="twin-days", daemon=True
             )
-            self._thread.start()
+            thread.start()
+            self._thread = thread
             return True
 
     def _days(self, run, load) -> None:

@@ -383,8 +383,8 @@ def test_background_twin_days_start_once_and_hand_back_their_days_or_their_error
     days = twin_days.BackgroundTwinDays(None, None, log=lines.append)
     with pytest.raises(RuntimeError, match="not started"):
         days.join()
-    assert days.start("in workers", "load", lambda: "starting beside") is True
-    assert days.start("in this process", "load") is False
+    assert days.start("in workers", "load", lambda: lines.append("starting beside")) is True
+    assert days.start("in this process", "load", lambda: lines.append("sequential")) is False
     assert days.join() == [{"day": "2026-01-01", "stepped_now": True}]
     assert runs == ["in workers"] and lines == ["starting beside", "a day"]
     assert days.seconds >= 0
@@ -397,6 +397,41 @@ def test_background_twin_days_start_once_and_hand_back_their_days_or_their_error
     days.start("run", "load")
     with pytest.raises(SystemExit, match="daily_tasking"):
         days.join()
+
+
+def test_background_twin_days_seen_started_can_be_joined_at_once(monkeypatch):
+    """The tasking run's callback starts the days as make run's thread reaches the
+    end of the stage: whoever sees them started joins them, even while the thread
+    is still being started (a make run once failed with "cannot join thread
+    before it is started")."""
+    import threading
+
+    import orchestration.twin_days as twin_days
+
+    monkeypatch.setattr(twin_days, "step_twin_days", lambda s, world, run, load, log: [run])
+    real_start = threading.Thread.start
+
+    def slow_start(thread):  # widen the moment between making the thread and running it
+        time.sleep(0.2)
+        real_start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", slow_start)
+    days = twin_days.BackgroundTwinDays(None, None)
+    seen: list = []
+
+    def make_run_thread():
+        while not days.started:
+            time.sleep(0.001)
+        try:
+            seen.append(days.join())
+        except RuntimeError as exc:
+            seen.append(exc)
+
+    watcher = threading.Thread(target=make_run_thread)
+    real_start(watcher)
+    assert days.start("beside", "load") is True
+    watcher.join(5)
+    assert seen == [["beside"]]
 
 
 def test_the_twin_days_runs_go_to_the_workers_with_their_config(defs):
