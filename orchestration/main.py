@@ -1190,7 +1190,11 @@ def main() -> None:
                         outcome["twin_days_beside_warehouse_seconds"] = round(overlap, 1)
                         console.line(
                             f"      twin days done in {days.seconds:.1f} s  {note}; "
-                            f"{overlap:.1f} s of it beside the warehouse stage"
+                            + (
+                                f"{overlap:.1f} s of it beside the warehouse stage"
+                                if overlap >= 0.1
+                                else "started as the warehouse stage ended"
+                            )
                         )
                     name = "warehouse and analyses after the twin days"
                     console.start(name)
