@@ -1058,6 +1058,11 @@ def main() -> None:
 
     # Partitioned asset checks are a Dagster preview feature; we rely on them knowingly.
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
+    # This process and its workers (spawned: they inherit the environment) keep their
+    # event log connections open (orchestration.storage): before anything opens an instance.
+    from orchestration.storage import KEEP_OPEN_ENV
+
+    os.environ[KEEP_OPEN_ENV] = "1"
 
     s = settings()
     log_path = s.data_root / "logs" / "make_run.log"

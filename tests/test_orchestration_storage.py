@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -105,3 +106,22 @@ def test_without_the_variable_it_behaves_as_dagster_does(home, monkeypatch):
         assert _events(instance.event_log_storage, result.run_id)[-1] == (
             dg.DagsterEventType.RUN_SUCCESS
         )
+
+
+def test_make_run_keeps_its_event_log_connections_open(monkeypatch):
+    """make run's process (and its spawned workers, through the environment) keeps
+    connections open: set before anything opens an instance. A revert once dropped
+    the line, and every make run since paid Dagster's connect-and-close per event."""
+    import orchestration.main as make_run
+
+    class Stop(Exception):
+        pass
+
+    def stop():
+        raise Stop
+
+    monkeypatch.setenv(KEEP_OPEN_ENV, "0")  # restored after the test
+    monkeypatch.setattr(make_run, "settings", stop)  # the first thing main() reads after
+    with pytest.raises(Stop):
+        make_run.main()
+    assert os.environ[KEEP_OPEN_ENV] == "1"
