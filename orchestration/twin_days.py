@@ -29,6 +29,7 @@ from pathlib import Path
 
 __all__ = [
     "TWIN_SOURCES",
+    "REUSED_AFTER_TWIN_DAYS",
     "twin_trial_environment",
     "first_twin_day",
     "days_ahead",
@@ -68,6 +69,14 @@ def days_ahead(s, world: Path) -> list[str]:
     return [d for d in days if stepped(world, d) is None]
 
 
+#: Assets that read the twin days' deliveries but compute from whole months only
+#: and reuse their last output when what they compute from is unchanged
+#: (:mod:`assets.reuse`): the force family's backtest (about 25 s on the medium
+#: world). make run builds them before the days, beside them; after the days
+#: they are stale and reused, unless a day's delivery changed a whole month.
+REUSED_AFTER_TWIN_DAYS = (("force_hotspots", "backtest"),)
+
+
 def built_after_twin_days(defs) -> frozenset:
     """Downstream assets make run builds once, after the twin days, instead of before too.
 
@@ -76,10 +85,13 @@ def built_after_twin_days(defs) -> frozenset:
     what the days themselves need (the tasking each morning, the measurement each
     evening, and everything upstream of them) is built before as well; the rest
     (the events' person bridge, the SOC, needs and serious violence marts, early
-    warning, the force family's backtest, the partners' exports) only after:
-    built before, it would be thrown away. Person linkage is not among them: the
-    person records read no twin-day dataset.
+    warning, the partners' exports) only after: built before, it would be thrown
+    away. Person linkage is not among them: the person records read no twin-day
+    dataset. Nor are the assets of :data:`REUSED_AFTER_TWIN_DAYS`: built before
+    (beside the days), their output is reused after them.
     """
+    import dagster as dg
+
     from orchestration.jobs import (
         GAZETTEER_SOURCE,
         reading,
@@ -92,7 +104,8 @@ def built_after_twin_days(defs) -> frozenset:
     # calls for service carry located text: the gazetteer is rebuilt with them
     reads = reading(graph, source_asset_keys([*TWIN_SOURCES, GAZETTEER_SOURCE]))
     needed = (stages["publish_daily_tasking"][1] | stages["measure_patrol_day"][1]).upstream()
-    return frozenset(reads - needed.resolve(graph))
+    reused = {dg.AssetKey(list(path)) for path in REUSED_AFTER_TWIN_DAYS}
+    return frozenset(reads - needed.resolve(graph) - reused)
 
 
 def twin_trial_environment(world: Path, days: int) -> dict[str, str]:

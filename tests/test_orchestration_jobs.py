@@ -306,7 +306,8 @@ def test_what_reads_a_source_goes_through_downstream_assets_only(defs):
 
 def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_runs():
     """make run starts the twin days once the tasking is built, while this process still
-    runs refresh_analytics_beside_hot_spot_analyses (linkage, the partner analyses).
+    runs refresh_analytics_beside_hot_spot_analyses (linkage, the partner analyses)
+    and a worker backtest_force_hot_spots.
 
     What the days build (the tasking, the measurement, the deliveries they load: the
     twin datasets, the gazetteer and what is geocoded against it) is none of what that
@@ -337,9 +338,15 @@ def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_r
         | stages["publish_daily_tasking"][1].resolve(graph)
         | stages["measure_patrol_day"][1].resolve(graph)
     )
-    rest = downstream_stages()["refresh_analytics_beside_hot_spot_analyses"][1].resolve(graph)
+    runs = downstream_stages()
+    rest = (
+        runs["refresh_analytics_beside_hot_spot_analyses"][1]
+        | runs["backtest_force_hot_spots"][1]
+    ).resolve(graph)
     rest_before = rest - built_after_twin_days(defs)
     assert dg.AssetKey(["linkage", "person_record_links"]) in rest_before
+    # reused after the days (whole months only), so built before them, beside them
+    assert dg.AssetKey(["force_hotspots", "backtest"]) in rest_before
 
     # dbt's views are read when what reads them runs: look through them
     nodes = json.loads(dbt_project().manifest_path.read_text())["nodes"].values()

@@ -771,7 +771,14 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
     def backtest(
         context: dg.AssetExecutionContext, platform: PlatformConfig, config: config_cls
     ) -> dg.MaterializeResult:
-        """Rolling-origin backtest: hit rate, PAI, PEI, RRI at 1/5/10%, forecast and baselines."""
+        """Rolling-origin backtest: hit rate, PAI, PEI, RRI at 1/5/10%, forecast and baselines.
+
+        Scored on whole months only: when the monthly series, the grid, the risk
+        terrain layer, the configuration and the code are those of the last
+        materialization (e.g. make run's twin days added days of a month not yet
+        whole), that output is reused (:mod:`assets.reuse`).
+        """
+        from assets.reuse import computed, unchanged_output
         from vrdp.hotspots.grid import cell_areas_m2
         from vrdp.hotspots.pipeline import (
             AREA_SHARES,
@@ -784,6 +791,12 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
         if (skipped := _skipped(platform, fam)) is not None:
             return skipped
         x = _forecast_inputs(context, platform, fam, config)
+        out_path = fam.lake(platform, "backtest")
+        folds_path = fam.lake(platform, "backtest_folds")
+        digest = _backtest_digest(x, config)
+        reused = unchanged_output(context, fam.key("backtest"), digest, [out_path, folds_path])
+        if reused is not None:
+            return reused
         folds, summary = backtest_tables(
             x["counts"],
             x["span"],
@@ -792,8 +805,8 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
             area=cell_areas_m2(x["cells"]),
             area_shares=AREA_SHARES,
         )
-        out = write_parquet_atomic(summary, fam.lake(platform, "backtest"))
-        folds_out = write_parquet_atomic(folds, fam.lake(platform, "backtest_folds"))
+        out = write_parquet_atomic(summary, out_path)
+        folds_out = write_parquet_atomic(folds, folds_path)
         gap = sorted(set(folds.loc[folds["gap_before_test"], "test_period"]))
         tables = {}
         # one study area only (e.g. no cell with an event in training): no study_area column
@@ -834,10 +847,36 @@ def _backtest_asset(fam: Family) -> dg.AssetsDefinition:
                 ),
                 "path": dg.MetadataValue.path(str(out)),
                 "folds_path": dg.MetadataValue.path(str(folds_out)),
-            }
+                **computed(digest),
+            },
+            data_version=dg.DataVersion(digest),
         )
 
     return backtest
+
+
+def _backtest_digest(x: dict, config) -> str:
+    """What the backtest computes from (:func:`_forecast_inputs`), its config and code."""
+    from pathlib import Path
+
+    from assets.reuse import values_digest
+    from vrdp.hotspots import pipeline
+
+    aux = x["aux"] or {}
+    return values_digest(
+        [x["cells"], x["counts"], x["covariate"], *(aux[k] for k in sorted(aux))],
+        code=[Path(__file__), *Path(pipeline.__file__).parent.glob("*.py")],
+        config="\n".join(
+            [
+                config.model_dump_json(),
+                x["target"],
+                x["risk_terrain"],
+                ",".join(x["span"].months),
+                ",".join(x["span"].missing),
+                ",".join(sorted(aux)),
+            ]
+        ),
+    )
 
 
 def _planted_recall(context, platform: PlatformConfig, selected, as_of, window_days):

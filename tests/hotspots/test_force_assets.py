@@ -151,6 +151,47 @@ def test_backtest_scores_forecast_and_every_baseline_on_every_fold(run):
     assert 0 < meta["pei_at_5pct_forecast"] <= 1
 
 
+def test_backtest_is_reused_while_its_whole_months_are_unchanged(run):
+    """Days of a month not yet whole (make run's twin days) leave the backtest's series
+    as it was: its output is reused. An event added to a whole month is not."""
+    instance, s = run["instance"], run["settings"]
+    key, out = force_key("backtest"), run["lake"] / "backtest.parquet"
+    first = _meta(instance, key)
+    written = out.stat().st_mtime_ns
+    events = run["events"]
+    last = events[events["occurred_from"].dt.to_period("M") == "2025-12"].head(40).copy()
+
+    def rerun_with(extra: pd.DataFrame) -> dict:
+        with duckdb.connect(str(s.warehouse_path)) as con:
+            con.register("events", pd.concat([events, extra], ignore_index=True))
+            con.execute("create or replace table marts.fct_events as select * from events")
+        _materialize(instance, dg.AssetSelection.assets(*KEYS))
+        return _meta(instance, key)
+
+    try:
+        days = last.copy()  # three days of January at December's places and hours
+        when = days["occurred_from"]
+        days["occurred_from"] = (
+            pd.Timestamp("2026-01-01")
+            + (when - when.dt.normalize())
+            + pd.to_timedelta(range(len(days)), unit="D") % pd.Timedelta(days=3)
+        ).to_numpy()
+        days["occurred_to"] = pd.NaT
+        days["source_ref"] = days["source_ref"] + "-twin"
+        days["event_key"] = days["event_key"] + "-twin"
+        meta = rerun_with(days)
+        assert meta["reused"] is True and meta["input_sha256"] == first["input_sha256"]
+        assert out.stat().st_mtime_ns == written
+        december = last.head(5).assign(
+            source_ref=lambda d: d["source_ref"] + "-late",
+            event_key=lambda d: d["event_key"] + "-late",
+        )
+        meta = rerun_with(december)
+        assert meta["reused"] is False and meta["input_sha256"] != first["input_sha256"]
+    finally:
+        rerun_with(events.head(0))
+
+
 def test_tasking_reads_the_force_list_when_it_exists(run, tmp_path):
     lake = run["settings"].lake_dir
     hl, source, path = read_hotspot_list(lake)
