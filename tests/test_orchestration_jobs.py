@@ -340,8 +340,7 @@ def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_r
     )
     runs = downstream_stages()
     rest = (
-        runs["refresh_analytics_beside_hot_spot_analyses"][1]
-        | runs["backtest_force_hot_spots"][1]
+        runs["refresh_analytics_beside_hot_spot_analyses"][1] | runs["backtest_force_hot_spots"][1]
     ).resolve(graph)
     rest_before = rest - built_after_twin_days(defs)
     assert dg.AssetKey(["linkage", "person_record_links"]) in rest_before
