@@ -347,24 +347,30 @@ def _log(rng, poly, week: np.datetime64, cats: tuple[str, ...]) -> dict:
 def _with_subjects(rng, new_logs, logs, subjects) -> tuple[list, pd.DataFrame]:
     """Give each new log an id, a location and subjects copied from an existing log."""
     order = sorted(range(len(new_logs)), key=lambda i: new_logs[i]["created_at"])
-    by_log = subjects.groupby("log_id", sort=False)
+    # each log's subject rows (person, noise) in their order: one pass, not a
+    # group lookup and a row iteration per new log
+    by_log: dict[str, list[tuple]] = {}
+    for log, person, noise in zip(
+        subjects["log_id"].tolist(),
+        subjects["person_id"].tolist(),
+        subjects["noise"].tolist(),
+        strict=True,
+    ):
+        by_log.setdefault(log, []).append((person, noise))
     templates = [r for r in logs if r.get("subjects")]
     out, sub_rows = [], []
     for n, i in enumerate(order):
         r = new_logs[i]
         log_id = f"ILW{n + 1:07d}"
         t = templates[int(rng.integers(0, len(templates)))]
-        subs, rows = [], by_log.get_group(t["log_id"])
-        for k, (s, (_, row)) in enumerate(zip(t["subjects"], rows.iterrows(), strict=True)):
+        subs = []
+        for k, (s, (person, noise)) in enumerate(
+            zip(t["subjects"], by_log[t["log_id"]], strict=True)
+        ):
             sid = f"{log_id}-S{k}"
             subs.append({**s, "subject_id": sid})
             sub_rows.append(
-                {
-                    "log_id": log_id,
-                    "subject_id": sid,
-                    "person_id": row["person_id"],
-                    "noise": row["noise"],
-                }
+                {"log_id": log_id, "subject_id": sid, "person_id": person, "noise": noise}
             )
         x, y = r.pop("_point")
         soc = r["soc_categories"]
