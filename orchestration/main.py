@@ -918,13 +918,61 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
 
     waiter = threading.Thread(target=when_models_are_built, daemon=True)
     waiter.start()
-    ids += here("refresh_analytics_beside_hot_spot_analyses")
+    if ctx.when_tasking_ready is not None:
+        # The twin days wait for the tasking, at the end of the stage's longest path
+        # (the risk terrain models, then what reads them), not for this run: it
+        # yields the cores to that path and goes on beside the days.
+        ids += _yielding(lambda: here("refresh_analytics_beside_hot_spot_analyses"))
+    else:
+        ids += here("refresh_analytics_beside_hot_spot_analyses")
     waiter.join()
     # a run the waiter did not start is one whose inputs' run failed: named here
     for name, future in futures.items():
         if future.result()[1]:
             raise SystemExit(f"the {name} run failed (see make ui: {name})")
     return ids
+
+
+#: How much lower a run off the stage's longest path is scheduled (Linux nice steps).
+YIELD_NICENESS = 10
+
+
+def _yielding(fn: Callable[[], list]) -> list:
+    """``fn()`` in a thread of its own at a lower scheduling priority (Linux), its result.
+
+    Threads are scheduled separately on Linux: the lower priority is the new
+    thread's, and what it starts inherits it (dbt's subprocess, the threads of
+    the DuckDB databases it opens),
+    while this process's other threads and the worker processes keep theirs. On
+    two busy cores the longest path (the risk terrain models in a worker) then
+    gets them first; the thread only ever runs slower, never differently.
+    Elsewhere ``fn`` runs at the same priority.
+    """
+    import threading
+
+    out: dict = {}
+
+    def body() -> None:
+        try:
+            if not sys.platform.startswith("linux"):  # a thread id is not a process id there
+                raise OSError("per-thread priority is Linux's")
+            tid = threading.get_native_id()
+            os.setpriority(
+                os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + YIELD_NICENESS
+            )
+        except (AttributeError, OSError):  # no per-thread priority here
+            pass
+        try:
+            out["result"] = fn()
+        except BaseException as exc:  # re-raised in the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=body, name="yielding-run", daemon=True)  # ^C ends it
+    thread.start()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 @dataclass(frozen=True)

@@ -496,3 +496,22 @@ def test_a_tasks_run_config_reaches_its_run_beside_the_loggers(monkeypatch):
         "loggers": {"console": {"config": {"log_level": "WARNING"}}},
         **ops,
     }
+
+
+def _priority() -> int:
+    import threading
+
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread priority: Linux")
+def test_a_yielding_run_runs_at_a_lower_priority_in_a_thread_of_its_own(monkeypatch):
+    """make run's runs off the stage's longest path yield the cores to it: the run's own
+    thread is scheduled lower, the caller's is not; its result and errors come back."""
+    import orchestration.main as make_run
+
+    before = _priority()
+    assert make_run._yielding(lambda: [_priority()]) == [before + make_run.YIELD_NICENESS]
+    assert _priority() == before
+    with pytest.raises(SystemExit, match="failed"):
+        make_run._yielding(lambda: (_ for _ in ()).throw(SystemExit("the run failed")))
