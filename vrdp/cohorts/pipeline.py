@@ -72,12 +72,16 @@ class LookaheadError(AssertionError):
     """A feature read a record on or after its cutoff, or an outcome one before its start."""
 
 
-def check_windows(builder, events: pd.DataFrame, people, cutoff, label: str) -> dict:
+def check_windows(
+    builder, events: pd.DataFrame, people, cutoff, label: str, X_all: pd.DataFrame | None = None
+) -> dict:
     """Prove on the data that ``builder``'s features end before the outcome window starts.
 
     Rebuilds the features from the events strictly before ``cutoff`` only and the
     outcomes (column ``label``) from the events on or after it only; both must equal
-    the values built from all events. Raises :class:`LookaheadError` otherwise.
+    the values built from all events (``X_all``: the features the caller built
+    from all events with ``builder``, else built here). Raises
+    :class:`LookaheadError` otherwise.
 
     Returns
     -------
@@ -89,7 +93,9 @@ def check_windows(builder, events: pd.DataFrame, people, cutoff, label: str) -> 
     cutoff = pd.Timestamp(cutoff)
     on = pd.to_datetime(events["occurred_on"])
     before, after = events[on < cutoff], events[on >= cutoff]
-    X_all, X_before = builder(events, people, cutoff), builder(before, people, cutoff)
+    if X_all is None:
+        X_all = builder(events, people, cutoff)
+    X_before = builder(before, people, cutoff)
     if not X_all.equals(X_before):
         changed = sorted(c for c in X_all if not X_all[c].equals(X_before[c]))
         raise LookaheadError(f"features {changed} change with events on or after {cutoff.date()}")
@@ -248,17 +254,18 @@ def build_cohorts(
                 "children's social care and NHS safeguarding records",
             ]
         kw = {"kind": kind, "features": feats, "seed": seed, "excluded_inputs": excluded}
+        # the features at each cutoff, from all events: what the models read, and
+        # what check_windows proves equal to the features from earlier events only
+        X_train, X_test, X_now = (builder(events, people[t], t) for t in (t_train, t_test, t_score))
         run.windows[kind] = {
-            name: check_windows(builder, events, people[t], t, label)
-            for name, t in (
-                ("backtest_training", t_train),
-                ("backtest_evaluation", t_test),
-                ("published_scores", t_score),
+            name: check_windows(builder, events, people[t], t, label, X_all=X)
+            for name, t, X in (
+                ("backtest_training", t_train, X_train),
+                ("backtest_evaluation", t_test, X_test),
+                ("published_scores", t_score, X_now),
             )
         }
-        X_train = builder(events, people[t_train], t_train)
         backtest_model = fit_cohort_model(X_train, y_train[label], training_cutoff=t_train, **kw)
-        X_test = builder(events, people[t_test], t_test)
         s_test = score(backtest_model, X_test)
         k_test = cohort_size_for(len(s_test), cohort_share)
         run.backtest[kind] = evaluate(s_test, y_test[label], k_test)
@@ -283,7 +290,6 @@ def build_cohorts(
         else:
             run.fairness[kind]["labels"] = "recorded outcomes"
         model = fit_cohort_model(X_test, y_test[label], training_cutoff=t_test, **kw)
-        X_now = builder(events, people[t_score], t_score)
         s_now = score(model, X_now)
         k_now = cohort_size_for(len(s_now), cohort_share)
         top = s_now.sort_values(ascending=False, kind="stable").iloc[:k_now]
