@@ -166,7 +166,7 @@ def eligible_people(births: pd.Series, events: pd.DataFrame, cutoff) -> list[str
     cutoff = pd.Timestamp(cutoff)
     age = (cutoff - pd.to_datetime(births)).dt.days / 365.25
     young = set(age.index[(age >= 10) & (age < 25)])
-    seen = set(events.loc[pd.to_datetime(events["occurred_on"]) < cutoff, "person_key"])
+    seen = set(events.loc[pd.to_datetime(events["occurred_on"]) < cutoff, "person_key"].unique())
     return sorted(young & seen)
 
 
