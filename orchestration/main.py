@@ -942,11 +942,13 @@ def _yielding(fn: Callable[[], list]) -> list:
 
     Threads are scheduled separately on Linux: the lower priority is the new
     thread's, and what it starts inherits it (dbt's subprocess, the threads of
-    the DuckDB databases it opens),
-    while this process's other threads and the worker processes keep theirs. On
-    two busy cores the longest path (the risk terrain models in a worker) then
-    gets them first; the thread only ever runs slower, never differently.
-    Elsewhere ``fn`` runs at the same priority.
+    the DuckDB databases it opens), while this process's other threads and the
+    worker processes keep theirs. On two busy cores the longest path (the risk
+    terrain models in a worker) then gets them first; the thread only ever runs
+    slower, never differently. Elsewhere ``fn`` runs at the same priority. An
+    unprivileged process cannot raise a priority again, so the run stays lower
+    to its end (on the large world it then becomes the stage's longest path:
+    docs/make_run.md).
     """
     import threading
 
