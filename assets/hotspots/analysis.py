@@ -234,7 +234,9 @@ def _load_force(context, platform: PlatformConfig, config):
         return None
     if "lsoa21_code" not in events:
         return study, weights, guard, 1.0
-    ok = study["event_id"].isin(events.loc[events["lsoa21_code"].notna(), "event_key"])
+    from vrdp.keys import isin
+
+    ok = isin(study["event_id"], events.loc[events["lsoa21_code"].notna(), "event_key"])
     return study, weights, guard, float(ok.mean())
 
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vrdp.keys import isin
+
 __all__ = [
     "EVENT_COLUMNS",
     "PROTECTED_COLUMNS",
@@ -180,7 +182,6 @@ def outcomes(events: pd.DataFrame, people, start, days: int = 182) -> pd.DataFra
     w = events[(on >= start) & (on < start + pd.Timedelta(days=days))]
     w = w[w["is_violence"].fillna(False).astype(bool)]
     idx = pd.Index(sorted(set(people)), name="person_key")
-    # each person once: isin over the distinct keys, not every event's
-    v = idx.isin(w.loc[w["role"].eq("victim"), "person_key"].unique())
-    p = idx.isin(w.loc[w["role"].isin(["suspect", "offender"]), "person_key"].unique())
+    v = isin(idx, w.loc[w["role"].eq("victim"), "person_key"])
+    p = isin(idx, w.loc[w["role"].isin(["suspect", "offender"]), "person_key"])
     return pd.DataFrame({"victim": v.astype(np.int8), "perpetrator": p.astype(np.int8)}, index=idx)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from vrdp.keys import isin
+
 __all__ = [
     "RULES_DIR",
     "RuleSet",
@@ -157,7 +159,7 @@ def safeguarding_opportunities(
     last = ev.groupby("person_key")["occurred_on"].max()
     base = persons[
         (persons["agency_count"] >= rules.min_agencies)
-        & persons["person_key"].isin(recent["person_key"])
+        & isin(persons["person_key"], recent["person_key"])
     ].set_index("person_key")
     matched: dict[str, list[str]] = {}
     for rule in rules.rules:

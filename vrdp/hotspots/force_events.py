@@ -42,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vrdp.keys import isin
+
 __all__ = [
     "FORCE_EVENT_TYPES",
     "EVENT_TYPE_HARM_WEIGHTS",
@@ -175,11 +177,11 @@ def prepare_force_events(
     keep = wanted & located & timed
     linked = np.zeros(len(ev), bool)
     if "linked_event_key" in ev:
-        crimes = set(ev.loc[keep & (ev["event_type"] == "crime").to_numpy(), "event_key"])
+        crimes = ev.loc[keep & (ev["event_type"] == "crime").to_numpy(), "event_key"]
         linked = (
             keep
             & (ev["event_type"] == "incident").to_numpy()
-            & ev["linked_event_key"].isin(crimes).to_numpy()
+            & isin(ev["linked_event_key"], crimes)
         )
         keep &= ~linked
     d = ev[keep]
