@@ -46,10 +46,7 @@ def input_digest(files: Iterable[Path], *, code: Iterable[Path] = (), config: st
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         h.update(b"\0")
-    for path in sorted(Path(p) for p in code):
-        h.update(path.read_bytes() + b"\0")
-    h.update(config.encode())
-    return h.hexdigest()
+    return _with_code_and_config(h, code, config)
 
 
 def values_digest(values: Iterable, *, code: Iterable[Path] = (), config: str = "") -> str:
@@ -82,6 +79,11 @@ def values_digest(values: Iterable, *, code: Iterable[Path] = (), config: str = 
             h.update(f"{arr.dtype.str}{arr.shape}\0".encode())
             h.update(np.ascontiguousarray(arr).tobytes())
         h.update(b"\0")
+    return _with_code_and_config(h, code, config)
+
+
+def _with_code_and_config(h, code: Iterable[Path], config: str) -> str:
+    """The digest ``h`` completed with the code files (sorted, bytes) and ``config``."""
     for path in sorted(Path(p) for p in code):
         h.update(path.read_bytes() + b"\0")
     h.update(config.encode())

@@ -296,8 +296,6 @@ def make_pool_runner(pool, defs):
     deliveries they open no DuckDB file (tests/test_orchestration_jobs.py checks
     it on the asset graph).
     """
-    import json
-
     graph = defs.resolve_asset_graph()
 
     def run(selection, partition_key=None, run_config=None) -> None:
@@ -918,13 +916,14 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
 
     waiter = threading.Thread(target=when_models_are_built, daemon=True)
     waiter.start()
-    if ctx.when_tasking_ready is not None:
-        # The twin days wait for the tasking, at the end of the stage's longest path
-        # (the risk terrain models, then what reads them), not for this run: it
-        # yields the cores to that path and goes on beside the days.
-        ids += _yielding(lambda: here("refresh_analytics_beside_hot_spot_analyses"))
-    else:
-        ids += here("refresh_analytics_beside_hot_spot_analyses")
+
+    def refresh() -> list[str]:
+        return here("refresh_analytics_beside_hot_spot_analyses")
+
+    # The twin days wait for the tasking, at the end of the stage's longest path (the
+    # risk terrain models, then what reads them), not for this run: it yields the
+    # cores to that path and goes on beside the days.
+    ids += _yielding(refresh) if ctx.when_tasking_ready is not None else refresh()
     waiter.join()
     # a run the waiter did not start is one whose inputs' run failed: named here
     for name, future in futures.items():
