@@ -6,7 +6,11 @@
     gazetteer's match threshold) are matched, because a wrongly geocoded place
     misses its police record and inflates the share (on the small simulated world:
     0.63 with every geocoded row, 0.35 with confident ones, against 0.34 true).
-    95% Wilson interval of the share. Partner output: counts under 5 are suppressed. -#}
+    95% Wilson interval of the share. Partner output: counts under 5 are suppressed.
+    The match is a hash join on 300 m grid cells (each attendance's cell and its
+    eight neighbours) before the distance and time conditions: as a range join over
+    every pair it took 17.3 s on the large world's 100k attendances and 1M violent
+    police records, 0.3 s now, the same rows. -#}
 with
 
 events as (
@@ -55,9 +59,40 @@ police as (
     select
         easting_m,
         northing_m,
-        occurred_from
+        occurred_from,
+        cast(floor(easting_m / 300.0) as bigint) as cell_x,
+        cast(floor(northing_m / 300.0) as bigint) as cell_y
     from events
     where event_type in ('crime', 'incident') and is_violence and easting_m is not null
+
+),
+
+-- A police record within 300 m lies in the attendance's 300 m grid cell or one
+-- of its eight neighbours: the join is an equality on cells (a hash join)
+-- instead of a range join over every pair.
+neighbour_offsets as (
+
+    select -1 as offset_cells
+    union all
+    select 0 as offset_cells
+    union all
+    select 1 as offset_cells
+
+),
+
+attendance_cells as (
+
+    select
+        attendances.event_key,
+        attendances.lsoa21_code,
+        attendances.easting_m,
+        attendances.northing_m,
+        attendances.occurred_from,
+        cast(floor(attendances.easting_m / 300.0) as bigint) + dx.offset_cells as cell_x,
+        cast(floor(attendances.northing_m / 300.0) as bigint) + dy.offset_cells as cell_y
+    from attendances
+    cross join neighbour_offsets as dx
+    cross join neighbour_offsets as dy
 
 ),
 
@@ -67,10 +102,12 @@ matched as (
         attendances.event_key,
         attendances.lsoa21_code,
         bool_or(police.occurred_from is not null) as reached_police
-    from attendances
+    from attendance_cells as attendances
     left join police
         on
-            abs(police.easting_m - attendances.easting_m) <= 300
+            attendances.cell_x = police.cell_x
+            and attendances.cell_y = police.cell_y
+            and abs(police.easting_m - attendances.easting_m) <= 300
             and abs(police.northing_m - attendances.northing_m) <= 300
             and police.occurred_from between attendances.occurred_from - interval 3 hour
             and attendances.occurred_from + interval 3 hour
