@@ -9,6 +9,7 @@ temporary data root with ``monkeypatch.setenv``. dbt's ``profiles.yml`` and
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,6 +87,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "Spark master URL when VRDP_ENGINE=spark: local[N] on this machine, or a cluster "
         "(spark://host:7077, yarn, k8s://...)",
     ),
+    "VRDP_SPARK_DRIVER_MEMORY": (
+        "2g",
+        "memory of the Spark driver JVM (in local mode, of its executors too), e.g. 8g: "
+        "Splink on Spark needs more than the default for a million person records",
+    ),
     "VRDP_RTM_STUDY_AREA": (
         "",
         "risk terrain study area on the force's own POIs: local authority district and/or "
@@ -136,6 +142,7 @@ class Settings:
     map_tile_attribution: str = ""
     engine: str = "duckdb"
     spark_master: str = "local[2]"
+    spark_driver_memory: str = "2g"
     #: ``VRDP_RTM_STUDY_AREA``: district/ward codes of the police.uk risk terrain model
     rtm_study_area: tuple[str, ...] = ()
 
@@ -233,6 +240,12 @@ def settings() -> Settings:
             raise ValueError(f"{name}={value!r} is not one of {', '.join(allowed)}")
         return value
 
+    def _memory(name: str) -> str:
+        value = _env(name).strip().lower()
+        if not re.fullmatch(r"[1-9]\d*[kmgt]", value):
+            raise ValueError(f"{name}={value!r} is not a JVM memory size such as 2g or 512m")
+        return value
+
     def _list(name: str, *, required: bool = True) -> tuple[str, ...]:
         items = [t.strip() for t in _env(name).replace(" ", ",").split(",")]
         value = tuple(dict.fromkeys(t for t in items if t))
@@ -281,5 +294,6 @@ def settings() -> Settings:
         map_tile_attribution=_env("VRDP_MAP_TILE_ATTRIBUTION"),
         engine=_choice("VRDP_ENGINE", ("duckdb", "spark")),
         spark_master=_env("VRDP_SPARK_MASTER"),
+        spark_driver_memory=_memory("VRDP_SPARK_DRIVER_MEMORY"),
         rtm_study_area=tuple(d.upper() for d in _list("VRDP_RTM_STUDY_AREA", required=False)),
     )

@@ -1,10 +1,10 @@
-"""vrdp.keys.isin answers as pandas' isin does, for text keys with missing values."""
+"""vrdp.keys answers as pandas' isin and get_indexer do, for text keys with missing values."""
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from vrdp.keys import isin
+from vrdp.keys import isin, positions
 
 
 @pytest.mark.parametrize("dtype", ["str", object])
@@ -22,3 +22,17 @@ def test_isin_is_pandas_isin_for_text_keys(dtype):
     # a missing key matches only a missing value
     with_missing = pd.concat([among, pd.Series([None], dtype=dtype)])
     assert (isin(keys, with_missing) == keys.isin(with_missing).to_numpy()).all()
+
+
+@pytest.mark.parametrize("dtype", ["str", object])
+def test_positions_are_pandas_get_indexer_for_text_keys(dtype):
+    rng = np.random.default_rng(5)
+    among = np.sort(np.array([f"R{i:07d}" for i in rng.permutation(30_000)[:9_000]], dtype=object))
+    keys = pd.Series([f"R{int(x):07d}" for x in rng.integers(0, 30_000, 40_000)], dtype=dtype)
+    expected = pd.Index(among).get_indexer(keys)
+    assert (expected >= 0).any() and (expected < 0).any()
+    assert (positions(keys, among) == expected).all()
+    assert (positions(keys.to_numpy(object), pd.Index(among)) == expected).all()
+    # a missing key is never found
+    keys.iloc[::11] = None
+    assert (positions(keys, among)[::11] == -1).all()

@@ -6,7 +6,8 @@ this machine, where Arrow's own ``is_in`` takes 0.5 s with the same answer
 (pandas 3.1.1, pyarrow 26). The warehouse's event and person keys are such sets
 on the large world (the force hot spots' located-event share, calls linked to a
 counted crime). :func:`isin` is ``Series.isin`` for text keys, by Arrow's
-hash table.
+hash table, and :func:`positions` is ``Index.get_indexer`` (about 8 s for 19
+million person-record ids against 1.3 million by pandas, 0.8 s by Arrow).
 """
 
 from __future__ import annotations
@@ -18,18 +19,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["isin"]
+__all__ = ["isin", "positions"]
 
 
-def _strings(values) -> pa.Array:
+def _strings(values, kind: pa.DataType | None = None) -> pa.Array:
+    kind = kind or pa.string()
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks()
     if isinstance(values, pa.Array):
-        return values.cast(pa.string())
+        return values.cast(kind)
     if isinstance(values, pd.Series | pd.Index):  # Arrow-backed text: no copy
-        return pa.array(values, from_pandas=True).cast(pa.string())
+        return pa.array(values, from_pandas=True).cast(kind)
     arr = np.asarray(list(values) if isinstance(values, set | frozenset) else values, dtype=object)
-    return pa.array(arr, type=pa.string(), from_pandas=True)  # NaN and None are nulls
+    return pa.array(arr, type=kind, from_pandas=True)  # NaN and None are nulls
 
 
 def isin(keys: pd.Series | pd.Index | np.ndarray, among: Iterable) -> np.ndarray:
@@ -45,3 +47,21 @@ def isin(keys: pd.Series | pd.Index | np.ndarray, among: Iterable) -> np.ndarray
     """
     found = pc.is_in(_strings(keys), value_set=_strings(among), skip_nulls=False)
     return found.to_numpy(zero_copy_only=False).astype(bool)
+
+
+def positions(keys: pd.Series | pd.Index | np.ndarray, among) -> np.ndarray:
+    """Where each of ``keys`` is in ``among`` (-1 when it is not): ``Index(among).get_indexer``.
+
+    For text keys against distinct text values (the first position counts if a
+    value repeats). Missing keys are never found.
+
+    >>> among = np.array(["a", "b", "c"], dtype=object)
+    >>> positions(pd.Series(["c", "a", None, "z"], dtype="str"), among)
+    array([ 2,  0, -1, -1])
+    """
+    found = pc.index_in(
+        _strings(keys, pa.large_string()),
+        value_set=_strings(among, pa.large_string()),
+        skip_nulls=True,
+    )
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)

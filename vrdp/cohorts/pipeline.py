@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from vrdp.cohorts.features import (
@@ -228,6 +229,10 @@ def build_cohorts(
     # only the sources the models may read decide eligibility, outcomes and dates
     events = events[events["source_system"].isin(VICTIM_SOURCES)].copy()
     events["occurred_on"] = pd.to_datetime(events["occurred_on"])
+    # event keys only tell events apart (distinct counts, both sides of a cutoff):
+    # numbered, they count the same in a fraction of the time text takes
+    codes = pd.factorize(events["event_key"])[0].astype("float64")
+    events["event_key"] = np.where(codes < 0, np.nan, codes)
     as_of = events["occurred_on"].max()
     span = (as_of - events["occurred_on"].min()).days if len(events) else 0
     if span < MIN_HISTORY_DAYS:

@@ -129,7 +129,8 @@ def spark_session(master: str | None = None, spark_dir: Path | None = None):
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
-    for key, value in spark_conf(master, spark_dir).items():
+    conf = spark_conf(master, spark_dir, driver_memory=s.spark_driver_memory)
+    for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
