@@ -221,3 +221,23 @@ def test_more_records_of_known_streets_keep_the_vocabulary_a_new_street_changes_
     assert vocabulary_digest(more.entries) == vocabulary_digest(base)
     new = _gazetteer([("8 Mill Lane, Oxford, OX1 9ZZ", OXFORD[0] + 900, OXFORD[1] - 900)])
     assert vocabulary_digest(new.entries) != vocabulary_digest(base)
+
+
+def test_accuracy_against_a_truth_without_attendances_counts_none(tmp_path):
+    """A world whose truth records no A&E attendance: nothing to measure, no error."""
+    pd.DataFrame({"record_id": ["r1"], "event_id": ["e1"], "dataset": ["crimes"]}).to_parquet(
+        tmp_path / "event_records.parquet"
+    )
+    pd.DataFrame({"event_id": ["e1"], "easting": [451300.0], "northing": [206200.0]}).to_parquet(
+        tmp_path / "events.parquet"
+    )
+    located = pd.DataFrame(
+        {
+            "attendance_ref": ["r1"],
+            "geocode_kind": ["street"],
+            "geocode_score": [0.9],
+            "easting_m": [451310.0],
+            "northing_m": [206200.0],
+        }
+    )
+    assert geocode_accuracy(located, tmp_path) == {"geocode_truth_rows": 0}

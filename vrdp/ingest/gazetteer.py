@@ -654,11 +654,7 @@ def _attendance_truth(records_path, events_path, *, stamps) -> pd.DataFrame:
         columns=["record_id", "event_id"],
         filters=[("dataset", "==", "istv_assaults")],
     )
-    events = pd.read_parquet(
-        events_path,
-        columns=["event_id", "easting", "northing"],
-        filters=[("event_id", "in", records["event_id"].unique().tolist())],
-    )
+    events = pd.read_parquet(events_path, columns=["event_id", "easting", "northing"])
     return records.merge(events, on="event_id").drop_duplicates("record_id")
 
 
