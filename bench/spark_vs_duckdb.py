@@ -138,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="default: spark_vs_duckdb_<scale>.json")
     args = ap.parse_args(argv)
     world = ensure_world(args.world, args.scale)
+    from config.settings import settings
+
     figures: dict = {"scale": args.scale, "world": str(world), "master": args.master}
+    figures["driver_memory"] = settings().spark_driver_memory  # VRDP_SPARK_DRIVER_MEMORY
     figures["load_average_before"] = load_average()
     with tempfile.TemporaryDirectory(prefix="bench_spark_session_") as tmp:
         spark, figures["spark_session_start_seconds"] = _timed(
