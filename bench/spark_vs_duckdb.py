@@ -154,10 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         else:
             figures["linkage"] = linkage(world)
             print("linkage", figures["linkage"], flush=True)
+        figures["load_average_after"] = load_average()
+        figures["machine"] = machine()
+        # written before the session stops: on the large world the driver JVM had
+        # already ended when stop() was called, and the figures were nearly lost
+        print(write_result(args.out or RESULTS / f"spark_vs_duckdb_{args.scale}.json", figures))
         spark.stop()
-    figures["load_average_after"] = load_average()
-    figures["machine"] = machine()
-    print(write_result(args.out or RESULTS / f"spark_vs_duckdb_{args.scale}.json", figures))
     return 0
 
 
