@@ -133,16 +133,13 @@ def _sorted_part(columns: dict) -> pd.DataFrame:
     text in a new order from pandas' Arrow columns took about 5 s on the large world.
     """
     order = np.argsort(np.array(columns["item_id"], dtype=object), kind="stable")
-    return pd.DataFrame(
-        {
-            c: [v[i] for i in order]
-            if isinstance(v, list)
-            else v[order]
-            if isinstance(v, np.ndarray)
-            else v
-            for c, v in columns.items()
-        }
-    )
+
+    def reordered(values):
+        if isinstance(values, list):
+            return [values[i] for i in order]
+        return values[order] if isinstance(values, np.ndarray) else values  # a scalar
+
+    return pd.DataFrame({c: reordered(v) for c, v in columns.items()})
 
 
 def _soc_rows(ev: pd.DataFrame) -> pd.DataFrame:
@@ -278,12 +275,9 @@ def _disruption_rows(d: pd.DataFrame) -> list[dict]:
 
 #: the type of each column of the places-of-interest table, whatever kinds of item it holds
 POI_TYPES = {
-    c: "float64"
-    if c in ("latitude", "longitude", "location_precision_m")
-    else "datetime64[us]"
-    if c in ("occurred_on", "valid_from", "valid_to")
-    else "str"
-    for c in POI_COLUMNS
+    **dict.fromkeys(POI_COLUMNS, "str"),
+    **dict.fromkeys(("latitude", "longitude", "location_precision_m"), "float64"),
+    **dict.fromkeys(("occurred_on", "valid_from", "valid_to"), "datetime64[us]"),
 }
 
 
