@@ -7,12 +7,15 @@ from contextlib import contextmanager
 
 import dagster as dg
 
+from config.locks import warehouse_lock
 from config.settings import Settings, settings
 
-__all__ = ["PlatformConfig", "WAREHOUSE_POOL"]
+__all__ = ["PlatformConfig", "WAREHOUSE_POOL", "warehouse_lock"]
 
-#: Every asset that opens the DuckDB warehouse runs in this pool; its limit is 1
-#: (``orchestration/dagster.yaml``) because DuckDB allows one writing process.
+#: Every asset that opens the DuckDB warehouse runs in this pool. Its limit
+#: (``orchestration/dagster.yaml``) is 2, the cores make run is written for: more
+#: steps reading at once only share them and add memory. Which of them may run
+#: together is :func:`warehouse_lock`'s to say, not the pool's.
 WAREHOUSE_POOL = "duckdb_warehouse"
 
 
@@ -31,15 +34,21 @@ class PlatformConfig(dg.ConfigurableResource):
 
     @contextmanager
     def warehouse(self, read_only: bool = True) -> Iterator:
-        """Open the DuckDB warehouse; read-only unless asked otherwise."""
+        """Open the DuckDB warehouse; read-only unless asked otherwise.
+
+        Under :func:`warehouse_lock` (shared to read, exclusive to write) for as
+        long as the connection is open, so readers in other processes may run
+        beside it and a writer waits for them.
+        """
         import duckdb
 
         path = self.resolve().warehouse_path
         if read_only and not path.exists():
             raise FileNotFoundError(f"{path}: the warehouse has not been built yet (run dbt first)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(path), read_only=read_only)
-        try:
-            yield con
-        finally:
-            con.close()
+        with warehouse_lock(path, exclusive=not read_only):
+            con = duckdb.connect(str(path), read_only=read_only)
+            try:
+                yield con
+            finally:
+                con.close()

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from config.locks import warehouse_lock
+
 __all__ = ["DashboardData", "load", "suppress"]
 
 #: Partner-facing counts below this are suppressed.
@@ -94,23 +96,8 @@ def _load(root: str, _stamp: tuple) -> DashboardData:
     if not wh.exists() and not patrol:
         raise FileNotFoundError(f"{wh}: no warehouse yet (make run first)")
     # no warehouse but patrol tables (a patrol-only data root): the SOC views are empty
-    con = duckdb.connect(str(wh) if wh.exists() else ":memory:", read_only=wh.exists())
-    try:
-        monthly = _table(con, "marts", "fct_ward_soc_monthly")
-        soc_events = _table(
-            con,
-            "marts",
-            "fct_soc_events",
-            "select event_type, soc_category, ward_code, occurred_on, longitude, latitude,"
-            " grading_intelligence from marts.fct_soc_events where ward_code is not null",
-        )
-        chb = _table(con, "marts", "dim_chb_site_phases")
-        disruptions = _table(con, "marts", "fct_disruptions")
-        overlay = _table(con, "marts", "fct_ward_disruption_overlay")
-        exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
-        violence = _violence(con)
-    finally:
-        con.close()
+    tables = _warehouse_tables(duckdb, wh)
+    monthly, soc_events, chb, disruptions, overlay, exploitation, violence = tables
     lake = data_root / "lake"
     alarms_p = lake / "soc_analysis" / "early_warning_alarms.parquet"
     alarms = pd.read_parquet(alarms_p) if alarms_p.exists() else pd.DataFrame()
@@ -240,3 +227,34 @@ def _ward_shapes_of(path: str, mtime_ns: int, size: int) -> dict:
         polys = getattr(geom, "geoms", [geom])
         out[code] = [[list(xy) for xy in poly.exterior.coords] for poly in polys]
     return out
+
+
+def _warehouse_tables(duckdb, wh: Path) -> tuple:
+    """The dashboard's marts, read in one connection (an empty one without a warehouse).
+
+    Under the warehouse's shared lock: a pipeline step writing the warehouse
+    has it alone, and the dashboard waits for it instead of failing to open it.
+    """
+    if not wh.exists():
+        return _marts(duckdb.connect(":memory:"))
+    with warehouse_lock(wh, exclusive=False):
+        return _marts(duckdb.connect(str(wh), read_only=True))
+
+
+def _marts(con) -> tuple:
+    try:
+        monthly = _table(con, "marts", "fct_ward_soc_monthly")
+        soc_events = _table(
+            con,
+            "marts",
+            "fct_soc_events",
+            "select event_type, soc_category, ward_code, occurred_on, longitude, latitude,"
+            " grading_intelligence from marts.fct_soc_events where ward_code is not null",
+        )
+        chb = _table(con, "marts", "dim_chb_site_phases")
+        disruptions = _table(con, "marts", "fct_disruptions")
+        overlay = _table(con, "marts", "fct_ward_disruption_overlay")
+        exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
+        return monthly, soc_events, chb, disruptions, overlay, exploitation, _violence(con)
+    finally:
+        con.close()

@@ -162,11 +162,11 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         "exports: everything downstream of the loaded sources.",
         DOWNSTREAM_SELECTION,
     )
-    # make run's downstream stage in six runs (orchestration.main.stage_downstream):
+    # make run's downstream stage in eight runs (orchestration.main.stage_downstream):
     # the risk terrain models in one worker process; here the warehouse and the
     # hot spot families' harm windows; then the hot spot analyses that read only
-    # the lake in the other worker while the rest (linkage, SOC, partners) runs
-    # here; then what reads the models
+    # the lake in the other worker while linkage, SOC and partners run here and
+    # what reads the person marts in the workers; then what reads the models
     stages.update(downstream_stages())
     from assets.patrol.common import (
         COMPLIANCE_KEY,
@@ -231,15 +231,18 @@ HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE = tuple(
 
 
 def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
-    """The downstream selection as make run's six runs, in order (a partition of it).
+    """The downstream selection as make run's runs, in an order that respects it (a partition).
 
     ``model_risk_terrain`` needs only the loaded sources; what reads the models
     waits for it: the force family's backtest (``backtest_force_hot_spots``) and
     the rest (``refresh_analytics_after_risk_terrain``). The others start with
     the dbt warehouse and the harm windows the hot spot analyses read
     (``build_warehouse_for_hot_spots``), then the analyses
-    (``analyse_hot_spots_beside_warehouse``) run beside linkage and the SOC and
-    partner analyses (``refresh_analytics_beside_hot_spot_analyses``).
+    (``analyse_hot_spots_beside_warehouse``) run beside person linkage and the
+    dbt models built on it (``link_persons_beside_hot_spot_analyses``), then
+    beside the SOC, governance and hot spot cell analyses
+    (``refresh_analytics_beside_hot_spot_analyses``) and what reads the person
+    marts (``publish_person_analyses``), which only read the warehouse.
     """
     from assets.automation import DOWNSTREAM_SELECTION
     from assets.warehouse.linkage import PERSON_LINKS_KEY
@@ -251,9 +254,17 @@ def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
     # the harm windows the analyses read and their inputs, with the whole dbt
     # warehouse (one dbt build, not a subset now and the rest later)
     linked = dg.AssetSelection.assets(PERSON_LINKS_KEY).downstream()
-    dbt_before_linkage = (dg.AssetSelection.from_string("kind:dbt") & beside) - linked
+    dbt = dg.AssetSelection.from_string("kind:dbt")
+    dbt_before_linkage = (dbt & beside) - linked
     first = ((spare | dbt_before_linkage).upstream() & beside) - spare
     backtest = dg.AssetSelection.assets(dg.AssetKey(["force_hotspots", "backtest"])) & after
+    rest = beside - first - spare
+    # what writes the warehouse after linkage (linkage itself, the dbt models on it)
+    # and what they need; what reads what they build, and nothing else of the
+    # rest, only reads the warehouse and may run in other processes meanwhile
+    link = ((dbt | dg.AssetSelection.assets(PERSON_LINKS_KEY)) & rest).upstream() & rest
+    others = rest - link - (link.downstream() & rest)
+    persons = (link.downstream() & rest) - link - others.downstream()
     return {
         "model_risk_terrain": (
             "Risk terrain models (central Oxford, the simulated world).",
@@ -270,11 +281,22 @@ def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
             "make run runs them in a worker process beside linkage.",
             spare,
         ),
+        "link_persons_beside_hot_spot_analyses": (
+            "Person linkage and the dbt models built on it (identity, person, needs and "
+            "serious violence marts): the last writers of the warehouse in a refresh.",
+            link,
+        ),
         "refresh_analytics_beside_hot_spot_analyses": (
-            "Person linkage, the person marts, SOC, partner and governance analyses and "
-            "their exports: what neither reads the risk terrain models nor the hot spot "
-            "analyses running beside it.",
-            beside - first - spare,
+            "The SOC, governance and hot spot cell analyses and their exports: what "
+            "reads neither the risk terrain models, the hot spot analyses beside it, "
+            "nor the person marts.",
+            rest - link - persons,
+        ),
+        "publish_person_analyses": (
+            "What reads the person marts (cohorts, lost-subject, partnership, needs "
+            "pack, persons exports): read-only on the warehouse, so make run runs them "
+            "in the worker processes, one run per export, once the marts are built.",
+            persons,
         ),
         "backtest_force_hot_spots": (
             "The force family's rolling-origin backtest (its forecaster reads the risk "

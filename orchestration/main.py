@@ -845,21 +845,28 @@ def stage_downstream(ctx: RunContext) -> str:
 
 
 def _run_downstream(ctx: RunContext, build: set) -> list[str]:
-    """``build`` (downstream asset keys) in make run's six runs over three processes.
+    """``build`` (downstream asset keys) in make run's runs over three processes.
 
     The risk terrain models need only the loaded sources, and their model
     selection is the stage's longest step (about 50 s). ``model_risk_terrain``
     runs in one worker process while this process builds the warehouse and the
     hot spot families' harm windows (``build_warehouse_for_hot_spots``); then the
     hot spot analyses that read only the lake run in the other worker
-    (``analyse_hot_spots_beside_warehouse``) while this process runs linkage, SOC
-    and partner analyses (``refresh_analytics_beside_hot_spot_analyses``); the
-    force family's backtest, which reads the models, runs in a worker as soon as
-    they are built (``backtest_force_hot_spots``), and so does what else reads
-    the models (``refresh_analytics_after_risk_terrain``: the force forecast, the
-    hot spot list, the patrol trial and tasking) once the analyses it reads are
-    built too. Runs side by side read nothing the other writes, and only this
-    process opens DuckDB (tests/test_orchestration_jobs.py checks both on the
+    (``analyse_hot_spots_beside_warehouse``) while this process runs person
+    linkage and the dbt models on it (``link_persons_beside_hot_spot_analyses``),
+    then the SOC, governance and hot spot cell analyses
+    (``refresh_analytics_beside_hot_spot_analyses``) while what reads the person
+    marts runs in the workers (``publish_person_analyses``, a run per export,
+    longest first; this process takes back those no worker has started when it
+    is done). The force family's backtest, which reads the models, runs in a
+    worker as soon as they are built (``backtest_force_hot_spots``), and so does
+    what else reads the models (``refresh_analytics_after_risk_terrain``: the
+    force forecast, the hot spot list, the patrol trial and tasking) once the
+    analyses it reads are built too. Runs side by side read nothing the other
+    writes; the warehouse is written only in this process, and what the workers
+    run beside it opens DuckDB, if at all, only to read once its writers are done
+    (``config.locks.warehouse_lock`` makes a writer and readers wait for each
+    other in any case; tests/test_orchestration_jobs.py checks all of it on the
     asset graph). Each run takes its part of ``build``; a run with none is not
     started. With one worker, the same runs one after another. Returns this
     process's run ids.
@@ -918,7 +925,23 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
     waiter.start()
 
     def refresh() -> list[str]:
-        return here("refresh_analytics_beside_hot_spot_analyses")
+        ids = here("link_persons_beside_hot_spot_analyses")
+        # the warehouse's last writer is done: what reads the person marts goes to the
+        # workers (a run per export, longest first) while this process runs the rest
+        readers = _separate_runs(graph, parts.get("publish_person_analyses", set()))
+        mine = {}
+        for keys in _longest_first(ctx.instance, readers):
+            name = f"publish_person_analyses ({', '.join(k.to_user_string() for k in keys)})"
+            task = LoadTask(name, tuple(sorted(_key_path(k) for k in keys)))
+            futures[name] = ctx.pool.submit(task)
+            mine[name] = keys
+        ids += here("refresh_analytics_beside_hot_spot_analyses")
+        # and takes back, shortest first, those no worker has started yet
+        for name, keys in reversed(mine.items()):
+            if futures[name].cancel():
+                del futures[name]
+                ids.append(ctx.run(dg.AssetSelection.assets(*keys)))
+        return ids
 
     # The twin days wait for the tasking, at the end of the stage's longest path (the
     # risk terrain models, then what reads them), not for this run: it yields the
@@ -930,6 +953,47 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
         if future.result()[1]:
             raise SystemExit(f"the {name} run failed (see make ui: {name})")
     return ids
+
+
+def _separate_runs(graph, keys: set) -> list[list]:
+    """``keys`` as groups that share no dependency among them (a run each), in key order.
+
+    Two assets of ``keys`` where one reads the other (directly or through
+    ``keys``) are in the same group, so each group's run has what it reads.
+    """
+    group = {k: k for k in keys}
+
+    def root(k):
+        while group[k] != k:
+            group[k] = group[group[k]]
+            k = group[k]
+        return k
+
+    for k in sorted(keys):
+        for parent in graph.get(k).parent_keys & keys:
+            group[root(parent)] = root(k)
+    runs: dict = {}
+    for k in sorted(keys):
+        runs.setdefault(root(k), []).append(k)
+    return list(runs.values())
+
+
+def _longest_first(instance, runs: list[list]) -> list[list]:
+    """``runs`` by how long their assets' steps took when last materialized, longest first.
+
+    Never-built assets count as nought (their runs keep their order, after the
+    others); on a first make run that is key order.
+    """
+
+    def seconds(key) -> float:
+        event = instance.get_latest_materialization_event(key)
+        if event is None or not event.step_key:
+            return 0.0
+        stats = instance.get_run_step_stats(event.run_id, step_keys=[event.step_key])
+        return sum((st.end_time or 0) - (st.start_time or 0) for st in stats)
+
+    cost = {id(run): sum(seconds(k) for k in run) for run in runs}
+    return sorted(runs, key=lambda run: -cost[id(run)])
 
 
 #: How much lower a run off the stage's longest path is scheduled (Linux nice steps).

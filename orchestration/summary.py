@@ -16,19 +16,22 @@ def summary(s: Settings, outcome: dict) -> str:
     import duckdb
     import pandas as pd
 
+    from config.locks import warehouse_lock
+
     latest = s.exports_dir / "latest"
     manifest = json.loads((latest / "manifest.json").read_text())
-    con = duckdb.connect(str(s.warehouse_path), read_only=True)
-    try:
-        loaded = con.execute(
-            "select count(*) from staging.stg_police_uk__street_crimes"
-        ).fetchone()[0]
-        reasons = con.execute(
-            "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
-            " group by 1 order by 1"
-        ).fetchall()
-    finally:
-        con.close()
+    with warehouse_lock(s.warehouse_path, exclusive=False):
+        con = duckdb.connect(str(s.warehouse_path), read_only=True)
+        try:
+            loaded = con.execute(
+                "select count(*) from staging.stg_police_uk__street_crimes"
+            ).fetchone()[0]
+            reasons = con.execute(
+                "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
+                " group by 1 order by 1"
+            ).fetchall()
+        finally:
+            con.close()
     top = pd.read_parquet(latest / "top_harm_cells.parquet").head(5)
     lines = [
         "",

@@ -215,7 +215,7 @@ def test_every_warehouse_asset_is_in_the_single_writer_pool(defs):
     assert pools["marts/fct_cell_monthly_harm"] == "duckdb_warehouse"
     assert pools["hotspots/top_harm_cells"] == "duckdb_warehouse"
     config = (REPO / "orchestration" / "dagster.yaml").read_text()
-    assert "default_limit: 1" in config and "enabled: false" in config
+    assert "default_limit: 2" in config and "enabled: false" in config
 
 
 def test_every_asset_has_a_description(defs):

@@ -20,6 +20,7 @@ JOBS = [
     "build_gazetteer",
     "build_warehouse",
     "build_warehouse_for_hot_spots",
+    "link_persons_beside_hot_spot_analyses",
     "load_boundaries",
     "load_community_streetsafe_reports",
     "load_community_voluntary_referrals",
@@ -48,6 +49,7 @@ JOBS = [
     "patrol_tasking_and_evaluation",
     "publish_daily_tasking",
     "publish_exports",
+    "publish_person_analyses",
     "refresh_analytics",
     "refresh_analytics_after_risk_terrain",
     "refresh_analytics_beside_hot_spot_analyses",
@@ -187,23 +189,27 @@ def test_a_run_whose_process_died_is_marked_failed(tmp_path):
 
 
 def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order():
-    """make run's six downstream runs partition refresh_analytics; each reads only what
-    ran before it, and what runs beside another run neither reads it nor opens DuckDB.
+    """make run's eight downstream runs partition refresh_analytics; each reads only
+    what ran before it, and what runs beside another run neither reads it nor writes
+    the warehouse.
 
     Runs in this process: build_warehouse_for_hot_spots, then
+    link_persons_beside_hot_spot_analyses, then
     refresh_analytics_beside_hot_spot_analyses. In workers: model_risk_terrain (from
-    the start), analyse_hot_spots_beside_warehouse once the warehouse is
-    built, backtest_force_hot_spots once the models are, and
-    refresh_analytics_after_risk_terrain once the models and the analyses are."""
+    the start), analyse_hot_spots_beside_warehouse once the warehouse is built,
+    publish_person_analyses once linkage's run is, backtest_force_hot_spots once the
+    models are, and refresh_analytics_after_risk_terrain once the models and the
+    analyses are."""
     from assets.automation import DOWNSTREAM_SELECTION
+    from assets.warehouse.linkage import PERSON_LINKS_KEY
     from orchestration.definitions import build_defs
     from orchestration.jobs import downstream_stages
 
     graph = build_defs().resolve_asset_graph()
     downstream = DOWNSTREAM_SELECTION.resolve(graph)
     stages = {n: sel.resolve(graph) for n, (_, sel) in downstream_stages().items()}
-    rtm, first, spare, rest, backtest, after = stages.values()
-    assert rtm | first | spare | rest | backtest | after == downstream
+    rtm, first, spare, link, rest, persons, backtest, after = stages.values()
+    assert rtm | first | spare | link | rest | persons | backtest | after == downstream
     assert sum(map(len, stages.values())) == len(downstream)  # disjoint
 
     def parents(keys):
@@ -212,22 +218,30 @@ def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order
     # model_risk_terrain beside everything before the after-run: reads none of it
     assert parents(rtm) <= rtm
     assert parents(first) <= first
-    # the analyses run beside the rest: read only what was built before them
+    # the analyses run beside linkage and the rest: read only what was built before them
     assert parents(spare) <= first | spare
-    assert parents(rest) <= first | rest
+    assert parents(link) <= first | link
+    assert parents(rest) <= first | link | rest
+    # what reads the person marts runs beside the rest, once linkage's run is done
+    assert parents(persons) <= first | link | persons
+    assert not (parents(rest) & persons)
     # the force backtest runs once the models are built, beside the rest
     assert parents(backtest) <= first | rtm | backtest
-    assert not (parents(rest) & backtest)
+    assert not (parents(link | rest | persons) & backtest)
     assert not (parents(after) & backtest)
     # what reads the models runs in a worker beside the rest, once the models and the
     # analyses are built: it reads neither the rest nor the backtest
     assert parents(after) <= first | rtm | spare | after
-    # the workers' runs open no DuckDB file (the warehouse pool stays in this process)
+    # the lake-only workers' runs open no DuckDB file
     assert all(not graph.get(k).pools for k in spare | rtm | backtest | after)
-    assert dg.AssetKey(["force_hotspots", "forecast"]) in after
-    # the force backtest's forecaster reads the risk terrain model: it waits for it
-    assert backtest == {dg.AssetKey(["force_hotspots", "backtest"])}
-    assert dg.AssetKey(["hotspots", "backtest"]) in spare
+    # the warehouse's writers (dbt, linkage) run in this process, in the first two
+    # runs; the runs beside linkage's (the rest here, the person readers in the
+    # workers) only read it
+    writers = {k for k in downstream if "dbt" in graph.get(k).kinds} | {PERSON_LINKS_KEY}
+    assert writers <= first | link
+    assert PERSON_LINKS_KEY in link and not (writers & (rest | persons))
+    assert dg.AssetKey(["exports", "cohorts_export"]) in persons
+    assert dg.AssetKey(["soc", "early_warning_scores"]) in rest
     assert any(k.path[0] == "marts" for k in first)  # the warehouse does not wait
 
 
@@ -306,8 +320,9 @@ def test_what_reads_a_source_goes_through_downstream_assets_only(defs):
 
 def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_runs():
     """make run starts the twin days once the tasking is built, while this process still
-    runs refresh_analytics_beside_hot_spot_analyses (linkage, the partner analyses)
-    and a worker backtest_force_hot_spots.
+    runs linkage and the partner analyses (link_persons_beside_hot_spot_analyses,
+    refresh_analytics_beside_hot_spot_analyses, publish_person_analyses) and a worker
+    backtest_force_hot_spots.
 
     What the days build (the tasking, the measurement, the deliveries they load: the
     twin datasets, the gazetteer and what is geocoded against it) is none of what that
@@ -340,7 +355,10 @@ def test_twin_days_beside_the_warehouse_stage_share_nothing_with_its_remaining_r
     )
     runs = downstream_stages()
     rest = (
-        runs["refresh_analytics_beside_hot_spot_analyses"][1] | runs["backtest_force_hot_spots"][1]
+        runs["link_persons_beside_hot_spot_analyses"][1]
+        | runs["refresh_analytics_beside_hot_spot_analyses"][1]
+        | runs["publish_person_analyses"][1]
+        | runs["backtest_force_hot_spots"][1]
     ).resolve(graph)
     rest_before = rest - built_after_twin_days(defs)
     assert dg.AssetKey(["linkage", "person_record_links"]) in rest_before

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from config.resources import WAREHOUSE_POOL, PlatformConfig
+from config.resources import WAREHOUSE_POOL, PlatformConfig, warehouse_lock
 
 __all__ = ["purge_expired", "purge_schedule", "PURGE_KEY"]
 
@@ -36,9 +36,11 @@ def purge_expired(
     s = platform.resolve()
     today = date.fromisoformat(config.today) if config.today else date.today()
     keys = {name: c.key for name, c in agency_contracts().items() if c.key}
-    report = purge_data_root(
-        s.data_root, load_register(s.governance_dir), today, holds_path(s.data_root), keys
-    )
+    # the purge rewrites the warehouse and the restricted database: alone
+    with warehouse_lock(s.warehouse_path, exclusive=True):
+        report = purge_data_root(
+            s.data_root, load_register(s.governance_dir), today, holds_path(s.data_root), keys
+        )
     counts = report.as_dict()
     log = s.data_root / "governance" / "purge_log.jsonl"
     with owner_only():

@@ -16,7 +16,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from config.resources import WAREHOUSE_POOL, PlatformConfig
+from config.resources import WAREHOUSE_POOL, PlatformConfig, warehouse_lock
 from config.settings import REPO_ROOT
 
 __all__ = [
@@ -158,11 +158,13 @@ def _build_with_restricted_db(s, dbt, config, context):
 
     from vrdp.governance.permissions import ensure_restricted_db, owner_only
 
-    if not s.warehouse_path.exists():
-        duckdb.connect(str(s.warehouse_path)).close()
-    ensure_restricted_db(s.identity_db_path)
-    with owner_only():
-        yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+    # dbt writes both files: it has them alone (readers in other processes wait)
+    with warehouse_lock(s.warehouse_path, exclusive=True):
+        if not s.warehouse_path.exists():
+            duckdb.connect(str(s.warehouse_path)).close()
+        ensure_restricted_db(s.identity_db_path)
+        with owner_only():
+            yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
 
 
 def warehouse_dbt_assets() -> dg.AssetsDefinition:
