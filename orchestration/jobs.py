@@ -163,10 +163,10 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
         DOWNSTREAM_SELECTION,
     )
     # make run's downstream stage in eight runs (orchestration.main.stage_downstream):
-    # the risk terrain models in one worker process; here the warehouse and the
-    # hot spot families' harm windows; then the hot spot analyses that read only
-    # the lake in the other worker while linkage, SOC and partners run here and
-    # what reads the person marts in the workers; then what reads the models
+    # the risk terrain models in one worker process; here the dbt warehouse; then
+    # the hot spot families' harm windows and analyses in the other worker while
+    # linkage, SOC and partners run here and what reads the person marts in the
+    # workers; then what reads the models
     stages.update(downstream_stages())
     from assets.patrol.common import (
         COMPLIANCE_KEY,
@@ -217,9 +217,10 @@ def stage_selections() -> dict[str, tuple[str, dg.AssetSelection]]:
     return stages
 
 
-#: The hot spot analyses make run runs in a worker process beside the warehouse:
-#: they read only the lake (the harm windows), open no DuckDB file and are read by
-#: nothing that runs beside them (tests/test_orchestration_jobs.py checks all three).
+#: The hot spot analyses make run runs in a worker process beside person linkage,
+#: after the harm windows they read (built in the same run, the warehouse only read):
+#: they write nothing to the warehouse and are read by nothing that runs beside them
+#: (tests/test_orchestration_jobs.py checks both).
 HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE = tuple(
     dg.AssetKey([family, name])
     for family, names in (
@@ -236,8 +237,8 @@ def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
     ``model_risk_terrain`` needs only the loaded sources; what reads the models
     waits for it: the force family's backtest (``backtest_force_hot_spots``) and
     the rest (``refresh_analytics_after_risk_terrain``). The others start with
-    the dbt warehouse and the harm windows the hot spot analyses read
-    (``build_warehouse_for_hot_spots``), then the analyses
+    the dbt warehouse up to person linkage (``build_warehouse_for_hot_spots``),
+    then the hot spot families' harm windows and analyses
     (``analyse_hot_spots_beside_warehouse``) run beside person linkage and the
     dbt models built on it (``link_persons_beside_hot_spot_analyses``), then
     beside the SOC, governance and hot spot cell analyses
@@ -251,12 +252,14 @@ def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
     after = (rtm.downstream() & DOWNSTREAM_SELECTION) - rtm
     beside = DOWNSTREAM_SELECTION - rtm - after
     spare = dg.AssetSelection.assets(*HOT_SPOT_ANALYSES_BESIDE_WAREHOUSE) & beside
-    # the harm windows the analyses read and their inputs, with the whole dbt
-    # warehouse (one dbt build, not a subset now and the rest later)
+    # the whole dbt warehouse up to linkage (one dbt build, not a subset now and the
+    # rest later) and its inputs; the harm windows the analyses read go with them,
+    # in a worker: they only read the warehouse
     linked = dg.AssetSelection.assets(PERSON_LINKS_KEY).downstream()
     dbt = dg.AssetSelection.from_string("kind:dbt")
     dbt_before_linkage = (dbt & beside) - linked
-    first = ((spare | dbt_before_linkage).upstream() & beside) - spare
+    first = dbt_before_linkage.upstream() & beside
+    spare = (spare.upstream() & beside) - first
     backtest = dg.AssetSelection.assets(dg.AssetKey(["force_hotspots", "backtest"])) & after
     rest = beside - first - spare
     # what writes the warehouse after linkage (linkage itself, the dbt models on it)
@@ -271,14 +274,15 @@ def downstream_stages() -> dict[str, tuple[str, dg.AssetSelection]]:
             rtm,
         ),
         "build_warehouse_for_hot_spots": (
-            "The dbt warehouse (up to person linkage) and the hot spot families' harm "
-            "windows; make run runs it while model_risk_terrain runs in another process.",
+            "The dbt warehouse up to person linkage; make run runs it while "
+            "model_risk_terrain runs in another process.",
             first,
         ),
         "analyse_hot_spots_beside_warehouse": (
-            "Hot spot analyses that read only the lake (the data.police.uk family's "
-            "backtest, forecast, classification and list; both families' Gi* and KDE); "
-            "make run runs them in a worker process beside linkage.",
+            "Both hot spot families' study events and harm windows (read from the "
+            "warehouse) and the analyses on them (the data.police.uk family's backtest, "
+            "forecast, classification and list; both families' Gi* and KDE); make run "
+            "runs them in a worker process beside linkage.",
             spare,
         ),
         "link_persons_beside_hot_spot_analyses": (

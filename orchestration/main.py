@@ -849,27 +849,26 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
 
     The risk terrain models need only the loaded sources, and their model
     selection is the stage's longest step (about 50 s). ``model_risk_terrain``
-    runs in one worker process while this process builds the warehouse and the
-    hot spot families' harm windows (``build_warehouse_for_hot_spots``); then the
-    hot spot analyses that read only the lake run in the other worker
-    (``analyse_hot_spots_beside_warehouse``) while this process runs person
-    linkage and the dbt models on it (``link_persons_beside_hot_spot_analyses``),
-    then the SOC, governance and hot spot cell analyses
-    (``refresh_analytics_beside_hot_spot_analyses``) while what reads the person
-    marts runs in the workers (``publish_person_analyses``, a run per export,
-    longest first; this process takes back those no worker has started when it
-    is done). The force family's backtest, which reads the models, runs in a
-    worker as soon as they are built (``backtest_force_hot_spots``), and so does
-    what else reads the models (``refresh_analytics_after_risk_terrain``: the
-    force forecast, the hot spot list, the patrol trial and tasking) once the
-    analyses it reads are built too. Runs side by side read nothing the other
-    writes; the warehouse is written only in this process, and what the workers
-    run beside it opens DuckDB, if at all, only to read once its writers are done
-    (``config.locks.warehouse_lock`` makes a writer and readers wait for each
-    other in any case; tests/test_orchestration_jobs.py checks all of it on the
-    asset graph). Each run takes its part of ``build``; a run with none is not
-    started. With one worker, the same runs one after another. Returns this
-    process's run ids.
+    runs in one worker process while this process builds the dbt warehouse up to
+    person linkage (``build_warehouse_for_hot_spots``); then the hot spot
+    families' harm windows (read from the warehouse) and the analyses on them
+    run in the other worker (``analyse_hot_spots_beside_warehouse``) while this
+    process runs person linkage and the dbt models on it
+    (``link_persons_beside_hot_spot_analyses``), then the SOC, governance and hot
+    spot cell analyses (``refresh_analytics_beside_hot_spot_analyses``) while
+    what reads the person marts is shared out (``publish_person_analyses``, a run
+    per export: the longest to the workers, one at a time per worker, and the
+    shortest to this process when it is done). What reads the models runs in
+    the workers once they and the analyses' run are built: first
+    ``refresh_analytics_after_risk_terrain`` (the force forecast, the hot spot
+    list, the patrol trial and tasking), then the force family's backtest
+    (``backtest_force_hot_spots``). Runs side by side read nothing the other
+    writes, and only this process writes the warehouse; what runs beside it in
+    the workers opens it only to read, and the warehouse's lock
+    (``config.locks.warehouse_lock``) makes a writer and readers wait for each
+    other (tests/test_orchestration_jobs.py checks the rest on the asset graph).
+    Each run takes its part of ``build``; a run with none is not started. With
+    one worker, the same runs one after another. Returns this process's run ids.
     """
     import threading
 
@@ -905,17 +904,18 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
         )
 
     def when_models_are_built() -> None:
-        if not succeeded("model_risk_terrain"):
-            return
-        if "backtest_force_hot_spots" in parts:
-            futures["backtest_force_hot_spots"] = ctx.pool.submit(task("backtest_force_hot_spots"))
-        if "refresh_analytics_after_risk_terrain" in parts and succeeded(
-            "analyse_hot_spots_beside_warehouse"
+        # both read the models and the harm windows the analyses' run builds
+        if not (
+            succeeded("model_risk_terrain") and succeeded("analyse_hot_spots_beside_warehouse")
         ):
+            return
+        if "refresh_analytics_after_risk_terrain" in parts:  # the tasking: first
             after = ctx.pool.submit(task("refresh_analytics_after_risk_terrain"))
             futures["refresh_analytics_after_risk_terrain"] = after
             if ctx.when_tasking_ready is not None:
                 after.add_done_callback(tasking_built)
+        if "backtest_force_hot_spots" in parts:
+            futures["backtest_force_hot_spots"] = ctx.pool.submit(task("backtest_force_hot_spots"))
 
     def tasking_built(future) -> None:
         if future.exception() is None and not future.result()[1]:
@@ -926,21 +926,21 @@ def _run_downstream(ctx: RunContext, build: set) -> list[str]:
 
     def refresh() -> list[str]:
         ids = here("link_persons_beside_hot_spot_analyses")
-        # the warehouse's last writer is done: what reads the person marts goes to the
-        # workers (a run per export, longest first) while this process runs the rest
+        # the warehouse's last writer is done: what reads the person marts is shared
+        # out, longest first to the workers, shortest first to this process once it
+        # has run the rest
         readers = _separate_runs(graph, parts.get("publish_person_analyses", set()))
-        mine = {}
-        for keys in _longest_first(ctx.instance, readers):
-            name = f"publish_person_analyses ({', '.join(k.to_user_string() for k in keys)})"
-            task = LoadTask(name, tuple(sorted(_key_path(k) for k in keys)))
-            futures[name] = ctx.pool.submit(task)
-            mine[name] = keys
+        shared = _SharedRuns(
+            [
+                (f"publish_person_analyses ({', '.join(k.to_user_string() for k in keys)})", keys)
+                for keys in _longest_first(ctx.instance, readers)
+            ]
+        )
+        feeder = shared.feed(ctx.pool, futures)
         ids += here("refresh_analytics_beside_hot_spot_analyses")
-        # and takes back, shortest first, those no worker has started yet
-        for name, keys in reversed(mine.items()):
-            if futures[name].cancel():
-                del futures[name]
-                ids.append(ctx.run(dg.AssetSelection.assets(*keys)))
+        while (run := shared.take_last()) is not None:
+            ids.append(ctx.run(dg.AssetSelection.assets(*run[1])))
+        feeder.join()
         return ids
 
     # The twin days wait for the tasking, at the end of the stage's longest path (the
@@ -981,19 +981,73 @@ def _separate_runs(graph, keys: set) -> list[list]:
 def _longest_first(instance, runs: list[list]) -> list[list]:
     """``runs`` by how long their assets' steps took when last materialized, longest first.
 
-    Never-built assets count as nought (their runs keep their order, after the
-    others); on a first make run that is key order.
+    A run with an asset never built has no known time: it goes first, as if the
+    longest (key order among those; on a first make run, all of them).
     """
 
     def seconds(key) -> float:
         event = instance.get_latest_materialization_event(key)
         if event is None or not event.step_key:
-            return 0.0
+            return float("inf")
         stats = instance.get_run_step_stats(event.run_id, step_keys=[event.step_key])
         return sum((st.end_time or 0) - (st.start_time or 0) for st in stats)
 
     cost = {id(run): sum(seconds(k) for k in run) for run in runs}
     return sorted(runs, key=lambda run: -cost[id(run)])
+
+
+class _SharedRuns:
+    """Runs shared by the worker processes (from the front) and this process (from the back).
+
+    :meth:`feed` hands the next run to the workers only when one of its own runs
+    there has finished (never more at once than there are workers), so a run
+    waits here, where this process can still take it, rather than in the
+    executor's queue.
+    """
+
+    def __init__(self, runs: list[tuple[str, list]]) -> None:
+        import threading
+        from collections import deque
+
+        self._runs = deque(runs)
+        self._lock = threading.Lock()
+
+    def _take(self, last: bool):
+        with self._lock:
+            if not self._runs:
+                return None
+            return self._runs.pop() if last else self._runs.popleft()
+
+    def take_last(self):
+        """The shortest run not yet handed out ``(name, keys)``, or None."""
+        return self._take(last=True)
+
+    def feed(self, pool, futures: dict):
+        """Start handing runs to ``pool``'s workers in a thread; their futures go to ``futures``."""
+        import threading
+
+        slots = threading.Semaphore(pool.workers)
+
+        def body() -> None:
+            while True:
+                slots.acquire()
+                run = self._take(last=False)
+                if run is None:
+                    return
+                name, keys = run
+                try:
+                    future = pool.submit(LoadTask(name, tuple(sorted(map(_key_path, keys)))))
+                except BaseException as exc:  # the pool is gone: the run fails by name
+                    future = Future()
+                    future.set_exception(exc)
+                futures[name] = future
+                future.add_done_callback(lambda _: slots.release())
+
+        from concurrent.futures import Future
+
+        thread = threading.Thread(target=body, name="shared-runs", daemon=True)
+        thread.start()
+        return thread
 
 
 #: How much lower a run off the stage's longest path is scheduled (Linux nice steps).

@@ -193,13 +193,14 @@ def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order
     what ran before it, and what runs beside another run neither reads it nor writes
     the warehouse.
 
-    Runs in this process: build_warehouse_for_hot_spots, then
+    Runs in this process: build_warehouse_for_hot_spots (dbt up to linkage), then
     link_persons_beside_hot_spot_analyses, then
     refresh_analytics_beside_hot_spot_analyses. In workers: model_risk_terrain (from
-    the start), analyse_hot_spots_beside_warehouse once the warehouse is built,
-    publish_person_analyses once linkage's run is, backtest_force_hot_spots once the
-    models are, and refresh_analytics_after_risk_terrain once the models and the
-    analyses are."""
+    the start), analyse_hot_spots_beside_warehouse (harm windows read from the
+    warehouse, the analyses on them) once the warehouse is built,
+    publish_person_analyses once linkage's run is, and
+    refresh_analytics_after_risk_terrain and backtest_force_hot_spots once the models
+    and the analyses are."""
     from assets.automation import DOWNSTREAM_SELECTION
     from assets.warehouse.linkage import PERSON_LINKS_KEY
     from orchestration.definitions import build_defs
@@ -225,21 +226,22 @@ def test_make_runs_downstream_runs_are_the_whole_downstream_once_in_a_safe_order
     # what reads the person marts runs beside the rest, once linkage's run is done
     assert parents(persons) <= first | link | persons
     assert not (parents(rest) & persons)
-    # the force backtest runs once the models are built, beside the rest
-    assert parents(backtest) <= first | rtm | backtest
+    # the force backtest runs once the models and the analyses' run are built
+    assert parents(backtest) <= first | rtm | spare | backtest
     assert not (parents(link | rest | persons) & backtest)
     assert not (parents(after) & backtest)
     # what reads the models runs in a worker beside the rest, once the models and the
     # analyses are built: it reads neither the rest nor the backtest
     assert parents(after) <= first | rtm | spare | after
-    # the lake-only workers' runs open no DuckDB file
-    assert all(not graph.get(k).pools for k in spare | rtm | backtest | after)
+    # the lake-only workers' runs open no DuckDB file; the analyses' run only reads it
+    assert all(not graph.get(k).pools for k in rtm | backtest | after)
     # the warehouse's writers (dbt, linkage) run in this process, in the first two
     # runs; the runs beside linkage's (the rest here, the person readers in the
     # workers) only read it
     writers = {k for k in downstream if "dbt" in graph.get(k).kinds} | {PERSON_LINKS_KEY}
     assert writers <= first | link
-    assert PERSON_LINKS_KEY in link and not (writers & (rest | persons))
+    assert PERSON_LINKS_KEY in link and not (writers & (spare | rest | persons))
+    assert dg.AssetKey(["force_hotspots", "cell_harm_windows"]) in spare
     assert dg.AssetKey(["exports", "cohorts_export"]) in persons
     assert dg.AssetKey(["soc", "early_warning_scores"]) in rest
     assert any(k.path[0] == "marts" for k in first)  # the warehouse does not wait
@@ -533,3 +535,69 @@ def test_a_yielding_run_runs_at_a_lower_priority_in_a_thread_of_its_own(monkeypa
     assert _priority() == before
     with pytest.raises(SystemExit, match="failed"):
         make_run._yielding(lambda: (_ for _ in ()).throw(SystemExit("the run failed")))
+
+
+def test_shared_runs_go_longest_first_to_the_workers_and_the_rest_to_this_process():
+    """The workers take runs from the front, never more at once than there are workers;
+    this process takes what is left from the back (shortest first)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from orchestration.main import _SharedRuns
+
+    gate, ran = threading.Event(), []
+
+    class ThreadPool:  # the WorkerPool interface, one worker thread
+        workers = 1
+
+        def __init__(self):
+            self.executor = ThreadPoolExecutor(1)
+            self.submitted = []
+
+        def submit(self, task):
+            self.submitted.append(task.label)
+
+            def run():
+                gate.wait(timeout=60)
+                ran.append(task.label)
+                return task, []
+
+            return self.executor.submit(run)
+
+    pool, futures = ThreadPool(), {}
+    shared = _SharedRuns([(name, [dg.AssetKey(name)]) for name in ("long", "b", "c", "short")])
+    feeder = shared.feed(pool, futures)
+    while not pool.submitted:  # the worker has its first run
+        threading.Event().wait(0.01)
+    here = []
+    while (run := shared.take_last()) is not None:
+        here.append(run[0])
+    gate.set()
+    feeder.join(timeout=60)
+    assert pool.submitted == ["long"] and ran == ["long"]
+    assert here == ["short", "c", "b"]
+    assert list(futures) == ["long"] and futures["long"].result()[1] == []
+
+
+def test_runs_never_built_go_first_then_by_their_last_steps_time():
+    import time
+
+    from orchestration.main import _longest_first
+
+    @dg.asset
+    def quick():
+        return 1
+
+    @dg.asset
+    def slow():
+        time.sleep(0.3)
+        return 1
+
+    @dg.asset
+    def new():
+        return 1
+
+    instance = dg.DagsterInstance.ephemeral()
+    assert dg.materialize([quick, slow], instance=instance).success
+    runs = [[quick.key], [slow.key], [new.key]]
+    assert _longest_first(instance, runs) == [[new.key], [slow.key], [quick.key]]
