@@ -41,6 +41,7 @@ import argparse
 import json
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 import h3
@@ -228,7 +229,7 @@ def _crimes(rng, day, world, dose, prev, res, templates):
     ev = ev[(ev["committed_at"] < day) & (ev["committed_at"] >= day - pd.Timedelta(days=365))]
     cells = _expected(ev["h3_cell"].value_counts() / 365.0, dose, prev)
     cells["count"] = rng.poisson(cells["expected"].to_numpy())
-    by_cell = {c: g for c, g in templates.groupby("h3_cell")}
+    by_cell = _CellGroups(templates)
     rows = []
     hit = cells[cells["count"] > 0]
     for c, k in zip(hit["h3_cell"], hit["count"], strict=True):
@@ -236,11 +237,13 @@ def _crimes(rng, day, world, dose, prev, res, templates):
         if pool is None or not len(pool):
             lat, lon = h3.cell_to_latlng(c)
             x, y = to_bng(np.array([lon]), np.array([lat]))
-            pool = templates.iloc[[int(rng.integers(len(templates)))]].assign(
-                easting=float(x[0]), northing=float(y[0]), location_text=""
+            pool = _Group(
+                templates.iloc[[int(rng.integers(len(templates)))]].assign(
+                    easting=float(x[0]), northing=float(y[0]), location_text=""
+                )
             )
         for _ in range(int(k)):
-            t = pool.iloc[int(rng.integers(len(pool)))]
+            t = pool.row(int(rng.integers(len(pool))))
             at = day + pd.Timedelta(seconds=int(rng.integers(86_400)))
             rows.append(
                 {
@@ -278,18 +281,60 @@ def occurrence_refs(day: pd.Timestamp, n: int) -> list[str]:
     return [f"9{day:%y%m%d}{i:05d}" for i in range(n)]
 
 
+class _CellGroups:
+    """A frame's rows by ``h3_cell``: the row positions of each cell, rows taken one at a time.
+
+    ``get(cell)`` is the cell's group (None when the cell has no row) with the rows,
+    in the same order, of ``df.groupby("h3_cell")``'s group, so a draw of the ``k``-th
+    row (:meth:`_Group.row`) is the row ``group.iloc[k]`` was. Building a frame for
+    each of the tens of thousands of cells took about 5 s of each large-world day,
+    and taking a cell's group whole another 6 s; only the rows drawn are taken now.
+    """
+
+    def __init__(self, df: pd.DataFrame) -> None:
+        self._df = df
+        self._rows = df.groupby("h3_cell").indices
+
+    def get(self, cell):
+        rows = self._rows.get(cell)
+        return None if rows is None else _Group(self._df, rows)
+
+
+class _Group:
+    """Rows ``rows`` (positions) of ``df``; ``row(k)`` is the ``k``-th of them."""
+
+    def __init__(self, df: pd.DataFrame, rows=None) -> None:
+        self._df = df
+        self._rows = np.arange(len(df)) if rows is None else rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def row(self, k: int) -> pd.Series:
+        return self._df.iloc[int(self._rows[k])]
+
+
+@lru_cache(maxsize=4)
+def _links_of(events: Path, records: Path, dataset: str, _stamp: tuple) -> pd.DataFrame:
+    """``dataset``'s records with their true event's time and cell.
+
+    Read once per process while the truth files are unchanged (``_stamp``: their
+    modification times): every twin day asks for the same.
+    """
+    links = pd.read_parquet(records, filters=[("dataset", "=", dataset)])
+    ev = pd.read_parquet(events, columns=["event_id", "committed_at", "h3_cell"])
+    return links.merge(ev, on="event_id")
+
+
 def _linked_base(world: Path, day: pd.Timestamp, dataset: str) -> tuple[pd.Series, pd.DataFrame]:
     """Daily rate per cell of a record stream over the year before ``day``, and its links.
 
     The stream's records are linked to the world's true events (``event_records``),
     so a call or an A&E attendance is placed in its event's cell.
     """
-    links = pd.read_parquet(world / "truth" / "event_records.parquet")
-    links = links[links["dataset"] == dataset]
-    ev = pd.read_parquet(
-        world / "truth" / "events.parquet", columns=["event_id", "committed_at", "h3_cell"]
-    )
-    linked = links.merge(ev, on="event_id")
+    events, records = world / "truth" / "events.parquet", world / "truth" / "event_records.parquet"
+    stamp = tuple(p.stat().st_mtime_ns for p in (events, records))
+    linked = _links_of(events, records, dataset, stamp)
     year = linked[
         (linked["committed_at"] < day) & (linked["committed_at"] >= day - pd.Timedelta(days=365))
     ]
@@ -304,17 +349,18 @@ def _delivered(world: Path, agency: str, dataset: str, months: int = 6) -> pd.Da
     return pd.concat([pd.read_csv(f, dtype=str) for f in files], ignore_index=True)
 
 
-def _draw(rng, cells: pd.DataFrame, pools: dict, fallback: pd.DataFrame):
+def _draw(rng, cells: pd.DataFrame, pools: _CellGroups, fallback: pd.DataFrame):
     """Poisson counts per cell; for each record a template row of the cell (else any)."""
     cells["count"] = rng.poisson(cells["expected"].to_numpy())
     out = []
     hit = cells[cells["count"] > 0]
+    everything = _Group(fallback)
     for c, k in zip(hit["h3_cell"], hit["count"], strict=True):
         pool = pools.get(c)
         if pool is None or not len(pool):
-            pool = fallback
+            pool = everything
         for _ in range(int(k)):
-            out.append((c, pool.iloc[int(rng.integers(len(pool)))]))
+            out.append((c, pool.row(int(rng.integers(len(pool))))))
     return out
 
 
@@ -328,7 +374,7 @@ def _calls(rng, day, world, dose, prev, res):
     cad = cad[e.notna() & n.notna()].assign(easting=e, northing=n)
     lon, lat = to_wgs84(cad["easting"].to_numpy(), cad["northing"].to_numpy())
     cad["h3_cell"] = [h3.latlng_to_cell(a, b, res) for a, b in zip(lat, lon, strict=True)]
-    pools = {c: g for c, g in cad.groupby("h3_cell")}
+    pools = _CellGroups(cad)
     rows = []
     for c, t in _draw(rng, cells, pools, cad):
         at = day + pd.Timedelta(seconds=int(rng.integers(86_400)))
@@ -363,7 +409,7 @@ def _ae_assaults(rng, day, world, dose, prev):
     cells = _expected(base, dose, prev)
     istv = _delivered(world, "nhs", "istv_assaults")
     istv = istv.merge(linked, left_on="attendance_ref", right_on="record_id", how="left")
-    pools = {c: g for c, g in istv.dropna(subset=["h3_cell"]).groupby("h3_cell")}
+    pools = _CellGroups(istv.dropna(subset=["h3_cell"]))
     rows = []
     for c, t in _draw(rng, cells, pools, istv):
         hour = day + pd.Timedelta(hours=int(rng.integers(24)))
