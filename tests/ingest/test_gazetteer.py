@@ -241,3 +241,32 @@ def test_accuracy_against_a_truth_without_attendances_counts_none(tmp_path):
         }
     )
     assert geocode_accuracy(located, tmp_path) == {"geocode_truth_rows": 0}
+
+
+def test_places_of_one_name_on_streets_of_one_name_in_two_towns_keep_their_own_towns():
+    """Each takes the town its naming records give near it, however many name the other;
+    more records of the other town change neither (nor the vocabulary)."""
+    from vrdp.ingest.gazetteer import vocabulary_digest
+
+    pois = pd.DataFrame(
+        [
+            ("P1", "Mill View Shop", "shop", "Mill View", OXFORD[0] + 200, OXFORD[1]),
+            ("P2", "Mill View Shop", "shop", "Mill View", BANBURY[0] + 200, BANBURY[1]),
+        ],
+        columns=["poi_id", "name", "category", "street", "easting_m", "northing_m"],
+    )
+    oxford = [("Mill View Shop, Mill View, Oxford", OXFORD[0] + 210, OXFORD[1])] * 2
+    banbury = [("Mill View Shop, Mill View, Banbury", BANBURY[0] + 190, BANBURY[1])]
+    columns = ["location_text", "easting_m", "northing_m"]
+
+    def towns(police):
+        e = build_gazetteer(pois, pd.DataFrame(police, columns=columns)).entries
+        shops = e[e["kind"] == "poi"].sort_values("easting_m")
+        return shops[["town", "support"]].values.tolist(), vocabulary_digest(e)
+
+    # Banbury's shop is west of Oxford's: sorted by easting, Banbury first
+    before, digest = towns(oxford + banbury)
+    assert before == [["BANBURY", 2], ["OXFORD", 3]]  # support: its records + itself
+    after, digest_after = towns(oxford + banbury * 3)  # Banbury now names it most
+    assert after == [["BANBURY", 4], ["OXFORD", 3]]
+    assert digest_after == digest

@@ -13,8 +13,10 @@ The gazetteer
       Slough, SL2 7BU"; "The Red Lion, Hungerford Way, Reading"): each street
       of a town is placed at the median of its points, kind ``street``;
     - streets of POIs that no police record names, at the median of their POIs.
-    POIs get their town from the police text that names them, else from the
-    nearest street entry of the same name.
+    POIs get their town from the police texts that name them (of places with
+    the same name and street in several towns, each takes the town whose
+    naming records lie nearest it), else from the nearest street entry of the
+    same name.
 
 Matching (:meth:`Gazetteer.geocode`)
     1. Normalise: upper case, punctuation dropped, a leading article and
@@ -567,33 +569,45 @@ def build_gazetteer(
     p = p[p["name"].notna() & (p["name"].astype(str).str.strip() != "")]
     p["key"] = p["name"].map(normalise_place)
     p["street_key"] = p["street"].map(normalise_place)
-    # Town of a POI: from the police text naming it on its street, else the
-    # nearest street entry of the same street name.
+    # Town of a POI: from the police texts naming it on its street, else the
+    # nearest street entry of the same street name. Places of one name on a street
+    # of one name exist in several towns (a "Mill View Shop" on "Mill View" in two
+    # towns): each takes the town whose naming records lie nearest it (their median
+    # point; ties: more records, then the town's name). Taking the town most
+    # records give, for all of them, put all but one in the wrong town, and flipped
+    # them whenever a day's records changed the majority (the vocabulary changed, and
+    # every A&E delivery was geocoded again).
     named = texts.dropna(subset=["place"])
-    counts = named.groupby(["key", "street_key", "town_key"]).size().rename("n").reset_index()
-    # The town most records give (ties: the first in name order).
-    counts = counts.sort_values(["key", "street_key", "n", "town_key"], ascending=[1, 1, 0, 1])
-    first = counts.drop_duplicates(["key", "street_key"])
-    named_town = dict(
-        zip(zip(first["key"], first["street_key"], strict=True), first["town_key"], strict=True)
+    groups = (
+        named.groupby(["key", "street_key", "town_key"])
+        .agg(n=("easting_m", "size"), gx=("easting_m", "median"), gy=("northing_m", "median"))
+        .reset_index()
     )
-    named_count = counts.groupby(["key", "street_key"])["n"].sum().to_dict()
+    cand = (
+        p[["key", "street_key", "easting_m", "northing_m"]]
+        .reset_index(drop=True)
+        .rename_axis("poi")
+        .reset_index()
+        .merge(groups, on=["key", "street_key"])
+    )
+    cand["d2"] = (cand["gx"] - cand["easting_m"]) ** 2 + (cand["gy"] - cand["northing_m"]) ** 2
+    cand = cand.sort_values(["poi", "d2", "n", "town_key"], ascending=[1, 1, 0, 1])
+    chosen = cand.drop_duplicates("poi").set_index("poi")
+    text_town = chosen["town_key"].reindex(range(len(p))).to_numpy(object)
+    text_n = chosen["n"].reindex(range(len(p))).fillna(0).to_numpy(int)
     by_street: dict[str, pd.DataFrame] = {k: g for k, g in streets.groupby("key")}
     towns = []
-    for key, sk, x, y in p[["key", "street_key", "easting_m", "northing_m"]].itertuples(
-        index=False
+    for town, (sk, x, y) in zip(
+        text_town, p[["street_key", "easting_m", "northing_m"]].itertuples(index=False), strict=True
     ):
-        town = named_town.get((key, sk))
-        if town is None and sk in by_street:
+        if (town is None or pd.isna(town)) and sk in by_street:
             g = by_street[sk]
             d = (g["easting_m"].to_numpy() - x) ** 2 + (g["northing_m"].to_numpy() - y) ** 2
             town = g["town"].to_numpy()[int(np.argmin(d))]
-        towns.append(town)
+        towns.append(None if town is None or pd.isna(town) else town)
     p["town"] = towns
-    # Support of a POI: police records naming it, plus one for the POI itself.
-    p["support"] = [
-        1 + named_count.get((k, sk), 0) for k, sk in zip(p["key"], p["street_key"], strict=True)
-    ]
+    # Support of a POI: police records naming it in its town, plus one for the POI itself.
+    p["support"] = 1 + text_n
     poi_entries = p.assign(kind="poi")[cols]
 
     # Streets known only from POIs.
