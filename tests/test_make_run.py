@@ -112,11 +112,12 @@ def test_a_source_loads_in_one_run_with_every_delivery_recorded_and_checked(make
 
 def test_loads_take_few_runs(make_run):
     # boundaries, the street months, 3 place deliveries, 1 range run, gazetteer, and the
-    # downstream in its 6 runs (orchestration.jobs.downstream_stages)
+    # downstream in its 8 runs (orchestration.jobs.downstream_stages; one each without
+    # worker processes, as here)
     from orchestration.jobs import downstream_stages
 
-    assert len(downstream_stages()) == 6
-    assert make_run["runs_first"] == 1 + len(MONTHS) + 3 + 1 + 1 + 6
+    assert len(downstream_stages()) == 8
+    assert make_run["runs_first"] == 1 + len(MONTHS) + 3 + 1 + 1 + 8
     assert make_run["first"]["agencies"][RANGE_SOURCE] == {
         "deliveries": DELIVERIES,
         "loaded_now": DELIVERIES,
