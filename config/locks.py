@@ -19,11 +19,12 @@ def warehouse_lock(warehouse_path, *, exclusive: bool) -> Iterator[None]:
     database it attaches) takes this lock first, so readers in several processes
     share it, a writer (dbt, person linkage, the retention purge) waits until
     they are done and has the files alone, and a reader waits for a writer.
-    It is an advisory ``flock`` on ``<warehouse>.lock`` beside the file, held
-    until the block ends and released by the kernel if the process dies (no
-    stale lock). A lock is per open file, so two threads of one process wait for
-    each other as two processes do; a block must not take the exclusive lock
-    while the same thread holds the shared one (it would wait for itself).
+    It is an advisory ``flock`` (POSIX: Linux, macOS) on ``<warehouse>.lock``
+    beside the file, held until the block ends and released by the kernel if
+    the process dies (no stale lock). A lock is per open file, so two threads
+    of one process wait for each other as two processes do; a block must not
+    take the exclusive lock while the same thread holds the shared one (it
+    would wait for itself).
 
     >>> import tempfile, pathlib
     >>> w = pathlib.Path(tempfile.mkdtemp()) / "w.duckdb"

@@ -601,3 +601,36 @@ def test_runs_never_built_go_first_then_by_their_last_steps_time():
     assert dg.materialize([quick, slow], instance=instance).success
     runs = [[quick.key], [slow.key], [new.key]]
     assert _longest_first(instance, runs) == [[new.key], [slow.key], [quick.key]]
+
+
+def test_person_readers_split_into_runs_that_each_hold_what_they_read():
+    """make run shares out publish_person_analyses a run per export; an asset that reads
+    another of the stage is in that asset's run."""
+    from orchestration.jobs import downstream_stages
+    from orchestration.main import _separate_runs
+
+    graph = build_defs().resolve_asset_graph()
+    persons = downstream_stages()["publish_person_analyses"][1].resolve(graph)
+    runs = _separate_runs(graph, persons)
+    assert sorted(k for run in runs for k in run) == sorted(persons)  # each once
+    assert len(runs) > 1
+    for run in runs:
+        assert graph.get(run[0]).parent_keys & persons <= set(run)
+        for k in run:
+            assert graph.get(k).parent_keys & persons <= set(run)
+
+    # a chain within the set stays together, whatever its keys' order
+    @dg.asset
+    def z():
+        return 1
+
+    @dg.asset(deps=[z])
+    def a():
+        return 1
+
+    @dg.asset
+    def m():
+        return 1
+
+    small = dg.Definitions(assets=[z, a, m]).resolve_asset_graph()
+    assert _separate_runs(small, {a.key, m.key, z.key}) == [[a.key, z.key], [m.key]]
