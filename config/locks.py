@@ -36,8 +36,19 @@ def warehouse_lock(warehouse_path, *, exclusive: bool) -> Iterator[None]:
     from pathlib import Path
 
     lock = Path(f"{warehouse_path}.lock")
-    lock.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    if exclusive or not lock.exists():
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:
+            if exclusive:
+                raise
+            # a reader that may not create the lock file (a read-only data root): no
+            # writer has ever taken it, so there is nothing to wait for
+            yield
+            return
+    else:  # a reader needs no write access to the lock file (e.g. the dashboard's user)
+        fd = os.open(lock, os.O_RDONLY)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
