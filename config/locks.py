@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-__all__ = ["warehouse_lock"]
+__all__ = ["warehouse_lock", "open_warehouse"]
 
 
 @contextmanager
@@ -33,24 +34,47 @@ def warehouse_lock(warehouse_path, *, exclusive: bool) -> Iterator[None]:
     'two readers at once'
     """
     import fcntl
-    from pathlib import Path
 
-    lock = Path(f"{warehouse_path}.lock")
-    if exclusive or not lock.exists():
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:
-            if exclusive:
-                raise
-            # a reader that may not create the lock file (a read-only data root): no
-            # writer has ever taken it, so there is nothing to wait for
-            yield
-            return
-    else:  # a reader needs no write access to the lock file (e.g. the dashboard's user)
-        fd = os.open(lock, os.O_RDONLY)
+    fd = _lock_file(Path(f"{warehouse_path}.lock"), exclusive)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
     finally:
-        os.close(fd)  # closing the file releases its lock
+        if fd is not None:
+            os.close(fd)  # closing the file releases its lock
+
+
+def _lock_file(lock: Path, exclusive: bool) -> int | None:
+    """The lock file, open; None for a reader that may not create it.
+
+    A reader opens an existing lock file read-only (the dashboard's user needs no
+    write access to it). A reader that may not create it (a read-only data root)
+    has nothing to wait for: no writer has ever taken it.
+    """
+    if not exclusive and lock.exists():
+        return os.open(lock, os.O_RDONLY)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        if exclusive:
+            raise
+        return None
+
+
+@contextmanager
+def open_warehouse(path, *, read_only: bool = True):
+    """A DuckDB connection to the warehouse file ``path`` under :func:`warehouse_lock`.
+
+    Shared to read, exclusive to write, for as long as the connection is open;
+    closed at the end of the block.
+    """
+    import duckdb
+
+    with warehouse_lock(path, exclusive=not read_only):
+        con = duckdb.connect(str(path), read_only=read_only)
+        try:
+            yield con
+        finally:
+            con.close()

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import dagster as dg
 
-from config.locks import warehouse_lock
+from config.locks import open_warehouse, warehouse_lock
 from config.settings import Settings, settings
 
 __all__ = ["PlatformConfig", "WAREHOUSE_POOL", "warehouse_lock"]
@@ -40,15 +40,9 @@ class PlatformConfig(dg.ConfigurableResource):
         long as the connection is open, so readers in other processes may run
         beside it and a writer waits for them.
         """
-        import duckdb
-
         path = self.resolve().warehouse_path
         if read_only and not path.exists():
             raise FileNotFoundError(f"{path}: the warehouse has not been built yet (run dbt first)")
         path.parent.mkdir(parents=True, exist_ok=True)
-        with warehouse_lock(path, exclusive=not read_only):
-            con = duckdb.connect(str(path), read_only=read_only)
-            try:
-                yield con
-            finally:
-                con.close()
+        with open_warehouse(path, read_only=read_only) as con:
+            yield con

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from config.locks import warehouse_lock
+from config.locks import open_warehouse
 
 __all__ = ["DashboardData", "load", "suppress"]
 
@@ -236,25 +236,27 @@ def _warehouse_tables(duckdb, wh: Path) -> tuple:
     has it alone, and the dashboard waits for it instead of failing to open it.
     """
     if not wh.exists():
-        return _marts(duckdb.connect(":memory:"))
-    with warehouse_lock(wh, exclusive=False):
-        return _marts(duckdb.connect(str(wh), read_only=True))
+        con = duckdb.connect(":memory:")
+        try:
+            return _marts(con)
+        finally:
+            con.close()
+    with open_warehouse(wh) as con:
+        return _marts(con)
 
 
 def _marts(con) -> tuple:
-    try:
-        monthly = _table(con, "marts", "fct_ward_soc_monthly")
-        soc_events = _table(
-            con,
-            "marts",
-            "fct_soc_events",
-            "select event_type, soc_category, ward_code, occurred_on, longitude, latitude,"
-            " grading_intelligence from marts.fct_soc_events where ward_code is not null",
-        )
-        chb = _table(con, "marts", "dim_chb_site_phases")
-        disruptions = _table(con, "marts", "fct_disruptions")
-        overlay = _table(con, "marts", "fct_ward_disruption_overlay")
-        exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
-        return monthly, soc_events, chb, disruptions, overlay, exploitation, _violence(con)
-    finally:
-        con.close()
+    """The marts the dashboard shows (empty frames for those not built)."""
+    monthly = _table(con, "marts", "fct_ward_soc_monthly")
+    soc_events = _table(
+        con,
+        "marts",
+        "fct_soc_events",
+        "select event_type, soc_category, ward_code, occurred_on, longitude, latitude,"
+        " grading_intelligence from marts.fct_soc_events where ward_code is not null",
+    )
+    chb = _table(con, "marts", "dim_chb_site_phases")
+    disruptions = _table(con, "marts", "fct_disruptions")
+    overlay = _table(con, "marts", "fct_ward_disruption_overlay")
+    exploitation = _table(con, "marts", "fct_ward_exploitation_counts")
+    return monthly, soc_events, chb, disruptions, overlay, exploitation, _violence(con)

@@ -992,8 +992,7 @@ def _longest_first(instance, runs: list[list]) -> list[list]:
         stats = instance.get_run_step_stats(event.run_id, step_keys=[event.step_key])
         return sum((st.end_time or 0) - (st.start_time or 0) for st in stats)
 
-    cost = {id(run): sum(seconds(k) for k in run) for run in runs}
-    return sorted(runs, key=lambda run: -cost[id(run)])
+    return sorted(runs, key=lambda run: -sum(seconds(k) for k in run))
 
 
 class _SharedRuns:
@@ -1025,6 +1024,7 @@ class _SharedRuns:
     def feed(self, pool, futures: dict):
         """Start handing runs to ``pool``'s workers in a thread; their futures go to ``futures``."""
         import threading
+        from concurrent.futures import Future
 
         slots = threading.Semaphore(pool.workers)
 
@@ -1042,8 +1042,6 @@ class _SharedRuns:
                     future.set_exception(exc)
                 futures[name] = future
                 future.add_done_callback(lambda _: slots.release())
-
-        from concurrent.futures import Future
 
         thread = threading.Thread(target=body, name="shared-runs", daemon=True)
         thread.start()

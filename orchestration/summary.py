@@ -13,25 +13,19 @@ def summary(s: Settings, outcome: dict) -> str:
     """The closing report: data delivered, where outputs are, top hot spots, analyses."""
     import json
 
-    import duckdb
     import pandas as pd
 
-    from config.locks import warehouse_lock
+    from config.locks import open_warehouse
 
     latest = s.exports_dir / "latest"
     manifest = json.loads((latest / "manifest.json").read_text())
-    with warehouse_lock(s.warehouse_path, exclusive=False):
-        con = duckdb.connect(str(s.warehouse_path), read_only=True)
-        try:
-            loaded = con.execute(
-                "select count(*) from staging.stg_police_uk__street_crimes"
-            ).fetchone()[0]
-            reasons = con.execute(
-                "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
-                " group by 1 order by 1"
-            ).fetchall()
-        finally:
-            con.close()
+    with open_warehouse(s.warehouse_path) as con:
+        crimes = "select count(*) from staging.stg_police_uk__street_crimes"
+        loaded = con.execute(crimes).fetchone()[0]
+        reasons = con.execute(
+            "select reason, count(*) from staging.stg_police_uk__quarantined_rows"
+            " group by 1 order by 1"
+        ).fetchall()
     top = pd.read_parquet(latest / "top_harm_cells.parquet").head(5)
     lines = [
         "",

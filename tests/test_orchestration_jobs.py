@@ -590,7 +590,7 @@ def test_runs_never_built_go_first_then_by_their_last_steps_time():
 
     @dg.asset
     def slow():
-        time.sleep(0.3)
+        time.sleep(1.0)  # well above a trivial step's time, even on a loaded machine
         return 1
 
     @dg.asset

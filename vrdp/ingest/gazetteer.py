@@ -593,18 +593,19 @@ def build_gazetteer(
     cand["d2"] = (cand["gx"] - cand["easting_m"]) ** 2 + (cand["gy"] - cand["northing_m"]) ** 2
     cand = cand.sort_values(["poi", "d2", "n", "town_key"], ascending=[1, 1, 0, 1])
     chosen = cand.drop_duplicates("poi").set_index("poi")
-    text_town = chosen["town_key"].reindex(range(len(p))).to_numpy(object)
+    text_town = chosen["town_key"].reindex(range(len(p)))
+    text_town = text_town.astype(object).where(text_town.notna(), None).to_numpy()
     text_n = chosen["n"].reindex(range(len(p))).fillna(0).to_numpy(int)
     by_street: dict[str, pd.DataFrame] = {k: g for k, g in streets.groupby("key")}
     towns = []
     for town, (sk, x, y) in zip(
         text_town, p[["street_key", "easting_m", "northing_m"]].itertuples(index=False), strict=True
     ):
-        if (town is None or pd.isna(town)) and sk in by_street:
+        if town is None and sk in by_street:
             g = by_street[sk]
             d = (g["easting_m"].to_numpy() - x) ** 2 + (g["northing_m"].to_numpy() - y) ** 2
             town = g["town"].to_numpy()[int(np.argmin(d))]
-        towns.append(None if town is None or pd.isna(town) else town)
+        towns.append(town)
     p["town"] = towns
     # Support of a POI: police records naming it in its town, plus one for the POI itself.
     p["support"] = 1 + text_n
