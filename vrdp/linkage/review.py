@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -249,8 +250,26 @@ def _pair_index(df: pd.DataFrame) -> pd.MultiIndex:
     return pd.MultiIndex.from_arrays([left, right])
 
 
+def _pairs_among(frame: pd.DataFrame, pairs: pd.DataFrame) -> pd.Series:
+    """Whether each row of ``frame`` is one of ``pairs`` (either order), as a boolean Series.
+
+    Only rows whose ids both appear among ``pairs`` are compared as pairs: on the
+    scored pairs of a large world (millions) with a few decisions, that is a few rows.
+    """
+    ids = pd.concat([pairs["record_uid_l"], pairs["record_uid_r"]])
+    maybe = frame["record_uid_l"].isin(ids) & frame["record_uid_r"].isin(ids)
+    hit = pd.Series(False, index=frame.index)
+    if maybe.any():
+        hit[maybe] = _pair_index(frame[maybe]).isin(_pair_index(pairs))
+    return hit
+
+
 def apply_decisions(
-    edges: pd.DataFrame, decisions: pd.DataFrame, record_uids: pd.Series, threshold: float
+    edges: pd.DataFrame,
+    decisions: pd.DataFrame,
+    record_uids: pd.Series,
+    threshold: float,
+    uids: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Override the model's links with reviewers' decisions (before clustering).
 
@@ -264,6 +283,11 @@ def apply_decisions(
         The records of this run: decisions naming other records are skipped.
     threshold
         Match probability at or above which the model links a pair.
+    uids
+        When given, ``edges`` name records by their position in this array of
+        text ids (:func:`vrdp.linkage.run.link_records`'s integer ids) and so do
+        the ``links`` and ``cannot_link`` returned; decisions name records by
+        text either way, and ``applied`` keeps their text.
 
     Returns
     -------
@@ -278,29 +302,37 @@ def apply_decisions(
         :func:`constrained_clusters`'s caller.
     """
     cols = ["record_uid_l", "record_uid_r", "match_probability"]
-    links = edges.loc[edges["match_probability"] >= threshold, cols].copy()
+    links = edges.loc[edges["match_probability"] >= threshold, cols]
     dec = latest_decisions(decisions)
-    known = set(record_uids.astype(str))
     if dec.empty:
         empty = pd.DataFrame(columns=["record_uid_l", "record_uid_r"])
         applied = pd.DataFrame({c: pd.Series(dtype=object) for c in APPLIED_COLUMNS})
         return links.assign(forced=False), empty, applied
-    prob = pd.Series(edges["match_probability"].to_numpy(), index=_pair_index(edges))
-    prob = prob[~prob.index.duplicated()]
-    dec_index = pd.MultiIndex.from_arrays([dec["record_uid_l"], dec["record_uid_r"]])
-    model_p = prob.reindex(dec_index).to_numpy()
+    known = set(record_uids.astype(str))
     present = dec["record_uid_l"].isin(known) & dec["record_uid_r"].isin(known)
+    ids = dec
+    if uids is not None:  # the decisions' records as the edges name them
+        from vrdp.keys import positions
+
+        ids = dec.assign(
+            record_uid_l=positions(dec["record_uid_l"], uids),
+            record_uid_r=positions(dec["record_uid_r"], uids),
+        )
+        present &= ids["record_uid_l"].ge(0) & ids["record_uid_r"].ge(0)
+    scored = edges[_pairs_among(edges, ids)]
+    prob = pd.Series(scored["match_probability"].to_numpy(), index=_pair_index(scored))
+    prob = prob[~prob.index.duplicated()]
+    model_p = prob.reindex(_pair_index(ids)).to_numpy()
     applied = dec.assign(
         model_probability=model_p,
         model_linked=pd.Series(model_p >= threshold, index=dec.index),
         together_after=pd.NA,
         status=present.map({True: "applied", False: "skipped: record not in this run"}),
     )[list(APPLIED_COLUMNS)]
-    live = dec[present]
+    live = ids[present]
     split = live[live["decision"] == "non-match"]
     join = live[live["decision"] == "match"]
-    drop = pd.MultiIndex.from_arrays([split["record_uid_l"], split["record_uid_r"]])
-    links = links[~_pair_index(links).isin(drop)].assign(forced=False)
+    links = links[~_pairs_among(links, split)].assign(forced=False)
     forced = join[["record_uid_l", "record_uid_r"]].assign(match_probability=1.0, forced=True)
     links = pd.concat([forced, links], ignore_index=True)
     return (

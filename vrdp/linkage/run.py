@@ -99,9 +99,6 @@ def _next_model_path(model_dir: Path) -> Path:
 #: DuckDB's memory limit for linkage: beyond it, joins and aggregates spill to a
 #: temporary folder instead of growing (DuckDB's own default is 80% of the RAM).
 DUCKDB_MEMORY_LIMIT = "4GB"
-#: The limit while clustering: connected components over integer ids need far less,
-#: and the scored pairs are already held in this process beside it.
-CLUSTER_MEMORY_LIMIT = "1GB"
 
 
 def _connect(memory_limit: str = DUCKDB_MEMORY_LIMIT):
@@ -355,15 +352,32 @@ def score_pairs(records: pd.DataFrame, model_path: Path, floor: float, engine: s
         above ``floor``: ``record_uid_l``, ``record_uid_r``, ``match_probability``,
         ``match_weight``.
     """
-    # Splink stores every blocked pair's ids before scoring: integer ids (the
-    # rank of record_uid) take a fraction of the memory of the text ids.
     uids = _text_order(records["record_uid"])
+    comparisons, pairs = _score_ids(records, uids, model_path, floor, engine)
+    return comparisons, _with_texts(pairs, uids)
+
+
+def _score_ids(records: pd.DataFrame, uids: np.ndarray, model_path: Path, floor, engine):
+    """:func:`score_pairs` with each record named by its position in ``uids``.
+
+    Splink stores every blocked pair's ids before scoring: integer ids (the rank
+    of record_uid) take a fraction of the memory of the text ids, and the pairs
+    stay integers through clustering (:func:`link_records`).
+    """
     records = records.assign(record_uid=positions(records["record_uid"], uids))
     frame = _register(records, engine)
     try:
-        return _score(frame, records, uids, model_path, floor, engine)
+        return _score(frame, records, model_path, floor, engine)
     finally:
         _close(frame.db_api)
+
+
+def _with_texts(pairs: pd.DataFrame, uids: np.ndarray) -> pd.DataFrame:
+    """``pairs`` named by integer ids (positions in ``uids``), named by text ids."""
+    return pairs.assign(
+        record_uid_l=_texts(uids, pairs["record_uid_l"]).array,
+        record_uid_r=_texts(uids, pairs["record_uid_r"]).array,
+    )
 
 
 def _text_order(record_uids: pd.Series) -> np.ndarray:
@@ -403,7 +417,7 @@ def _close(db_api) -> None:
         db_api.duckdb_con.close()
 
 
-def _score(frame, records, uids, model_path, floor, engine):
+def _score(frame, records, model_path, floor, engine):
     linker = _linker(records, model_for_engine(model_path, engine), frame)
     for col in ("forename", "surname"):
         linker.table_management.compute_tf_table(col)
@@ -425,50 +439,81 @@ def _score(frame, records, uids, model_path, floor, engine):
         output_type="pandas",
     )
     predictions.drop_table_from_database_and_remove_from_cache()
-    edges["record_uid_l"] = _texts(uids, edges["record_uid_l"]).array
-    edges["record_uid_r"] = _texts(uids, edges["record_uid_r"]).array
     return comparisons, edges
 
 
 def cluster_links(
     record_uids: pd.Series, links: pd.DataFrame, engine: str = "duckdb"
 ) -> pd.DataFrame:
-    """Connected components (Splink's clustering) of the records over the given links.
+    """Connected components of the records over the given links.
 
-    Every record is in the output (``record_uid``, ``cluster_id``); a record with
-    no link is a cluster of its own. ``engine`` runs it on DuckDB or Spark.
+    Every record is in the output (``record_uid``, ``cluster_id``), in text
+    order; a record with no link is a cluster of its own, and a cluster is named
+    by its first record in text order. ``engine`` runs it on DuckDB's side (this
+    process) or Spark (:func:`_components`).
     """
-    from splink.clustering import cluster_pairwise_predictions_at_threshold
-
-    # Integer ids (each record's rank in text order, so every comparison Splink
-    # makes between ids goes the same way as between the texts), mapped back after:
-    # text ids made the clustering the largest step in memory on the large world.
+    # Integer ids (each record's rank in text order, so every comparison made
+    # between ids goes the same way as between the texts), mapped back after.
     uids = _text_order(record_uids)
-    nodes = pd.DataFrame({"record_uid": np.arange(len(uids), dtype=np.int64)})
-    edges = pd.DataFrame(
+    left = positions(links["record_uid_l"].astype(str), uids)
+    right = positions(links["record_uid_r"].astype(str), uids)
+    if (left < 0).any() or (right < 0).any():
+        raise ValueError("a link names a record that is not among the records")
+    first = _components(len(uids), left, right, engine)
+    return pd.DataFrame(
         {
-            "record_uid_l": positions(links["record_uid_l"].astype(str), uids),
-            "record_uid_r": positions(links["record_uid_r"].astype(str), uids),
+            "record_uid": _texts(uids, np.arange(len(uids))).array,
+            "cluster_id": _texts(uids, first).array,
         }
     )
-    if (edges < 0).any().any():
-        raise ValueError("a link names a record that is not among the records")
-    db_api = _db_api(engine, CLUSTER_MEMORY_LIMIT)
-    if engine == "spark":  # files, not local relations (see _spark_table)
-        nodes = _spark_table(db_api.spark, nodes, "cluster_nodes")
-        edges = _spark_table(db_api.spark, edges, "cluster_edges")
-    try:
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray, engine: str = "duckdb") -> np.ndarray:
+    """The first (lowest) node of each node's connected component, nodes ``0 .. n-1``.
+
+    On DuckDB's side, SciPy's ``connected_components`` over a sparse graph in this
+    process: Splink's clustering on DuckDB (the same components, found by
+    repeated joins) took 10 s over the large world's 19 million links against
+    3 s, and the pairs are already here. On Spark, Splink's clustering in the
+    session (``cluster_pairwise_predictions_at_threshold``), where the pairs of
+    a force network would be; ``tests/spark`` compares the two.
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    if engine == "spark":
+        from splink.clustering import cluster_pairwise_predictions_at_threshold
+
+        db_api = _db_api(engine)
+        nodes = _spark_table(
+            db_api.spark,
+            pd.DataFrame({"record_uid": np.arange(n, dtype=np.int64)}),
+            "cluster_nodes",
+        )
+        edges = _spark_table(
+            db_api.spark,
+            pd.DataFrame({"record_uid_l": left, "record_uid_r": right}),
+            "cluster_edges",
+        )
         clustered = cluster_pairwise_predictions_at_threshold(
             nodes, edges, db_api=db_api, node_id_column_name="record_uid"
         ).as_pandas_dataframe()
-    finally:
-        _close(db_api)
-    return pd.DataFrame(
-        {
-            "record_uid": _texts(uids, clustered["record_uid"]).array,
-            "cluster_id": _texts(uids, clustered["cluster_id"]).array,
-        }
-    )
+        first = np.empty(n, dtype=np.int64)
+        first[clustered["record_uid"].to_numpy(np.int64)] = clustered["cluster_id"].to_numpy(
+            np.int64
+        )
+        return first
+    if engine != "duckdb":
+        raise ValueError(f"engine={engine!r} is not one of {', '.join(ENGINES)}")
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.float32), (left, right)), shape=(n, n))
+    _, label = connected_components(graph.tocsr(), directed=False)
+    # nodes in order: a component's first occurrence in ``label`` is its lowest node
+    found, lowest = np.unique(label, return_index=True)
+    by_label = np.empty(int(found.max()) + 1 if n else 0, dtype=np.int64)
+    by_label[found] = lowest
+    return by_label[label]
 
 
 def link_records(
@@ -531,10 +576,25 @@ def link_records(
     if trained:
         path = train_model(records, model_dir, seed=seed)
     floor = min(threshold, review_band.lower) if review_band is not None else threshold
-    comparisons, edges = score_pairs(records, path, floor, engine)
-    links, cannot, applied = apply_decisions(edges, decisions, records["record_uid"], threshold)
-    clusters = cluster_links(records["record_uid"], links, engine)
-    clusters = constrained_clusters(clusters, links, cannot)
+    # Records are named by their rank in text order (integer ids) from scoring to
+    # clustering, and by text again only after: the large world's 19 million
+    # scored pairs took 17 s to filter and 5 s to map back to integers as text.
+    uids = _text_order(records["record_uid"])
+    comparisons, pairs = _score_ids(records, uids, path, floor, engine)
+    links, cannot, applied = apply_decisions(
+        pairs, decisions, records["record_uid"], threshold, uids=uids
+    )
+    first = _components(
+        len(uids), links["record_uid_l"].to_numpy(), links["record_uid_r"].to_numpy(), engine
+    )
+    ids = pd.DataFrame({"record_uid": np.arange(len(uids), dtype=np.int64), "cluster_id": first})
+    ids = constrained_clusters(ids, links, cannot)  # named by their lowest id: by text too
+    clusters = pd.DataFrame(
+        {
+            "record_uid": _texts(uids, ids["record_uid"]).array,
+            "cluster_id": _texts(uids, ids["cluster_id"]).array,
+        }
+    )
     if len(applied):
         cid = clusters.set_index("record_uid")["cluster_id"]
         left = cid.reindex(applied["record_uid_l"]).to_numpy()
@@ -545,7 +605,15 @@ def link_records(
         conflict = applied["decision"].eq("match") & applied["together_after"].eq(False)
         applied.loc[conflict, "status"] = "conflict: a non-match decision keeps them apart"
     review = (
-        review_queue(edges, records, review_band, threshold, decisions, clusters, EVIDENCE_COLUMNS)
+        review_queue(
+            _with_texts(pairs[review_band.contains(pairs["match_probability"])], uids),
+            records,
+            review_band,
+            threshold,
+            decisions,
+            clusters,
+            EVIDENCE_COLUMNS,
+        )
         if review_band is not None
         else _empty_frame(["record_uid_l", "record_uid_r", "match_probability"])
     )
