@@ -66,7 +66,9 @@ def read_deliveries(lake_dir: str | Path, agency: str, dataset: str, columns=Non
     """
     root = Path(lake_dir) / agency / dataset
     parts = sorted(root.glob("*/part-0.parquet")) if root.exists() else []
-    frames = [f for f in (pd.read_parquet(p, columns=columns) for p in parts) if len(f)]
-    if not frames:
+    # One Arrow table made into one frame: a frame per file and pandas' concat took
+    # 2.5 s for the large world's 93 GPS days (4 million pings), this 0.5 s.
+    tables = [t for t in (pq.read_table(p, columns=columns) for p in parts) if t.num_rows]
+    if not tables:
         return pd.DataFrame(columns=columns or [])
-    return pd.concat(frames, ignore_index=True)
+    return pa.concat_tables(tables, promote_options="permissive").to_pandas()

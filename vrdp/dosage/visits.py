@@ -182,6 +182,28 @@ def _fence_index(e: np.ndarray, n: np.ndarray, geofences: gpd.GeoDataFrame) -> n
     return out
 
 
+def _officer_time_order(pings: pd.DataFrame) -> np.ndarray:
+    """Positions of ``pings`` by officer, then time (instants), stable; missing ones last.
+
+    The order of ``sort_values(["officer_id", "ts"], kind="stable")``, by one
+    ``np.lexsort`` of integer keys: pandas makes each key a categorical, which for
+    the large world's 4 million distinct times took 3.6 s (this, under 1 s).
+
+    >>> p = pd.DataFrame({"officer_id": ["b", "a", None, "a"], "ts": pd.to_datetime(
+    ...     ["2025-01-01 10:00", "2025-01-01 10:05", "2025-01-01 09:00", None])})
+    >>> _officer_time_order(p).tolist()
+    [1, 3, 0, 2]
+    """
+    codes, _ = pd.factorize(pings["officer_id"], sort=True)
+    codes = np.where(codes < 0, len(codes), codes)  # no officer: last
+    t = pd.Series(pd.to_datetime(pings["ts"]))
+    if t.dt.tz is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    when = t.to_numpy("datetime64[ns]")
+    instants = np.where(np.isnat(when), np.iinfo(np.int64).max, when.view(np.int64))
+    return np.lexsort((instants, codes))
+
+
 def pings_to_visits(
     pings: pd.DataFrame,
     geofences: gpd.GeoDataFrame,
@@ -260,7 +282,7 @@ def pings_to_visits(
         "n_pings", "speed_p90_mps", "approach_speed_mps", "mode", "stationary_share",
         "stationary_minutes", "kind", "in_koper_band",
     ]  # fmt: skip
-    p = pings.sort_values(["officer_id", "ts"], kind="stable").reset_index(drop=True)
+    p = pings.take(_officer_time_order(pings)).reset_index(drop=True)
     n_all = len(p)
     if n_all == 0:
         return pd.DataFrame(columns=cols)
