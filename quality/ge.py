@@ -89,7 +89,12 @@ def validate_frame(
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}_validation", data=batch_definition, suite=suite)
     )
-    result = validation.run(batch_parameters={"dataframe": _plain(df)}, result_format="BASIC")
+    read = {
+        c for e in expectations for c in [e.kwargs.get("column"), *e.kwargs.get("column_list", [])]
+    }
+    result = validation.run(
+        batch_parameters={"dataframe": _plain(df, read - {None})}, result_format="BASIC"
+    )
     outcomes = tuple(
         ExpectationOutcome(
             type=r.expectation_config.type,
@@ -108,23 +113,25 @@ def validate_frame(
     )
 
 
-def _plain(df: pd.DataFrame) -> pd.DataFrame:
+def _plain(df: pd.DataFrame, read: set[str] | None = None) -> pd.DataFrame:
     """``df`` as GX compares it reliably.
 
     GX cannot compare pandas' string, boolean and nullable extension types
-    reliably: those columns become plain objects with None for missing values.
+    reliably: those of the columns whose values an expectation reads (``read``;
+    None: every column) become plain objects with None for missing values.
     NumPy numeric and datetime columns are kept (GX reads NaN and NaT as missing);
     converting them too made validation about twice as slow on GPS deliveries.
+    The other columns are passed as they are (GX reads only their names), and no
+    column is copied that is not converted: a new frame of every column took 2.4
+    of the 4 s this took on 50 of the large world's GPS days.
     """
-    return pd.DataFrame(
-        {
-            c: s
-            if isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiumM"
-            else s.astype(object).where(s.notna(), None)
-            for c, s in df.items()
-        },
-        index=df.index,
-    )
+    out = df.copy(deep=False)
+    for c, s in df.items():
+        if (read is None or c in read) and not (
+            isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiumM"
+        ):
+            out[c] = s.astype(object).where(s.notna(), None)
+    return out
 
 
 #: Expectations decided row by row (or by the columns' names), so that one suite
