@@ -198,6 +198,29 @@ def _history_metrics(counts: pd.Series, y: pd.Series, k: int, model_metrics: dic
     return out
 
 
+def _by_person(frame, persons: pd.Index):
+    """``frame`` (indexed by person key) indexed by each key's number in ``persons``.
+
+    Keys with no event (not in ``persons``) are left out: nobody without an event is
+    eligible, scored or reported.
+    """
+    number = persons.get_indexer(frame.index)
+    out = frame[number >= 0]
+    out.index = pd.Index(number[number >= 0], name=frame.index.name)
+    return out
+
+
+def _labels_by_number(truth_labels, persons: pd.Index):
+    """``truth_labels`` called with person numbers (it reads text keys; its rows numbered)."""
+
+    def labels(numbers, start, days):
+        out = truth_labels(list(persons[np.asarray(numbers, dtype=np.int64)]), start, days)
+        out.index = pd.Index(persons.get_indexer(out.index), name=out.index.name)
+        return out
+
+    return labels
+
+
 def build_cohorts(
     events: pd.DataFrame,
     births: pd.Series,
@@ -233,6 +256,15 @@ def build_cohorts(
     # numbered, they count the same in a fraction of the time text takes
     codes = pd.factorize(events["event_key"])[0].astype("float64")
     events["event_key"] = np.where(codes < 0, np.nan, codes)
+    # person keys numbered in their text order (-1: none): every set, sort, group and
+    # lookup by person runs on integers in the order the texts give, so every figure
+    # and tie is the same; the cohorts name people by their keys again. Text keys made
+    # grouping, sorting and sets half of the large world's cohort time.
+    events["person_key"], persons = pd.factorize(events["person_key"], sort=True)
+    births = _by_person(births, persons)
+    groups = _by_person(groups, persons)
+    if truth_labels is not None:
+        truth_labels = _labels_by_number(truth_labels, persons)
     as_of = events["occurred_on"].max()
     span = (as_of - events["occurred_on"].min()).days if len(events) else 0
     if span < MIN_HISTORY_DAYS:
@@ -300,7 +332,7 @@ def build_cohorts(
         top = s_now.sort_values(ascending=False, kind="stable").iloc[:k_now]
         run.cohorts[kind] = pd.DataFrame(
             {
-                "person_key": top.index,
+                "person_key": persons[top.index.to_numpy()],
                 "rank": range(1, len(top) + 1),
                 f"{kind}_risk": top.to_numpy(),
                 "model": f"early_intervention_{kind}",
