@@ -1395,6 +1395,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from config import runtime
+
+    # NumPy and glibc read their memory settings at start: re-executed with them
+    runtime.ensure(["-m", "orchestration.main", *sys.argv[1:]])
     main()
     # Skip the interpreter's teardown: freeing the millions of objects a run
     # leaves behind (Dagster definitions, frames, C extensions' handles) took

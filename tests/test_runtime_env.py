@@ -1,0 +1,42 @@
+"""make run's processes start with the memory settings of config.runtime (a real re-exec)."""
+
+import os
+import subprocess
+import sys
+
+from config import runtime
+from config.settings import REPO_ROOT
+
+PROBE = """
+import os, sys
+from config import runtime
+runtime.ensure([__file__])
+from numpy._core.multiarray import _set_madvise_hugepage
+print(os.getpid(), _set_madvise_hugepage(False), os.environ.get("GLIBC_TUNABLES", "-"))
+"""
+
+
+def _probe(tmp_path, **extra):
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE)
+    env = {k: v for k, v in os.environ.items() if k not in runtime.MEMORY_ENV}
+    env.pop("VRDP_MEMORY_TUNING", None)
+    env.update(PYTHONPATH=str(REPO_ROOT), **extra)
+    run = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
+    )
+    _pid, huge, tunables = run.stdout.split()
+    return huge == "True", tunables
+
+
+def test_a_command_restarts_with_numpy_and_glibc_settings(tmp_path):
+    huge, tunables = _probe(tmp_path)
+    assert not huge  # NumPy read NUMPY_MADVISE_HUGEPAGE=0 when it started
+    assert tunables == runtime.MEMORY_ENV["GLIBC_TUNABLES"]
+
+
+def test_the_settings_can_be_turned_off_and_own_tunables_are_kept(tmp_path):
+    huge, tunables = _probe(tmp_path, VRDP_MEMORY_TUNING="0")
+    assert huge and tunables == "-"
+    huge, tunables = _probe(tmp_path, GLIBC_TUNABLES="glibc.malloc.arena_max=2")
+    assert not huge and tunables == "glibc.malloc.arena_max=2"
