@@ -36,7 +36,7 @@ MEMORY_ENV = {
     "NUMPY_MADVISE_HUGEPAGE": "0",
     "GLIBC_TUNABLES": "glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=4294967296",
 }
-_SWITCH = "VRDP_MEMORY_TUNING"
+_SWITCH = "VRDP_MEMORY_TUNING"  # named in config.settings.ENV_VARS
 
 
 def memory_env(environ: Mapping[str, str]) -> dict[str, str]:

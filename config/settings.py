@@ -71,6 +71,11 @@ ENV_VARS: dict[str, tuple[str, str]] = {
         "days make run steps the simulated force after the world ends (0: none), each "
         "answering the platform's own published tasking",
     ),
+    "VRDP_MEMORY_TUNING": (
+        "1",
+        "make run starts its processes with NumPy's huge-page advice off and glibc keeping "
+        "freed memory (config.runtime); 0: the interpreter's defaults",
+    ),
     "VRDP_MAP_TILE_URL": (
         "",
         "basemap tile URL template for the map, e.g. https://tiles.example.police.uk/{z}/{x}/{y}.png"

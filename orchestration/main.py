@@ -732,9 +732,10 @@ def code_fingerprint(root: Path = REPO_ROOT) -> str:
     return h.hexdigest()
 
 
-#: Settings only make run's driver reads: how many twin days it steps. The trial
-#: they run is in VRDP_TRIAL_* (set from it unless given), which the assets read.
-DRIVER_SETTINGS = frozenset({"VRDP_TWIN_DAYS"})
+#: Settings only make run's driver reads: how many twin days it steps (the trial
+#: they run is in VRDP_TRIAL_* (set from it unless given), which the assets read),
+#: and how its processes ask for memory (config.runtime), which changes no output.
+DRIVER_SETTINGS = frozenset({"VRDP_TWIN_DAYS", "VRDP_MEMORY_TUNING"})
 
 
 def inputs_fingerprints(s: Settings) -> dict:
