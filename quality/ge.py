@@ -89,11 +89,9 @@ def validate_frame(
     validation = context.validation_definitions.add(
         gx.ValidationDefinition(name=f"{name}_validation", data=batch_definition, suite=suite)
     )
-    read = {
-        c for e in expectations for c in [e.kwargs.get("column"), *e.kwargs.get("column_list", [])]
-    }
     result = validation.run(
-        batch_parameters={"dataframe": _plain(df, read - {None})}, result_format="BASIC"
+        batch_parameters={"dataframe": _plain(df, _columns_read(expectations))},
+        result_format="BASIC",
     )
     outcomes = tuple(
         ExpectationOutcome(
@@ -111,6 +109,26 @@ def validate_frame(
         failed=sum(not o.success for o in outcomes),
         outcomes=outcomes,
     )
+
+
+def _columns_read(expectations: list[Expectation]) -> set[str]:
+    """The columns whose values the expectations read.
+
+    Every ``column...`` argument (``column``, ``column_list``, ``column_A`` ...)
+    but ``column_set``, which lists the table's column names.
+
+    >>> from quality.contracts.base import Expectation
+    >>> sorted(_columns_read([Expectation("ExpectColumnValuesToNotBeNull", {"column": "a"}),
+    ...     Expectation("ExpectCompoundColumnsToBeUnique", {"column_list": ["b", "c"]}),
+    ...     Expectation("ExpectTableColumnsToMatchSet", {"column_set": ["a", "b", "c", "d"]})]))
+    ['a', 'b', 'c']
+    """
+    read: set[str] = set()
+    for e in expectations:
+        for name, value in e.kwargs.items():
+            if name.startswith("column") and name != "column_set":
+                read.update([value] if isinstance(value, str) else value)
+    return read
 
 
 def _plain(df: pd.DataFrame, read: set[str] | None = None) -> pd.DataFrame:
