@@ -71,4 +71,8 @@ def read_deliveries(lake_dir: str | Path, agency: str, dataset: str, columns=Non
     tables = [t for t in (pq.read_table(p, columns=columns) for p in parts) if t.num_rows]
     if not tables:
         return pd.DataFrame(columns=columns or [])
-    return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    try:
+        return pa.concat_tables(tables, promote_options="permissive").to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # types Arrow will not merge (a time zone on some deliveries only): pandas' concat
+        return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
