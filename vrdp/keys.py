@@ -8,6 +8,7 @@ on the large world (the force hot spots' located-event share, calls linked to a
 counted crime). :func:`isin` is ``Series.isin`` for text keys, by Arrow's
 hash table, and :func:`positions` is ``Index.get_indexer`` (about 8 s for 19
 million person-record ids against 1.3 million by pandas, 0.8 s by Arrow).
+:func:`row_numbers` numbers the distinct rows of several columns exactly.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["isin", "positions"]
+__all__ = ["isin", "positions", "row_numbers"]
 
 
 def _strings(values, kind: pa.DataType | None = None) -> pa.Array:
@@ -65,3 +66,34 @@ def positions(keys: pd.Series | pd.Index | np.ndarray, among) -> np.ndarray:
         skip_nulls=True,
     )
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def row_numbers(columns: Iterable) -> np.ndarray:
+    """Each row's number among the distinct rows of ``columns`` (equal rows, one number).
+
+    Numbered in order of first appearance. Exact: every column is factorized
+    (missing values equal each other, as in ``DataFrame.duplicated``) and the
+    codes combined column by column, renumbered whenever the combination could
+    outgrow 62 bits. Hashing every row did the same work in 30% of a delivery's
+    contract time, and two distinct rows could in principle share a hash;
+    ``np.unique(axis=0)`` sorts the rows (about 4 s for the large world's
+    3 million event points).
+
+    >>> row_numbers([np.array(["x", "y", "x", None, None], dtype=object), np.array(list("11122"))])
+    array([0, 1, 0, 2, 2])
+    """
+    ids: np.ndarray | None = None
+    bound = 1  # ids < bound
+    for col in columns:
+        codes, uniques = pd.factorize(col)  # missing: -1
+        if ids is None:
+            ids = np.zeros(len(codes), dtype=np.int64)
+        k = len(uniques) + 1
+        if bound * k >= 2**62:
+            ids, found = pd.factorize(ids)
+            bound = len(found)
+        ids = ids * k + (codes + 1)
+        bound *= k
+    if ids is None:
+        raise ValueError("row_numbers needs at least one column")
+    return pd.factorize(ids)[0].astype(np.int64)

@@ -258,25 +258,3 @@ def test_typed_columns_keep_their_parquet_type_when_every_value_is_empty(tmp_pat
         False,
         True,
     ]
-
-
-def test_rows_are_grouped_exactly_as_pandas_finds_duplicates():
-    """Row numbers for the within-file duplicate check: equal rows share one, distinct
-    rows never do, missing equals missing but not empty text; with enough columns the
-    combined codes are renumbered on the way (over 62 bits)."""
-    import numpy as np
-
-    from vrdp.ingest.contract import _row_groups
-
-    rng = np.random.default_rng(3)
-    n = 5000
-    values = np.array(["", "a", "b", "ç", None], dtype=object)
-    frame = pd.DataFrame({f"c{i}": rng.choice(values, n) for i in range(3)})
-    for i in range(3, 12):  # near-unique columns: their codes' product passes 2**62
-        frame[f"c{i}"] = rng.integers(0, 4000, n).astype(str)
-    frame = pd.concat([frame, frame.sample(500, random_state=1)], ignore_index=True)
-    groups = _row_groups(frame)
-    expected = frame.fillna("\0missing").groupby(list(frame.columns), sort=False).ngroup()
-    assert (groups == expected.to_numpy()).all()
-    assert (pd.Series(groups).duplicated() == frame.duplicated()).all()
-    assert pd.Series(groups).duplicated().sum() == 500

@@ -24,6 +24,7 @@ import shapely
 from scipy import sparse
 
 from vrdp.geo import to_bng
+from vrdp.keys import row_numbers
 
 __all__ = [
     "study_cells",
@@ -45,17 +46,12 @@ def cells_of_points(lat: np.ndarray, lon: np.ndarray, resolution: int = 9) -> np
     >>> cells_of_points(np.array([51.752, 51.752]), np.array([-1.2577, -1.2577]))
     array(['89195d09a13ffff', '89195d09a13ffff'], dtype=object)
     """
-    import pandas as pd
-
     lat = np.asarray(lat, float)
     lon = np.asarray(lon, float)
-    # distinct points numbered by hashing each coordinate (np.unique(axis=0) sorts the
-    # rows: about 4 s for the large world's events); the order of the distinct points
-    # changes nothing but which is looked up first
-    lat_code, _ = pd.factorize(lat)
-    lon_code, lon_uniq = pd.factorize(lon)
-    point, distinct = pd.factorize(lat_code.astype(np.int64) * (len(lon_uniq) + 1) + lon_code)
-    first = np.empty(len(distinct), np.int64)
+    # distinct points numbered (the order of the distinct points changes nothing
+    # but which is looked up first)
+    point = row_numbers([lat, lon])
+    first = np.empty(int(point.max()) + 1 if len(point) else 0, np.int64)
     first[point[::-1]] = np.arange(len(point))[::-1]  # each distinct point's first row
     cells = np.array(
         [h3.latlng_to_cell(a, b, resolution) for a, b in zip(lat[first], lon[first], strict=True)],
