@@ -43,6 +43,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from vrdp.keys import positions
+
 __all__ = [
     "DECISION_COLUMNS",
     "DECISIONS",
@@ -312,8 +314,6 @@ def apply_decisions(
     present = dec["record_uid_l"].isin(known) & dec["record_uid_r"].isin(known)
     ids = dec
     if uids is not None:  # the decisions' records as the edges name them
-        from vrdp.keys import positions
-
         ids = dec.assign(
             record_uid_l=positions(dec["record_uid_l"], uids),
             record_uid_r=positions(dec["record_uid_r"], uids),

@@ -460,11 +460,13 @@ def cluster_links(
     if (left < 0).any() or (right < 0).any():
         raise ValueError("a link names a record that is not among the records")
     first = _components(len(uids), left, right, engine)
+    return _clusters_as_text(uids, np.arange(len(uids)), first)
+
+
+def _clusters_as_text(uids: np.ndarray, records, clusters) -> pd.DataFrame:
+    """``record_uid``, ``cluster_id`` as text from integer ids (positions in ``uids``)."""
     return pd.DataFrame(
-        {
-            "record_uid": _texts(uids, np.arange(len(uids))).array,
-            "cluster_id": _texts(uids, first).array,
-        }
+        {"record_uid": _texts(uids, records).array, "cluster_id": _texts(uids, clusters).array}
     )
 
 
@@ -589,12 +591,7 @@ def link_records(
     )
     ids = pd.DataFrame({"record_uid": np.arange(len(uids), dtype=np.int64), "cluster_id": first})
     ids = constrained_clusters(ids, links, cannot)  # named by their lowest id: by text too
-    clusters = pd.DataFrame(
-        {
-            "record_uid": _texts(uids, ids["record_uid"]).array,
-            "cluster_id": _texts(uids, ids["cluster_id"]).array,
-        }
-    )
+    clusters = _clusters_as_text(uids, ids["record_uid"], ids["cluster_id"])
     if len(applied):
         cid = clusters.set_index("record_uid")["cluster_id"]
         left = cid.reindex(applied["record_uid_l"]).to_numpy()
