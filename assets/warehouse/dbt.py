@@ -164,7 +164,29 @@ def _build_with_restricted_db(s, dbt, config, context):
             duckdb.connect(str(s.warehouse_path)).close()
         ensure_restricted_db(s.identity_db_path)
         with owner_only():
-            yield from dbt.cli(dbt_build_args(config.full_refresh), context=context).stream()
+            invocation = _engine_dbt(dbt, s.engine).cli(
+                dbt_build_args(config.full_refresh), context=context
+            )
+            yield from invocation.stream()
+
+
+def _engine_dbt(dbt: DbtCliResource, engine: str) -> DbtCliResource:
+    """The dbt resource for the configured engine.
+
+    DuckDB: ``dbt`` itself. Spark: ``--target spark`` run by
+    :data:`vrdp.engines.dbt_spark.EXECUTABLE`, which runs dbt in a prepared
+    SparkSession (a Hive catalog, so the next dbt step finds this one's tables)
+    and publishes what it built into the DuckDB warehouse, which the assets
+    after dbt read whichever engine built it.
+    """
+    if engine != "spark":
+        return dbt
+    from vrdp.engines.dbt_spark import EXECUTABLE
+
+    os.environ["VRDP_PYTHON"] = sys.executable  # the platform's Python runs the wrapper
+    return WarehouseDbtResource(
+        project_dir=dbt_project(), dbt_executable=str(EXECUTABLE), target="spark"
+    )
 
 
 def warehouse_dbt_assets() -> dg.AssetsDefinition:

@@ -286,9 +286,11 @@ def built(spark, small_world, tmp_path_factory):
     _dbt(root, "dev", "run", "--select", "+int_person_records_unioned")
     _link_persons(root, small_world)  # as the linkage asset, between the two dbt steps
     _dbt(root, "dev", "run")
+    _dbt(root, "dev", "snapshot")
     prepare_dbt_session(spark, root, SECRET.encode())
     _dbt(root, "spark", "seed")
     _dbt(root, "spark", "run")  # every model, in the session of the `spark` fixture
+    _dbt(root, "spark", "snapshot")  # the project's Parquet snapshot materialization
     yield root
     mp.undo()
 
@@ -409,9 +411,31 @@ def test_restricted_layer_lives_in_the_owner_only_folder(spark, built):
 
 
 def test_dbt_tests_pass_on_spark(built):
-    """dbt's data tests and unit tests of every model, on Spark (the snapshot's test
-    aside: dbt-spark builds snapshots only in Delta, Iceberg or Hudi tables)."""
-    _dbt(built, "spark", "test", "--exclude", "snp_police__occurrence_classifications")
+    """dbt's data tests and unit tests of every model and the snapshot, on Spark."""
+    _dbt(built, "spark", "test")
+
+
+#: the snapshot's columns that hold when it was taken (and dbt_scd_id, a hash of
+#: the key and that time): the rest are compared
+SNAPSHOT_TIMES = ("dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_scd_id")
+
+
+def test_snapshot_on_spark_has_duckdbs_rows(spark, built):
+    """The first snapshot of the occurrences' classifications: on Spark (the
+    project's Parquet materialization, macros/spark/snapshot.sql) the rows of
+    DuckDB's, every version current; when each was taken aside."""
+    from support import read_warehouse
+
+    duck = read_warehouse(built, "select * from snapshots.snp_police__occurrence_classifications")
+    spark_df = spark.table("snapshots.snp_police__occurrence_classifications").toPandas()
+    assert list(spark_df.columns) == list(duck.columns)
+    assert len(spark_df) == len(duck) > 1000
+    assert duck["dbt_valid_to"].isna().all() and spark_df["dbt_valid_to"].isna().all()
+    compared = [c for c in duck.columns if c not in SNAPSHOT_TIMES]
+    floats = [c for c in compared if duck[c].dtype.kind == "f"]
+    a = _sorted_text(duck[compared], floats, ["occurrence_ref"])
+    b = _sorted_text(spark_df[compared], floats, ["occurrence_ref"])
+    assert not {c: int(d.sum()) for c in compared if (d := _differ(a[c], b[c], c in floats)).any()}
 
 
 #: Text the simulated world never delivers, through the macros whose Spark
@@ -505,3 +529,257 @@ def test_spark_macros_give_duckdbs_results_on_edge_cases(spark, built):
     b = spark_df.astype(str).sort_values(key, na_position="first").reset_index(drop=True)
     assert len(a) == len(PROBE_TEXT) + len(PROBE_JSON) + len(PROBE_ARRAYS) + 4
     pd.testing.assert_frame_equal(a, b, check_dtype=False)
+
+
+# --- what make run does with VRDP_ENGINE=spark: dbt on Spark, served from DuckDB ---
+
+#: Spark's schemas of the project's relations (the restricted layer's prefixed)
+SPARK_SCHEMAS = (
+    "reference",
+    "staging",
+    "intermediate",
+    "marts",
+    "restricted_intermediate",
+    "restricted_identity",
+    "snapshots",
+)
+
+
+@pytest.fixture(scope="module")
+def published(spark, built):
+    """Every relation Spark built, published into a fresh DuckDB warehouse and
+    restricted file as the Spark dbt step publishes them; their data root."""
+    from vrdp.engines.dbt_spark import Built, publish_to_duckdb
+
+    relations = [
+        Built(schema, t.name, schema.startswith("restricted_"), t.tableType == "VIEW")
+        for schema in SPARK_SCHEMAS
+        for t in spark.catalog.listTables(schema)
+        if not t.isTemporary
+    ]
+    root = built.parent / "published"
+    (root / "warehouse").mkdir(parents=True)
+    rows = publish_to_duckdb(
+        spark,
+        relations,
+        root / "warehouse" / "vrdp.duckdb",
+        root / "restricted" / "identity.duckdb",
+        scratch=root / "scratch",
+        restricted_scratch=built / "restricted" / "spark" / "_publish",
+    )
+    assert len(rows) == len(relations)
+    return root
+
+
+def _relations(root) -> dict[str, str]:
+    """Every relation dbt builds in a DuckDB warehouse (both files): name -> kind."""
+    from support import read_warehouse
+
+    found = read_warehouse(
+        root,
+        "select table_catalog, table_schema, table_name, table_type from information_schema.tables "
+        f"where table_schema in {tuple(s.removeprefix('restricted_') for s in SPARK_SCHEMAS)}",
+    )
+    return {
+        (f"restricted.{s}.{n}" if c == "restricted" else f"{s}.{n}"): t
+        for c, s, n, t in found.itertuples(index=False)
+    }
+
+
+def test_publication_serves_every_relation_dbt_builds(built, published):
+    """The published warehouse holds every relation of DuckDB's own build (staging's
+    views as tables), each in the same file: the restricted layer only in the
+    owner-only restricted file, nothing of it in the analysts' warehouse file."""
+    import stat
+
+    duck, served = _relations(built), _relations(published)
+    assert set(served) == set(duck)
+    assert len(duck) == len(TABLES) + len(MODELS) + 8 + 1  # the 8 seeds, the snapshot
+    assert set(served.values()) == {"BASE TABLE"}
+    restricted = published / "restricted" / "identity.duckdb"
+    assert stat.S_IMODE(restricted.stat().st_mode) == 0o600
+    con = duckdb.connect(str(published / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
+    assert "identity" not in schemas
+    assert not list((built / "restricted" / "spark" / "_publish").glob("*/*"))
+    assert not list((published / "scratch").glob("*/*"))
+
+
+#: Where a column's type in the published warehouse is not DuckDB's own: each
+#: engine's type for the same expression (values equal, compared below).
+#: (relation, column) -> (DuckDB's, published). The SOC overlay's sums of
+#: bigints: DuckDB's ``sum`` widens to hugeint, Spark's stays bigint (its
+#: contract names each target's type, _soc__models.yml).
+TYPE_DIFFERENCES: dict[tuple[str, str], tuple[str, str]] = {
+    ("marts.fct_ward_disruption_overlay", c): ("HUGEINT", "BIGINT")
+    for c in ("soc_events", "soc_events_3m_before", "soc_events_3m_after")
+}
+
+
+def _types(root, relation: str) -> dict[str, str]:
+    from support import read_warehouse
+
+    described = read_warehouse(root, f"describe select * from {relation}")
+    return dict(zip(described["column_name"], described["column_type"], strict=True))
+
+
+@pytest.mark.parametrize("relation", [*TABLES, *(f"staging.{m}" for m in MODELS)])
+def test_published_relation_has_duckdbs_columns_types_and_rows(built, published, relation):
+    """Each published relation against DuckDB's own build: the same columns in the
+    same order, the same types (but :data:`TYPE_DIFFERENCES`), every row's values
+    equal (doubles to :data:`FLOAT_TOLERANCE`)."""
+    from support import read_warehouse
+
+    duck_types, served_types = _types(built, relation), _types(published, relation)
+    assert list(served_types) == list(duck_types)
+    differ = {
+        (relation, c): (duck_types[c], served_types[c])
+        for c in duck_types
+        if duck_types[c] != served_types[c]
+    }
+    assert differ == {k: v for k, v in TYPE_DIFFERENCES.items() if k[0] == relation}
+    duck = read_warehouse(built, f"select * from {relation}")
+    served = read_warehouse(published, f"select * from {relation}")
+    assert len(served) == len(duck) > 0
+    floats = [c for c in duck.columns if "f" in (duck[c].dtype.kind, served[c].dtype.kind)]
+    key = list(TABLE_KEYS.get(relation, KEYS.get(relation.removeprefix("staging."), ())))
+    a, b = _sorted_text(duck, floats, key), _sorted_text(served, floats, key)
+    assert a[key].equals(b[key])
+    assert not {
+        c: int(d.sum()) for c in duck.columns if (d := _differ(a[c], b[c], c in floats)).any()
+    }
+
+
+#: two dbt steps of the warehouse asset, as make run's Dagster runs them on Spark
+#: (each its own dbt process): the second's models read the first's views, and
+#: the snapshot is taken in both, a corrected occurrence delivered in between
+SNAPSHOT = "snapshots/snp_police__occurrence_classifications"
+FIRST_STEP = (
+    "staging/stg_soc__chb_sites",
+    "staging/stg_soc__disruptions",
+    "staging/stg_police__occurrences",
+    SNAPSHOT,
+)
+SECOND_STEP = (
+    "intermediate/int_chb_site_phases",
+    "intermediate/int_disruptions",
+    "marts/dim_chb_site_phases",
+    "marts/fct_disruptions",
+    SNAPSHOT,
+)
+
+
+def _lake_with_own_occurrences(built, root) -> None:
+    """``root``'s lake: the built lake's tables linked, the occurrences copied (the
+    test delivers a correction into them)."""
+    import shutil
+
+    for table in sorted((built / "lake").glob("*/*")):
+        own = root / "lake" / table.relative_to(built / "lake")
+        own.parent.mkdir(parents=True, exist_ok=True)
+        if table.name == "occurrences":
+            shutil.copytree(table, own)
+        else:
+            own.symlink_to(table)
+
+
+def _deliver_correction(root, refs: int = 2) -> pd.DataFrame:
+    """A later delivery re-sending the first ``refs`` occurrences with another
+    offence code (as a force's corrected extract); the re-sent rows."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = root / "lake" / "police" / "occurrences"
+    latest = sorted(folder.glob("*/*.parquet"))[-1]
+    table = pq.read_table(latest)
+    rows = table.slice(0, refs).to_pandas()
+    rows["offence_code"] = rows["offence_code"] + "X"
+    rows["delivery"] = "2099-01"
+    (folder / "2099-01").mkdir()
+    pq.write_table(
+        pa.Table.from_pandas(rows, schema=table.schema, preserve_index=False),
+        folder / "2099-01" / "part-0.parquet",
+    )
+    return rows
+
+
+def test_warehouse_asset_builds_on_spark_and_serves_from_duckdb(built, tmp_path):
+    """``VRDP_ENGINE=spark``: the Dagster dbt asset runs ``dbt --target spark``
+    through vrdp/engines/bin/dbt-spark, one process per step; Spark's catalog (Hive,
+    in Derby under the data root) outlives the process, so the second step's models
+    find the first's; each step publishes what it built into the DuckDB warehouse,
+    where the assets after dbt read it: the same rows as DuckDB's build. dbt's
+    tests of those models run on Spark as the asset's checks. The snapshot (the
+    project's Parquet materialization, macros/spark/snapshot.sql) closes the
+    corrected occurrences' versions and adds the new ones, as on DuckDB."""
+    import dagster as dg
+    from support import apply_env, read_warehouse, world_env
+
+    from assets.warehouse.dbt import warehouse_dbt_assets
+    from orchestration.definitions import build_defs
+
+    root = tmp_path / "data"
+    _lake_with_own_occurrences(built, root)
+    mp = pytest.MonkeyPatch()
+    apply_env(mp, world_env(root, VRDP_PSEUDONYM_SECRET=SECRET, VRDP_ENGINE="spark"))
+    instance = dg.DagsterInstance.ephemeral()
+
+    def materialize(step):
+        keys = [dg.AssetKey.from_user_string(k) for k in step]
+        return dg.materialize(
+            [warehouse_dbt_assets()],
+            selection=dg.AssetSelection.assets(*keys),
+            instance=instance,
+            resources=build_defs().resources,
+        )
+
+    try:
+        results = [materialize(FIRST_STEP)]
+        history = [read_warehouse(root, f"select * from {SNAPSHOT.replace('/', '.')}")]
+        corrected = _deliver_correction(root)
+        results.append(materialize(SECOND_STEP))
+        history.append(read_warehouse(root, f"select * from {SNAPSHOT.replace('/', '.')}"))
+    finally:
+        mp.undo()
+    for result, step in zip(results, (FIRST_STEP, SECOND_STEP), strict=True):
+        assert result.success
+        done = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+        assert done == set(step)
+        checks = result.get_asset_check_evaluations()
+        assert checks and all(c.passed for c in checks)
+    assert (root / "spark" / "metastore" / "metastore_db").is_dir()
+    for key in (*FIRST_STEP[:-1], *SECOND_STEP[:-1]):
+        relation = key.replace("/", ".")
+        duck = read_warehouse(built, f"select * from {relation}")
+        served = read_warehouse(root, f"select * from {relation}")
+        assert len(served) == len(duck) > 0
+        assert list(served.columns) == list(duck.columns)
+        floats = [c for c in duck.columns if duck[c].dtype.kind == "f"]
+        a, b = _sorted_text(duck, floats, []), _sorted_text(served, floats, [])
+        assert not {
+            c: int(d.sum()) for c in duck.columns if (d := _differ(a[c], b[c], c in floats)).any()
+        }
+    # the snapshot: every occurrence once and current after the first step; after
+    # the second, the corrected ones twice: the old version closed when the new
+    # one starts, the new one current with the corrected code
+    first, second = history
+    occurrences = read_warehouse(built, "select count(*) as n from staging.stg_police__occurrences")
+    assert len(first) == occurrences["n"][0] and first["dbt_valid_to"].isna().all()
+    assert len(second) == len(first) + len(corrected)
+    refs = set(corrected["occurrence_ref"])
+    changed = second[second["occurrence_ref"].isin(refs)]
+    changed = changed.sort_values(["occurrence_ref", "dbt_valid_from"])
+    assert len(changed) == 2 * len(refs)
+    old, new = changed.iloc[::2], changed.iloc[1::2]
+    assert (old["dbt_valid_to"].to_numpy() == new["dbt_valid_from"].to_numpy()).all()
+    assert new["dbt_valid_to"].isna().all() and set(new["delivery"]) == {"2099-01"}
+    assert set(new["offence_code"]) == set(corrected["offence_code"])
+    unchanged = second[~second["occurrence_ref"].isin(refs)]
+    assert unchanged["dbt_valid_to"].isna().all()
+    pd.testing.assert_frame_equal(
+        _sorted_text(unchanged, [], ["occurrence_ref"]),
+        _sorted_text(first[~first["occurrence_ref"].isin(refs)], [], ["occurrence_ref"]),
+    )

@@ -47,7 +47,9 @@ def _splink_jar() -> str | None:
     return str(jars[-1]) if jars else None
 
 
-def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> dict[str, str]:
+def spark_conf(
+    master: str, spark_dir: Path, *, driver_memory: str = "2g", catalog: str = "in-memory"
+) -> dict[str, str]:
     """The Spark configuration the platform uses (pure: no session is started).
 
     Parameters
@@ -55,17 +57,31 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
     master
         Spark master URL (``local[2]``, ``spark://host:7077``, ``yarn``, ...).
     spark_dir
-        Folder for the SQL warehouse and checkpoints (and Derby's files, should a
-        Hive catalog be switched on).
+        Folder for the SQL warehouse and checkpoints, and the Hive catalog's
+        Derby database (``metastore/metastore_db``) when ``catalog="hive"``.
     driver_memory
         Memory of the driver JVM (in local mode, of every executor too).
+    catalog
+        ``in-memory`` (the tables a session creates live as long as it does) or
+        ``hive``: Spark's built-in Hive metastore in an embedded Derby database,
+        so that another process (the next dbt step) finds the tables. Derby lets
+        one JVM at a time open it: the dbt steps, which run one after another,
+        use it; GPS dwell and linkage, which create no tables, keep the catalog
+        in memory.
 
     >>> c = spark_conf("local[2]", Path("/tmp/x"))
     >>> c["spark.master"], c["spark.ui.enabled"], c["spark.sql.session.timeZone"]
     ('local[2]', 'false', 'UTC')
     >>> c["spark.sql.catalogImplementation"], c["spark.sql.shuffle.partitions"]
     ('in-memory', '4')
+    >>> h = spark_conf("local[2]", Path("/tmp/x"), catalog="hive")
+    >>> h["spark.sql.catalogImplementation"]
+    'hive'
+    >>> h["spark.hadoop.javax.jdo.option.ConnectionURL"]
+    'jdbc:derby:;databaseName=/tmp/x/metastore/metastore_db;create=true'
     """
+    if catalog not in ("in-memory", "hive"):
+        raise ValueError(f"catalog must be 'in-memory' or 'hive', not {catalog!r}")
     spark_dir = Path(spark_dir)
     local = master.startswith("local")
     conf = {
@@ -78,10 +94,10 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.warehouse.dir": str(spark_dir / "warehouse"),
-        # The catalog lives in the driver's memory: no Derby metastore, whose lock
-        # would stop two Dagster steps (two JVMs) from starting sessions at once.
-        # A cluster with a shared Hive metastore sets its own catalog.
-        "spark.sql.catalogImplementation": "in-memory",
+        # By default the catalog lives in the driver's memory: no Derby metastore,
+        # whose lock would stop two Dagster steps (two JVMs) from starting
+        # sessions at once. A cluster with a shared Hive metastore sets its own.
+        "spark.sql.catalogImplementation": catalog,
         # A driver out of heap ends (the step fails) rather than hang: an
         # OutOfMemoryError in the thread serving results to Python leaves the
         # Python side waiting on its socket for ever.
@@ -94,6 +110,11 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
         # the platform's Spark tests compare its answers with the pandas path.
         "spark.executorEnv.PYTHONWARNINGS": "ignore::FutureWarning",
     }
+    if catalog == "hive":
+        metastore = Path(spark_dir) / "metastore" / "metastore_db"
+        conf["spark.hadoop.javax.jdo.option.ConnectionURL"] = (
+            f"jdbc:derby:;databaseName={metastore};create=true"
+        )
     if local:
         conf["spark.sql.shuffle.partitions"] = str(SHUFFLE_PARTITIONS)
         conf["spark.default.parallelism"] = str(SHUFFLE_PARTITIONS)
@@ -105,12 +126,16 @@ def spark_conf(master: str, spark_dir: Path, *, driver_memory: str = "2g") -> di
     return conf
 
 
-def spark_session(master: str | None = None, spark_dir: Path | None = None):
+def spark_session(
+    master: str | None = None, spark_dir: Path | None = None, *, catalog: str = "in-memory"
+):
     """The process's SparkSession, started on first use (``getOrCreate``).
 
     ``master`` defaults to ``VRDP_SPARK_MASTER`` and ``spark_dir`` to
-    ``<VRDP_DATA_ROOT>/spark``. dbt-spark's ``session`` method and Splink's
-    ``SparkAPI`` pick up the same session, so one JVM serves every step of a run.
+    ``<VRDP_DATA_ROOT>/spark``; ``catalog`` as in :func:`spark_conf` (a static
+    setting: it applies when this call starts the session). dbt-spark's
+    ``session`` method and Splink's ``SparkAPI`` pick up the same session, so
+    one JVM serves every step of a run.
     """
     from config.settings import settings
 
@@ -129,7 +154,7 @@ def spark_session(master: str | None = None, spark_dir: Path | None = None):
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder
-    conf = spark_conf(master, spark_dir, driver_memory=s.spark_driver_memory)
+    conf = spark_conf(master, spark_dir, driver_memory=s.spark_driver_memory, catalog=catalog)
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -1,0 +1,293 @@
+"""dbt on Spark as the warehouse step runs it, and the built tables served from DuckDB.
+
+With ``VRDP_ENGINE=spark`` the Dagster dbt assets build the warehouse with
+``dbt --target spark``: dbt-spark's ``session`` method runs every model in the
+SparkSession of the process dbt runs in. dagster-dbt runs dbt as a subprocess
+and reads its JSON log lines; with Spark that subprocess is this module, started
+by the executable :data:`EXECUTABLE` (``bin/dbt-spark``). It
+
+1. starts the platform's session (:func:`vrdp.engines.spark_session`) with the
+   Hive catalog (Spark's built-in metastore, an embedded Derby database under
+   ``<data root>/spark/metastore``): the tables one dbt step builds are the refs
+   of the next step's models, built in another process;
+2. prepares it for dbt (:func:`vrdp.engines.prepare_dbt_session`: the
+   restricted schemas' owner-only folder, the pseudonymisation secret as a
+   session variable);
+3. runs dbt's command with dbt's own runner (the same lines on stdout as dbt's
+   command line, the same exit codes);
+4. publishes every relation the command built into the DuckDB warehouse
+   (:func:`publish_to_duckdb`; the restricted layer's into the owner-only
+   restricted file), so that what reads the warehouse after dbt (hot spots,
+   the patrol loop, exports, the API, the dashboard) reads the same tables
+   whichever engine built them. On a cluster the serving copy is the choice of
+   the deployment (docs/spark.md); on one machine DuckDB serves.
+
+Spark's tables are read by DuckDB from their Parquet files; Spark's views
+(staging) are written to Parquet first. Types follow the files: Spark's
+``timestamp`` (an instant; the session's time zone is UTC) arrives as DuckDB's
+``timestamp`` in UTC, as DuckDB's own build has it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = [
+    "EXECUTABLE",
+    "PUBLISHED_COMMANDS",
+    "Built",
+    "built_relations",
+    "publish_to_duckdb",
+    "main",
+]
+
+#: The executable dagster-dbt runs in place of ``dbt`` when Spark is the engine
+#: (a shell script: ``$VRDP_PYTHON -m vrdp.engines.dbt_spark "$@"``).
+EXECUTABLE = Path(__file__).parent / "bin" / "dbt-spark"
+#: dbt commands that build relations, whose results are published to DuckDB
+PUBLISHED_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
+#: the DuckDB catalog of the restricted layer (vrdp.governance.permissions)
+_RESTRICTED = "restricted"
+_RESTRICTED_PREFIX = "restricted_"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A relation dbt built on Spark and where it is served in DuckDB.
+
+    >>> b = Built("restricted_identity", "person_identifiers", True, False)
+    >>> b.spark_name, b.duckdb_schema
+    ('restricted_identity.person_identifiers', 'identity')
+    """
+
+    spark_schema: str
+    name: str
+    restricted: bool
+    view: bool
+
+    @property
+    def spark_name(self) -> str:
+        """The relation's name in Spark's catalog."""
+        return f"{self.spark_schema}.{self.name}"
+
+    @property
+    def duckdb_schema(self) -> str:
+        """The schema in DuckDB: a restricted model's Spark schema without its prefix.
+
+        ``restricted_identity`` is ``restricted.identity`` (macros/generate_schema_name.sql).
+        """
+        if self.restricted:
+            return self.spark_schema.removeprefix(_RESTRICTED_PREFIX)
+        return self.spark_schema
+
+
+def built_relations(results) -> list[Built]:
+    """The relations a dbt invocation built, in the order dbt ran them.
+
+    Each model, seed and snapshot of ``results`` (``dbtRunnerResult.result.results``)
+    that succeeded; ephemeral models build nothing.
+    """
+    built = []
+    for r in results:
+        node = r.node
+        if node.resource_type not in ("model", "seed", "snapshot"):
+            continue
+        if str(r.status) != "success":
+            continue
+        materialized = node.config.materialized
+        if materialized == "ephemeral":
+            continue
+        built.append(
+            Built(
+                spark_schema=node.schema,
+                name=node.alias or node.name,
+                restricted=node.config.database == _RESTRICTED,
+                view=materialized == "view",
+            )
+        )
+    return built
+
+
+def _files_of(spark, relation: Built, scratch: Path) -> tuple[str, Path | None]:
+    """A Parquet glob DuckDB reads for ``relation``, and a folder to delete afterwards.
+
+    A table's own files where it keeps them; a view (or a table whose folder
+    holds no Parquet file) written by Spark into ``scratch`` first.
+    """
+    if not relation.view:
+        described = spark.sql(f"describe table extended {relation.spark_name}").collect()
+        info = {r[0]: r[1] for r in described}
+        location = Path(str(info.get("Location", "")).removeprefix("file:"))
+        if location.is_dir() and any(location.glob("*.parquet")):
+            return str(location / "*.parquet"), None
+    out = scratch / relation.spark_schema / relation.name
+    spark.table(relation.spark_name).write.mode("overwrite").parquet(str(out))
+    return str(out / "*.parquet"), out
+
+
+def _select_list(con, files: str) -> str:
+    """Every column of ``files`` as DuckDB reads it, instants as UTC timestamps."""
+    quoted = files.replace("'", "''")
+    described = con.execute(f"describe select * from read_parquet('{quoted}')").fetchall()
+    columns = []
+    for name, kind, *_ in described:
+        ident = '"' + name.replace('"', '""') + '"'
+        if kind == "TIMESTAMP WITH TIME ZONE":
+            columns.append(f"timezone('UTC', {ident}) as {ident}")
+        else:
+            columns.append(ident)
+    return ", ".join(columns)
+
+
+def _replace(con, database: str, relation: Built, files: str) -> int:
+    """Replace ``relation`` in ``database`` by a table of ``files``; its rows."""
+    schema = relation.duckdb_schema
+    target = f'"{database}"."{schema}"."{relation.name}"'
+    con.execute(f'create schema if not exists "{database}"."{schema}"')
+    kind = con.execute(
+        "select table_type from information_schema.tables "
+        "where table_catalog = ? and table_schema = ? and table_name = ?",
+        [database, schema, relation.name],
+    ).fetchone()
+    if kind is not None:
+        con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {target}")
+    quoted = files.replace("'", "''")
+    con.execute(
+        f"create table {target} as select {_select_list(con, files)} from read_parquet('{quoted}')"
+    )
+    return con.execute(f"select count(*) from {target}").fetchone()[0]
+
+
+def publish_to_duckdb(
+    spark,
+    relations: list[Built],
+    warehouse_path: Path,
+    identity_path: Path,
+    *,
+    scratch: Path,
+    restricted_scratch: Path,
+) -> dict[str, int]:
+    """Copy ``relations`` from Spark into the DuckDB warehouse; rows per relation.
+
+    Each becomes a table of the same schema and name in ``warehouse_path``, or in
+    the restricted file ``identity_path`` (attached as ``restricted``, created
+    owner-only when missing) for the restricted layer, replacing a table or view
+    of that name. One transaction per file: a reader sees every relation of the
+    step replaced in it, or none. A view's rows are written by Spark to ``scratch`` first
+    (``restricted_scratch``, inside the owner-only folder, for the restricted
+    layer's) and deleted after.
+    """
+    import duckdb
+
+    from vrdp.governance.permissions import attach_restricted
+
+    rows: dict[str, int] = {}
+    staged = []
+    try:
+        located = []
+        for relation in relations:
+            folder = restricted_scratch if relation.restricted else scratch
+            files, temporary = _files_of(spark, relation, folder)
+            staged += [temporary] if temporary else []
+            located.append((relation, files))
+        con = duckdb.connect(str(warehouse_path))
+        try:
+            catalog = con.execute("select current_database()").fetchone()[0]
+            if any(r.restricted for r in relations):
+                attach_restricted(con, identity_path, read_only=False)
+            # one transaction per file (DuckDB writes one attached database per
+            # transaction): a reader sees all of a file's relations replaced, or none
+            for restricted in (False, True):
+                batch = [(r, f) for r, f in located if r.restricted == restricted]
+                if not batch:
+                    continue
+                database = _RESTRICTED if restricted else catalog
+                con.execute("begin")
+                for relation, files in batch:
+                    rows[f"{database}.{relation.duckdb_schema}.{relation.name}"] = _replace(
+                        con, database, relation, files
+                    )
+                con.execute("commit")
+        finally:
+            con.close()
+    finally:
+        for folder in staged:
+            shutil.rmtree(folder, ignore_errors=True)
+    return rows
+
+
+def _command(argv: list[str]) -> str | None:
+    """The dbt command in ``argv``: its first word that is not an option.
+
+    >>> _command(["--log-format", "json", "build", "--select", "x"])
+    'build'
+    >>> _command(["--no-use-colors", "seed"])
+    'seed'
+    """
+    takes_value = {"--log-format", "--log-level", "--log-path", "--profiles-dir", "--project-dir"}
+    skip = False
+    for word in argv:
+        if skip:
+            skip = False
+            continue
+        if word.startswith("-"):
+            skip = word in takes_value
+            continue
+        return word
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run dbt's command ``argv`` on Spark in a prepared session, then publish; the exit code.
+
+    0 when dbt succeeded, 1 when a model or test failed (what was built is
+    published all the same, as DuckDB keeps what it built), 2 when dbt or the
+    publication raised, as dbt's own command line.
+    """
+    from dbt.cli.main import dbtRunner
+
+    from config.settings import settings
+    from vrdp.engines.spark import prepare_dbt_session, spark_session
+    from vrdp.linkage.keys import pseudonym_secret
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--target" not in argv and not any(a.startswith("--target=") for a in argv):
+        argv += ["--target", "spark"]
+    s = settings()
+    spark = spark_session(catalog="hive")
+    restricted = prepare_dbt_session(spark, s.data_root, pseudonym_secret())
+    result = dbtRunner().invoke(argv)
+    if result.exception is not None:
+        print(f"dbt on Spark raised: {result.exception!r}", file=sys.stderr)
+        return 2
+    if _command(argv) in PUBLISHED_COMMANDS and result.result is not None:
+        relations = built_relations(result.result.results)
+        started = time.perf_counter()
+        try:
+            rows = publish_to_duckdb(
+                spark,
+                relations,
+                s.warehouse_path,
+                s.identity_db_path,
+                scratch=s.data_root / "spark" / "publish",
+                restricted_scratch=restricted / "_publish",
+            )
+        except Exception:
+            traceback.print_exc()
+            print("publishing dbt's relations from Spark into DuckDB failed", file=sys.stderr)
+            return 2
+        print(
+            f"published {len(rows)} relations built on Spark ({sum(rows.values()):,} rows) "
+            f"into the DuckDB warehouse in {time.perf_counter() - started:.1f} s",
+            file=sys.stderr,
+        )
+    return 0 if result.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
