@@ -1,8 +1,9 @@
 """Benchmark: ``make run`` after the install, again with nothing new, then with one new day.
 
-Run with ``python -m bench.make_run [--scale medium] [--data-root DIR]``; writes
-``bench/results/make_run.json`` (``make_run_<scale>.json`` for a scale other than
-the default demo's): wall time of the first and the second run, each stage's time
+Run with ``python -m bench.make_run [--scale medium] [--data-root DIR] [--engine
+spark]``; writes ``bench/results/make_run.json`` (``make_run_<scale>.json`` for a
+scale other than the default demo's, ``_spark`` added for ``--engine spark``,
+``VRDP_ENGINE``'s other value): wall time of the first and the second run, each stage's time
 and share (from ``data/logs/make_run_timings.json``), the processes' CPU time,
 peak memory of the largest process, and the machine's load while it ran (the
 machine may be shared, so the load is reported beside every time). The third run
@@ -121,10 +122,11 @@ def one_more_day(env: dict, world: Path) -> dict:
     return result
 
 
-def run(scale: str, data_root: Path) -> dict:
-    """First run and second run (nothing new) of the demo at ``scale``."""
+def run(scale: str, data_root: Path, engine: str = "duckdb") -> dict:
+    """First run and second run (nothing new) of the demo at ``scale`` on ``engine``."""
     env = {
         **os.environ,
+        "VRDP_ENGINE": engine,
         "VRDP_DATA_ROOT": str(data_root),
         "DAGSTER_HOME": str(data_root / "dagster_home"),
         "VRDP_WORLD_SCALE": scale,
@@ -138,6 +140,7 @@ def run(scale: str, data_root: Path) -> dict:
     return {
         "benchmark": "make_run",
         "scale": scale,
+        "engine": engine,
         "world_generated_in_first_run": not world_reused,
         "machine": {
             "cpus": os.cpu_count(),
@@ -152,18 +155,31 @@ def run(scale: str, data_root: Path) -> dict:
     }
 
 
+def result_name(scale: str, engine: str) -> str:
+    """The result file of a benchmark of ``scale`` on ``engine``.
+
+    >>> result_name("medium", "duckdb"), result_name("large", "duckdb")
+    ('make_run.json', 'make_run_large.json')
+    >>> result_name("medium", "spark"), result_name("small", "spark")
+    ('make_run_spark.json', 'make_run_small_spark.json')
+    """
+    stem = "make_run" if scale == "medium" else f"make_run_{scale}"
+    return f"{stem}{'' if engine == 'duckdb' else '_' + engine}.json"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command-line entry point."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--scale", default="medium", choices=["small", "medium", "large", "none"])
     p.add_argument("--data-root", type=Path, default=None)
+    p.add_argument("--engine", default="duckdb", choices=["duckdb", "spark"])
     args = p.parse_args(argv)
     if args.data_root is None:
         with tempfile.TemporaryDirectory(prefix="bench_make_run_") as tmp:
-            result = run(args.scale, Path(tmp) / "data")
+            result = run(args.scale, Path(tmp) / "data", args.engine)
     else:
-        result = run(args.scale, args.data_root.resolve())
-    name = "make_run.json" if args.scale == "medium" else f"make_run_{args.scale}.json"
+        result = run(args.scale, args.data_root.resolve(), args.engine)
+    name = result_name(args.scale, args.engine)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -31,7 +31,7 @@ __all__ = [
 #: and makes every small shuffle on a laptop pay for 200 empty tasks.
 SHUFFLE_PARTITIONS = 4
 #: The session variable dbt's Spark models read the pseudonymisation secret from
-#: (``models/intermediate/spark/int_address_places.sql``)
+#: (``models/intermediate/int_address_places/int_address_places.sql``)
 SECRET_VARIABLE = "vrdp_pseudonym_secret"
 
 
