@@ -82,6 +82,15 @@ def read_warehouse(root, sql):
 DOCUMENTED_SCHEMAS = ("staging", "intermediate", "identity", "marts")
 
 
+def analyst_schemas(root) -> set[str]:
+    """The schemas of the analysts' warehouse file alone (the restricted file not attached)."""
+    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
+    try:
+        return {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
+    finally:
+        con.close()
+
+
 def described_columns(root):
     """Every column of the dbt models built under ``root``, and whether dbt describes it.
 

@@ -174,14 +174,14 @@ def _engine_dbt(dbt: DbtCliResource, engine: str) -> DbtCliResource:
     """The dbt resource for the configured engine.
 
     DuckDB: ``dbt`` itself. Spark: ``--target spark`` run by
-    :data:`vrdp.engines.dbt_spark.EXECUTABLE`, which runs dbt in a prepared
+    :data:`assets.warehouse.dbt_spark.EXECUTABLE`, which runs dbt in a prepared
     SparkSession (a Hive catalog, so the next dbt step finds this one's tables)
     and publishes what it built into the DuckDB warehouse, which the assets
     after dbt read whichever engine built it.
     """
     if engine != "spark":
         return dbt
-    from vrdp.engines.dbt_spark import EXECUTABLE
+    from assets.warehouse.dbt_spark import EXECUTABLE
 
     os.environ["VRDP_PYTHON"] = sys.executable  # the platform's Python runs the wrapper
     return WarehouseDbtResource(

@@ -592,18 +592,15 @@ def test_publication_serves_every_relation_dbt_builds(built, published):
     owner-only restricted file, nothing of it in the analysts' warehouse file."""
     import stat
 
+    from support import analyst_schemas
+
     duck, served = _relations(built), _relations(published)
     assert set(served) == set(duck)
     assert len(duck) == len(TABLES) + len(MODELS) + 8 + 1  # the 8 seeds, the snapshot
     assert set(served.values()) == {"BASE TABLE"}
     restricted = published / "restricted" / "identity.duckdb"
     assert stat.S_IMODE(restricted.stat().st_mode) == 0o600
-    con = duckdb.connect(str(published / "warehouse" / "vrdp.duckdb"), read_only=True)
-    try:
-        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
-    finally:
-        con.close()
-    assert "identity" not in schemas
+    assert "identity" not in analyst_schemas(published)
     assert not list((built / "restricted" / "spark" / "_publish").glob("*/*"))
     assert not list((published / "scratch").glob("*/*"))
 
@@ -744,7 +741,7 @@ def _deliver_correction(root, refs: int = 2) -> pd.DataFrame:
 
 def test_warehouse_asset_builds_on_spark_and_serves_from_duckdb(built, tmp_path):
     """``VRDP_ENGINE=spark``: the Dagster dbt asset runs ``dbt --target spark``
-    through vrdp/engines/bin/dbt-spark, one process per step; Spark's catalog (Hive,
+    through assets/warehouse/bin/dbt-spark, one process per step; Spark's catalog (Hive,
     in Derby under the data root) outlives the process, so the second step's models
     find the first's; each step publishes what it built into the DuckDB warehouse,
     where the assets after dbt read it: the same rows as DuckDB's build. dbt's

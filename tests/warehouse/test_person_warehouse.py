@@ -5,7 +5,7 @@ import re
 import dagster as dg
 import pandas as pd
 import pytest
-from support import REPO
+from support import REPO, analyst_schemas
 from warehouse_support import read_warehouse as _read
 
 from assets.warehouse.linkage import PERSON_LINKS_KEY
@@ -165,20 +165,13 @@ def _identifiers(root):
 
 
 def test_identity_data_lives_in_its_own_owner_only_database(runs):
-    import duckdb
-
     from vrdp.governance.scan import duckdb_values
 
     root = runs["root"]
     restricted = root / "restricted" / "identity.duckdb"
     assert oct(restricted.stat().st_mode & 0o777) == "0o600"
     assert oct((root / "restricted").stat().st_mode & 0o777) == "0o700"
-    con = duckdb.connect(str(root / "warehouse" / "vrdp.duckdb"), read_only=True)
-    try:
-        schemas = {r[0] for r in con.execute("select schema_name from duckdb_schemas()").fetchall()}
-    finally:
-        con.close()
-    assert "identity" not in schemas
+    assert "identity" not in analyst_schemas(root)
     values = _identifiers(root)
     assert len(values) > 50
     assert not (duckdb_values(root / "warehouse" / "vrdp.duckdb") & values)

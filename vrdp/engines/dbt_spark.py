@@ -1,26 +1,14 @@
-"""dbt on Spark as the warehouse step runs it, and the built tables served from DuckDB.
+"""dbt on Spark, its built relations served from DuckDB.
 
-With ``VRDP_ENGINE=spark`` the Dagster dbt assets build the warehouse with
-``dbt --target spark``: dbt-spark's ``session`` method runs every model in the
-SparkSession of the process dbt runs in. dagster-dbt runs dbt as a subprocess
-and reads its JSON log lines; with Spark that subprocess is this module, started
-by the executable :data:`EXECUTABLE` (``bin/dbt-spark``). It
-
-1. starts the platform's session (:func:`vrdp.engines.spark_session`) with the
-   Hive catalog (Spark's built-in metastore, an embedded Derby database under
-   ``<data root>/spark/metastore``): the tables one dbt step builds are the refs
-   of the next step's models, built in another process;
-2. prepares it for dbt (:func:`vrdp.engines.prepare_dbt_session`: the
-   restricted schemas' owner-only folder, the pseudonymisation secret as a
-   session variable);
-3. runs dbt's command with dbt's own runner (the same lines on stdout as dbt's
-   command line, the same exit codes);
-4. publishes every relation the command built into the DuckDB warehouse
-   (:func:`publish_to_duckdb`; the restricted layer's into the owner-only
-   restricted file), so that what reads the warehouse after dbt (hot spots,
-   the patrol loop, exports, the API, the dashboard) reads the same tables
-   whichever engine built them. On a cluster the serving copy is the choice of
-   the deployment (docs/spark.md); on one machine DuckDB serves.
+With ``VRDP_ENGINE=spark`` the warehouse assets build the warehouse with ``dbt
+--target spark`` in a process whose SparkSession the platform prepared
+(:mod:`assets.warehouse.dbt_spark`, the executable dagster-dbt runs in place of
+``dbt``). What each dbt step built is then published into the DuckDB warehouse
+(:func:`publish_to_duckdb`; the restricted layer's into the owner-only
+restricted file), so that what reads the warehouse after dbt (hot spots, the
+patrol loop, exports, the API, the dashboard) reads the same tables whichever
+engine built them. On a cluster the serving copy is the deployment's choice
+(docs/spark.md); on one machine DuckDB serves.
 
 Spark's tables are read by DuckDB from their Parquet files; Spark's views
 (staging) are written to Parquet first. Types follow the files: Spark's
@@ -31,24 +19,17 @@ Spark's tables are read by DuckDB from their Parquet files; Spark's views
 from __future__ import annotations
 
 import shutil
-import sys
-import time
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = [
-    "EXECUTABLE",
     "PUBLISHED_COMMANDS",
     "Built",
     "built_relations",
+    "dbt_command",
     "publish_to_duckdb",
-    "main",
 ]
 
-#: The executable dagster-dbt runs in place of ``dbt`` when Spark is the engine
-#: (a shell script: ``$VRDP_PYTHON -m vrdp.engines.dbt_spark "$@"``).
-EXECUTABLE = Path(__file__).parent / "bin" / "dbt-spark"
 #: dbt commands that build relations, whose results are published to DuckDB
 PUBLISHED_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
 #: the DuckDB catalog of the restricted layer (vrdp.governance.permissions)
@@ -221,12 +202,12 @@ def publish_to_duckdb(
     return rows
 
 
-def _command(argv: list[str]) -> str | None:
+def dbt_command(argv: list[str]) -> str | None:
     """The dbt command in ``argv``: its first word that is not an option.
 
-    >>> _command(["--log-format", "json", "build", "--select", "x"])
+    >>> dbt_command(["--log-format", "json", "build", "--select", "x"])
     'build'
-    >>> _command(["--no-use-colors", "seed"])
+    >>> dbt_command(["--no-use-colors", "seed"])
     'seed'
     """
     takes_value = {"--log-format", "--log-level", "--log-path", "--profiles-dir", "--project-dir"}
@@ -240,54 +221,3 @@ def _command(argv: list[str]) -> str | None:
             continue
         return word
     return None
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run dbt's command ``argv`` on Spark in a prepared session, then publish; the exit code.
-
-    0 when dbt succeeded, 1 when a model or test failed (what was built is
-    published all the same, as DuckDB keeps what it built), 2 when dbt or the
-    publication raised, as dbt's own command line.
-    """
-    from dbt.cli.main import dbtRunner
-
-    from config.settings import settings
-    from vrdp.engines.spark import prepare_dbt_session, spark_session
-    from vrdp.linkage.keys import pseudonym_secret
-
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if "--target" not in argv and not any(a.startswith("--target=") for a in argv):
-        argv += ["--target", "spark"]
-    s = settings()
-    spark = spark_session(catalog="hive")
-    restricted = prepare_dbt_session(spark, s.data_root, pseudonym_secret())
-    result = dbtRunner().invoke(argv)
-    if result.exception is not None:
-        print(f"dbt on Spark raised: {result.exception!r}", file=sys.stderr)
-        return 2
-    if _command(argv) in PUBLISHED_COMMANDS and result.result is not None:
-        relations = built_relations(result.result.results)
-        started = time.perf_counter()
-        try:
-            rows = publish_to_duckdb(
-                spark,
-                relations,
-                s.warehouse_path,
-                s.identity_db_path,
-                scratch=s.data_root / "spark" / "publish",
-                restricted_scratch=restricted / "_publish",
-            )
-        except Exception:
-            traceback.print_exc()
-            print("publishing dbt's relations from Spark into DuckDB failed", file=sys.stderr)
-            return 2
-        print(
-            f"published {len(rows)} relations built on Spark ({sum(rows.values()):,} rows) "
-            f"into the DuckDB warehouse in {time.perf_counter() - started:.1f} s",
-            file=sys.stderr,
-        )
-    return 0 if result.success else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
