@@ -361,6 +361,16 @@ def _differ(a: pd.Series, b: pd.Series, is_float: bool) -> np.ndarray:
     return ~close
 
 
+def _unequal(duck: pd.DataFrame, other: pd.DataFrame, key=()) -> dict[str, int]:
+    """Columns of ``duck`` whose values differ in ``other``, with how many rows: both
+    sorted by ``key`` then every column, doubles compared to :data:`FLOAT_TOLERANCE`."""
+    floats = [c for c in duck.columns if "f" in (duck[c].dtype.kind, other[c].dtype.kind)]
+    a = _sorted_text(duck, floats, list(key))
+    b = _sorted_text(other[list(duck.columns)], floats, list(key))
+    differ = {c: _differ(a[c], b[c], c in floats) for c in duck.columns}
+    return {c: int(d.sum()) for c, d in differ.items() if d.any()}
+
+
 def test_every_table_after_staging_is_compared():
     """TABLES names every table and view dbt builds in intermediate, identity and marts."""
 
@@ -383,13 +393,7 @@ def test_every_model_has_duckdbs_rows_on_spark(spark, built, table):
     spark_df = spark.table(table.replace("restricted.", "restricted_")).toPandas()
     assert list(spark_df.columns) == list(duck.columns)
     assert len(spark_df) == len(duck) > 0
-    floats = [c for c in duck.columns if "f" in (duck[c].dtype.kind, spark_df[c].dtype.kind)]
-    key = list(TABLE_KEYS.get(table, ()))
-    a = _sorted_text(duck, floats, key)
-    b = _sorted_text(spark_df, floats, key)
-    assert a[key].equals(b[key])
-    differ = {c: _differ(a[c], b[c], c in floats) for c in duck.columns}
-    assert not {c: int(d.sum()) for c, d in differ.items() if d.any()}
+    assert not _unequal(duck, spark_df, TABLE_KEYS.get(table, ()))
 
 
 def test_restricted_layer_lives_in_the_owner_only_folder(spark, built):
@@ -432,10 +436,7 @@ def test_snapshot_on_spark_has_duckdbs_rows(spark, built):
     assert len(spark_df) == len(duck) > 1000
     assert duck["dbt_valid_to"].isna().all() and spark_df["dbt_valid_to"].isna().all()
     compared = [c for c in duck.columns if c not in SNAPSHOT_TIMES]
-    floats = [c for c in compared if duck[c].dtype.kind == "f"]
-    a = _sorted_text(duck[compared], floats, ["occurrence_ref"])
-    b = _sorted_text(spark_df[compared], floats, ["occurrence_ref"])
-    assert not {c: int(d.sum()) for c in compared if (d := _differ(a[c], b[c], c in floats)).any()}
+    assert not _unequal(duck[compared], spark_df[compared], ["occurrence_ref"])
 
 
 #: Text the simulated world never delivers, through the macros whose Spark
@@ -641,29 +642,19 @@ def test_published_relation_has_duckdbs_columns_types_and_rows(built, published,
     duck = read_warehouse(built, f"select * from {relation}")
     served = read_warehouse(published, f"select * from {relation}")
     assert len(served) == len(duck) > 0
-    floats = [c for c in duck.columns if "f" in (duck[c].dtype.kind, served[c].dtype.kind)]
-    key = list(TABLE_KEYS.get(relation, KEYS.get(relation.removeprefix("staging."), ())))
-    a, b = _sorted_text(duck, floats, key), _sorted_text(served, floats, key)
-    assert a[key].equals(b[key])
-    assert not {
-        c: int(d.sum()) for c in duck.columns if (d := _differ(a[c], b[c], c in floats)).any()
-    }
+    key = TABLE_KEYS.get(relation, KEYS.get(relation.removeprefix("staging."), ()))
+    assert not _unequal(duck, served, key)
 
 
 def _parsed(root, target: str) -> dict:
-    """dbt's manifest of the project on ``target`` (``dbt parse`` in a subprocess)."""
+    """dbt's manifest of the project on ``target`` (``dbt parse``)."""
     import json
-    import os
 
-    args = _dbt_args(root, target, "parse")
-    code = "from dbt.cli.main import dbtRunner; import sys; "
-    code += "sys.exit(0 if dbtRunner().invoke(sys.argv[1:]).success else 1)"
-    env = {**os.environ, "VRDP_DATA_ROOT": str(root)}
-    subprocess.run([sys.executable, "-c", code, *args], check=True, env=env)
+    _dbt(root, target, "parse")
     return json.loads((root / f"dbt_target_{target}" / "manifest.json").read_text())
 
 
-def test_every_selector_dagster_writes_selects_the_same_node_on_spark(tmp_path):
+def test_every_selector_dagster_writes_selects_the_same_node_on_spark(tmp_path, monkeypatch):
     """dagster-dbt selects the nodes of a run by their fqn in DuckDB's manifest
     (``vrdp.intermediate.int_address_places``); on Spark each such selector must
     select the node of the same name and no other, or a Spark run of that
@@ -672,6 +663,7 @@ def test_every_selector_dagster_writes_selects_the_same_node_on_spark(tmp_path):
     this). dbt's own fqn matching decides, on both targets' parsed manifests."""
     from dbt.graph.selector_methods import is_selected_node
 
+    monkeypatch.setenv("VRDP_DATA_ROOT", str(tmp_path))  # profiles.yml names it
     duck, spark_manifest = _parsed(tmp_path, "dev"), _parsed(tmp_path, "spark")
     kinds = ("model", "seed", "snapshot", "test")
     on_spark = [n for n in spark_manifest["nodes"].values() if n["resource_type"] in kinds]
@@ -790,11 +782,7 @@ def test_warehouse_asset_builds_on_spark_and_serves_from_duckdb(built, tmp_path)
         served = read_warehouse(root, f"select * from {relation}")
         assert len(served) == len(duck) > 0
         assert list(served.columns) == list(duck.columns)
-        floats = [c for c in duck.columns if duck[c].dtype.kind == "f"]
-        a, b = _sorted_text(duck, floats, []), _sorted_text(served, floats, [])
-        assert not {
-            c: int(d.sum()) for c in duck.columns if (d := _differ(a[c], b[c], c in floats)).any()
-        }
+        assert not _unequal(duck, served)
     # the snapshot: every occurrence once and current after the first step; after
     # the second, the corrected ones twice: the old version closed when the new
     # one starts, the new one current with the corrected code

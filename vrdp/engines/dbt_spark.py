@@ -22,6 +22,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from vrdp.governance.permissions import RESTRICTED_CATALOG, attach_restricted
+
 __all__ = [
     "PUBLISHED_COMMANDS",
     "Built",
@@ -32,8 +34,6 @@ __all__ = [
 
 #: dbt commands that build relations, whose results are published to DuckDB
 PUBLISHED_COMMANDS = frozenset({"build", "run", "seed", "snapshot"})
-#: the DuckDB catalog of the restricted layer (vrdp.governance.permissions)
-_RESTRICTED = "restricted"
 _RESTRICTED_PREFIX = "restricted_"
 
 
@@ -87,7 +87,7 @@ def built_relations(results) -> list[Built]:
             Built(
                 spark_schema=node.schema,
                 name=node.alias or node.name,
-                restricted=node.config.database == _RESTRICTED,
+                restricted=node.config.database == RESTRICTED_CATALOG,
                 view=materialized == "view",
             )
         )
@@ -165,8 +165,6 @@ def publish_to_duckdb(
     """
     import duckdb
 
-    from vrdp.governance.permissions import attach_restricted
-
     rows: dict[str, int] = {}
     staged = []
     try:
@@ -187,7 +185,7 @@ def publish_to_duckdb(
                 batch = [(r, f) for r, f in located if r.restricted == restricted]
                 if not batch:
                     continue
-                database = _RESTRICTED if restricted else catalog
+                database = RESTRICTED_CATALOG if restricted else catalog
                 con.execute("begin")
                 for relation, files in batch:
                     rows[f"{database}.{relation.duckdb_schema}.{relation.name}"] = _replace(
