@@ -87,7 +87,19 @@ def timed_make_run(env: dict) -> dict:
         "load_average_1min_during": load,
         "downstream": timings.get("downstream"),
         "screen_lines": len(proc.stdout.splitlines()),
+        # a line longer than the terminal wraps: rows it takes on an 80- and a 120-column one
+        "screen_rows_80_columns": _rows(proc.stdout, 80),
+        "screen_rows_120_columns": _rows(proc.stdout, 120),
     }
+
+
+def _rows(text: str, columns: int) -> int:
+    """Terminal rows ``text`` takes at ``columns`` wide (long lines wrap).
+
+    >>> _rows("x" * 150, 120), _rows("x" * 240, 80), _rows("", 80)
+    (2, 3, 0)
+    """
+    return sum(max(1, -(-len(line) // columns)) for line in text.splitlines())
 
 
 def one_more_day(env: dict, world: Path) -> dict:

@@ -813,6 +813,9 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str, set]:
     missing = {dg.AssetKey.from_user_string(k) for k in last.get("missing", [])}
     stale = (stale | missing) & everything
     why = f"new deliveries of {', '.join(changed)}" if changed else ""
+    if len(changed) > 3:  # the screen gets their number, the timings file their names
+        ctx.outcome.setdefault("downstream_new_deliveries", []).append(changed)
+        why = f"new deliveries of {len(changed)} sources"
     if missing & everything:
         why = (why + "; " if why else "") + f"{len(missing & everything)} assets left for later"
     return stale, why, everything
@@ -1111,7 +1114,7 @@ def stage_land(ctx: RunContext) -> str:
     world = simulated_world(s, log=ctx.log)
     ctx.outcome["world"] = world
     if world is not None:
-        note += f"; world {world.name}: {land_world(s, world)} agency files newly landed"
+        note += f"; {land_world(s, world)} agency files of world {world.name} newly landed"
     return note
 
 
@@ -1196,6 +1199,7 @@ def _write_timings(s: Settings, timings: dict, total: float, outcome: dict) -> P
                 "downstream": outcome.get("downstream"),
                 "downstream_after_twin_days": outcome.get("downstream_after_twin_days"),
                 "downstream_assets_built": outcome.get("downstream_assets_built", []),
+                "downstream_new_deliveries": outcome.get("downstream_new_deliveries", []),
                 # stages overlap by this much: the twin days start beside the first
                 # warehouse stage as soon as the tasking is built
                 "twin_days_beside_warehouse_seconds": outcome.get(
@@ -1248,7 +1252,7 @@ def main() -> None:
 
         from orchestration.definitions import build_defs
         from orchestration.progress import fmt_seconds
-        from orchestration.summary import summary
+        from orchestration.summary import stage_times_line, summary
         from orchestration.twin_days import (
             BackgroundTwinDays,
             apply_twin_environment,
@@ -1350,7 +1354,7 @@ def main() -> None:
                     now = sum(d["stepped_now"] for d in outcome["twin_days"])
                     lived = len(outcome["twin_days"]) - now
                     note = f"{now} day(s) tasked, answered and measured" + (
-                        f"; {lived} lived in an earlier run, not stepped again" if lived else ""
+                        f"; {lived} lived in an earlier run" if lived else ""
                     )
                     if sequential:
                         console.done(note)
@@ -1372,26 +1376,22 @@ def main() -> None:
                     console.done(stage_downstream(twin))
                     outcome["timings"][name] = console.timings.pop(name)
                     outcome["downstream_after_twin_days"] = twin.outcome.get("downstream")
-                    outcome.setdefault("downstream_assets_built", []).extend(
-                        twin.outcome.get("downstream_assets_built", [])
-                    )
+                    for key in ("downstream_assets_built", "downstream_new_deliveries"):
+                        outcome.setdefault(key, []).extend(twin.outcome.get(key, []))
             finally:
                 if pool is not None:
                     pool.close()
         timings = {"land the demo data": landed_in, **outcome["timings"]}
         console.start("summary")
-        text = summary(s, outcome)
+        report = summary(s, outcome)
         console.done()
         timings["summary"] = console.timings["summary"]
-    print(text)
     total = console.elapsed()
-    print("\ntime per stage:")
-    for name, sec in timings.items():
-        print(f"  {sec:7.1f} s  {name}")
-    print(f"  {total:7.1f} s  total")
-    if beside_s := outcome.get("twin_days_beside_warehouse_seconds"):
-        print(f"  (the twin days ran beside the warehouse stage for {beside_s:.1f} s)")
-    print(f"timings: {_write_timings(s, timings, total, outcome)}; full log: {log_path}")
+    times = stage_times_line(timings, total, outcome.get("twin_days_beside_warehouse_seconds", 0))
+    full = s.data_root / "logs" / "make_run_summary.txt"
+    full.write_text("\n".join([*report.full(), times, ""]))
+    print("\n".join(["", *report.screen(), times]))
+    print(f"full summary: {full}; timings: {_write_timings(s, timings, total, outcome)}")
     sys.stdout.flush()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -29,8 +30,12 @@ def fmt_seconds(seconds: float) -> str:
 class Console:
     """Stage lines and counters written to ``stream`` (the terminal, not the log).
 
-    On a terminal a counter redraws its line in place; otherwise (CI, a pipe)
-    it prints a line at each tenth of the way, at most one every ``every`` seconds.
+    A stage's line stays open until something else is printed: a stage with
+    nothing to say in between ends on its own line (``[0:17] boundaries ...
+    done in 1.2 s``). On a terminal a counter redraws its line in place;
+    otherwise (CI, a pipe) it prints a line at each tenth of the way, at most
+    one every ``every`` seconds. Lines may come from other threads (the twin
+    days run beside a stage): writes are serialised.
     """
 
     def __init__(self, stream=None, *, every: float = 10.0) -> None:
@@ -42,59 +47,79 @@ class Console:
         self._stage: str | None = None
         self._stage_t0 = 0.0
         self._last_draw = 0.0
-        self._drawn = False
+        self._drawn = False  # a counter line drawn in place, not ended
+        self._open = False  # a stage's line printed without its end
         self._last_step = -1
+        self._lock = threading.RLock()
 
     def line(self, text: str) -> None:
-        """A plain line (ends a live counter line first)."""
-        self._end_counter()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        """A plain line (ends an open stage line or a live counter line first)."""
+        with self._lock:
+            self._end_line()
+            self.stream.write(text + "\n")
+            self.stream.flush()
 
     def start(self, stage: str) -> None:
-        """Begin a stage: print its name."""
-        self._stage, self._stage_t0 = stage, time.monotonic()
-        self._last_step = -1
-        self.line(f"[{fmt_seconds(self.elapsed())}] {stage} ...")
+        """Begin a stage: print its name (the line stays open for its end)."""
+        with self._lock:
+            self._end_line()
+            self._stage, self._stage_t0 = stage, time.monotonic()
+            self._last_step = -1
+            self.stream.write(f"[{fmt_seconds(self.elapsed())}] {stage} ...")
+            self.stream.flush()
+            self._open = True
 
     def count(self, done: int, total: int, unit: str) -> None:
         """Progress within the stage: done/total, elapsed, and an estimate of what is left."""
         now = time.monotonic()
-        if self.tty:
-            if done < total and now - self._last_draw < 0.5:
-                return
-        else:  # a log, not a screen: a line at each tenth of the way at most
-            step = int(10 * done / total) if total else 10
-            if step == self._last_step or (done < total and now - self._last_draw < self.every):
-                return
-            self._last_step = step
-        self._last_draw = now
-        spent = now - self._stage_t0
-        left = f", ~{fmt_seconds(spent / done * (total - done))} left" if 0 < done < total else ""
-        text = f"      {done}/{total} {unit}  {fmt_seconds(spent)} elapsed{left}"
-        if self.tty:
-            self.stream.write("\r" + text.ljust(72))
-            self._drawn = True
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+        with self._lock:
+            if self.tty:
+                if done < total and now - self._last_draw < 0.5:
+                    return
+            else:  # a log, not a screen: a line at each tenth of the way at most
+                step = int(10 * done / total) if total else 10
+                if step == self._last_step or (done < total and now - self._last_draw < self.every):
+                    return
+                self._last_step = step
+            self._last_draw = now
+            spent = now - self._stage_t0
+            left = (
+                f", ~{fmt_seconds(spent / done * (total - done))} left" if 0 < done < total else ""
+            )
+            text = f"      {done}/{total} {unit}  {fmt_seconds(spent)} elapsed{left}"
+            if self._open:
+                self.stream.write("\n")
+                self._open = False
+            if self.tty:
+                self.stream.write("\r" + text.ljust(72))
+                self._drawn = True
+            else:
+                self.stream.write(text + "\n")
+            self.stream.flush()
 
     def done(self, note: str = "") -> float:
-        """End the stage: record and print its time."""
-        spent = time.monotonic() - self._stage_t0
-        self.timings[self._stage] = round(spent, 1)
-        self.line(f"      done in {spent:.1f} s{'  ' + note if note else ''}")
-        self._stage = None
-        return spent
+        """End the stage: record and print its time (on the stage's line if still open)."""
+        with self._lock:
+            spent = time.monotonic() - self._stage_t0
+            self.timings[self._stage] = round(spent, 1)
+            text = f"done in {spent:.1f} s{'  ' + note if note else ''}"
+            if self._open:
+                self.stream.write(f" {text}\n")
+                self.stream.flush()
+                self._open = False
+            else:  # other lines came between: say which stage ended
+                self.line(f"      {self._stage.split(' (')[0]}: {text}")
+            self._stage = None
+            return spent
 
     def elapsed(self) -> float:
         """Seconds since the console was made."""
         return time.monotonic() - self.t0
 
-    def _end_counter(self) -> None:
-        if self._drawn:
+    def _end_line(self) -> None:
+        if self._drawn or self._open:
             self.stream.write("\n")
-            self._drawn = False
+            self._drawn = self._open = False
 
 
 @contextlib.contextmanager

@@ -142,15 +142,22 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
     tasking = stages["publish_daily_tasking"][1]
     measure = stages["measure_patrol_day"][1]
     out = []
+    lived_days: list[str] = []  # said in one line, before the next day stepped or at the end
+
+    def say_lived():
+        if lived_days:
+            many = len(lived_days) > 1
+            span = lived_days[0] + (f"..{lived_days[-1]}" if many else "")
+            log(f"twin day{'s' if many else ''} {span}: already happened, not stepped again")
+            lived_days.clear()
+
     for i in range(s.twin_days):
         day = str((start + pd.Timedelta(days=i)).date())
         if (lived := stepped(world, day)) is not None:
-            log(
-                f"twin day {day}: already happened (answered {Path(lived['tasking']).name}); "
-                "not stepped again"
-            )
+            lived_days.append(day)
             out.append({k: v for k, v in lived.items() if k != "planted"} | {"stepped_now": False})
             continue
+        say_lived()
         t0 = time.monotonic()
         key = DAILY_TASKING_KEY.to_python_identifier()
         run(tasking, run_config={"ops": {key: {"config": {"date": day}}}})
@@ -174,6 +181,7 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
         out.append(
             {k: v for k, v in summary.items() if k != "planted"} | seconds | {"stepped_now": True}
         )
+    say_lived()
     return out
 
 
@@ -188,8 +196,8 @@ def apply_twin_environment(s, world: Path | None, log=print):
     env = twin_trial_environment(world, s.twin_days)
     os.environ.update(env)
     log(
-        f"platform trial on the {s.twin_days} twin days from {env['VRDP_TRIAL_START']} "
-        "(randomised here; VRDP_TWIN_DAYS=0 imports the static world's schedule instead)"
+        f"platform trial on {s.twin_days} twin days from {env['VRDP_TRIAL_START']} "
+        "(randomised here; VRDP_TWIN_DAYS=0: the world's own schedule)"
     )
     return settings()
 

@@ -221,3 +221,30 @@ def test_what_was_left_for_later_is_built_by_the_next_run(new_delivery):
     from orchestration.jobs import stage_selections
 
     assert nd["jobs"] <= set(stage_selections())
+
+
+def test_the_summary_is_short_on_screen_and_whole_in_its_file(make_run):
+    from orchestration.summary import lake_rows, summary
+
+    s = settings()
+    report = summary(s, make_run["second"])
+    screen, full = report.screen(), report.full()
+    # the screen's lines are the file's headlines, in the same order
+    it = iter(full)
+    assert all(any(line == f for f in it) for line in screen)
+    # one line for the agencies' loads; their table per dataset only in the file
+    (agencies,) = [ln for ln in screen if ln.startswith("simulated agencies")]
+    rows = {}
+    for source in SOURCES:
+        agency, dataset = source.split(".")
+        loaded = lake_rows(s.lake_dir / agency / dataset)
+        quarantined = lake_rows(s.lake_dir / "quarantine" / f"{agency}_{dataset}")
+        (line,) = [ln for ln in full if ln.split() and ln.split()[0] == source]
+        assert line.split()[1:] == [f"{loaded:,}", "loaded", "/", f"{quarantined:,}", "quarantined"]
+        assert not any(ln.split() and ln.split()[0] == source for ln in screen)
+        rows[source] = (loaded, quarantined)
+    assert f"{len(SOURCES)} datasets, {sum(n for n, _ in rows.values()):,} rows loaded" in agencies
+    # every export file with its checksum in the file, the export on one screen line
+    assert sum("sha256" in ln for ln in full) == 3 and not any("sha256" in ln for ln in screen)
+    assert len(screen) <= 15
+    assert max(len(ln.replace(str(s.data_root), "data")) for ln in screen) <= 150

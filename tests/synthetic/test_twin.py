@@ -181,9 +181,11 @@ def test_a_lived_day_is_reported_and_make_run_does_not_step_it_again(worlds, tmp
     def must_not_run(*args, **kwargs):
         raise AssertionError(f"a lived day was re-run: {args} {kwargs}")
 
+    said = []
     out = step_twin_days(SimpleNamespace(twin_days=1), world, must_not_run, must_not_run,
-                         log=lambda line: None)  # fmt: skip
+                         log=said.append)  # fmt: skip
     assert out == [{k: v for k, v in lived.items() if k != "planted"} | {"stepped_now": False}]
+    assert said == [f"twin day {day}: already happened, not stepped again"]
     assert {p: p.stat().st_mtime_ns for p in files} == files
 
 
