@@ -815,9 +815,9 @@ def stale_downstream(ctx: RunContext, now: dict) -> tuple[set, str, set]:
     why = f"new deliveries of {', '.join(changed)}" if changed else ""
     if len(changed) > 3:  # the screen gets their number, the timings file their names
         ctx.outcome.setdefault("downstream_new_deliveries", []).append(changed)
-        why = f"new deliveries of {len(changed)} sources"
+        why = f"{len(changed)} sources with new deliveries"
     if missing & everything:
-        why = (why + "; " if why else "") + f"{len(missing & everything)} assets left for later"
+        why = (why + "; " if why else "") + f"{len(missing & everything)} left for later"
     return stale, why, everything
 
 
@@ -1110,11 +1110,11 @@ def stage_land(ctx: RunContext) -> str:
 
     s = ctx.settings
     landed = land_demo_data(s)
-    note = f"{len(landed)} data.police.uk files of {s.police_uk_force}"
+    note = f"{len(landed)} police.uk files ({s.police_uk_force})"
     world = simulated_world(s, log=ctx.log)
     ctx.outcome["world"] = world
     if world is not None:
-        note += f"; {land_world(s, world)} agency files of world {world.name} newly landed"
+        note += f", {land_world(s, world)} agency files (world {world.name}) newly landed"
     return note
 
 
@@ -1225,6 +1225,7 @@ def main() -> None:
     import warnings
 
     from orchestration.progress import Console, quiet_output
+    from orchestration.summary import shown, stage_times_line, summary
 
     # Partitioned asset checks are a Dagster preview feature; we rely on them knowingly.
     warnings.filterwarnings("ignore", message=".*partitions_def on an AssetCheckSpec.*")
@@ -1242,7 +1243,7 @@ def main() -> None:
         # their own secret; every asset that needs it fails without one.
         os.environ["VRDP_PSEUDONYM_SECRET"] = DEMO_PSEUDONYM_SECRET
         console.line("VRDP_PSEUDONYM_SECRET not set: using the DEMO secret (never for real data)")
-    console.line(f"make run: Dagster and dbt output in {log_path}")
+    console.line(f"make run: Dagster and dbt output in {shown(log_path)}")
     ensure_dagster_home(s)
     if log_path.exists():
         log_path.unlink()
@@ -1252,7 +1253,6 @@ def main() -> None:
 
         from orchestration.definitions import build_defs
         from orchestration.progress import fmt_seconds
-        from orchestration.summary import stage_times_line, summary
         from orchestration.twin_days import (
             BackgroundTwinDays,
             apply_twin_environment,
@@ -1364,12 +1364,13 @@ def main() -> None:
                         outcome["timings"][name] = days.seconds
                         outcome["twin_days_beside_warehouse_seconds"] = round(overlap, 1)
                         console.line(
-                            f"      twin days done in {days.seconds:.1f} s  {note}; "
+                            f"      twin days: done in {days.seconds:.1f} s  {note} ("
                             + (
-                                f"{overlap:.1f} s of it beside the warehouse stage"
+                                f"{overlap:.1f} s beside the warehouse stage"
                                 if overlap >= 0.1
                                 else "started as the warehouse stage ended"
                             )
+                            + ")"
                         )
                     name = "warehouse and analyses after the twin days"
                     console.start(name)
@@ -1391,7 +1392,8 @@ def main() -> None:
     full = s.data_root / "logs" / "make_run_summary.txt"
     full.write_text("\n".join([*report.full(), times, ""]))
     print("\n".join(["", *report.screen(), times]))
-    print(f"full summary: {full}; timings: {_write_timings(s, timings, total, outcome)}")
+    _write_timings(s, timings, total, outcome)
+    print(f"full summary and timings: {shown(full.parent)}/ (make_run_summary.txt, *_timings.json)")
     sys.stdout.flush()
 
 

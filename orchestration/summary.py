@@ -14,7 +14,7 @@ from pathlib import Path
 
 from config.settings import Settings
 
-__all__ = ["Report", "summary", "analysis_lines", "lake_rows", "stage_times_line"]
+__all__ = ["Report", "summary", "analysis_lines", "lake_rows", "stage_times_line", "shown"]
 
 
 @dataclass
@@ -40,6 +40,18 @@ class Report:
         return [t for t, _ in self.lines]
 
 
+def shown(path: Path) -> str:
+    """``path`` as the screen shows it: relative to the working folder when inside it.
+
+    >>> shown(Path.cwd() / "data" / "lake"), shown(Path("/elsewhere/lake"))
+    ('data/lake', '/elsewhere/lake')
+    """
+    try:
+        return str(Path(path).relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def summary(s: Settings, outcome: dict) -> Report:
     """The closing report: data delivered, where outputs are, top hot spots, analyses."""
     import json
@@ -62,22 +74,22 @@ def summary(s: Settings, outcome: dict) -> Report:
     months = outcome["months"]
     missing = ", ".join(outcome["missing"])
     r.add(
-        f"data.police.uk {s.police_uk_force}: {len(months)} months {months[0]}..{months[-1]}"
-        + (f", {missing} missing (not invented)" if missing else "")
-        + f"; {loaded:,} rows loaded, {sum(n for _, n in reasons):,} quarantined"
+        f"police.uk {s.police_uk_force}: {len(months)} months {months[0]}..{months[-1]}"
+        + (f" ({missing} missing, not invented)" if missing else "")
+        + f": {loaded:,} rows loaded, {sum(n for _, n in reasons):,} quarantined"
     )
     r.detail(
         "  quarantined by reason: "
         + (", ".join(f"{reason} {n:,}" for reason, n in reasons) or "none")
     )
     _agency_lines(r, s, outcome)
-    r.add(f"warehouse {s.warehouse_path} (identity restricted); lake {s.lake_dir}")
+    r.add(f"warehouse {shown(s.warehouse_path)} (identity restricted); lake {shown(s.lake_dir)}")
     r.detail("  schemas staging, intermediate, linkage, marts, reference; identity is restricted")
-    r.detail(f"landing zone: {s.landing_dir}")
+    r.detail(f"landing zone: {shown(s.landing_dir)}")
     names = sorted({f["name"].split(".", 1)[0] for f in manifest["files"]})
     kinds = ", ".join(f["name"].split(".", 1)[1] for f in manifest["files"])
     r.add(
-        f"export {latest} -> {manifest['version']}: {', '.join(names)}"
+        f"export {shown(latest)} -> {manifest['version']}: {', '.join(names)}"
         f" ({manifest['files'][0]['rows']} rows; {kinds})"
     )
     for f in manifest["files"]:
@@ -149,7 +161,7 @@ def analysis_lines(s: Settings, outcome: dict) -> list[tuple[str, bool]]:
             )
     tasking = s.exports_dir / "patrol_tasking" / "latest"
     if (tasking / "manifest.json").exists():
-        r.add(f"patrol tasking export: {tasking} -> {tasking.resolve().name}")
+        r.add(f"patrol tasking export: {shown(tasking)} -> {tasking.resolve().name}")
     for folder, label in (
         ("police_uk", "the force's own POIs + police.uk"),
         ("oxford", "central Oxford (real OSM + police.uk)"),
@@ -252,7 +264,7 @@ def _patrol_lines(r: Report, s, outcome: dict) -> None:
             b := pd.read_csv(bal).dropna(subset=["smd"])
         ):
             worst = b.loc[b["smd"].abs().idxmax()]
-            line += f"; largest imbalance {worst['covariate']} SMD {worst['smd']:+.2f}"
+            details.append(f"  largest imbalance: {worst['covariate']} SMD {worst['smd']:+.2f}")
             smds = ", ".join(f"{c.covariate} {c.smd:+.2f}" for c in b.itertuples())
             details.append(
                 f"  balance (standardised mean difference, patrol - control; |SMD| < 0.1 is"
@@ -292,7 +304,7 @@ def _patrol_lines(r: Report, s, outcome: dict) -> None:
 _SHORT = {
     "land the demo data": "land",
     "warehouse and analyses": "warehouse",
-    "warehouse and analyses after the twin days": "after the twin days",
+    "warehouse and analyses after the twin days": "after them",
 }
 
 
@@ -300,7 +312,7 @@ def stage_times_line(timings: dict[str, float], total: float, beside: float = 0.
     """Every stage's time on one line, with the total (stage names shortened).
 
     >>> stage_times_line({"land the demo data": 14.9, "step 3 twin day(s)": 21.2}, 36.1, 5.7)
-    'time per stage: land 14.9 s, twin days 21.2 s (5.7 s of it beside the warehouse); total 36.1 s'
+    'time per stage: land 14.9 s, twin days 21.2 s (5.7 s beside the warehouse); total 36.1 s'
     """
     import re
 
@@ -309,7 +321,7 @@ def stage_times_line(timings: dict[str, float], total: float, beside: float = 0.
         short = name.split(" (")[0]
         short = _SHORT.get(short, re.sub(r"^step \d+ twin day\(s\)$", "twin days", short))
         if short == "twin days" and beside:
-            parts.append(f"{short} {sec:.1f} s ({beside:.1f} s of it beside the warehouse)")
+            parts.append(f"{short} {sec:.1f} s ({beside:.1f} s beside the warehouse)")
         else:
             parts.append(f"{short} {sec:.1f} s")
     return f"time per stage: {', '.join(parts)}; total {total:.1f} s"
