@@ -393,6 +393,17 @@ def run_stage(defs: dg.Definitions, selection: dg.AssetSelection, **kwargs):
     ``execute_in_process`` (instance, partition_key, run_config, raise_on_error).
     A selection no stage job covers runs as an ad hoc materialization.
     """
+    from config.runtime import release_free_memory
+
+    try:
+        return _run_stage(defs, selection, **kwargs)
+    finally:
+        # make run's processes keep what they free (config.runtime): give it back
+        # between runs, so this run's peak does not stay beside the next one's
+        release_free_memory()
+
+
+def _run_stage(defs: dg.Definitions, selection: dg.AssetSelection, **kwargs):
     graph = defs.resolve_asset_graph()
     resolved = _RESOLVED.get(id(defs))
     if resolved is None:  # once per Definitions: make run calls this for every delivery

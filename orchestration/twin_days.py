@@ -133,6 +133,7 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
 
     from assets.patrol.common import DAILY_TASKING_KEY
     from assets.patrol.tasking import EXPORT_SUBDIR
+    from config.runtime import release_free_memory
     from orchestration.demo_data import land_world
     from orchestration.jobs import stage_selections
     from synthetic.twin import step, stepped
@@ -164,6 +165,7 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
         latest = (s.exports_dir / EXPORT_SUBDIR / "latest").resolve()
         t1 = time.monotonic()
         summary = step(world, day, latest)
+        release_free_memory()  # the simulated day's frames, freed (config.runtime)
         log(
             f"twin day {day}: {summary['tasked_patrol']} spots tasked, {summary['pings']} pings, "
             f"{summary['crimes']} crimes (export {latest.name})"

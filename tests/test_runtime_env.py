@@ -40,3 +40,32 @@ def test_the_settings_can_be_turned_off_and_own_tunables_are_kept(tmp_path):
     assert huge and tunables == "-"
     huge, tunables = _probe(tmp_path, GLIBC_TUNABLES="glibc.malloc.arena_max=2")
     assert not huge and tunables == "glibc.malloc.arena_max=2"
+
+
+FREED = """
+import numpy as np
+from config import runtime
+def rss():
+    return int(next(l for l in open("/proc/self/status") if l.startswith("VmRSS")).split()[1])
+arrays = [np.ones(2_000_000) for _ in range(50)]  # 800 MB in 16 MB blocks
+peak = rss()
+del arrays
+freed = rss()
+released = runtime.release_free_memory()
+print(peak, freed, rss(), released)
+"""
+
+
+def test_memory_freed_under_the_settings_is_given_back_on_release(tmp_path):
+    """Under the settings a freed array stays in the process (no mapping of its own,
+    a trim threshold above it); release_free_memory returns it to the kernel."""
+    script = tmp_path / "freed.py"
+    script.write_text(FREED)
+    env = {**os.environ, **runtime.MEMORY_ENV, "PYTHONPATH": str(REPO_ROOT)}
+    run = subprocess.run(
+        [sys.executable, str(script)], env=env, capture_output=True, text=True, check=True
+    )
+    peak, freed, released_kib, released = run.stdout.split()
+    mib = 1024
+    assert int(peak) - int(freed) < 100 * mib  # kept: the settings' price
+    assert released == "True" and int(freed) - int(released_kib) > 600 * mib

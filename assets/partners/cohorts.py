@@ -31,9 +31,25 @@ group by pp.person_key
 """
 
 
+#: The person-event columns the cohorts read (vrdp.cohorts.pipeline.build_cohorts): the
+#: feature builders' own (vrdp.cohorts.features.EVENT_COLUMNS) and ``agency`` for the
+#: rules baseline. Reading only these halves the large world's timeline in memory.
+COHORT_EVENT_COLUMNS = (
+    "person_key",
+    "event_key",
+    "occurred_on",
+    "role",
+    "source_system",
+    "agency",
+    "is_violence",
+    "harm_weight_days",
+)
+
+
 def read_cohort_inputs(con):
     """(person events, births by person key, fairness groups by person key) from the warehouse."""
-    events = con.execute("select * from marts.fct_person_timeline").df()
+    cols = ", ".join(COHORT_EVENT_COLUMNS)
+    events = con.execute(f"select {cols} from marts.fct_person_timeline").df()
     births = con.execute(_BIRTHS_SQL).df().set_index("person_key")["date_of_birth"]
     eth = con.execute(_ETHNICITY_SQL).df().set_index("person_key")
     imd = con.execute(_IMD_SQL).df().set_index("person_key")
