@@ -97,6 +97,24 @@ def test_partner_assets_publish_restricted_exports(warehouse, monkeypatch):
     persons = read_warehouse(root, "select person_key, agency_count from marts.dim_persons")
     counts = persons.set_index("person_key")["agency_count"]
     assert (counts.reindex(listed["person_key"]) >= 2).all()
+    # the timeline file, written by DuckDB: every row of the mart in person-event order,
+    # dates as timestamps as before, no spill folder left in the published export
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    timeline = pq.read_table(part / "timeline.parquet")
+    mart = read_warehouse(root, "select * from marts.fct_person_timeline order by 1")
+    assert timeline.column_names == list(mart.columns) and timeline.num_rows == len(mart) > 0
+    assert timeline.schema.field("occurred_on").type == pa.timestamp("us")
+    got = timeline.to_pandas()
+    assert got["person_event_key"].tolist() == mart["person_event_key"].tolist()
+    for col in ("person_key", "event_key", "role", "side", "harm_weight_days"):
+        assert got[col].fillna(-1).tolist() == mart[col].fillna(-1).tolist(), col
+    assert (got["occurred_on"].dt.date == pd.to_datetime(mart["occurred_on"]).dt.date).all()
+    assert sorted(p.name for p in part.iterdir()) == sorted(
+        ["manifest.json", "safeguarding_opportunities.parquet", "safeguarding_rules.json",
+         "timeline.parquet"]
+    )  # fmt: skip
     view = needs_view_data(
         *(pd.read_parquet(pack / f"{t}.parquet") for t in NEEDS_TABLES), area_type="ward"
     )

@@ -98,7 +98,7 @@ def _next_model_path(model_dir: Path) -> Path:
 
 #: DuckDB's memory limit for linkage: beyond it, joins and aggregates spill to a
 #: temporary folder instead of growing (DuckDB's own default is 80% of the RAM).
-DUCKDB_MEMORY_LIMIT = "4GB"
+DUCKDB_MEMORY_LIMIT = "1GB"
 
 
 def _connect(memory_limit: str = DUCKDB_MEMORY_LIMIT):
