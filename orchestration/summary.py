@@ -290,13 +290,13 @@ def _patrol_lines(r: Report, s, outcome: dict) -> None:
             f"{sum(d['tasked_patrol'] for d in days)} spots tasked, "
             f"{sum(d['pings'] for d in days):,} pings, "
             f"{sum(d['true_minutes'] for d in days):,.0f} true patrol minutes, "
-            f"{sum(d['crimes'] for d in days)} crimes"
+            f"{sum(d['crimes'] for d in days):,} crimes"
             + (f" ({lived} lived in an earlier run)" if lived else "")
         )
     for day in days:
         r.detail(
             f"    twin day {day['day']}: {day['tasked_patrol']} spots tasked, {day['pings']:,} "
-            f"pings, {day['true_minutes']:.0f} true patrol minutes, {day['crimes']} crimes"
+            f"pings, {day['true_minutes']:.0f} true patrol minutes, {day['crimes']:,} crimes"
             + ("" if day.get("stepped_now", True) else " (lived in an earlier run)")
         )
 

