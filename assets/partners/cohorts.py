@@ -48,8 +48,10 @@ COHORT_EVENT_COLUMNS = (
 
 def read_cohort_inputs(con):
     """(person events, births by person key, fairness groups by person key) from the warehouse."""
+    from vrdp.lake import query_frame
+
     cols = ", ".join(COHORT_EVENT_COLUMNS)
-    events = con.execute(f"select {cols} from marts.fct_person_timeline").df()
+    events = query_frame(con, f"select {cols} from marts.fct_person_timeline")
     births = con.execute(_BIRTHS_SQL).df().set_index("person_key")["date_of_birth"]
     eth = con.execute(_ETHNICITY_SQL).df().set_index("person_key")
     imd = con.execute(_IMD_SQL).df().set_index("person_key")

@@ -44,7 +44,9 @@ TIMELINE_MEMORY_LIMIT = "1GB"
 
 def read_person_events(con, columns=RULE_EVENT_COLUMNS):
     """``marts.fct_person_timeline``'s ``columns`` (every person's events, roles and sides)."""
-    return con.execute(f"select {', '.join(columns)} from marts.fct_person_timeline").df()
+    from vrdp.lake import query_frame
+
+    return query_frame(con, f"select {', '.join(columns)} from marts.fct_person_timeline")
 
 
 def write_timeline(con, path) -> None:
