@@ -102,8 +102,15 @@ def query_frame(con, sql: str) -> pd.DataFrame:
     ... )
     >>> query_frame(con, sql).equals(con.execute(sql).df())
     True
+    >>> _ = con.execute("select 1 union all select 2").fetchone()  # a result left unfinished
+    >>> len(query_frame(con, sql))
+    2
     """
-    table = con.sql(sql).to_arrow_table()
+    cursor = con.cursor()  # its own: ``con`` may hold another query's unfinished result
+    try:
+        table = cursor.sql(sql).to_arrow_table()
+    finally:
+        cursor.close()
     df = table.to_pandas(date_as_object=False)
     for field, column in zip(table.schema, table.columns, strict=True):
         kind, name = field.type, field.name
