@@ -58,14 +58,24 @@ def write_timeline(con, path) -> None:
     import shutil
     from pathlib import Path
 
+    import duckdb
+
     # its sort is held to TIMELINE_MEMORY_LIMIT and spills beside the file (in the
-    # restricted export's owner-only staging folder), removed before publication
+    # restricted export's owner-only staging folder), removed before publication.
+    # DuckDB keeps a temporary folder once it has used it: then the sort is left
+    # unbounded rather than spill restricted rows anywhere else.
     spill = Path(path).parent / ".timeline_spill"
-    con.execute(f"set temp_directory = '{_quoted(spill)}'")
-    con.execute(f"set memory_limit = '{TIMELINE_MEMORY_LIMIT}'")
+    try:
+        con.execute(f"set temp_directory = '{_quoted(spill)}'")
+        con.execute(f"set memory_limit = '{TIMELINE_MEMORY_LIMIT}'")
+        limited = True
+    except duckdb.NotImplementedException:
+        limited = False
     try:
         con.execute(f"copy ({_TIMELINE_SQL}) to '{_quoted(path)}' (format parquet)")
     finally:
+        if limited:  # the database may be shared by other connections of this process
+            con.execute("reset memory_limit")
         shutil.rmtree(spill, ignore_errors=True)
 
 
