@@ -1392,8 +1392,8 @@ def main() -> None:
     full = s.data_root / "logs" / "make_run_summary.txt"
     full.write_text("\n".join([*report.full(), times, ""]))
     print("\n".join(["", *report.screen(), times]))
-    _write_timings(s, timings, total, outcome)
-    print(f"full summary and timings: {shown(full.parent)}/ (make_run_summary.txt, *_timings.json)")
+    timings_file = _write_timings(s, timings, total, outcome)
+    print(f"full summary: {shown(full)}; timings: {timings_file.name} beside it")
     sys.stdout.flush()
 
 
