@@ -181,11 +181,24 @@ def _hotspot_lines(r: Report, hot: Path, label: str) -> None:
     """The hot spot list and forecast backtest of one hot spot family, if built.
 
     On the screen: how many cells, and the forecast against its best baseline at
-    5% of the force area; the cells and the active-cells frame in the file.
+    5% of the force area; the cells and both backtest frames in the file.
     """
     import pandas as pd
 
-    headline = None
+    backtest = {}  # study area -> (forecast PAI, PEI, best baseline, its PAI, PEI)
+    if (hot / "backtest.parquet").exists():
+        bt = pd.read_parquet(hot / "backtest.parquet")
+        if "study_area" not in bt:
+            bt = bt.assign(study_area="force_area")
+        for study in ("force_area", "active_cells"):
+            at5 = bt[(bt["area_share"] == 0.05) & (bt["study_area"] == study)]
+            # a frame with no event in a window has no PAI: left out, not a crash
+            at5 = at5.groupby("method")[["pai", "pei"]].mean().dropna(subset=["pai"])
+            baselines = at5.drop(index=["forecast"], errors="ignore")
+            if len(baselines) and "forecast" in at5.index:
+                best = baselines["pai"].idxmax()
+                backtest[study] = (*at5.loc["forecast", ["pai", "pei"]], best,
+                                   *baselines.loc[best, ["pai", "pei"]])  # fmt: skip
     if (hot / "hotspot_list.parquet").exists():
         hl = pd.read_parquet(hot / "hotspot_list.parquet")
         chosen = hl[hl["selected"]]
@@ -193,43 +206,29 @@ def _hotspot_lines(r: Report, hot: Path, label: str) -> None:
         headline = f"hot spots, {label}: {len(chosen)} cells (Gi* FDR" + (
             f", {overrides} analyst overrides)" if overrides else ")"
         )
-        r.detail("  selected: Gi* hot spots (FDR-corrected), ranked by 91-day harm")
+        if "force_area" in backtest:
+            _, pei, best, _, best_pei = backtest["force_area"]
+            headline += (
+                f"; PEI at 5% of the force area: forecast {pei:.3f}, "
+                f"best baseline {best_pei:.3f} ({best})"
+            )
         r.add(headline)
+        r.detail("  selected: Gi* hot spots (FDR-corrected), ranked by 91-day harm")
         for c in chosen.head(3).itertuples():
             r.detail(
                 f"  {c.rank:>2}. {c.h3_cell}  z {c.z_score:5.1f}  {c.hotspot_category}, "
                 f"forecast rank {c.forecast_rank}"
             )
-    if not (hot / "backtest.parquet").exists():
-        return
-    bt = pd.read_parquet(hot / "backtest.parquet")
-    if "study_area" not in bt:
-        bt = bt.assign(study_area="force_area")
     for study, text in (
         ("force_area", "every cell of the force area"),
         ("active_cells", "cells with an event in training"),
     ):
-        at5 = bt[(bt["area_share"] == 0.05) & (bt["study_area"] == study)]
-        # a frame with no event in a window has no PAI: left out, not a crash
-        at5 = at5.groupby("method")[["pai", "pei"]].mean().dropna(subset=["pai"])
-        baselines = at5.drop(index=["forecast"], errors="ignore")
-        if not (len(baselines) and "forecast" in at5.index):
-            continue
-        best = baselines["pai"].idxmax()
-        line = (
-            f"  backtest at 5% of {text}: forecast PAI {at5.loc['forecast', 'pai']:.1f} "
-            f"PEI {at5.loc['forecast', 'pei']:.3f}; best baseline {best} "
-            f"PAI {baselines.loc[best, 'pai']:.1f} PEI {baselines.loc[best, 'pei']:.3f}"
-        )
-        if study == "force_area" and headline is not None:
-            # the screen's line for this family gains the comparison
-            r.lines[r.lines.index((headline, True))] = (
-                f"{headline}; PEI at 5% of the force area: forecast "
-                f"{at5.loc['forecast', 'pei']:.3f}, best baseline "
-                f"{baselines.loc[best, 'pei']:.3f} ({best})",
-                True,
+        if study in backtest:
+            pai, pei, best, best_pai, best_pei = backtest[study]
+            r.detail(
+                f"  backtest at 5% of {text}: forecast PAI {pai:.1f} PEI {pei:.3f}; "
+                f"best baseline {best} PAI {best_pai:.1f} PEI {best_pei:.3f}"
             )
-        r.detail(line)
 
 
 def lake_rows(folder: Path) -> int:

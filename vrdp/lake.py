@@ -16,6 +16,7 @@ __all__ = [
     "read_deliveries",
     "sha256_file",
     "query_frame",
+    "sql_string",
 ]
 
 
@@ -82,6 +83,15 @@ def read_deliveries(lake_dir: str | Path, agency: str, dataset: str, columns=Non
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # types Arrow will not merge (a time zone on some deliveries only): pandas' concat
         return pd.concat([t.to_pandas() for t in tables], ignore_index=True)
+
+
+def sql_string(text) -> str:
+    """``text`` (a path, say) as a SQL string literal, quotes doubled.
+
+    >>> sql_string("/data/o'brien/x.parquet")
+    "'/data/o''brien/x.parquet'"
+    """
+    return "'" + str(text).replace("'", "''") + "'"
 
 
 def query_frame(con, sql: str) -> pd.DataFrame:

@@ -31,27 +31,12 @@ group by pp.person_key
 """
 
 
-#: The person-event columns the cohorts read (vrdp.cohorts.pipeline.build_cohorts): the
-#: feature builders' own (vrdp.cohorts.features.EVENT_COLUMNS) and ``agency`` for the
-#: rules baseline. Reading only these (not all sixteen) took the large world's cohorts
-#: run from 3.4 to 2.8 GiB at its peak.
-COHORT_EVENT_COLUMNS = (
-    "person_key",
-    "event_key",
-    "occurred_on",
-    "role",
-    "source_system",
-    "agency",
-    "is_violence",
-    "harm_weight_days",
-)
-
-
 def read_cohort_inputs(con):
     """(person events, births by person key, fairness groups by person key) from the warehouse."""
+    from vrdp.cohorts.pipeline import INPUT_COLUMNS
     from vrdp.lake import query_frame
 
-    cols = ", ".join(COHORT_EVENT_COLUMNS)
+    cols = ", ".join(INPUT_COLUMNS)
     events = query_frame(con, f"select {cols} from marts.fct_person_timeline")
     births = con.execute(_BIRTHS_SQL).df().set_index("person_key")["date_of_birth"]
     eth = con.execute(_ETHNICITY_SQL).df().set_index("person_key")

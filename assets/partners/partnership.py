@@ -20,17 +20,6 @@ TIMELINE_FILE = "timeline.parquet"
 RULES_FILE = "safeguarding_rules.json"
 
 
-#: What the safeguarding rules read of each person's events
-#: (:func:`vrdp.cohorts.safeguarding.safeguarding_opportunities`).
-RULE_EVENT_COLUMNS = (
-    "person_key",
-    "event_key",
-    "occurred_on",
-    "role",
-    "source_system",
-    "is_violence",
-    "is_child_at_event",
-)
 #: The timeline file: every column, dates as timestamps (as the export always had them).
 _TIMELINE_SQL = (
     "select * replace (occurred_on::timestamp as occurred_on)"
@@ -42,8 +31,12 @@ _TIMELINE_SQL = (
 TIMELINE_MEMORY_LIMIT = "1GB"
 
 
-def read_person_events(con, columns=RULE_EVENT_COLUMNS):
-    """``marts.fct_person_timeline``'s ``columns`` (every person's events, roles and sides)."""
+def read_person_events(con):
+    """What the safeguarding rules read of every person's events in the timeline mart.
+
+    Only their columns (:data:`vrdp.cohorts.safeguarding.EVENT_COLUMNS`), not all sixteen.
+    """
+    from vrdp.cohorts.safeguarding import EVENT_COLUMNS as columns
     from vrdp.lake import query_frame
 
     return query_frame(con, f"select {', '.join(columns)} from marts.fct_person_timeline")
@@ -60,27 +53,25 @@ def write_timeline(con, path) -> None:
 
     import duckdb
 
+    from vrdp.lake import sql_string
+
     # its sort is held to TIMELINE_MEMORY_LIMIT and spills beside the file (in the
     # restricted export's owner-only staging folder), removed before publication.
     # DuckDB keeps a temporary folder once it has used it: then the sort is left
     # unbounded rather than spill restricted rows anywhere else.
     spill = Path(path).parent / ".timeline_spill"
     try:
-        con.execute(f"set temp_directory = '{_quoted(spill)}'")
+        con.execute(f"set temp_directory = {sql_string(spill)}")
         con.execute(f"set memory_limit = '{TIMELINE_MEMORY_LIMIT}'")
         limited = True
     except duckdb.NotImplementedException:
         limited = False
     try:
-        con.execute(f"copy ({_TIMELINE_SQL}) to '{_quoted(path)}' (format parquet)")
+        con.execute(f"copy ({_TIMELINE_SQL}) to {sql_string(path)} (format parquet)")
     finally:
         if limited:  # the database may be shared by other connections of this process
             con.execute("reset memory_limit")
         shutil.rmtree(spill, ignore_errors=True)
-
-
-def _quoted(path) -> str:
-    return str(path).replace("'", "''")
 
 
 def _parquet(df, name):

@@ -300,18 +300,17 @@ def test_a_source_enters_a_model_only_by_decision():
 
 
 def test_the_columns_the_asset_reads_are_all_the_cohorts_need():
-    """The asset reads only COHORT_EVENT_COLUMNS of the timeline (memory on the large
+    """The asset reads only INPUT_COLUMNS of the timeline (memory on the large
     world): the cohorts, cards and fairness reports are those of the whole frame."""
-    from assets.partners.cohorts import COHORT_EVENT_COLUMNS
+    from vrdp.cohorts.pipeline import INPUT_COLUMNS
 
-    assert set(EVENT_COLUMNS) <= set(COHORT_EVENT_COLUMNS)
     ev = _events(people=600)
     births = pd.Series(
         pd.Timestamp("2005-06-01"), index=pd.Index(sorted(ev["person_key"].unique()))
     )
     groups = pd.DataFrame({"imd_decile": 5}, index=births.index)
     whole = build_cohorts(ev, births, groups, seed=17, version="test")
-    read = build_cohorts(ev[list(COHORT_EVENT_COLUMNS)], births, groups, seed=17, version="test")
+    read = build_cohorts(ev[list(INPUT_COLUMNS)], births, groups, seed=17, version="test")
     for kind in ("victim", "perpetration"):
         pd.testing.assert_frame_equal(read.cohorts[kind], whole.cohorts[kind])
         pd.testing.assert_frame_equal(read.fairness[kind], whole.fairness[kind])

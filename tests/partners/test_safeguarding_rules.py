@@ -53,10 +53,10 @@ def test_rules_are_versioned_listed_and_checked():
 
 
 def test_people_listed_with_their_rules_in_words():
-    from assets.partners.partnership import RULE_EVENT_COLUMNS
+    from vrdp.cohorts.safeguarding import EVENT_COLUMNS
 
     # the events here have only the columns the partnership export reads for the rules
-    assert tuple(_events().columns) == RULE_EVENT_COLUMNS
+    assert tuple(_events().columns) == EVENT_COLUMNS
     out = safeguarding_opportunities(_persons(), _events(), load_rules(), as_of="2025-06-30")
     assert out["person_key"].tolist() == ["adult", "child"]
     child = out.set_index("person_key").loc["child"]

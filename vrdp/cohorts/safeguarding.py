@@ -25,6 +25,7 @@ import pandas as pd
 from vrdp.keys import isin
 
 __all__ = [
+    "EVENT_COLUMNS",
     "RULES_DIR",
     "RuleSet",
     "load_rules",
@@ -36,6 +37,16 @@ __all__ = [
 ]
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
+#: The person-event columns :func:`safeguarding_opportunities` reads.
+EVENT_COLUMNS = (
+    "person_key",
+    "event_key",
+    "occurred_on",
+    "role",
+    "source_system",
+    "is_violence",
+    "is_child_at_event",
+)
 _CONDITIONS = {"event", "known_to", "flag"}
 _EVENT_KEYS = {"role", "source", "violence", "child", "within_days", "min_count"}
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vrdp.governance.permissions import RESTRICTED_CATALOG, attach_restricted
+from vrdp.lake import sql_string
 
 __all__ = [
     "PUBLISHED_COMMANDS",
@@ -113,8 +114,7 @@ def _files_of(spark, relation: Built, scratch: Path) -> tuple[str, Path | None]:
 
 def _select_list(con, files: str) -> str:
     """Every column of ``files`` as DuckDB reads it, instants as UTC timestamps."""
-    quoted = files.replace("'", "''")
-    described = con.execute(f"describe select * from read_parquet('{quoted}')").fetchall()
+    described = con.execute(f"describe select * from read_parquet({sql_string(files)})").fetchall()
     columns = []
     for name, kind, *_ in described:
         ident = '"' + name.replace('"', '""') + '"'
@@ -137,9 +137,9 @@ def _replace(con, database: str, relation: Built, files: str) -> int:
     ).fetchone()
     if kind is not None:
         con.execute(f"drop {'view' if kind[0] == 'VIEW' else 'table'} {target}")
-    quoted = files.replace("'", "''")
     con.execute(
-        f"create table {target} as select {_select_list(con, files)} from read_parquet('{quoted}')"
+        f"create table {target} as select {_select_list(con, files)}"
+        f" from read_parquet({sql_string(files)})"
     )
     return con.execute(f"select count(*) from {target}").fetchone()[0]
 

@@ -103,9 +103,10 @@ def attach_restricted(con, path: Path, *, read_only: bool = True) -> None:
     if not read_only:
         ensure_restricted_db(path)
     mode = " (READ_ONLY)" if read_only else ""
-    escaped = str(path).replace("'", "''")
+    from vrdp.lake import sql_string
+
     with owner_only():  # a write-ahead log created by this connection stays owner-only
-        con.execute(f"attach if not exists '{escaped}' as {RESTRICTED_CATALOG}{mode}")
+        con.execute(f"attach if not exists {sql_string(path)} as {RESTRICTED_CATALOG}{mode}")
 
 
 def open_to_others(root: Path) -> list[Path]:

@@ -190,6 +190,8 @@ def compact_duckdb(path: Path) -> None:
     """
     import duckdb
 
+    from vrdp.lake import sql_string
+
     path = Path(path)
     tmp = path.with_name(f".{path.name}.compact")
     tmp.unlink(missing_ok=True)
@@ -198,8 +200,8 @@ def compact_duckdb(path: Path) -> None:
     try:
         ctx = owner_only() if closed else _nullcontext()
         with ctx:
-            con.execute(f"attach '{_q(path)}' as src (read_only)")
-            con.execute(f"attach '{_q(tmp)}' as dst")
+            con.execute(f"attach {sql_string(path)} as src (read_only)")
+            con.execute(f"attach {sql_string(tmp)} as dst")
             con.execute("copy from database src to dst")
             con.execute("detach dst")
             con.execute("detach src")
@@ -215,10 +217,6 @@ class _nullcontext:
 
     def __exit__(self, *exc):
         return False
-
-
-def _q(path: Path) -> str:
-    return str(path).replace("'", "''")
 
 
 _UID_COLUMNS = ("record_uid", "record_uid_l", "record_uid_r")
